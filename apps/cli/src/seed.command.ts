@@ -1,0 +1,46 @@
+import { sql } from 'kysely';
+import { AccountsService } from '@doppel/accounts';
+import type { AppConfig } from '@doppel/config';
+import { createDatabase } from '@doppel/db';
+import { PersonasService, type CreatePersonaInput } from '@doppel/personas';
+import { readDemoCredentials, writeDemoCredentials, DEMO_CREDENTIALS_PATH } from './demo-credentials';
+
+export const DEMO_PERSONA: CreatePersonaInput = {
+  name: 'Ada',
+  description: 'A retired lighthouse keeper from the Hebrides who now repairs old clocks and remembers everyone she talks to.',
+  personality: 'Warm, dry humour, short sentences. Asks one question back. Never pretends to know what she does not.',
+  systemPrompt: 'You are Ada, a retired lighthouse keeper. Speak plainly and kindly, and use what you remember about the user.',
+  greeting: 'Evening. Kettle is on. What brings you up the hill?',
+  exampleDialogues: [
+    { user: 'What was the lighthouse like?', persona: 'Cold stairs, warm lamp. Two hundred and twelve steps. Do you like heights?' },
+  ],
+  tags: ['demo', 'storyteller'],
+  visibility: 'public',
+  defaultModel: 'synthetic',
+  generation: { maxTokens: 96, temperature: 0.8, topP: 0.95, topK: 40, repetitionPenalty: 1.1, stop: [] },
+};
+
+/** Idempotent: reuses the demo account and persona written by an earlier run when they still exist. */
+export async function runSeed(config: AppConfig): Promise<void> {
+  const db = createDatabase(config.databaseUrl, { maxConnections: 2 });
+  try {
+    const accounts = new AccountsService(db);
+    const personas = new PersonasService(db);
+    const previous = await readDemoCredentials();
+    if (previous && (await accounts.authenticate(previous.apiKey))) {
+      const persona = await personas.getVisible(previous.personaId, previous.accountId).catch(() => null);
+      if (persona) {
+        console.log(`seed: demo persona "${persona.definition.name}" (${persona.id}) already present`);
+        return;
+      }
+    }
+    const account = previous && (await accounts.authenticate(previous.apiKey)) ? { ...previous, id: previous.accountId } : await accounts.create('Demo creator');
+    const persona = await personas.create(account.id, DEMO_PERSONA);
+    await writeDemoCredentials({ apiKey: account.apiKey, accountId: account.id, personaId: persona.id });
+    const { rows } = await sql<{ count: string }>`SELECT count(*)::text AS count FROM personas`.execute(db);
+    console.log(`seed: demo persona "${persona.definition.name}" (${persona.id}) created; ${rows[0]?.count} personas in all`);
+    console.log(`seed: demo API key saved to ${DEMO_CREDENTIALS_PATH}`);
+  } finally {
+    await db.destroy();
+  }
+}

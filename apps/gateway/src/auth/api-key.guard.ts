@@ -1,0 +1,44 @@
+import { createParamDecorator, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { AccountsService, type Account } from '@doppel/accounts';
+import { DoppelError, ErrorCode } from '@doppel/protocol';
+
+const PUBLIC_ROUTE = 'doppel:public-route';
+/** Marks a route that needs no API key (health, signup). */
+export const PublicRoute = () => SetMetadata(PUBLIC_ROUTE, true);
+
+type AuthenticatedRequest = Request & { account?: Account };
+
+export function bearerToken(header: string | string[] | undefined): string | null {
+  const value = Array.isArray(header) ? header[0] : header;
+  const match = value ? /^Bearer\s+(\S+)$/i.exec(value) : null;
+  return match?.[1] ?? null;
+}
+
+/** Every route needs `Authorization: Bearer <api key>` unless marked @PublicRoute(). */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    private readonly accounts: AccountsService,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()])) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const account = await this.accounts.authenticate(bearerToken(request.headers.authorization));
+    if (!account) {
+      throw new DoppelError(ErrorCode.Unauthenticated, 'Send a valid API key as "Authorization: Bearer dpl_…" (create one with POST /accounts).');
+    }
+    request.account = account;
+    return true;
+  }
+}
+
+export const CurrentAccount = createParamDecorator((_: unknown, context: ExecutionContext): Account => {
+  const account = context.switchToHttp().getRequest<AuthenticatedRequest>().account;
+  if (!account) throw new DoppelError(ErrorCode.Unauthenticated, 'This route needs an API key.');
+  return account;
+});

@@ -1,0 +1,34 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { enabledLogLevels, type AppConfig } from '@doppel/config';
+import { assertSchemaReady } from '@doppel/db';
+import { GatewayModule } from './gateway.module';
+import { HttpErrorFilter } from './http/error.filter';
+
+/** Builds the gateway app (not yet listening): shared by main.ts and the end-to-end tests. */
+export async function createGatewayApp(config: AppConfig): Promise<INestApplication> {
+  await assertSchemaReady({
+    databaseUrl: config.databaseUrl,
+    migrationsDir: config.migrationsDir,
+    embeddingDimensions: config.models.embeddingDim,
+  });
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule, {
+    logger: enabledLogLevels(config.logLevel),
+    bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: config.gateway.maxBodyBytes });
+  app.useGlobalFilters(new HttpErrorFilter());
+  app.enableShutdownHooks();
+  app.enableCors({ origin: true });
+
+  const openApi = new DocumentBuilder()
+    .setTitle('Doppel')
+    .setDescription('Runtime for AI digital twins: personas, conversations, verified inference. Chat streams over socket.io at /chat.')
+    .setVersion('0.1.0')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'docs/openapi.json' });
+  return app;
+}

@@ -1,0 +1,60 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import type { Account } from '@doppel/accounts';
+import { isUuid } from '@doppel/db';
+import { createPersonaSchema, PersonasService, updatePersonaSchema, type PersonaPage, type PersonaView } from '@doppel/personas';
+import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { CurrentAccount } from '../auth/api-key.guard';
+import { openApiSchema, pageQuerySchema, ZodValidationPipe } from './zod-validation.pipe';
+
+const listPersonasQuerySchema = pageQuerySchema.extend({ mine: z.enum(['true', 'false']).optional() });
+
+function personaId(id: string): string {
+  if (!isUuid(id)) throw new DoppelError(ErrorCode.PersonaNotFound, `Persona ${id} does not exist or is not visible to you.`);
+  return id;
+}
+
+@ApiTags('personas')
+@ApiBearerAuth()
+@Controller('personas')
+export class PersonasController {
+  constructor(private readonly personas: PersonasService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create a persona (version 1).' })
+  @ApiBody({ schema: openApiSchema(createPersonaSchema) })
+  create(@CurrentAccount() account: Account, @Body(new ZodValidationPipe(createPersonaSchema, 'persona')) body: z.infer<typeof createPersonaSchema>): Promise<PersonaView> {
+    return this.personas.create(account.id, body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Public personas and your own, newest first; `mine=true` for only yours.' })
+  list(@CurrentAccount() account: Account, @Query(new ZodValidationPipe(listPersonasQuerySchema, 'query')) query: z.infer<typeof listPersonasQuerySchema>): Promise<PersonaPage> {
+    return this.personas.list(account.id, { limit: query.limit, cursor: query.cursor, mine: query.mine === 'true' });
+  }
+
+  @Get(':id')
+  get(@CurrentAccount() account: Account, @Param('id') id: string): Promise<PersonaView> {
+    return this.personas.getVisible(personaId(id), account.id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Edit: creates a new immutable version; conversations already open keep theirs.' })
+  @ApiBody({ schema: openApiSchema(updatePersonaSchema) })
+  update(
+    @CurrentAccount() account: Account,
+    @Param('id') id: string,
+    @Body(new ZodValidationPipe(updatePersonaSchema, 'persona update')) body: z.infer<typeof updatePersonaSchema>,
+  ): Promise<PersonaView> {
+    return this.personas.update(personaId(id), account.id, body);
+  }
+
+  @Post(':id/archive')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Archive: hidden from others, no new conversations or turns; history stays.' })
+  archive(@CurrentAccount() account: Account, @Param('id') id: string): Promise<PersonaView> {
+    return this.personas.archive(personaId(id), account.id);
+  }
+}

@@ -1,0 +1,113 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { envSchema } from './config.schema';
+
+export interface AppConfig {
+  readonly databaseUrl: string;
+  readonly redis: { readonly url: string; readonly prefix: string };
+  readonly migrationsDir: string;
+  readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  readonly gateway: {
+    readonly host: string;
+    readonly port: number;
+    readonly maxMessageChars: number;
+    readonly maxBodyBytes: number;
+  };
+  readonly worker: {
+    readonly id: string;
+    readonly concurrency: number;
+    readonly heartbeatIntervalMs: number;
+    readonly heartbeatTtlMs: number;
+  };
+  readonly models: {
+    readonly chatBackend: 'synthetic';
+    readonly synthetic: { readonly ttftMs: number; readonly tokensPerSecond: number; readonly faultTrigger?: string };
+    readonly embeddingBackend: 'hashing';
+    readonly embeddingDim: number;
+  };
+  readonly turns: {
+    readonly memoryTopK: number;
+    readonly memoryEfSearch: number;
+    readonly promptTokenBudget: number;
+    readonly historyMaxMessages: number;
+    readonly chunkIntervalMs: number;
+    readonly streamTtlSeconds: number;
+    readonly jobAttempts: number;
+  };
+  readonly seedDemo: boolean;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}\nFix the variables above (see README, "Configuration") and start again.`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+/** Reads and validates the environment once; every bad variable is named in one error. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigValidationError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  if (e.HEARTBEAT_TTL_MS <= e.HEARTBEAT_INTERVAL_MS) {
+    throw new ConfigValidationError([
+      `HEARTBEAT_TTL_MS (${e.HEARTBEAT_TTL_MS}) must be greater than HEARTBEAT_INTERVAL_MS (${e.HEARTBEAT_INTERVAL_MS})`,
+    ]);
+  }
+  const config: AppConfig = {
+    databaseUrl: e.DATABASE_URL,
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    migrationsDir: resolve(e.MIGRATIONS_DIR ?? 'migrations'),
+    logLevel: e.LOG_LEVEL,
+    gateway: {
+      host: e.GATEWAY_HOST,
+      port: e.GATEWAY_PORT,
+      maxMessageChars: e.MAX_MESSAGE_CHARS,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+    },
+    worker: {
+      id: e.WORKER_ID ?? `${hostname()}-${process.pid}`,
+      concurrency: e.WORKER_CONCURRENCY,
+      heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
+      heartbeatTtlMs: e.HEARTBEAT_TTL_MS,
+    },
+    models: {
+      chatBackend: e.MODEL_BACKEND,
+      synthetic: {
+        ttftMs: e.SYNTHETIC_TTFT_MS,
+        tokensPerSecond: e.SYNTHETIC_TOKENS_PER_SECOND,
+        faultTrigger: e.SYNTHETIC_FAULT_TRIGGER,
+      },
+      embeddingBackend: e.EMBEDDING_BACKEND,
+      embeddingDim: e.EMBEDDING_DIM,
+    },
+    turns: {
+      memoryTopK: e.MEMORY_TOP_K,
+      memoryEfSearch: e.MEMORY_EF_SEARCH,
+      promptTokenBudget: e.PROMPT_TOKEN_BUDGET,
+      historyMaxMessages: e.HISTORY_MAX_MESSAGES,
+      chunkIntervalMs: e.STREAM_CHUNK_INTERVAL_MS,
+      streamTtlSeconds: e.TURN_STREAM_TTL_SECONDS,
+      jobAttempts: e.TURN_JOB_ATTEMPTS,
+    },
+    seedDemo: e.SEED_DEMO,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child && typeof child === 'object') deepFreeze(child as object);
+  }
+  return Object.freeze(value);
+}
+
+/** Nest's logger takes the list of enabled levels, not a threshold. */
+export function enabledLogLevels(level: AppConfig['logLevel']): AppConfig['logLevel'][] {
+  const order = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+  return order.slice(0, order.indexOf(level) + 1);
+}

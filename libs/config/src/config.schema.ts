@@ -1,0 +1,49 @@
+// The one description of every environment variable Doppel reads, with defaults and bounds.
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+export const envSchema = z.object({
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/doppel'),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Prefix of every Redis key and BullMQ queue, so several deployments (or test runs) can share one Redis. */
+  REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]{1,32}$/i).default('doppel'),
+  MIGRATIONS_DIR: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+
+  GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  GATEWAY_PORT: port.default(3000),
+  MAX_MESSAGE_CHARS: positiveInt.max(100_000).default(4000),
+  MAX_BODY_BYTES: positiveInt.default(256 * 1024),
+
+  WORKER_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).optional(),
+  WORKER_CONCURRENCY: positiveInt.max(256).default(8),
+  HEARTBEAT_INTERVAL_MS: positiveInt.default(2000),
+  HEARTBEAT_TTL_MS: positiveInt.default(6000),
+
+  MODEL_BACKEND: z.enum(['synthetic']).default('synthetic'),
+  SYNTHETIC_TTFT_MS: z.coerce.number().int().min(0).max(60_000).default(120),
+  SYNTHETIC_TOKENS_PER_SECOND: z.coerce.number().positive().max(100_000).default(40),
+  /** Fault injection for chaos and failure tests: a user message containing this string makes the synthetic backend throw mid-stream. */
+  SYNTHETIC_FAULT_TRIGGER: z.string().min(8).optional(),
+  EMBEDDING_BACKEND: z.enum(['hashing']).default('hashing'),
+  /** Must equal the dimension of memories.embedding in the migrations. */
+  EMBEDDING_DIM: positiveInt.default(384),
+
+  MEMORY_TOP_K: positiveInt.max(50).default(5),
+  MEMORY_EF_SEARCH: positiveInt.max(1000).default(64),
+  PROMPT_TOKEN_BUDGET: positiveInt.default(2048),
+  HISTORY_MAX_MESSAGES: positiveInt.max(200).default(20),
+
+  STREAM_CHUNK_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(30),
+  TURN_STREAM_TTL_SECONDS: positiveInt.default(3600),
+  TURN_JOB_ATTEMPTS: positiveInt.max(10).default(3),
+
+  SEED_DEMO: booleanFlag.default(true),
+});
+
+export type Env = z.infer<typeof envSchema>;

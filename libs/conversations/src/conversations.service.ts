@@ -1,0 +1,159 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { sql, type Kysely } from 'kysely';
+import { DATABASE, decodeCursor, encodeCursor, isTimestampText, isUuid, type Database } from '@doppel/db';
+import { PersonasService } from '@doppel/personas';
+import { DoppelError, ErrorCode } from '@doppel/protocol';
+
+export interface ConversationView {
+  id: string;
+  personaId: string;
+  personaVersionId: string;
+  personaName: string;
+  lastMessageAt: Date;
+  createdAt: Date;
+}
+
+export interface MessageView {
+  id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  turnId: string | null;
+  createdAt: Date;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export const conversationNotFound = (conversationId: string) =>
+  new DoppelError(ErrorCode.ConversationNotFound, `Conversation ${conversationId} does not exist or is not yours.`);
+
+@Injectable()
+export class ConversationsService {
+  constructor(
+    @Inject(DATABASE) private readonly db: Kysely<Database>,
+    private readonly personas: PersonasService,
+  ) {}
+
+  /** Opens a conversation on the persona's current version; its greeting becomes the first assistant message. */
+  async create(consumerId: string, personaId: string): Promise<ConversationView> {
+    const persona = await this.personas.getVisible(personaId, consumerId);
+    if (persona.status === 'archived') {
+      throw new DoppelError(ErrorCode.PersonaArchived, `Persona ${personaId} is archived; start a conversation with another persona.`);
+    }
+    const conversationId = await this.db.transaction().execute(async (trx) => {
+      const conversation = await trx
+        .insertInto('conversations')
+        .values({ persona_id: persona.id, persona_version_id: persona.versionId, consumer_id: consumerId })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      if (persona.definition.greeting.trim()) {
+        await trx
+          .insertInto('messages')
+          .values({ conversation_id: conversation.id, role: 'assistant', content: persona.definition.greeting })
+          .execute();
+      }
+      return conversation.id;
+    });
+    return this.getOwned(conversationId, consumerId);
+  }
+
+  async getOwned(conversationId: string, consumerId: string): Promise<ConversationView> {
+    if (!isUuid(conversationId)) throw conversationNotFound(conversationId);
+    const row = await this.viewQuery()
+      .where('conversations.id', '=', conversationId)
+      .where('conversations.consumer_id', '=', consumerId)
+      .executeTakeFirst();
+    if (!row) throw conversationNotFound(conversationId);
+    return toConversationView(row);
+  }
+
+  async listMine(consumerId: string, options: { limit: number; cursor?: string }): Promise<Page<ConversationView>> {
+    let query = this.viewQuery()
+      .where('conversations.consumer_id', '=', consumerId)
+      .orderBy('conversations.last_message_at', 'desc')
+      .orderBy('conversations.id', 'desc')
+      .limit(options.limit + 1);
+    if (options.cursor) {
+      const position = decodeCursor(options.cursor, 2);
+      if (!position || !isTimestampText(position[0]) || !isUuid(position[1])) {
+        throw new DoppelError(ErrorCode.ValidationFailed, 'The cursor is not one this API issued.');
+      }
+      query = query.where(
+        sql<boolean>`(conversations.last_message_at, conversations.id) < (${position[0]}::timestamptz, ${position[1]}::uuid)`,
+      );
+    }
+    const rows = await query.execute();
+    const page = rows.slice(0, options.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(toConversationView),
+      nextCursor: rows.length > options.limit && last ? encodeCursor([last.last_message_at_text, last.id]) : null,
+    };
+  }
+
+  /** The latest `limit` messages before the cursor, oldest first; nextCursor pages further back. */
+  async listMessages(conversationId: string, consumerId: string, options: { limit: number; before?: string }): Promise<Page<MessageView>> {
+    await this.getOwned(conversationId, consumerId);
+    let query = this.db
+      .selectFrom('messages')
+      .select(['id', 'position', 'role', 'content', 'turn_id', 'created_at'])
+      .where('conversation_id', '=', conversationId)
+      .orderBy('position', 'desc')
+      .limit(options.limit + 1);
+    if (options.before) {
+      const position = decodeCursor(options.before, 1);
+      if (!position || typeof position[0] !== 'string' || !/^\d{1,19}$/.test(position[0])) {
+        throw new DoppelError(ErrorCode.ValidationFailed, 'The cursor is not one this API issued.');
+      }
+      query = query.where('position', '<', position[0]);
+    }
+    const rows = await query.execute();
+    const page = rows.slice(0, options.limit);
+    const oldest = page[page.length - 1];
+    return {
+      items: page.reverse().map((row) => ({
+        id: row.id,
+        role: row.role,
+        content: row.content,
+        turnId: row.turn_id,
+        createdAt: row.created_at,
+      })),
+      nextCursor: rows.length > options.limit && oldest ? encodeCursor([oldest.position]) : null,
+    };
+  }
+
+  private viewQuery() {
+    return this.db
+      .selectFrom('conversations')
+      .innerJoin('persona_versions', 'persona_versions.id', 'conversations.persona_version_id')
+      .select([
+        'conversations.id',
+        'conversations.persona_id',
+        'conversations.persona_version_id',
+        'conversations.last_message_at',
+        'conversations.created_at',
+        sql<string>`persona_versions.definition->>'name'`.as('persona_name'),
+        sql<string>`conversations.last_message_at::text`.as('last_message_at_text'),
+      ]);
+  }
+}
+
+function toConversationView(row: {
+  id: string;
+  persona_id: string;
+  persona_version_id: string;
+  persona_name: string;
+  last_message_at: Date;
+  created_at: Date;
+}): ConversationView {
+  return {
+    id: row.id,
+    personaId: row.persona_id,
+    personaVersionId: row.persona_version_id,
+    personaName: row.persona_name,
+    lastMessageAt: row.last_message_at,
+    createdAt: row.created_at,
+  };
+}

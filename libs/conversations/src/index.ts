@@ -1,0 +1,3 @@
+export { ConversationsModule } from './conversations.module';
+export { ConversationsService, conversationNotFound, type ConversationView, type MessageView, type Page } from './conversations.service';
+export { TurnIntakeService, type TurnRequest, type AcceptedTurn } from './turn-intake.service';

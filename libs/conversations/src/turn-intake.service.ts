@@ -1,0 +1,142 @@
+// Gateway side of a turn: store the user's message and the turn row in one transaction, then queue the job.
+import { randomUUID } from 'node:crypto';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { sql, type Kysely } from 'kysely';
+import { APP_CONFIG, type AppConfig } from '@doppel/config';
+import { DATABASE, isUuid, type Database } from '@doppel/db';
+import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { JobName, QueueName, turnJobId, type JobPayloads } from '@doppel/queue';
+import { conversationNotFound } from './conversations.service';
+
+export interface TurnRequest {
+  conversationId: string;
+  text: string;
+  clientTurnId: string;
+}
+
+export interface AcceptedTurn {
+  turnId: string;
+  conversationId: string;
+  /** True when this clientTurnId was already accepted: nothing new was stored or queued. */
+  duplicate: boolean;
+}
+
+class DuplicateTurn extends Error {}
+
+@Injectable()
+export class TurnIntakeService {
+  private readonly logger = new Logger(TurnIntakeService.name);
+
+  constructor(
+    @Inject(DATABASE) private readonly db: Kysely<Database>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectQueue(QueueName.Turns) private readonly turnsQueue: Queue<JobPayloads[JobName.Turn], void, JobName.Turn>,
+  ) {}
+
+  async accept(consumerId: string, request: TurnRequest): Promise<AcceptedTurn> {
+    this.assertTextAcceptable(request.text);
+    if (!isUuid(request.conversationId)) throw conversationNotFound(request.conversationId);
+
+    const existing = await this.findByClientTurnId(request.conversationId, consumerId, request.clientTurnId);
+    if (existing) return this.resumeDuplicate(existing);
+
+    let turnId: string;
+    try {
+      turnId = await this.db.transaction().execute(async (trx) => {
+        const conversation = await trx
+          .selectFrom('conversations')
+          .innerJoin('personas', 'personas.id', 'conversations.persona_id')
+          .select(['conversations.persona_version_id', 'personas.status'])
+          .where('conversations.id', '=', request.conversationId)
+          .where('conversations.consumer_id', '=', consumerId)
+          .executeTakeFirst();
+        if (!conversation) throw conversationNotFound(request.conversationId);
+        if (conversation.status === 'archived') {
+          throw new DoppelError(ErrorCode.PersonaArchived, 'This persona has been archived and no longer replies.');
+        }
+        const newTurnId = randomUUID();
+        const message = await trx
+          .insertInto('messages')
+          .values({ conversation_id: request.conversationId, role: 'user', content: request.text, turn_id: newTurnId })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        const inserted = await trx
+          .insertInto('turns')
+          .values({
+            id: newTurnId,
+            conversation_id: request.conversationId,
+            consumer_id: consumerId,
+            persona_version_id: conversation.persona_version_id,
+            client_turn_id: request.clientTurnId,
+            user_message_id: message.id,
+          })
+          .onConflict((conflict) => conflict.columns(['conversation_id', 'client_turn_id']).doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        // A concurrent resend won the race: roll back our message and answer with its turn.
+        if (!inserted) throw new DuplicateTurn();
+        await trx.updateTable('conversations').set({ last_message_at: sql<Date>`now()` }).where('id', '=', request.conversationId).execute();
+        return newTurnId;
+      });
+    } catch (error) {
+      if (!(error instanceof DuplicateTurn)) throw error;
+      const winner = await this.findByClientTurnId(request.conversationId, consumerId, request.clientTurnId);
+      if (!winner) throw error;
+      return this.resumeDuplicate(winner);
+    }
+
+    await this.enqueue(turnId, request.conversationId);
+    return { turnId, conversationId: request.conversationId, duplicate: false };
+  }
+
+  private assertTextAcceptable(text: string): void {
+    if (text.trim().length === 0) throw new DoppelError(ErrorCode.MessageEmpty, 'The message is empty; send some text.');
+    const limit = this.config.gateway.maxMessageChars;
+    if (text.length > limit) {
+      throw new DoppelError(ErrorCode.MessageTooLong, `The message has ${text.length} characters; the limit is ${limit}.`, { limit });
+    }
+  }
+
+  private async findByClientTurnId(conversationId: string, consumerId: string, clientTurnId: string) {
+    return this.db
+      .selectFrom('turns')
+      .select(['id', 'conversation_id', 'status'])
+      .where('conversation_id', '=', conversationId)
+      .where('consumer_id', '=', consumerId)
+      .where('client_turn_id', '=', clientTurnId)
+      .executeTakeFirst();
+  }
+
+  private async resumeDuplicate(turn: { id: string; conversation_id: string; status: string }): Promise<AcceptedTurn> {
+    // Queueing is idempotent by job id, so a turn whose first enqueue failed gets a second chance here.
+    if (turn.status === 'queued') await this.enqueue(turn.id, turn.conversation_id);
+    return { turnId: turn.id, conversationId: turn.conversation_id, duplicate: true };
+  }
+
+  private async enqueue(turnId: string, conversationId: string): Promise<void> {
+    try {
+      await this.turnsQueue.add(
+        JobName.Turn,
+        { turnId, conversationId },
+        {
+          jobId: turnJobId(turnId),
+          attempts: this.config.turns.jobAttempts,
+          backoff: { type: 'exponential', delay: 500 },
+          removeOnComplete: { age: 3600, count: 10_000 },
+          removeOnFail: { age: 24 * 3600 },
+        },
+      );
+    } catch (error) {
+      this.logger.error(`could not queue turn ${turnId}: ${(error as Error).message}`);
+      await this.db
+        .updateTable('turns')
+        .set({ status: 'failed', error_code: ErrorCode.QueueUnavailable, error_message: 'queue unavailable', finished_at: sql<Date>`now()` })
+        .where('id', '=', turnId)
+        .where('status', '=', 'queued')
+        .execute();
+      throw new DoppelError(ErrorCode.QueueUnavailable, 'The turn queue is unavailable right now; try again in a few seconds.');
+    }
+  }
+}

@@ -1,0 +1,134 @@
+// Row types of every table, as Kysely sees them. Keep in step with migrations/.
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type CreatedAt = ColumnType<Date, never, never>;
+type UpdatedAt = ColumnType<Date, never, never>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface AccountsTable {
+  id: Generated<string>;
+  display_name: string;
+  api_key_prefix: string;
+  api_key_hash: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface PersonasTable {
+  id: Generated<string>;
+  owner_id: string;
+  visibility: 'public' | 'private';
+  status: Generated<'active' | 'archived'>;
+  current_version_id: string | null;
+  archived_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface PersonaVersionsTable {
+  id: Generated<string>;
+  persona_id: string;
+  version: number;
+  content_hash: string;
+  definition: Json<unknown>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface ConversationsTable {
+  id: Generated<string>;
+  persona_id: string;
+  persona_version_id: string;
+  consumer_id: string;
+  last_message_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface MessagesTable {
+  id: Generated<string>;
+  position: ColumnType<string, never, never>;
+  conversation_id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  turn_id: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type TurnStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface TurnsTable {
+  id: Generated<string>;
+  conversation_id: string;
+  consumer_id: string;
+  persona_version_id: string;
+  client_turn_id: string;
+  user_message_id: string;
+  assistant_message_id: string | null;
+  status: Generated<TurnStatus>;
+  attempts: Generated<number>;
+  worker_id: string | null;
+  model_id: string | null;
+  model_hash: string | null;
+  embedding_model_id: string | null;
+  generation_params: Json<unknown> | null;
+  prompt: Json<unknown> | null;
+  retrieved_memory_ids: ColumnType<string[], string[] | undefined, string[]>;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  queued_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  started_at: Timestamp | null;
+  retrieved_at: Timestamp | null;
+  first_token_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type MemoryKind = 'user_message' | 'assistant_reply' | 'fact';
+
+export interface MemoriesTable {
+  id: Generated<string>;
+  persona_id: string;
+  consumer_id: string;
+  conversation_id: string | null;
+  source_message_id: string | null;
+  kind: MemoryKind;
+  content: string;
+  content_hash: string;
+  embedding_model: string;
+  /** pgvector text form, e.g. '[0.1,0.2]'; write it with toVectorLiteral(). */
+  embedding: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface SchemaMigrationsTable {
+  version: string;
+  checksum: string;
+  applied_at: ColumnType<Date, never, never>;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  personas: PersonasTable;
+  persona_versions: PersonaVersionsTable;
+  conversations: ConversationsTable;
+  messages: MessagesTable;
+  turns: TurnsTable;
+  memories: MemoriesTable;
+  schema_migrations: SchemaMigrationsTable;
+}
+
+export type AccountRow = Selectable<AccountsTable>;
+export type PersonaRow = Selectable<PersonasTable>;
+export type PersonaVersionRow = Selectable<PersonaVersionsTable>;
+export type ConversationRow = Selectable<ConversationsTable>;
+export type MessageRow = Selectable<MessagesTable>;
+export type TurnRow = Selectable<TurnsTable>;
+export type MemoryRow = Selectable<MemoriesTable>;
+export type NewMemory = Insertable<MemoriesTable>;

@@ -1,0 +1,7 @@
+export * from './database.types';
+export { createDatabase } from './create-database';
+export { toVectorLiteral } from './vector-literal';
+export { migrate, assertMigrationsApplied, readMigrationFiles, type MigrationReport } from './migrator';
+export { DatabaseModule, DATABASE } from './database.module';
+export { encodeCursor, decodeCursor, isUuid, isTimestampText } from './cursor';
+export { assertSchemaReady, assertEmbeddingDimension } from './schema-check';

@@ -1,0 +1,1 @@
+export { NodeRegistry, type NodeHeartbeat } from './node-registry';

@@ -1,0 +1,59 @@
+// What a creator configures. A persona version is exactly one of these, hashed.
+import { z } from 'zod';
+
+export const generationParamsSchema = z.strictObject({
+  maxTokens: z.number().int().min(1).max(4096).default(256),
+  temperature: z.number().min(0).max(2).default(0.8),
+  topP: z.number().gt(0).max(1).default(0.95),
+  topK: z.number().int().min(0).max(1000).default(40),
+  repetitionPenalty: z.number().min(1).max(2).default(1.1),
+  stop: z.array(z.string().min(1).max(64)).max(8).default([]),
+});
+export type GenerationParams = z.infer<typeof generationParamsSchema>;
+
+export const exampleDialogueSchema = z.strictObject({
+  user: z.string().min(1).max(1000),
+  persona: z.string().min(1).max(2000),
+});
+
+export const personaDefinitionSchema = z.strictObject({
+  name: z.string().trim().min(1).max(80),
+  description: z.string().max(2000).default(''),
+  personality: z.string().max(2000).default(''),
+  systemPrompt: z.string().max(8000).default(''),
+  greeting: z.string().max(2000).default(''),
+  exampleDialogues: z.array(exampleDialogueSchema).max(20).default([]),
+  tags: z
+    .array(z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9 _-]{0,31}$/, 'tags are 1-32 letters, digits, space, _ or -'))
+    .max(16)
+    .default([]),
+  defaultModel: z.string().min(1).max(128).default('synthetic'),
+  generation: generationParamsSchema.default(generationParamsSchema.parse({})),
+});
+export type PersonaDefinition = z.infer<typeof personaDefinitionSchema>;
+
+export const personaVisibilitySchema = z.enum(['public', 'private']);
+export type PersonaVisibility = z.infer<typeof personaVisibilitySchema>;
+
+export const createPersonaSchema = personaDefinitionSchema.extend({
+  visibility: personaVisibilitySchema.default('public'),
+});
+export type CreatePersonaInput = z.infer<typeof createPersonaSchema>;
+
+/** A patch: any subset of fields; the merged result is validated as a whole definition. */
+export const updatePersonaSchema = z
+  .strictObject({
+    name: z.string(),
+    description: z.string(),
+    personality: z.string(),
+    systemPrompt: z.string(),
+    greeting: z.string(),
+    exampleDialogues: z.array(z.unknown()),
+    tags: z.array(z.unknown()),
+    defaultModel: z.string(),
+    generation: z.record(z.string(), z.unknown()),
+    visibility: personaVisibilitySchema,
+  })
+  .partial()
+  .refine((patch) => Object.keys(patch).length > 0, 'an update needs at least one field');
+export type UpdatePersonaInput = z.infer<typeof updatePersonaSchema>;

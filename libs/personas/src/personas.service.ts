@@ -1,0 +1,204 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { DATABASE, decodeCursor, encodeCursor, isTimestampText, isUuid, type Database } from '@doppel/db';
+import { DoppelError, ErrorCode, personaContentHash } from '@doppel/protocol';
+import {
+  personaDefinitionSchema,
+  type CreatePersonaInput,
+  type PersonaDefinition,
+  type PersonaVisibility,
+  type UpdatePersonaInput,
+} from './persona-definition';
+
+export interface PersonaVersion {
+  id: string;
+  personaId: string;
+  version: number;
+  contentHash: string;
+  definition: PersonaDefinition;
+  createdAt: Date;
+}
+
+export interface PersonaView {
+  id: string;
+  ownerId: string;
+  visibility: PersonaVisibility;
+  status: 'active' | 'archived';
+  version: number;
+  versionId: string;
+  contentHash: string;
+  definition: PersonaDefinition;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface PersonaPage {
+  items: PersonaView[];
+  nextCursor: string | null;
+}
+
+const notFound = (personaId: string) =>
+  new DoppelError(ErrorCode.PersonaNotFound, `Persona ${personaId} does not exist or is not visible to you.`);
+
+@Injectable()
+export class PersonasService {
+  constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
+
+  async create(ownerId: string, input: CreatePersonaInput): Promise<PersonaView> {
+    const { visibility, ...definitionInput } = input;
+    const definition = personaDefinitionSchema.parse(definitionInput);
+    const personaId = await this.db.transaction().execute(async (trx) => {
+      const persona = await trx
+        .insertInto('personas')
+        .values({ owner_id: ownerId, visibility })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await this.insertVersion(trx, persona.id, 1, definition);
+      return persona.id;
+    });
+    return this.getVisible(personaId, ownerId);
+  }
+
+  /** Editing never changes a version: it adds one (unless the definition did not change). */
+  async update(personaId: string, editorId: string, patch: UpdatePersonaInput): Promise<PersonaView> {
+    const { visibility, ...definitionPatch } = patch;
+    await this.db.transaction().execute(async (trx) => {
+      const current = await trx
+        .selectFrom('personas')
+        .innerJoin('persona_versions', 'persona_versions.id', 'personas.current_version_id')
+        .select(['personas.owner_id', 'personas.status', 'persona_versions.version', 'persona_versions.definition', 'persona_versions.content_hash'])
+        .where('personas.id', '=', personaId)
+        .forUpdate('personas')
+        .executeTakeFirst();
+      if (!current || current.owner_id !== editorId) throw notFound(personaId);
+      if (current.status === 'archived') {
+        throw new DoppelError(ErrorCode.PersonaArchived, `Persona ${personaId} is archived; archived personas cannot be edited.`);
+      }
+      const merged = { ...(current.definition as PersonaDefinition), ...definitionPatch };
+      const parsed = personaDefinitionSchema.safeParse(merged);
+      if (!parsed.success) {
+        throw new DoppelError(ErrorCode.ValidationFailed, 'The edited persona is not valid.', parsed.error.issues);
+      }
+      if (personaContentHash(parsed.data) !== current.content_hash) {
+        await this.insertVersion(trx, personaId, current.version + 1, parsed.data);
+      }
+      if (visibility) await trx.updateTable('personas').set({ visibility }).where('id', '=', personaId).execute();
+    });
+    return this.getVisible(personaId, editorId);
+  }
+
+  async archive(personaId: string, ownerId: string): Promise<PersonaView> {
+    const result = await this.db
+      .updateTable('personas')
+      .set({ status: 'archived', archived_at: sql<Date>`now()` })
+      .where('id', '=', personaId)
+      .where('owner_id', '=', ownerId)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw notFound(personaId);
+    return this.getVisible(personaId, ownerId);
+  }
+
+  /** Public personas, plus the viewer's own (private or archived). Unknown and invisible look the same. */
+  async getVisible(personaId: string, viewerId: string): Promise<PersonaView> {
+    const row = await this.viewQuery()
+      .where('personas.id', '=', personaId)
+      .where((eb) => eb.or([eb('personas.owner_id', '=', viewerId), eb.and([eb('personas.visibility', '=', 'public'), eb('personas.status', '=', 'active')])]))
+      .executeTakeFirst();
+    if (!row) throw notFound(personaId);
+    return toView(row);
+  }
+
+  async list(viewerId: string, options: { limit: number; cursor?: string; mine?: boolean }): Promise<PersonaPage> {
+    let query = this.viewQuery()
+      .orderBy('personas.created_at', 'desc')
+      .orderBy('personas.id', 'desc')
+      .limit(options.limit + 1);
+    query = options.mine
+      ? query.where('personas.owner_id', '=', viewerId)
+      : query.where((eb) =>
+          eb.or([eb('personas.owner_id', '=', viewerId), eb.and([eb('personas.visibility', '=', 'public'), eb('personas.status', '=', 'active')])]),
+        );
+    if (options.cursor) {
+      const position = decodeCursor(options.cursor, 2);
+      if (!position || !isTimestampText(position[0]) || !isUuid(position[1])) throw new DoppelError(ErrorCode.ValidationFailed, 'The cursor is not one this API issued.');
+      const [createdAt, id] = position as [string, string];
+      // Compared as a row value in full microsecond precision (a JS Date would round to milliseconds and skip rows).
+      query = query.where(sql<boolean>`(personas.created_at, personas.id) < (${createdAt}::timestamptz, ${id}::uuid)`);
+    }
+    const rows = await query.execute();
+    const page = rows.slice(0, options.limit).map(toView);
+    const last = page[page.length - 1];
+    return {
+      items: page,
+      nextCursor: rows.length > options.limit && last ? encodeCursor([rows[options.limit - 1]!.created_at_text, last.id]) : null,
+    };
+  }
+
+  /** Versions never change, so callers may cache the result forever. */
+  async getVersion(versionId: string): Promise<PersonaVersion> {
+    const row = await this.db.selectFrom('persona_versions').selectAll().where('id', '=', versionId).executeTakeFirst();
+    if (!row) throw new DoppelError(ErrorCode.PersonaNotFound, `Persona version ${versionId} does not exist.`);
+    return {
+      id: row.id,
+      personaId: row.persona_id,
+      version: row.version,
+      contentHash: row.content_hash,
+      definition: row.definition as PersonaDefinition,
+      createdAt: row.created_at,
+    };
+  }
+
+  private async insertVersion(trx: Transaction<Database>, personaId: string, version: number, definition: PersonaDefinition) {
+    const inserted = await trx
+      .insertInto('persona_versions')
+      .values({ persona_id: personaId, version, content_hash: personaContentHash(definition), definition: JSON.stringify(definition) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await trx.updateTable('personas').set({ current_version_id: inserted.id }).where('id', '=', personaId).execute();
+  }
+
+  private viewQuery() {
+    return this.db
+      .selectFrom('personas')
+      .innerJoin('persona_versions', 'persona_versions.id', 'personas.current_version_id')
+      .select([
+        'personas.id',
+        'personas.owner_id',
+        'personas.visibility',
+        'personas.status',
+        'personas.created_at',
+        'personas.updated_at',
+        'persona_versions.id as version_id',
+        'persona_versions.version',
+        'persona_versions.content_hash',
+        'persona_versions.definition',
+        sql<string>`personas.created_at::text`.as('created_at_text'),
+      ]);
+  }
+}
+
+function toView(row: {
+  id: string;
+  owner_id: string;
+  visibility: PersonaVisibility;
+  status: 'active' | 'archived';
+  created_at: Date;
+  updated_at: Date;
+  version_id: string;
+  version: number;
+  content_hash: string;
+  definition: unknown;
+}): PersonaView {
+  return {
+    id: row.id,
+    ownerId: row.owner_id,
+    visibility: row.visibility,
+    status: row.status,
+    version: row.version,
+    versionId: row.version_id,
+    contentHash: row.content_hash,
+    definition: row.definition as PersonaDefinition,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

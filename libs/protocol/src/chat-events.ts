@@ -1,0 +1,73 @@
+// The socket.io contract of the /chat namespace, shared by the gateway, the CLI, tests and the load harness.
+import type { ErrorBody } from './doppel-error';
+import type { ErrorCode } from './error-codes';
+
+export const CHAT_NAMESPACE = '/chat';
+
+export interface TurnSendPayload {
+  conversationId: string;
+  text: string;
+  /** Chosen by the client; resending the same id returns the same turn instead of a second reply. */
+  clientTurnId: string;
+}
+
+export type TurnSendAck = { ok: true; turnId: string; duplicate: boolean } | { ok: false; error: ErrorBody };
+
+export interface TurnTimings {
+  queueWaitMs: number | null;
+  retrievalMs: number | null;
+  timeToFirstTokenMs: number | null;
+  generationMs: number | null;
+  totalMs: number | null;
+}
+
+export interface TurnUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface TurnQueuedEvent {
+  turnId: string;
+  conversationId: string;
+  clientTurnId: string;
+}
+export interface TurnTokenEvent {
+  turnId: string;
+  /** Starts at 0 and grows by exactly 1 per chunk. */
+  seq: number;
+  text: string;
+}
+export interface TurnDoneEvent {
+  turnId: string;
+  messageId: string;
+  text: string;
+  usage: TurnUsage;
+  timings: TurnTimings;
+}
+/** A node failed mid-turn and another attempt started: discard the partial text; seq starts again at 0. */
+export interface TurnRestartedEvent {
+  turnId: string;
+  attempt: number;
+}
+export interface TurnErrorEvent {
+  turnId: string;
+  code: ErrorCode;
+  message: string;
+}
+
+export interface ChatClientToServerEvents {
+  'turn:send': (payload: TurnSendPayload, ack: (result: TurnSendAck) => void) => void;
+}
+
+export interface ChatServerToClientEvents {
+  'turn:queued': (event: TurnQueuedEvent) => void;
+  'turn:token': (event: TurnTokenEvent) => void;
+  'turn:restarted': (event: TurnRestartedEvent) => void;
+  'turn:done': (event: TurnDoneEvent) => void;
+  'turn:error': (event: TurnErrorEvent) => void;
+}
+
+/** Data the handshake leaves on each socket. */
+export interface ChatSocketData {
+  accountId: string;
+}

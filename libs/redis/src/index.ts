@@ -1,0 +1,2 @@
+export { createRedis, bullConnectionOptions } from './create-redis';
+export { RedisModule, REDIS } from './redis.module';

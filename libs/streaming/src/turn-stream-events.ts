@@ -1,0 +1,17 @@
+// What a worker writes into a turn's Redis Stream, entry by entry, and the gateway relays to the socket.
+import type { ErrorCode, TurnDoneEvent } from '@doppel/protocol';
+
+export type TurnStreamEvent =
+  | { type: 'started'; workerId: string; attempt: number }
+  | { type: 'token'; seq: number; text: string }
+  | ({ type: 'done' } & Omit<TurnDoneEvent, 'turnId'>)
+  | { type: 'error'; code: ErrorCode; message: string };
+
+/** `{…}` is a Redis Cluster hash tag: everything about one turn lives in one slot. */
+export const turnStreamKey = (prefix: string, turnId: string): string => `${prefix}:turn:{${turnId}}:events`;
+
+export const EVENT_FIELD = 'event';
+
+export function isTerminal(event: TurnStreamEvent): boolean {
+  return event.type === 'done' || event.type === 'error';
+}

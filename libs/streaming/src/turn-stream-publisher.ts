@@ -1,0 +1,63 @@
+// Worker side of the token relay: one publisher per turn attempt, writing ordered entries with XADD.
+import type Redis from 'ioredis';
+import { ChunkCoalescer } from './chunk-coalescer';
+import { EVENT_FIELD, turnStreamKey, type TurnStreamEvent } from './turn-stream-events';
+
+export class TurnStreamPublisher {
+  private readonly key: string;
+  private readonly coalescer: ChunkCoalescer;
+  private nextSeq = 0;
+  private pending: Promise<unknown> = Promise.resolve();
+  private writeError: unknown = null;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    turnId: string,
+    private readonly ttlSeconds: number,
+    chunkIntervalMs: number,
+  ) {
+    this.key = turnStreamKey(prefix, turnId);
+    this.coalescer = new ChunkCoalescer(chunkIntervalMs, (text) => this.append({ type: 'token', seq: this.nextSeq++, text }));
+  }
+
+  started(workerId: string, attempt: number): void {
+    this.append({ type: 'started', workerId, attempt });
+  }
+
+  token(text: string): void {
+    this.coalescer.push(text);
+  }
+
+  /** Flushes buffered text, writes the terminal event and waits until Redis has every entry. */
+  async finish(event: Extract<TurnStreamEvent, { type: 'done' | 'error' }>): Promise<void> {
+    if (event.type === 'done') this.coalescer.flush();
+    else this.coalescer.discard();
+    this.append(event);
+    await this.pending;
+    if (this.writeError) throw this.writeError;
+  }
+
+  /** Waits for the entries written so far; throws if any write failed. */
+  async drain(): Promise<void> {
+    await this.pending;
+    if (this.writeError) throw this.writeError;
+  }
+
+  private append(event: TurnStreamEvent): void {
+    // One connection keeps command order, so entries land in the order they were appended.
+    const write = this.redis
+      .multi()
+      .xadd(this.key, '*', EVENT_FIELD, JSON.stringify(event))
+      .expire(this.key, this.ttlSeconds)
+      .exec()
+      .then((results) => {
+        const failed = results?.find(([error]) => error);
+        if (failed) throw failed[0];
+      })
+      .catch((error: unknown) => {
+        this.writeError ??= error;
+      });
+    this.pending = Promise.all([this.pending, write]);
+  }
+}

@@ -1,0 +1,129 @@
+// Gateway side of the token relay. One blocking connection reads every turn this gateway follows with a single
+// XREAD over many streams; following a new turn interrupts the block (CLIENT UNBLOCK) so it is read at once.
+import { Logger } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { EVENT_FIELD, isTerminal, turnStreamKey, type TurnStreamEvent } from './turn-stream-events';
+
+interface Follower {
+  lastId: string;
+  onEvent: (event: TurnStreamEvent) => void;
+}
+
+const BLOCK_MS = 5000;
+const READ_COUNT = 256;
+
+export class TurnStreamReader {
+  private readonly logger = new Logger(TurnStreamReader.name);
+  private readonly followers = new Map<string, Follower>();
+  private myClientId: number | null = null;
+  /** Counts XREAD calls; an interrupt aimed at one read must not hit the next. */
+  private readGeneration = 0;
+  private blocking = false;
+  private running = false;
+  private closed = false;
+  private wakeUp: (() => void) | null = null;
+
+  constructor(
+    private readonly blockingRedis: Redis,
+    private readonly commandRedis: Redis,
+    private readonly prefix: string,
+  ) {
+    // A reconnect gives the blocking connection a new client id.
+    this.blockingRedis.on('ready', () => (this.myClientId = null));
+  }
+
+  /**
+   * Calls onEvent for each entry of the turn's stream after `fromId` ('0' = from the start), in order, until a
+   * terminal event or until the returned function is called.
+   */
+  follow(turnId: string, onEvent: (event: TurnStreamEvent) => void, fromId = '0'): () => void {
+    const key = turnStreamKey(this.prefix, turnId);
+    const follower: Follower = { lastId: fromId, onEvent };
+    this.followers.set(key, follower);
+    this.ensureLoop();
+    this.interruptBlock();
+    return () => {
+      if (this.followers.get(key) === follower) this.followers.delete(key);
+    };
+  }
+
+  get followedCount(): number {
+    return this.followers.size;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.followers.clear();
+    this.wakeUp?.();
+    this.interruptBlock();
+  }
+
+  private ensureLoop(): void {
+    if (this.running || this.closed) return;
+    this.running = true;
+    void this.loop().finally(() => {
+      this.running = false;
+    });
+  }
+
+  private interruptBlock(): void {
+    this.wakeUp?.();
+    if (this.blocking && this.myClientId !== null) void this.unblock(this.myClientId, this.readGeneration, 0);
+  }
+
+  /** The UNBLOCK can overtake the XREAD it aims at (two connections); retry briefly until it lands. */
+  private async unblock(clientId: number, generation: number, tries: number): Promise<void> {
+    const unblocked = await this.commandRedis.client('UNBLOCK', clientId).catch(() => 0);
+    if (unblocked === 0 && tries < 20 && this.blocking && this.readGeneration === generation) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      await this.unblock(clientId, generation, tries + 1);
+    }
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.closed) {
+      if (this.followers.size === 0) {
+        await new Promise<void>((resolve) => (this.wakeUp = resolve));
+        this.wakeUp = null;
+        continue;
+      }
+      const keys = [...this.followers.keys()];
+      const ids = keys.map((key) => this.followers.get(key)!.lastId);
+      let reply: [string, [string, string[]][]][] | null;
+      try {
+        this.myClientId ??= Number(await this.blockingRedis.client('ID'));
+        this.readGeneration++;
+        this.blocking = true;
+        reply = (await this.blockingRedis.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...ids)) as typeof reply;
+      } catch (error) {
+        if (this.closed) break;
+        this.logger.warn(`XREAD failed, retrying in 500 ms: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        continue;
+      } finally {
+        this.blocking = false;
+      }
+      for (const [key, entries] of reply ?? []) this.deliver(key, entries);
+    }
+  }
+
+  private deliver(key: string, entries: [string, string[]][]): void {
+    const follower = this.followers.get(key);
+    if (!follower) return;
+    for (const [id, fields] of entries) {
+      follower.lastId = id;
+      const raw = fields[fields.indexOf(EVENT_FIELD) + 1];
+      if (raw === undefined) continue;
+      const event = JSON.parse(raw) as TurnStreamEvent;
+      try {
+        follower.onEvent(event);
+      } catch (error) {
+        this.logger.error(`turn stream handler failed for ${key}: ${(error as Error).message}`);
+      }
+      if (isTerminal(event)) {
+        this.followers.delete(key);
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,5 @@
+export { TurnsModule } from './turns.module';
+export { TurnRunner, ModelFailure, seedForTurn, type TurnOutcome } from './turn-runner.service';
+export { assemblePrompt, MEMORY_HEADER, type AssembledPrompt, type PromptInputs } from './prompt-assembler';
+export { PersonaVersionCache } from './persona-version-cache';
+export { turnTimings, type TurnTimestamps } from './turn-timings';

@@ -1,0 +1,236 @@
+// Worker side of one turn: claim it, build the prompt, stream the model's tokens to Redis, then store the reply,
+// the timings and the new memories in one transaction. Safe to run again for the same turn (BullMQ retries).
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { sql, type Kysely } from 'kysely';
+import { APP_CONFIG, type AppConfig } from '@doppel/config';
+import { DATABASE, type Database, type TurnRow } from '@doppel/db';
+import { CHAT_MODEL, EMBEDDING_MODEL, type ChatModelBackend, type EmbeddingBackend, type SamplingParams } from '@doppel/inference';
+import { MemoryRepository } from '@doppel/memory';
+import { PersonasService } from '@doppel/personas';
+import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { REDIS } from '@doppel/redis';
+import { TurnStreamPublisher } from '@doppel/streaming';
+import { PersonaVersionCache } from './persona-version-cache';
+import { assemblePrompt } from './prompt-assembler';
+import { turnTimings } from './turn-timings';
+
+export type TurnOutcome = 'done' | 'already-finished';
+
+/** The model itself failed: retrying on another node would fail the same way, so the turn fails at once. */
+export class ModelFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`model failed: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'ModelFailure';
+  }
+}
+
+/** Same turn → same seed on every node and every attempt, which re-execution relies on. */
+export function seedForTurn(turnId: string): number {
+  return createHash('sha256').update(turnId).digest().readUInt32BE(0);
+}
+
+@Injectable()
+export class TurnRunner {
+  private readonly logger = new Logger(TurnRunner.name);
+  private readonly personaVersions: PersonaVersionCache;
+
+  constructor(
+    @Inject(DATABASE) private readonly db: Kysely<Database>,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CHAT_MODEL) private readonly chatModel: ChatModelBackend,
+    @Inject(EMBEDDING_MODEL) private readonly embedder: EmbeddingBackend,
+    private readonly memory: MemoryRepository,
+    personas: PersonasService,
+  ) {
+    this.personaVersions = new PersonaVersionCache((versionId) => personas.getVersion(versionId));
+  }
+
+  async run(turnId: string, signal: AbortSignal): Promise<TurnOutcome> {
+    const workerId = this.config.worker.id;
+    const publisher = new TurnStreamPublisher(
+      this.redis,
+      this.config.redis.prefix,
+      turnId,
+      this.config.turns.streamTtlSeconds,
+      this.config.turns.chunkIntervalMs,
+    );
+
+    const turn = await this.claim(turnId, workerId);
+    if (turn.status === 'done') {
+      // Stored, but the done event may not have reached Redis before a crash: publish it again.
+      await this.publishStoredDone(publisher, turn);
+      return 'already-finished';
+    }
+    if (turn.status === 'failed') return 'already-finished';
+
+    publisher.started(workerId, turn.attempts);
+    const userMessage = await this.db
+      .selectFrom('messages')
+      .select(['content', 'position'])
+      .where('id', '=', turn.user_message_id)
+      .executeTakeFirstOrThrow();
+    const conversation = await this.db
+      .selectFrom('conversations')
+      .select(['persona_id'])
+      .where('id', '=', turn.conversation_id)
+      .executeTakeFirstOrThrow();
+    const personaVersion = await this.personaVersions.get(turn.persona_version_id);
+    const [queryEmbedding] = await this.embedder.embed([userMessage.content]);
+    const memories = await this.memory.search({
+      personaId: conversation.persona_id,
+      consumerId: turn.consumer_id,
+      embeddingModel: this.embedder.modelId,
+      embedding: queryEmbedding!,
+      limit: this.config.turns.memoryTopK,
+    });
+    const history = await this.db
+      .selectFrom('messages')
+      .select(['role', 'content'])
+      .where('conversation_id', '=', turn.conversation_id)
+      .where('position', '<', userMessage.position)
+      .orderBy('position', 'desc')
+      .limit(this.config.turns.historyMaxMessages)
+      .execute();
+    const assembled = assemblePrompt({
+      persona: personaVersion.definition,
+      memories,
+      history: history.reverse(),
+      userText: userMessage.content,
+      tokenBudget: this.config.turns.promptTokenBudget,
+      countTokens: (text) => this.chatModel.countTokens(text),
+    });
+    const params: SamplingParams = { ...personaVersion.definition.generation, seed: seedForTurn(turnId) };
+    const retrievedAt = new Date();
+
+    let replyText = '';
+    let completionTokens = 0;
+    let firstTokenAt: Date | null = null;
+    try {
+      for await (const token of this.chatModel.generate(assembled.prompt, params, signal)) {
+        firstTokenAt ??= new Date();
+        replyText += token.text;
+        completionTokens++;
+        publisher.token(token.text);
+      }
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw new ModelFailure(error);
+    }
+    await publisher.drain();
+
+    const [userEmbedding, replyEmbedding] = await this.embedder.embed([userMessage.content, replyText]);
+    const stored = await this.db.transaction().execute(async (trx) => {
+      const assistantMessage = await trx
+        .insertInto('messages')
+        .values({ conversation_id: turn.conversation_id, role: 'assistant', content: replyText, turn_id: turnId })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const finished = await trx
+        .updateTable('turns')
+        .set({
+          status: 'done',
+          assistant_message_id: assistantMessage.id,
+          model_id: this.chatModel.modelId,
+          model_hash: this.chatModel.modelHash,
+          embedding_model_id: this.embedder.modelId,
+          generation_params: JSON.stringify(params),
+          prompt: JSON.stringify(assembled.prompt),
+          retrieved_memory_ids: assembled.memoryIds,
+          prompt_tokens: assembled.promptTokens,
+          completion_tokens: completionTokens,
+          retrieved_at: retrievedAt,
+          first_token_at: firstTokenAt ?? new Date(),
+          finished_at: sql<Date>`clock_timestamp()`,
+        })
+        .where('id', '=', turnId)
+        .where('status', '=', 'running')
+        .where('worker_id', '=', workerId)
+        .returning(['queued_at', 'started_at', 'retrieved_at', 'first_token_at', 'finished_at'])
+        .executeTakeFirst();
+      // Another node took the turn over (this one was presumed dead): let its attempt be the one that counts.
+      if (!finished) throw new DoppelError(ErrorCode.TurnFailed, `turn ${turnId} is no longer owned by ${workerId}`);
+      await this.memory.insertMany(trx, [
+        {
+          personaId: conversation.persona_id,
+          consumerId: turn.consumer_id,
+          conversationId: turn.conversation_id,
+          sourceMessageId: turn.user_message_id,
+          kind: 'user_message',
+          content: userMessage.content,
+          embeddingModel: this.embedder.modelId,
+          embedding: userEmbedding!,
+        },
+        {
+          personaId: conversation.persona_id,
+          consumerId: turn.consumer_id,
+          conversationId: turn.conversation_id,
+          sourceMessageId: assistantMessage.id,
+          kind: 'assistant_reply',
+          content: replyText,
+          embeddingModel: this.embedder.modelId,
+          embedding: replyEmbedding!,
+        },
+      ]);
+      await trx.updateTable('conversations').set({ last_message_at: sql<Date>`now()` }).where('id', '=', turn.conversation_id).execute();
+      return { messageId: assistantMessage.id, timings: turnTimings(finished) };
+    });
+
+    await publisher.finish({
+      type: 'done',
+      messageId: stored.messageId,
+      text: replyText,
+      usage: { promptTokens: assembled.promptTokens, completionTokens },
+      timings: stored.timings,
+    });
+    return 'done';
+  }
+
+  /** Marks the turn failed (unless it already finished) and tells the consumer why. */
+  async fail(turnId: string, code: ErrorCode, message: string): Promise<void> {
+    await this.db
+      .updateTable('turns')
+      .set({ status: 'failed', error_code: code, error_message: message, finished_at: sql<Date>`clock_timestamp()` })
+      .where('id', '=', turnId)
+      .where('status', 'in', ['queued', 'running'])
+      .execute();
+    const publisher = new TurnStreamPublisher(this.redis, this.config.redis.prefix, turnId, this.config.turns.streamTtlSeconds, 0);
+    await publisher.finish({ type: 'error', code, message });
+  }
+
+  private async claim(turnId: string, workerId: string): Promise<TurnRow> {
+    return this.db.transaction().execute(async (trx) => {
+      const current = await trx.selectFrom('turns').selectAll().where('id', '=', turnId).forUpdate().executeTakeFirst();
+      if (!current) throw new DoppelError(ErrorCode.TurnFailed, `turn ${turnId} does not exist`);
+      if (current.status === 'done' || current.status === 'failed') return current;
+      return trx
+        .updateTable('turns')
+        .set({
+          status: 'running',
+          worker_id: workerId,
+          attempts: current.attempts + 1,
+          started_at: current.started_at ?? sql<Date>`clock_timestamp()`,
+        })
+        .where('id', '=', turnId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    });
+  }
+
+  private async publishStoredDone(publisher: TurnStreamPublisher, turn: TurnRow): Promise<void> {
+    const message = await this.db
+      .selectFrom('messages')
+      .select(['id', 'content'])
+      .where('id', '=', turn.assistant_message_id!)
+      .executeTakeFirstOrThrow();
+    await publisher.finish({
+      type: 'done',
+      messageId: message.id,
+      text: message.content,
+      usage: { promptTokens: turn.prompt_tokens ?? 0, completionTokens: turn.completion_tokens ?? 0 },
+      timings: turnTimings(turn),
+    });
+  }
+}
