@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigValidationError, loadConfig } from './app-config';
+
+describe('loadConfig', () => {
+  it('gives defaults for an empty environment and freezes the result', () => {
+    const config = loadConfig({});
+    expect(config.gateway.port).toBe(3000);
+    expect(config.models.embeddingDim).toBe(384);
+    expect(Object.isFrozen(config.turns)).toBe(true);
+  });
+
+  it('names every bad variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({ GATEWAY_PORT: 'eighty', WORKER_CONCURRENCY: '0', DATABASE_URL: 'not a url' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    const problems = (error as ConfigValidationError).problems.join('\n');
+    expect(problems).toContain('GATEWAY_PORT');
+    expect(problems).toContain('WORKER_CONCURRENCY');
+    expect(problems).toContain('DATABASE_URL');
+  });
+
+  it('rejects a heartbeat TTL that is not longer than the interval', () => {
+    expect(() => loadConfig({ HEARTBEAT_INTERVAL_MS: '5000', HEARTBEAT_TTL_MS: '5000' })).toThrow(/HEARTBEAT_TTL_MS/);
+  });
+});

@@ -1,0 +1,198 @@
+// One chat turn end to end: real gateway and worker processes, real Postgres + pgvector, real Redis.
+import { sql, type Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '@doppel/db';
+import { MEMORY_HEADER } from '@doppel/turns';
+import { api, connectChat, sendTurn, signUp, type ChatClient, type TurnResult } from './support/clients';
+import { testDatabase } from './support/database';
+import { startStack, type Stack } from './support/processes';
+
+const PERSONA = {
+  name: 'Ada',
+  description: 'A retired lighthouse keeper.',
+  personality: 'Dry humour.',
+  greeting: 'Evening. Kettle is on.',
+  tags: ['demo'],
+  generation: { maxTokens: 40 },
+};
+
+function expectOrderedChunks(result: TurnResult): void {
+  expect(result.tokens.length).toBeGreaterThan(0);
+  expect(result.tokens.map((token) => token.seq)).toEqual(result.tokens.map((_, index) => index));
+  expect(result.tokens.map((token) => token.text).join('')).toBe(result.done!.text);
+}
+
+describe('a chat turn, end to end', () => {
+  let stack: Stack;
+  let db: Kysely<Database>;
+  let alice: { id: string; apiKey: string };
+  let bob: { id: string; apiKey: string };
+  let personaId: string;
+  let aliceSocket: ChatClient;
+  let bobSocket: ChatClient;
+
+  const newConversation = async (apiKey: string) => {
+    const response = await api(stack.url, apiKey)('POST', '/conversations', { personaId });
+    expect(response.status).toBe(201);
+    return response.body.id as string;
+  };
+
+  beforeAll(async () => {
+    stack = await startStack(['node-a', 'node-b'], { WORKER_CONCURRENCY: '2' });
+    db = testDatabase();
+    alice = await signUp(stack.url, 'Alice');
+    bob = await signUp(stack.url, 'Bob');
+    const created = await api(stack.url, alice.apiKey)('POST', '/personas', PERSONA);
+    expect(created.status).toBe(201);
+    personaId = created.body.id;
+    aliceSocket = await connectChat(stack.url, alice.apiKey);
+    bobSocket = await connectChat(stack.url, bob.apiKey);
+  });
+
+  afterAll(async () => {
+    aliceSocket?.close();
+    bobSocket?.close();
+    await db?.destroy();
+    await stack?.stop();
+  });
+
+  it('reports Postgres, pgvector, Redis and both workers as ready', async () => {
+    const response = await api(stack.url)('GET', '/health/ready');
+    expect(response.status).toBe(200);
+    expect(response.body.checks.pgvector.detail).toMatch(/^version 0\.\d+/);
+    expect(response.body.workers.map((worker: { nodeId: string }) => worker.nodeId).sort()).toEqual(['node-a', 'node-b']);
+  });
+
+  it('opens a conversation with the greeting as the first message', async () => {
+    const conversationId = await newConversation(alice.apiKey);
+    const messages = await api(stack.url, alice.apiKey)('GET', `/conversations/${conversationId}/messages`);
+    expect(messages.body.items).toEqual([expect.objectContaining({ role: 'assistant', content: PERSONA.greeting })]);
+  });
+
+  it('streams ordered chunks and turn:done, then stores the reply, the timings and embedded memories', async () => {
+    const conversationId = await newConversation(alice.apiKey);
+    const result = await sendTurn(aliceSocket, { conversationId, text: 'My cat is called Pixel and she loves sardines.' });
+    expect(result.ack).toMatchObject({ ok: true, duplicate: false });
+    expect(result.queued).toBe(true);
+    expect(result.error).toBeNull();
+    expectOrderedChunks(result);
+
+    const turnId = (result.ack as { turnId: string }).turnId;
+    const turn = await db.selectFrom('turns').selectAll().where('id', '=', turnId).executeTakeFirstOrThrow();
+    expect(turn.status).toBe('done');
+    expect(['node-a', 'node-b']).toContain(turn.worker_id);
+    expect(turn.assistant_message_id).toBe(result.done!.messageId);
+    for (const stamp of [turn.started_at, turn.retrieved_at, turn.first_token_at, turn.finished_at]) expect(stamp).toBeInstanceOf(Date);
+    expect(result.done!.timings.totalMs).toBeGreaterThan(0);
+    expect(result.done!.timings.queueWaitMs).toBeGreaterThanOrEqual(0);
+    expect(result.done!.usage.completionTokens).toBeGreaterThan(0);
+
+    const reply = await db.selectFrom('messages').selectAll().where('id', '=', result.done!.messageId).executeTakeFirstOrThrow();
+    expect(reply).toMatchObject({ role: 'assistant', content: result.done!.text, turn_id: turnId, conversation_id: conversationId });
+
+    const memories = await db
+      .selectFrom('memories')
+      .select(['kind', 'content', 'consumer_id', 'persona_id', sql<number>`vector_dims(embedding)`.as('dims'), sql<number>`vector_norm(embedding)`.as('norm')])
+      .where('conversation_id', '=', conversationId)
+      .orderBy('kind', 'desc')
+      .execute();
+    expect(memories.map((memory) => [memory.kind, memory.content])).toEqual([
+      ['user_message', 'My cat is called Pixel and she loves sardines.'],
+      ['assistant_reply', result.done!.text],
+    ]);
+    for (const memory of memories) {
+      expect(memory).toMatchObject({ consumer_id: alice.id, persona_id: personaId, dims: 384 });
+      expect(Number(memory.norm)).toBeCloseTo(1, 4);
+    }
+
+    const history = await api(stack.url, alice.apiKey)('GET', `/conversations/${conversationId}/messages`);
+    expect(history.body.items.map((message: { role: string }) => message.role)).toEqual(['assistant', 'user', 'assistant']);
+  });
+
+  it("puts a memory found by vector search into a later turn's prompt, for the same consumer only", async () => {
+    const first = await sendTurn(aliceSocket, { conversationId: await newConversation(alice.apiKey), text: 'My sister Margot lives in Lisbon by the river.' });
+    expect(first.done).not.toBeNull();
+    const firstTurn = (first.ack as { turnId: string }).turnId;
+    const sourceMemory = await db
+      .selectFrom('memories')
+      .innerJoin('turns', 'turns.user_message_id', 'memories.source_message_id')
+      .select('memories.id')
+      .where('turns.id', '=', firstTurn)
+      .executeTakeFirstOrThrow();
+
+    // A new conversation: history cannot carry it, only long-term memory can.
+    const later = await sendTurn(aliceSocket, { conversationId: await newConversation(alice.apiKey), text: 'Where does my sister Margot live?' });
+    const laterTurn = await db.selectFrom('turns').selectAll().where('id', '=', (later.ack as { turnId: string }).turnId).executeTakeFirstOrThrow();
+    expect(laterTurn.retrieved_memory_ids).toContain(sourceMemory.id);
+    const system = (laterTurn.prompt as { messages: { role: string; content: string }[] }).messages[0]!;
+    expect(system.role).toBe('system');
+    expect(system.content).toContain(MEMORY_HEADER);
+    expect(system.content).toContain('My sister Margot lives in Lisbon by the river.');
+
+    const bobTurn = await sendTurn(bobSocket, { conversationId: await newConversation(bob.apiKey), text: 'Where does my sister Margot live?' });
+    const bobRow = await db.selectFrom('turns').selectAll().where('id', '=', (bobTurn.ack as { turnId: string }).turnId).executeTakeFirstOrThrow();
+    expect(JSON.stringify(bobRow.prompt)).not.toContain('Lisbon');
+    const bobMemoryOwners = await db.selectFrom('memories').select('consumer_id').where('id', 'in', bobRow.retrieved_memory_ids.length ? bobRow.retrieved_memory_ids : ['00000000-0000-0000-0000-000000000000']).execute();
+    expect(bobMemoryOwners.every((row) => row.consumer_id === bob.id)).toBe(true);
+  });
+
+  it('shares turns between both workers, and each consumer only receives their own chunks', async () => {
+    const aliceConversations = await Promise.all(Array.from({ length: 4 }, () => newConversation(alice.apiKey)));
+    const bobConversations = await Promise.all(Array.from({ length: 4 }, () => newConversation(bob.apiKey)));
+    const results = await Promise.all([
+      ...aliceConversations.flatMap((conversationId) => [1, 2].map((n) => sendTurn(aliceSocket, { conversationId, text: `alice message ${n}` }))),
+      ...bobConversations.flatMap((conversationId) => [1, 2].map((n) => sendTurn(bobSocket, { conversationId, text: `bob message ${n}` }))),
+    ]);
+    for (const result of results) {
+      expect(result.done).not.toBeNull();
+      expectOrderedChunks(result);
+    }
+    const aliceTurnIds = new Set(results.slice(0, 8).map((result) => (result.ack as { turnId: string }).turnId));
+    const bobTurnIds = new Set(results.slice(8).map((result) => (result.ack as { turnId: string }).turnId));
+    for (const result of results.slice(0, 8)) for (const token of result.foreignTokens) expect(aliceTurnIds.has(token.turnId)).toBe(true);
+    for (const result of results.slice(8)) for (const token of result.foreignTokens) expect(bobTurnIds.has(token.turnId)).toBe(true);
+
+    const workers = await db
+      .selectFrom('turns')
+      .select('worker_id')
+      .distinct()
+      .where('id', 'in', [...aliceTurnIds, ...bobTurnIds])
+      .execute();
+    expect(workers.map((row) => row.worker_id).sort()).toEqual(['node-a', 'node-b']);
+  });
+
+  it('treats a resent clientTurnId as the same turn: one user message, one reply', async () => {
+    const conversationId = await newConversation(alice.apiKey);
+    const first = await sendTurn(aliceSocket, { conversationId, text: 'Only once, please.', clientTurnId: 'double-click-1' });
+    const again = await sendTurn(aliceSocket, { conversationId, text: 'Only once, please.', clientTurnId: 'double-click-1' });
+    expect(again.ack).toMatchObject({ ok: true, duplicate: true, turnId: (first.ack as { turnId: string }).turnId });
+    expect(again.done?.messageId).toBe(first.done?.messageId);
+    const counts = await db
+      .selectFrom('messages')
+      .select(['role', sql<string>`count(*)::text`.as('count')])
+      .where('conversation_id', '=', conversationId)
+      .groupBy('role')
+      .orderBy('role')
+      .execute();
+    expect(counts).toEqual([
+      { role: 'assistant', count: '2' },
+      { role: 'user', count: '1' },
+    ]);
+  });
+
+  it('keeps old conversations on the persona version they started with', async () => {
+    const before = await newConversation(alice.apiKey);
+    const edited = await api(stack.url, alice.apiKey)('PATCH', `/personas/${personaId}`, { personality: 'Now very talkative.' });
+    expect(edited.status).toBe(200);
+    expect(edited.body.version).toBeGreaterThanOrEqual(2);
+    const after = await newConversation(alice.apiKey);
+    const result = await sendTurn(aliceSocket, { conversationId: before, text: 'hello again' });
+    const turn = await db.selectFrom('turns').select('persona_version_id').where('id', '=', (result.ack as { turnId: string }).turnId).executeTakeFirstOrThrow();
+    const conversations = await db.selectFrom('conversations').select(['id', 'persona_version_id']).where('id', 'in', [before, after]).execute();
+    const versionOf = new Map(conversations.map((row) => [row.id, row.persona_version_id]));
+    expect(turn.persona_version_id).toBe(versionOf.get(before));
+    expect(versionOf.get(after)).toBe(edited.body.versionId);
+    expect(versionOf.get(before)).not.toBe(edited.body.versionId);
+    expect(JSON.stringify((await db.selectFrom('turns').select('prompt').where('persona_version_id', '=', versionOf.get(before)!).where('conversation_id', '=', before).executeTakeFirstOrThrow()).prompt)).not.toContain('Now very talkative.');
+  });
+});

@@ -1,0 +1,126 @@
+// REST and socket.io clients for end-to-end suites: the same protocol types the real clients use.
+import { randomUUID } from 'node:crypto';
+import { io, type Socket } from 'socket.io-client';
+import {
+  CHAT_NAMESPACE,
+  type ChatClientToServerEvents,
+  type ChatServerToClientEvents,
+  type TurnDoneEvent,
+  type TurnErrorEvent,
+  type TurnSendAck,
+  type TurnTokenEvent,
+} from '@doppel/protocol';
+
+export type ChatClient = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+}
+
+export function api(baseUrl: string, apiKey?: string) {
+  return async <T = any>(method: string, path: string, body?: unknown, init: { rawBody?: string } = {}): Promise<ApiResponse<T>> => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    const response = await fetch(new URL(path, baseUrl), {
+      method,
+      headers,
+      body: init.rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  };
+}
+
+export async function signUp(baseUrl: string, displayName: string): Promise<{ id: string; apiKey: string }> {
+  const response = await api(baseUrl)('POST', '/accounts', { displayName });
+  if (response.status !== 201) throw new Error(`signup failed: ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+
+export function connectChat(baseUrl: string, token: string | undefined): Promise<ChatClient> {
+  const socket: ChatClient = io(`${baseUrl}${CHAT_NAMESPACE}`, {
+    auth: token === undefined ? {} : { token },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (error) => {
+      socket.close();
+      reject(error);
+    });
+  });
+}
+
+export interface TurnResult {
+  ack: TurnSendAck;
+  queued: boolean;
+  tokens: TurnTokenEvent[];
+  done: TurnDoneEvent | null;
+  error: TurnErrorEvent | null;
+  /** Every turn:token this socket saw, for any turn: used to prove no cross-talk. */
+  foreignTokens: TurnTokenEvent[];
+}
+
+/** Sends one turn and gathers everything the server emits about it until turn:done or turn:error. */
+export function sendTurn(
+  socket: ChatClient,
+  payload: { conversationId: string; text: string; clientTurnId?: string },
+  timeoutMs = 15_000,
+): Promise<TurnResult> {
+  const result: TurnResult = { ack: { ok: false, error: { code: 'INTERNAL' as never, message: 'no ack' } }, queued: false, tokens: [], done: null, error: null, foreignTokens: [] };
+  let turnId: string | null = null;
+  const early: TurnTokenEvent[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`turn did not finish in ${timeoutMs} ms: ${JSON.stringify(result)}`));
+    }, timeoutMs);
+    const finish = () => {
+      clearTimeout(timer);
+      cleanup();
+      resolve(result);
+    };
+    const onQueued = (event: { turnId: string }) => {
+      if (event.turnId === turnId) result.queued = true;
+    };
+    const onToken = (event: TurnTokenEvent) => {
+      if (turnId === null) early.push(event);
+      else if (event.turnId === turnId) result.tokens.push(event);
+      else result.foreignTokens.push(event);
+    };
+    const onDone = (event: TurnDoneEvent) => {
+      if (event.turnId !== turnId) return;
+      result.done = event;
+      finish();
+    };
+    const onError = (event: TurnErrorEvent) => {
+      if (event.turnId !== turnId) return;
+      result.error = event;
+      finish();
+    };
+    const cleanup = () => {
+      socket.off('turn:queued', onQueued);
+      socket.off('turn:token', onToken);
+      socket.off('turn:done', onDone);
+      socket.off('turn:error', onError);
+    };
+    socket.on('turn:queued', onQueued);
+    socket.on('turn:token', onToken);
+    socket.on('turn:done', onDone);
+    socket.on('turn:error', onError);
+    socket.emit('turn:send', { clientTurnId: randomUUID(), ...payload }, (ack: TurnSendAck) => {
+      result.ack = ack;
+      if (!ack.ok) return finish();
+      turnId = ack.turnId;
+      for (const event of early.splice(0)) onToken(event);
+    });
+  });
+}
+
+/** Emits turn:send with an arbitrary payload and returns only the ack. */
+export function sendRaw(socket: ChatClient, payload: unknown): Promise<TurnSendAck> {
+  return new Promise((resolve) => (socket.emit as (...args: unknown[]) => void)('turn:send', payload, resolve));
+}

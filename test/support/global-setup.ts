@@ -1,0 +1,58 @@
+// Once per test run: a fresh test database with every migration applied, and a Redis prefix of its own.
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import type { TestProject } from 'vitest/node';
+import { createDatabase, migrate } from '@doppel/db';
+
+const ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DATABASE_NAME = process.env.TEST_DATABASE_NAME ?? 'doppel_test';
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    redisUrl: string;
+    redisPrefix: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const admin = new Client({ connectionString: ADMIN_URL });
+  await admin.connect().catch((error: Error) => {
+    throw new Error(`tests need PostgreSQL at ${ADMIN_URL} (${error.message}); run scripts/provision.sh first`);
+  });
+  await admin.query(`DROP DATABASE IF EXISTS "${DATABASE_NAME}" WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE "${DATABASE_NAME}"`);
+  await admin.end();
+
+  const adminUrl = new URL(ADMIN_URL);
+  adminUrl.pathname = `/${DATABASE_NAME}`;
+  const databaseUrl = adminUrl.toString();
+  const db = createDatabase(databaseUrl, { maxConnections: 1 });
+  await migrate(db, resolve(__dirname, '../../migrations'));
+  await db.destroy();
+
+  const redisPrefix = `doppeltest${randomBytes(4).toString('hex')}`;
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  await redis.ping().catch((error: Error) => {
+    throw new Error(`tests need Redis at ${REDIS_URL} (${error.message}); run scripts/provision.sh first`);
+  });
+  await redis.quit();
+
+  project.provide('databaseUrl', databaseUrl);
+  project.provide('redisUrl', REDIS_URL);
+  project.provide('redisPrefix', redisPrefix);
+
+  return async () => {
+    const cleanup = new Redis(REDIS_URL);
+    let cursor = '0';
+    do {
+      const [next, keys] = await cleanup.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await cleanup.del(...keys);
+    } while (cursor !== '0');
+    await cleanup.quit();
+  };
+}
