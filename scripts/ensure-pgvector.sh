@@ -3,13 +3,11 @@
 # bookworm, so when the extension is missing we build it from Debian's own trixie *source* package.
 set -euo pipefail
 
-PGHOST=${PGHOST:-127.0.0.1}
-PGPORT=${PGPORT:-5432}
-PGUSER=${PGUSER:-postgres}
-export PGHOST PGPORT PGUSER
+PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+q() { psql "$PG_ADMIN_URL" -tAc "$1"; }
 
-if psql -d postgres -tAc "select 1 from pg_available_extensions where name = 'vector'" | grep -q 1; then
-  echo "pgvector: available ($(psql -d postgres -tAc "select default_version from pg_available_extensions where name = 'vector'"))"
+if q "select 1 from pg_available_extensions where name = 'vector'" | grep -q 1; then
+  echo "pgvector: available ($(q "select default_version from pg_available_extensions where name = 'vector'"))"
   exit 0
 fi
 
@@ -18,7 +16,11 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-pg_major=$(psql -d postgres -tAc "show server_version_num" | cut -c1-2)
+pg_major=$(q "show server_version_num" | cut -c1-2)
+if [ ! -d "/usr/lib/postgresql/${pg_major}" ]; then
+  echo "pgvector is missing and PostgreSQL ${pg_major} is not installed on this host (remote or containerised server?): install pgvector >= 0.7 where the server runs." >&2
+  exit 1
+fi
 echo "pgvector: not installed; building it from Debian's source package for PostgreSQL ${pg_major}…"
 
 src_list=/etc/apt/sources.list.d/doppel-trixie-src.sources
@@ -45,4 +47,4 @@ trap 'rm -rf "$build_dir"' EXIT
   make -s PG_CONFIG="/usr/lib/postgresql/${pg_major}/bin/pg_config" OPTFLAGS=""
   make -s install PG_CONFIG="/usr/lib/postgresql/${pg_major}/bin/pg_config"
 )
-echo "pgvector: installed ($(psql -d postgres -tAc "select default_version from pg_available_extensions where name = 'vector'"))"
+echo "pgvector: installed ($(q "select default_version from pg_available_extensions where name = 'vector'"))"

@@ -60,6 +60,13 @@ describe('HashingEmbedder', () => {
     expect(cosine(anchor, paraphrase)).toBeGreaterThan(0.5);
   });
 
+  it('keeps different forms of one word close through their shared character n-grams', () => {
+    const embedder = new HashingEmbedder(384);
+    const gardening = embedder.embedOne('gardening');
+    expect(cosine(gardening, embedder.embedOne('gardener'))).toBeGreaterThan(0.3);
+    expect(cosine(gardening, embedder.embedOne('gardener'))).toBeGreaterThan(cosine(gardening, embedder.embedOne('astronomy')) + 0.2);
+  });
+
   it('ignores case and punctuation', () => {
     const embedder = new HashingEmbedder(384);
     const plain = embedder.embedOne('where did you grow up');

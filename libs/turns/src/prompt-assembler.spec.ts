@@ -1,0 +1,135 @@
+import type { MemoryHit } from '@doppel/memory';
+import type { PersonaDefinition } from '@doppel/personas';
+import { describe, expect, it } from 'vitest';
+import { assemblePrompt, MEMORY_HEADER, type PromptInputs } from './prompt-assembler';
+
+/** Whitespace-separated words: a token measure simple enough to work budgets out by hand. */
+const countWords = (text: string) => text.split(/\s+/).filter(Boolean).length;
+
+const persona: PersonaDefinition = {
+  name: 'Ada',
+  description: 'A mathematician from Victorian London.',
+  personality: 'Precise, curious, fond of engines.',
+  systemPrompt: '',
+  greeting: 'Good day.',
+  exampleDialogues: [{ user: 'What do you work on?', persona: 'The Analytical Engine, chiefly.' }],
+  tags: ['history'],
+  defaultModel: 'synthetic',
+  generation: { maxTokens: 256, temperature: 0.8, topP: 0.95, topK: 40, repetitionPenalty: 1.1, stop: [] },
+};
+
+function memory(id: string, content: string, kind: MemoryHit['kind'] = 'user_message'): MemoryHit {
+  return { id, kind, content, contentHash: `hash-${id}`, distance: 0.1, createdAt: new Date(0) };
+}
+
+const memories = [
+  memory('m1', 'I keep bees in the garden.'),
+  memory('m2', 'You told me about the engine.', 'assistant_reply'),
+  memory('m3', 'My sister lives in Bath.'),
+];
+
+const history: PromptInputs['history'] = [
+  { role: 'user', content: 'first question from long ago' },
+  { role: 'assistant', content: 'first answer' },
+  { role: 'user', content: 'second question' },
+  { role: 'assistant', content: 'second answer, the latest' },
+];
+
+function inputs(overrides: Partial<PromptInputs> = {}): PromptInputs {
+  return { persona, memories, history, userText: 'How are the bees?', tokenBudget: 10_000, countTokens: countWords, ...overrides };
+}
+
+/** Cost of the persona core plus the user message: what is left when the budget admits nothing else. */
+const baseCost = () => assemblePrompt(inputs({ tokenBudget: 0 })).promptTokens;
+const memoryLineCost = (hit: MemoryHit) => countWords(`- They said: ${hit.content}`);
+
+describe('assemblePrompt', () => {
+  it('puts the persona name, description, personality and examples in the system message', () => {
+    const { prompt } = assemblePrompt(inputs({ memories: [], history: [] }));
+    const [system, user] = prompt.messages;
+    expect(prompt.messages).toHaveLength(2);
+    expect(system!.role).toBe('system');
+    expect(system!.content).toContain('You are Ada.');
+    expect(system!.content).toContain(persona.description);
+    expect(system!.content).toContain(persona.personality);
+    expect(system!.content).toContain('User: What do you work on?');
+    expect(system!.content).toContain('Ada: The Analytical Engine, chiefly.');
+    expect(system!.content).not.toContain(MEMORY_HEADER);
+    expect(user).toEqual({ role: 'user', content: 'How are the bees?' });
+  });
+
+  it("uses the persona's own system prompt when it has one", () => {
+    const custom = { ...persona, systemPrompt: '  You are Ada Lovelace, Countess of Lovelace.  ' };
+    const system = assemblePrompt(inputs({ persona: custom })).prompt.messages[0]!.content;
+    expect(system.startsWith('You are Ada Lovelace, Countess of Lovelace.')).toBe(true);
+    expect(system).not.toContain('Stay in character.');
+    expect(system).toContain(persona.description);
+  });
+
+  it('lists every memory in the system message, in the given order, and reports their ids', () => {
+    const { prompt, memoryIds } = assemblePrompt(inputs());
+    const system = prompt.messages[0]!.content;
+    expect(memoryIds).toEqual(['m1', 'm2', 'm3']);
+    expect(system).toContain(MEMORY_HEADER);
+    const positions = memories.map((hit) => system.indexOf(hit.content));
+    expect(positions.every((position) => position > system.indexOf(MEMORY_HEADER))).toBe(true);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(system).toContain('- They said: I keep bees in the garden.');
+    expect(system).toContain('- You said: You told me about the engine.');
+  });
+
+  it('keeps history roles and order, between the system message and the user message', () => {
+    const assembled = assemblePrompt(inputs());
+    expect(assembled.historyMessages).toBe(history.length);
+    expect(assembled.prompt.messages.slice(1, -1)).toEqual(history);
+    expect(assembled.prompt.messages.at(-1)).toEqual({ role: 'user', content: 'How are the bees?' });
+  });
+
+  it('counts exactly the tokens of what it included', () => {
+    for (const tokenBudget of [0, 20, 60, 80, 10_000]) {
+      const assembled = assemblePrompt(inputs({ tokenBudget }));
+      const counted = assembled.prompt.messages.reduce((sum, message) => sum + countWords(message.content), 0);
+      expect(assembled.promptTokens).toBe(counted);
+    }
+  });
+
+  it('cuts memories from the least relevant end when the budget is tight, and drops history before memories', () => {
+    const budget = baseCost() + countWords(MEMORY_HEADER) + memoryLineCost(memories[0]!) + memoryLineCost(memories[1]!);
+    const assembled = assemblePrompt(inputs({ tokenBudget: budget }));
+    expect(assembled.memoryIds).toEqual(['m1', 'm2']);
+    const system = assembled.prompt.messages[0]!.content;
+    expect(system).toContain(memories[1]!.content);
+    expect(system).not.toContain(memories[2]!.content);
+    expect(assembled.historyMessages).toBe(0);
+    expect(assembled.prompt.messages).toHaveLength(2);
+    expect(assembled.promptTokens).toBeLessThanOrEqual(budget);
+  });
+
+  it('drops the oldest history first', () => {
+    const memoriesCost = countWords(MEMORY_HEADER) + memories.reduce((sum, hit) => sum + memoryLineCost(hit), 0);
+    const newestTwo = history.slice(-2);
+    const budget = baseCost() + memoriesCost + newestTwo.reduce((sum, message) => sum + countWords(message.content), 0);
+    const assembled = assemblePrompt(inputs({ tokenBudget: budget }));
+    expect(assembled.memoryIds).toEqual(['m1', 'm2', 'm3']);
+    expect(assembled.historyMessages).toBe(2);
+    expect(assembled.prompt.messages.slice(1, -1)).toEqual(newestTwo);
+    expect(assembled.prompt.messages.at(-1)!.content).toBe('How are the bees?');
+  });
+
+  it('never exceeds a budget that fits the persona core and the user message', () => {
+    for (let tokenBudget = baseCost(); tokenBudget <= baseCost() + 80; tokenBudget++) {
+      const assembled = assemblePrompt(inputs({ tokenBudget }));
+      expect(assembled.promptTokens).toBeLessThanOrEqual(tokenBudget);
+      expect(memories.slice(0, assembled.memoryIds.length).map((hit) => hit.id)).toEqual(assembled.memoryIds);
+      expect(assembled.prompt.messages.slice(1, -1)).toEqual(history.slice(history.length - assembled.historyMessages));
+    }
+  });
+
+  it('always keeps the user message last, even when the budget cannot hold it', () => {
+    const assembled = assemblePrompt(inputs({ tokenBudget: 1 }));
+    expect(assembled.memoryIds).toEqual([]);
+    expect(assembled.historyMessages).toBe(0);
+    expect(assembled.prompt.messages.map((message) => message.role)).toEqual(['system', 'user']);
+    expect(assembled.prompt.messages.at(-1)!.content).toBe('How are the bees?');
+  });
+});

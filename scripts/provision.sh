@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Everything Doppel needs on this host before it can build, run or test: Node dependencies, PostgreSQL with
+# pgvector, Redis. Idempotent and quick when all is in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "provision: Doppel needs Node.js >= 20.19 (found $(node --version 2>/dev/null || echo none)); install it and run again." >&2
+  exit 1
+fi
+
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp=node_modules/.doppel-installed
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
+  # `npm install`, not `npm ci`: the lock lacks some other platforms' optional binaries (the registry mirror
+  # has no matching versions), which `npm ci` treats as out of sync; install still honours every locked version.
+  echo "provision: installing Node dependencies (npm install from package-lock.json)…"
+  npm install --no-fund --no-audit --loglevel=error
+  echo "$lock_hash" > "$stamp"
+else
+  echo "provision: Node dependencies are installed"
+fi
+
+bash scripts/ensure-services.sh

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# README command one: from a fresh clone to a running Doppel (services, migrations, demo persona, one gateway
+# and two workers), then prints where to go. Safe to run again: it restarts Doppel's processes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n[%s] %s\n' "$1" "$2"; }
+step 1/6 "provisioning (Node dependencies, PostgreSQL + pgvector, Redis)"
+bash scripts/provision.sh
+step 2/6 "building"
+bash scripts/build.sh
+step 3/6 "migrating the database"
+node dist/apps/cli/main.js migrate
+step 4/6 "seeding the demo persona"
+node dist/apps/cli/main.js seed
+
+step 5/6 "starting one gateway and two workers (logs in .run/)"
+bash scripts/down.sh --quiet
+mkdir -p .run
+start() {
+  local name=$1; shift
+  nohup env "$@" >".run/$name.log" 2>&1 &
+  echo $! >".run/$name.pid"
+}
+start gateway node dist/apps/gateway/main.js
+start worker-1 WORKER_ID="${HOSTNAME:-local}-worker-1" node dist/apps/worker/main.js
+start worker-2 WORKER_ID="${HOSTNAME:-local}-worker-2" node dist/apps/worker/main.js
+
+port=${GATEWAY_PORT:-3000}
+url="http://127.0.0.1:${port}"
+step 6/6 "waiting for ${url}/health/ready to report two workers"
+for i in $(seq 1 120); do
+  body=$(curl -fsS "$url/health/ready" 2>/dev/null || true)
+  if echo "$body" | grep -q '"status":"ready"' && [ "$(echo "$body" | grep -o '"nodeId"' | wc -l)" -ge 2 ]; then
+    cat <<DONE
+
+Doppel is running.
+  API + docs:   $url/docs
+  readiness:    $url/health/ready
+  chat (CLI):   npm run chat -- "Hello Ada"        (or plain \`npm run chat\` for a conversation)
+  logs:         .run/gateway.log .run/worker-1.log .run/worker-2.log
+  stop:         npm run down
+DONE
+    exit 0
+  fi
+  for name in gateway worker-1 worker-2; do
+    if ! kill -0 "$(cat ".run/$name.pid")" 2>/dev/null; then
+      echo "$name exited; its log says:" >&2; tail -n 20 ".run/$name.log" >&2; exit 1
+    fi
+  done
+  sleep 0.5
+done
+echo "Doppel did not become ready in 60 s; see .run/*.log" >&2
+exit 1
