@@ -31,7 +31,7 @@ export class HashingEmbedder implements EmbeddingBackend {
 
   embedOne(text: string): Float32Array {
     const vector = new Float32Array(this.dimensions);
-    const words = text.toLowerCase().normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? [];
+    const words = text.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
     for (const word of words) {
       this.add(vector, `w:${word}`, WORD_WEIGHT);
       const padded = `<${word}>`;

@@ -3,3 +3,4 @@ export { SyntheticChatBackend, SyntheticFaultError, type SyntheticBackendOptions
 export { HashingEmbedder } from './hashing-embedder';
 export { countApproximateTokens } from './approximate-tokens';
 export { InferenceModule } from './inference.module';
+export { StopSequenceFilter } from './stop-sequences';

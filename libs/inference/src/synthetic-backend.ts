@@ -6,6 +6,7 @@ import { abortableSleep } from './abortable-sleep';
 import { countApproximateTokens } from './approximate-tokens';
 import type { ChatModelBackend, ChatPrompt, GeneratedToken, SamplingParams } from './model-backend';
 import { seededRandom } from './seeded-random';
+import { StopSequenceFilter } from './stop-sequences';
 
 const WORDS = (
   'the a of and to in is it that you this was for on are with as I his they be at one have from or had by ' +
@@ -54,31 +55,17 @@ export class SyntheticChatBackend implements ChatModelBackend {
     const interTokenMs = 1000 / this.options.tokensPerSecond;
 
     await abortableSleep(this.options.ttftMs, signal);
-    let emitted = '';
-    for (let index = 0; index < length; index++) {
+    const stops = new StopSequenceFilter(params.stop);
+    for (let index = 0; index < length && !stops.isStopped; index++) {
       if (index > 0) await abortableSleep(interTokenMs, signal);
       if (injectFault && index === 3) throw new SyntheticFaultError();
       const wordIndex = Math.floor(random() * WORDS.length);
       let word = WORDS[wordIndex]!;
       if (index === 0) word = word[0]!.toUpperCase() + word.slice(1);
-      const text = (index === 0 ? '' : ' ') + word + (index === length - 1 ? '.' : '');
-      const stopAt = firstStop(emitted + text, params.stop);
-      if (stopAt !== null) {
-        const remainder = (emitted + text).slice(emitted.length, stopAt);
-        if (remainder) yield { text: remainder, tokenId: wordIndex };
-        return;
-      }
-      emitted += text;
-      yield { text, tokenId: wordIndex };
+      const text = stops.push((index === 0 ? '' : ' ') + word + (index === length - 1 ? '.' : ''));
+      if (text) yield { text, tokenId: wordIndex };
     }
+    const heldBack = stops.flush();
+    if (heldBack) yield { text: heldBack };
   }
-}
-
-function firstStop(text: string, stops: readonly string[]): number | null {
-  let earliest: number | null = null;
-  for (const stop of stops) {
-    const at = text.indexOf(stop);
-    if (at >= 0 && (earliest === null || at < earliest)) earliest = at;
-  }
-  return earliest;
 }

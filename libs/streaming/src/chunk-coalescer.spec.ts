@@ -28,6 +28,7 @@ describe('ChunkCoalescer', () => {
     vi.advanceTimersByTime(20);
     subject.push(' world');
     expect(chunks).toEqual(['Hello']);
+    expect(vi.getTimerCount()).toBe(1);
     vi.advanceTimersByTime(30);
     expect(chunks).toEqual(['Hello', ', world']);
 
@@ -74,9 +75,20 @@ describe('ChunkCoalescer', () => {
     subject.push('partial');
     subject.push(' reply that failed');
     subject.discard();
+    expect(vi.getTimerCount()).toBe(0);
     vi.advanceTimersByTime(100);
     subject.flush();
     expect(chunks).toEqual(['partial']);
+  });
+
+  it('ignores empty tokens: they neither count as the first token nor start the timer', () => {
+    const { chunks, coalescer: subject } = coalescer(50);
+    subject.push('');
+    subject.push('Hi');
+    expect(chunks).toEqual(['Hi']);
+    subject.push('');
     expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(100);
+    expect(chunks).toEqual(['Hi']);
   });
 });

@@ -18,7 +18,9 @@ export class PersonaVersionCache {
       return cached;
     }
     const loading = this.load(versionId);
-    loading.catch(() => this.entries.delete(versionId));
+    loading.catch(() => {
+      if (this.entries.get(versionId) === loading) this.entries.delete(versionId);
+    });
     this.entries.set(versionId, loading);
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     return loading;
