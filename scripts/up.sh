@@ -9,8 +9,9 @@ step 1/6 "provisioning (Node dependencies, PostgreSQL + pgvector, Redis)"
 bash scripts/provision.sh
 step 2/6 "building"
 bash scripts/build.sh
-step 3/6 "migrating the database"
+step 3/6 "migrating the database and registering models"
 node dist/apps/cli/main.js migrate
+node dist/apps/cli/main.js models sync
 step 4/6 "seeding the demo persona"
 node dist/apps/cli/main.js seed
 

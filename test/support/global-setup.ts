@@ -4,7 +4,9 @@ import { resolve } from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import type { TestProject } from 'vitest/node';
+import { loadConfig } from '@doppel/config';
 import { createDatabase, migrate } from '@doppel/db';
+import { ModelRegistry } from '@doppel/models';
 
 const ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATABASE_NAME = process.env.TEST_DATABASE_NAME ?? 'doppel_test';
@@ -32,6 +34,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const databaseUrl = adminUrl.toString();
   const db = createDatabase(databaseUrl, { maxConnections: 1 });
   await migrate(db, resolve(__dirname, '../../migrations'));
+  const config = loadConfig({ DATABASE_URL: databaseUrl, MODELS_DIR: resolve(__dirname, '../../models') });
+  await new ModelRegistry(db, config).syncBuiltIns();
   await db.destroy();
 
   const redisPrefix = `doppeltest${randomBytes(4).toString('hex')}`;

@@ -1,11 +1,15 @@
 import 'reflect-metadata';
 import { loadConfig } from '@doppel/config';
+import { runAccounts } from './accounts.command';
 import { runChat } from './chat.command';
 import { runMigrate } from './migrate.command';
+import { runModels } from './models.command';
 import { runSeed } from './seed.command';
 
 const USAGE = `usage: doppel <command>
   migrate            create the database if needed and apply pending migrations
+  models [sync]      list registered models; sync registers built-in and shipped models (hashing their files)
+  accounts create <name> [--operator]   create an account and print its API key once
   seed               create the demo account and persona (idempotent)
   chat [message…]    chat with the demo persona (or --persona <id>) in the terminal`;
 
@@ -14,6 +18,10 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'migrate':
       return runMigrate(loadConfig());
+    case 'models':
+      return runModels(loadConfig(), args);
+    case 'accounts':
+      return runAccounts(loadConfig(), args);
     case 'seed':
       return runSeed(loadConfig());
     case 'chat':

@@ -5,6 +5,7 @@ import { createDatabase } from '@doppel/db';
 import { PersonasService, type CreatePersonaInput } from '@doppel/personas';
 import { readDemoCredentials, writeDemoCredentials, DEMO_CREDENTIALS_PATH } from './demo-credentials';
 
+/** Uses DEFAULT_CHAT_MODEL (no defaultModel given). */
 export const DEMO_PERSONA: CreatePersonaInput = {
   name: 'Ada',
   description: 'A retired lighthouse keeper from the Hebrides who now repairs old clocks and remembers everyone she talks to.',
@@ -16,7 +17,6 @@ export const DEMO_PERSONA: CreatePersonaInput = {
   ],
   tags: ['demo', 'storyteller'],
   visibility: 'public',
-  defaultModel: 'synthetic',
   generation: { maxTokens: 96, temperature: 0.8, topP: 0.95, topK: 40, repetitionPenalty: 1.1, stop: [] },
 };
 
@@ -25,7 +25,7 @@ export async function runSeed(config: AppConfig): Promise<void> {
   const db = createDatabase(config.databaseUrl, { maxConnections: 2 });
   try {
     const accounts = new AccountsService(db);
-    const personas = new PersonasService(db);
+    const personas = new PersonasService(db, config);
     const previous = await readDemoCredentials();
     if (previous && (await accounts.authenticate(previous.apiKey))) {
       const persona = await personas.getVisible(previous.personaId, previous.accountId).catch(() => null);
@@ -34,7 +34,7 @@ export async function runSeed(config: AppConfig): Promise<void> {
         return;
       }
     }
-    const account = previous && (await accounts.authenticate(previous.apiKey)) ? { ...previous, id: previous.accountId } : await accounts.create('Demo creator');
+    const account = previous && (await accounts.authenticate(previous.apiKey)) ? { ...previous, id: previous.accountId } : await accounts.create('Demo creator', ['consumer', 'creator', 'operator']);
     const persona = await personas.create(account.id, DEMO_PERSONA);
     await writeDemoCredentials({ apiKey: account.apiKey, accountId: account.id, personaId: persona.id });
     const { rows } = await sql<{ count: string }>`SELECT count(*)::text AS count FROM personas`.execute(db);

@@ -12,7 +12,6 @@ export async function createGatewayApp(config: AppConfig): Promise<INestApplicat
   await assertSchemaReady({
     databaseUrl: config.databaseUrl,
     migrationsDir: config.migrationsDir,
-    embeddingDimensions: config.models.embeddingDim,
   });
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule, {
     logger: enabledLogLevels(config.logLevel),

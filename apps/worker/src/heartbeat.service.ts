@@ -1,14 +1,14 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { CHAT_MODEL, EMBEDDING_MODEL, type ChatModelBackend, type EmbeddingBackend } from '@doppel/inference';
+import { ModelHost } from '@doppel/models';
 import { NodeRegistry } from '@doppel/nodes';
 import { REDIS } from '@doppel/redis';
 import { NodeStats } from './node-stats';
 
 /** Tells the cluster this node is alive, what it serves and how busy it is. */
 @Injectable()
-export class HeartbeatService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class HeartbeatService implements OnApplicationShutdown {
   private readonly logger = new Logger(HeartbeatService.name);
   private readonly registry: NodeRegistry;
   private timer: NodeJS.Timeout | null = null;
@@ -16,14 +16,13 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     @Inject(REDIS) redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(CHAT_MODEL) private readonly chatModel: ChatModelBackend,
-    @Inject(EMBEDDING_MODEL) private readonly embedder: EmbeddingBackend,
+    private readonly models: ModelHost,
     private readonly stats: NodeStats,
   ) {
     this.registry = new NodeRegistry(redis, config.redis.prefix, config.worker.heartbeatTtlMs);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  async start(): Promise<void> {
     await this.beat();
     this.timer = setInterval(() => void this.beat(), this.config.worker.heartbeatIntervalMs);
     this.timer.unref();
@@ -38,8 +37,9 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
     try {
       await this.registry.beat({
         nodeId: this.config.worker.id,
-        chatModel: { modelId: this.chatModel.modelId, modelHash: this.chatModel.modelHash },
-        embeddingModel: { modelId: this.embedder.modelId, modelHash: this.embedder.modelHash },
+        chatModels: this.models.servedChatModels.map((model) => ({ modelId: model.modelId, modelHash: model.modelHash })),
+        embeddingModel: { modelId: this.models.embedder.modelId, modelHash: this.models.embedder.modelHash, dimensions: this.models.embedder.dimensions },
+        refusedModels: this.models.refused,
         concurrency: this.config.worker.concurrency,
         activeTurns: this.stats.activeTurns,
         turnsServed: this.stats.turnsServed,

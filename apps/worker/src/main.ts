@@ -2,20 +2,26 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { enabledLogLevels, loadConfig } from '@doppel/config';
 import { assertSchemaReady } from '@doppel/db';
+import { ModelHost } from '@doppel/models';
+import { HeartbeatService } from './heartbeat.service';
+import { TurnConsumers } from './turn-consumers.service';
 import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
   // Before any queue consumer starts: a node on a stale schema must not take jobs.
-  await assertSchemaReady({
-    databaseUrl: config.databaseUrl,
-    migrationsDir: config.migrationsDir,
-    embeddingDimensions: config.models.embeddingDim,
-  });
+  await assertSchemaReady({ databaseUrl: config.databaseUrl, migrationsDir: config.migrationsDir });
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger: enabledLogLevels(config.logLevel) });
   app.enableShutdownHooks();
   await app.init();
-  console.log(`doppel worker ${config.worker.id} ready (concurrency ${config.worker.concurrency}, model ${config.models.chatBackend})`);
+  // Order matters: verify and load models, consume only the queues of models that loaded, then advertise them.
+  const models = app.get(ModelHost);
+  await models.load();
+  app.get(TurnConsumers).start();
+  await app.get(HeartbeatService).start();
+  const served = models.servedChatModels.map((model) => model.modelId).join(', ');
+  const refused = models.refused.length > 0 ? `; refused: ${models.refused.map((model) => model.modelId).join(', ')}` : '';
+  console.log(`doppel worker ${config.worker.id} ready (concurrency ${config.worker.concurrency}, models ${served}; embeddings ${models.embedder.modelId}${refused})`);
 }
 
 bootstrap().catch((error: unknown) => {

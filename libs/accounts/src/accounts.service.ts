@@ -3,10 +3,13 @@ import type { Kysely } from 'kysely';
 import { DATABASE, type Database } from '@doppel/db';
 import { apiKeyMatches, apiKeyPrefix, issueApiKey } from './api-key';
 
+export type Role = 'consumer' | 'creator' | 'operator';
+
 export interface Account {
   id: string;
   displayName: string;
   apiKeyPrefix: string;
+  roles: Role[];
   createdAt: Date;
 }
 
@@ -19,14 +22,15 @@ export interface CreatedAccount extends Account {
 export class AccountsService {
   constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
 
-  async create(displayName: string): Promise<CreatedAccount> {
+  /** Self-service signup gets consumer + creator; operator accounts are made from the CLI (`accounts create --operator`). */
+  async create(displayName: string, roles: Role[] = ['consumer', 'creator']): Promise<CreatedAccount> {
     const key = issueApiKey();
     const row = await this.db
       .insertInto('accounts')
-      .values({ display_name: displayName, api_key_prefix: key.prefix, api_key_hash: key.hash })
-      .returning(['id', 'display_name', 'api_key_prefix', 'created_at'])
+      .values({ display_name: displayName, api_key_prefix: key.prefix, api_key_hash: key.hash, roles })
+      .returning(['id', 'display_name', 'api_key_prefix', 'roles', 'created_at'])
       .executeTakeFirstOrThrow();
-    return { id: row.id, displayName: row.display_name, apiKeyPrefix: row.api_key_prefix, createdAt: row.created_at, apiKey: key.apiKey };
+    return { ...toAccount(row), apiKey: key.apiKey };
   }
 
   /** The account owning this key, or null for a malformed, unknown or wrong key (callers cannot tell which). */
@@ -36,10 +40,14 @@ export class AccountsService {
     if (!prefix) return null;
     const row = await this.db
       .selectFrom('accounts')
-      .select(['id', 'display_name', 'api_key_prefix', 'api_key_hash', 'created_at'])
+      .select(['id', 'display_name', 'api_key_prefix', 'api_key_hash', 'roles', 'created_at'])
       .where('api_key_prefix', '=', prefix)
       .executeTakeFirst();
     if (!row || !apiKeyMatches(apiKey, row.api_key_hash)) return null;
-    return { id: row.id, displayName: row.display_name, apiKeyPrefix: row.api_key_prefix, createdAt: row.created_at };
+    return toAccount(row);
   }
+}
+
+function toAccount(row: { id: string; display_name: string; api_key_prefix: string; roles: string[]; created_at: Date }): Account {
+  return { id: row.id, displayName: row.display_name, apiKeyPrefix: row.api_key_prefix, roles: row.roles as Role[], createdAt: row.created_at };
 }

@@ -1,3 +1,3 @@
 export { AccountsModule } from './accounts.module';
-export { AccountsService, type Account, type CreatedAccount } from './accounts.service';
+export { AccountsService, type Account, type CreatedAccount, type Role } from './accounts.service';
 export { issueApiKey, hashApiKey, apiKeyPrefix } from './api-key';

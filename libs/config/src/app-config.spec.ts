@@ -5,7 +5,7 @@ describe('loadConfig', () => {
   it('gives defaults for an empty environment and freezes the result', () => {
     const config = loadConfig({});
     expect(config.gateway.port).toBe(3000);
-    expect(config.models.embeddingDim).toBe(384);
+    expect(config.models.chatModels).toEqual(['synthetic']);
     expect(Object.isFrozen(config.turns)).toBe(true);
   });
 
@@ -21,6 +21,11 @@ describe('loadConfig', () => {
     expect(problems).toContain('GATEWAY_PORT');
     expect(problems).toContain('WORKER_CONCURRENCY');
     expect(problems).toContain('DATABASE_URL');
+  });
+
+  it('splits CHAT_MODELS into ids and rejects a bad id', () => {
+    expect(loadConfig({ CHAT_MODELS: 'doppel-nano-chat, synthetic' }).models.chatModels).toEqual(['doppel-nano-chat', 'synthetic']);
+    expect(() => loadConfig({ CHAT_MODELS: 'Bad Model' })).toThrow(/CHAT_MODELS/);
   });
 
   it('rejects a heartbeat TTL that is not longer than the interval', () => {

@@ -20,10 +20,13 @@ export interface AppConfig {
     readonly heartbeatTtlMs: number;
   };
   readonly models: {
-    readonly chatBackend: 'synthetic';
+    readonly dir: string;
+    readonly chatModels: readonly string[];
+    readonly embeddingModel: string;
+    readonly defaultChatModel: string;
+    readonly onnxChatThreads: number;
+    readonly onnxIntraOpThreads: number;
     readonly synthetic: { readonly ttftMs: number; readonly tokensPerSecond: number; readonly faultTrigger?: string };
-    readonly embeddingBackend: 'hashing';
-    readonly embeddingDim: number;
   };
   readonly turns: {
     readonly memoryTopK: number;
@@ -76,14 +79,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       heartbeatTtlMs: e.HEARTBEAT_TTL_MS,
     },
     models: {
-      chatBackend: e.MODEL_BACKEND,
+      dir: resolve(e.MODELS_DIR),
+      chatModels: e.CHAT_MODELS,
+      embeddingModel: e.EMBEDDING_MODEL,
+      defaultChatModel: e.DEFAULT_CHAT_MODEL,
+      onnxChatThreads: e.ONNX_CHAT_THREADS,
+      onnxIntraOpThreads: e.ONNX_INTRA_OP_THREADS,
       synthetic: {
         ttftMs: e.SYNTHETIC_TTFT_MS,
         tokensPerSecond: e.SYNTHETIC_TOKENS_PER_SECOND,
         faultTrigger: e.SYNTHETIC_FAULT_TRIGGER,
       },
-      embeddingBackend: e.EMBEDDING_BACKEND,
-      embeddingDim: e.EMBEDDING_DIM,
     },
     turns: {
       memoryTopK: e.MEMORY_TOP_K,

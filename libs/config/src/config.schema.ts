@@ -25,14 +25,23 @@ export const envSchema = z.object({
   HEARTBEAT_INTERVAL_MS: positiveInt.default(2000),
   HEARTBEAT_TTL_MS: positiveInt.default(6000),
 
-  MODEL_BACKEND: z.enum(['synthetic']).default('synthetic'),
+  MODELS_DIR: z.string().min(1).default('models'),
+  /** Chat models this node serves (registry ids, comma-separated). */
+  CHAT_MODELS: z
+    .string()
+    .default('synthetic')
+    .transform((list) => list.split(',').map((id) => id.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)).min(1)),
+  /** The deployment's embedding model: every node must use the same one. */
+  EMBEDDING_MODEL: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/).default('hashing-384'),
+  /** Model of personas created without one. */
+  DEFAULT_CHAT_MODEL: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/).default('synthetic'),
+  ONNX_CHAT_THREADS: positiveInt.max(16).default(1),
+  ONNX_INTRA_OP_THREADS: positiveInt.max(16).default(1),
   SYNTHETIC_TTFT_MS: z.coerce.number().int().min(0).max(60_000).default(120),
   SYNTHETIC_TOKENS_PER_SECOND: z.coerce.number().positive().max(100_000).default(40),
   /** Fault injection for chaos and failure tests: a user message containing this string makes the synthetic backend throw mid-stream. */
   SYNTHETIC_FAULT_TRIGGER: z.string().min(8).optional(),
-  EMBEDDING_BACKEND: z.enum(['hashing']).default('hashing'),
-  /** Must equal the dimension of memories.embedding in the migrations. */
-  EMBEDDING_DIM: positiveInt.default(384),
 
   MEMORY_TOP_K: positiveInt.max(50).default(5),
   MEMORY_EF_SEARCH: positiveInt.max(1000).default(64),

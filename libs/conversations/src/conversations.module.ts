@@ -1,14 +1,12 @@
-import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { PersonasModule } from '@doppel/personas';
-import { QueueName } from '@doppel/queue';
 import { ConversationsService } from './conversations.service';
 import { TurnIntakeService } from './turn-intake.service';
+import { TurnQueues } from './turn-queues';
 
-/** Needs BullModule.forRoot in the importing app; registering the queue here only produces jobs. */
 @Module({
-  imports: [PersonasModule, BullModule.registerQueue({ name: QueueName.Turns })],
-  providers: [ConversationsService, TurnIntakeService],
+  imports: [PersonasModule],
+  providers: [ConversationsService, TurnIntakeService, TurnQueues],
   exports: [ConversationsService, TurnIntakeService],
 })
 export class ConversationsModule {}

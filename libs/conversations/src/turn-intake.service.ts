@@ -1,14 +1,16 @@
 // Gateway side of a turn: store the user's message and the turn row in one transaction, then queue the job.
 import { randomUUID } from 'node:crypto';
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Queue } from 'bullmq';
+import type Redis from 'ioredis';
 import { sql, type Kysely } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, isUuid, type Database } from '@doppel/db';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
-import { JobName, QueueName, turnJobId, type JobPayloads } from '@doppel/queue';
+import { LiveNodesCache, NodeRegistry } from '@doppel/nodes';
+import { JobName, turnJobId } from '@doppel/queue';
+import { REDIS } from '@doppel/redis';
 import { conversationNotFound } from './conversations.service';
+import { TurnQueues } from './turn-queues';
 
 export interface TurnRequest {
   conversationId: string;
@@ -29,11 +31,16 @@ class DuplicateTurn extends Error {}
 export class TurnIntakeService {
   private readonly logger = new Logger(TurnIntakeService.name);
 
+  private readonly liveNodes: LiveNodesCache;
+
   constructor(
     @Inject(DATABASE) private readonly db: Kysely<Database>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectQueue(QueueName.Turns) private readonly turnsQueue: Queue<JobPayloads[JobName.Turn], void, JobName.Turn>,
-  ) {}
+    @Inject(REDIS) redis: Redis,
+    private readonly turnQueues: TurnQueues,
+  ) {
+    this.liveNodes = new LiveNodesCache(new NodeRegistry(redis, config.redis.prefix, config.worker.heartbeatTtlMs));
+  }
 
   async accept(consumerId: string, request: TurnRequest): Promise<AcceptedTurn> {
     this.assertTextAcceptable(request.text);
@@ -42,13 +49,14 @@ export class TurnIntakeService {
     const existing = await this.findByClientTurnId(request.conversationId, consumerId, request.clientTurnId);
     if (existing) return this.resumeDuplicate(existing);
 
-    let turnId: string;
+    let accepted: { turnId: string; modelId: string };
     try {
-      turnId = await this.db.transaction().execute(async (trx) => {
+      accepted = await this.db.transaction().execute(async (trx) => {
         const conversation = await trx
           .selectFrom('conversations')
           .innerJoin('personas', 'personas.id', 'conversations.persona_id')
-          .select(['conversations.persona_version_id', 'personas.status'])
+          .innerJoin('persona_versions', 'persona_versions.id', 'conversations.persona_version_id')
+          .select(['conversations.persona_version_id', 'personas.status', sql<string>`persona_versions.definition->>'defaultModel'`.as('model_id')])
           .where('conversations.id', '=', request.conversationId)
           .where('conversations.consumer_id', '=', consumerId)
           .executeTakeFirst();
@@ -56,6 +64,7 @@ export class TurnIntakeService {
         if (conversation.status === 'archived') {
           throw new DoppelError(ErrorCode.PersonaArchived, 'This persona has been archived and no longer replies.');
         }
+        await this.assertModelServed(conversation.model_id);
         const newTurnId = randomUUID();
         const message = await trx
           .insertInto('messages')
@@ -71,6 +80,7 @@ export class TurnIntakeService {
             persona_version_id: conversation.persona_version_id,
             client_turn_id: request.clientTurnId,
             user_message_id: message.id,
+            model_id: conversation.model_id,
           })
           .onConflict((conflict) => conflict.columns(['conversation_id', 'client_turn_id']).doNothing())
           .returning('id')
@@ -78,7 +88,7 @@ export class TurnIntakeService {
         // A concurrent resend won the race: roll back our message and answer with its turn.
         if (!inserted) throw new DuplicateTurn();
         await trx.updateTable('conversations').set({ last_message_at: sql<Date>`now()` }).where('id', '=', request.conversationId).execute();
-        return newTurnId;
+        return { turnId: newTurnId, modelId: conversation.model_id };
       });
     } catch (error) {
       if (!(error instanceof DuplicateTurn)) throw error;
@@ -87,8 +97,8 @@ export class TurnIntakeService {
       return this.resumeDuplicate(winner);
     }
 
-    await this.enqueue(turnId, request.conversationId);
-    return { turnId, conversationId: request.conversationId, duplicate: false };
+    await this.enqueue(accepted.turnId, request.conversationId, accepted.modelId);
+    return { turnId: accepted.turnId, conversationId: request.conversationId, duplicate: false };
   }
 
   private assertTextAcceptable(text: string): void {
@@ -102,22 +112,34 @@ export class TurnIntakeService {
   private async findByClientTurnId(conversationId: string, consumerId: string, clientTurnId: string) {
     return this.db
       .selectFrom('turns')
-      .select(['id', 'conversation_id', 'status'])
+      .select(['id', 'conversation_id', 'status', 'model_id'])
       .where('conversation_id', '=', conversationId)
       .where('consumer_id', '=', consumerId)
       .where('client_turn_id', '=', clientTurnId)
       .executeTakeFirst();
   }
 
-  private async resumeDuplicate(turn: { id: string; conversation_id: string; status: string }): Promise<AcceptedTurn> {
+  /** Fails fast, before anything is stored, when no live node serves the persona's model. */
+  private async assertModelServed(modelId: string): Promise<void> {
+    const nodes = await this.liveNodes.servingChatModel(modelId);
+    if (nodes.length === 0) {
+      throw new DoppelError(
+        ErrorCode.ModelUnavailable,
+        `No inference node serves model ${modelId} right now; start a worker with CHAT_MODELS including it, or pick another model for the persona.`,
+        { modelId },
+      );
+    }
+  }
+
+  private async resumeDuplicate(turn: { id: string; conversation_id: string; status: string; model_id: string | null }): Promise<AcceptedTurn> {
     // Queueing is idempotent by job id, so a turn whose first enqueue failed gets a second chance here.
-    if (turn.status === 'queued') await this.enqueue(turn.id, turn.conversation_id);
+    if (turn.status === 'queued' && turn.model_id) await this.enqueue(turn.id, turn.conversation_id, turn.model_id);
     return { turnId: turn.id, conversationId: turn.conversation_id, duplicate: true };
   }
 
-  private async enqueue(turnId: string, conversationId: string): Promise<void> {
+  private async enqueue(turnId: string, conversationId: string, modelId: string): Promise<void> {
     try {
-      await this.turnsQueue.add(
+      await this.turnQueues.forModel(modelId).add(
         JobName.Turn,
         { turnId, conversationId },
         {

@@ -11,6 +11,7 @@ export interface AccountsTable {
   display_name: string;
   api_key_prefix: string;
   api_key_hash: string;
+  roles: ColumnType<string[], string[] | undefined, string[]>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -78,6 +79,9 @@ export interface TurnsTable {
   retrieved_memory_ids: ColumnType<string[], string[] | undefined, string[]>;
   prompt_tokens: number | null;
   completion_tokens: number | null;
+  prompt_token_ids: number[] | null;
+  output_token_ids: number[] | null;
+  truncated_prompt_tokens: number | null;
   error_code: string | null;
   error_message: string | null;
   queued_at: ColumnType<Date, Date | string | undefined, Date | string>;
@@ -101,6 +105,7 @@ export interface MemoriesTable {
   content: string;
   content_hash: string;
   embedding_model: string;
+  embedding_dims: number;
   /** pgvector text form, e.g. '[0.1,0.2]'; write it with toVectorLiteral(). */
   embedding: string;
   created_at: CreatedAt;
@@ -121,6 +126,7 @@ export interface Database {
   messages: MessagesTable;
   turns: TurnsTable;
   memories: MemoriesTable;
+  models: ModelsTable;
   schema_migrations: SchemaMigrationsTable;
 }
 
@@ -132,3 +138,17 @@ export type MessageRow = Selectable<MessagesTable>;
 export type TurnRow = Selectable<TurnsTable>;
 export type MemoryRow = Selectable<MemoriesTable>;
 export type NewMemory = Insertable<MemoriesTable>;
+
+export interface ModelsTable {
+  id: string;
+  kind: 'chat' | 'embedding';
+  backend: 'onnx' | 'openai' | 'synthetic' | 'hashing';
+  location: string;
+  parameters: Json<unknown>;
+  content_hash: string;
+  files: Json<unknown>;
+  dimensions: number | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+export type ModelRow = Selectable<ModelsTable>;

@@ -4,4 +4,4 @@ export { toVectorLiteral } from './vector-literal';
 export { migrate, assertMigrationsApplied, readMigrationFiles, type MigrationReport } from './migrator';
 export { DatabaseModule, DATABASE } from './database.module';
 export { encodeCursor, decodeCursor, isUuid, isTimestampText } from './cursor';
-export { assertSchemaReady, assertEmbeddingDimension } from './schema-check';
+export { assertSchemaReady } from './schema-check';

@@ -16,13 +16,17 @@ function fnv1a(text: string): number {
   return hash >>> 0;
 }
 
+export function hashingModelHash(dimensions: number): string {
+  return sha256Hex(canonicalJson({ backend: 'hashing', version: HASHING_VERSION, dimensions, ngrams: NGRAM_SIZES, wordWeight: WORD_WEIGHT }));
+}
+
 export class HashingEmbedder implements EmbeddingBackend {
   readonly modelId: string;
   readonly modelHash: string;
 
   constructor(readonly dimensions: number) {
     this.modelId = `hashing-${dimensions}`;
-    this.modelHash = sha256Hex(canonicalJson({ backend: 'hashing', version: HASHING_VERSION, dimensions, ngrams: NGRAM_SIZES, wordWeight: WORD_WEIGHT }));
+    this.modelHash = hashingModelHash(dimensions);
   }
 
   async embed(texts: string[]): Promise<Float32Array[]> {

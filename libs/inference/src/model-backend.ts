@@ -34,16 +34,27 @@ export interface ModelIdentity {
   readonly modelHash: string;
 }
 
+/** The exact token ids of one generation, for reproducibility checks and receipts. */
+export interface GenerationTrace {
+  promptTokenIds: number[];
+  outputTokenIds: number[];
+  /** Prompt tokens dropped from the start to fit the context window (0 when none). */
+  truncatedTokens: number;
+}
+
 export interface ChatModelBackend extends ModelIdentity {
+  /** Tokens the model can attend to: prompt plus reply. */
+  readonly contextWindow: number;
   countTokens(text: string): number;
-  generate(prompt: ChatPrompt, params: SamplingParams, signal: AbortSignal): AsyncIterable<GeneratedToken>;
+  /** Backends with a tokenizer report the exact ids through `onTrace` once generation ends. */
+  generate(prompt: ChatPrompt, params: SamplingParams, signal: AbortSignal, onTrace?: (trace: GenerationTrace) => void): AsyncIterable<GeneratedToken>;
+  close?(): Promise<void>;
 }
 
 export interface EmbeddingBackend extends ModelIdentity {
   readonly dimensions: number;
   /** One L2-normalised vector per input text, in order. */
   embed(texts: string[]): Promise<Float32Array[]>;
+  close?(): Promise<void>;
 }
 
-export const CHAT_MODEL = Symbol('CHAT_MODEL');
-export const EMBEDDING_MODEL = Symbol('EMBEDDING_MODEL');

@@ -36,10 +36,13 @@ export class SyntheticFaultError extends Error {
   }
 }
 
+/** Timing settings do not change the tokens, so they are not part of the hash. */
+export const SYNTHETIC_MODEL_HASH = sha256Hex(canonicalJson({ backend: 'synthetic', version: SYNTHETIC_VERSION, words: WORDS }));
+
 export class SyntheticChatBackend implements ChatModelBackend {
   readonly modelId = 'synthetic';
-  /** Timing settings do not change the tokens, so they are not part of the hash. */
-  readonly modelHash = sha256Hex(canonicalJson({ backend: 'synthetic', version: SYNTHETIC_VERSION, words: WORDS }));
+  readonly modelHash = SYNTHETIC_MODEL_HASH;
+  readonly contextWindow = 8192;
 
   constructor(private readonly options: SyntheticBackendOptions) {}
 

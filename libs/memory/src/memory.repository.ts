@@ -48,13 +48,16 @@ export class MemoryRepository {
   async search(query: MemorySearch): Promise<MemoryHit[]> {
     const iterative = await this.supportsIterativeScan();
     const vector = toVectorLiteral(query.embedding);
+    // The cast to vector(N) and the embedding_dims filter let Postgres use that dimension's partial HNSW index.
+    const dims = sql.raw(String(checkedDimensions(query.embedding.length)));
     const rows = await this.db.transaction().execute(async (trx) => {
       await sql`SELECT set_config('hnsw.ef_search', ${String(this.config.turns.memoryEfSearch)}, true)`.execute(trx);
       // pgvector >= 0.8: keep scanning the graph until enough rows pass the persona/consumer filter.
       if (iterative) await sql`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)`.execute(trx);
       let select = trx
         .selectFrom('memories')
-        .select(['id', 'kind', 'content', 'content_hash', 'created_at', sql<number>`embedding <=> ${vector}::vector`.as('distance')])
+        .select(['id', 'kind', 'content', 'content_hash', 'created_at', sql<number>`(embedding::vector(${dims})) <=> ${vector}::vector(${dims})`.as('distance')])
+        .where('embedding_dims', '=', query.embedding.length)
         .where('persona_id', '=', query.personaId)
         .where('consumer_id', '=', query.consumerId)
         .where('embedding_model', '=', query.embeddingModel);
@@ -63,7 +66,7 @@ export class MemoryRepository {
           eb.or([eb('source_message_id', 'is', null), eb('source_message_id', 'not in', query.excludeSourceMessageIds!)]),
         );
       }
-      return select.orderBy(sql`embedding <=> ${vector}::vector`).limit(query.limit).execute();
+      return select.orderBy(sql`(embedding::vector(${dims})) <=> ${vector}::vector(${dims})`).limit(query.limit).execute();
     });
     return rows
       .map((row) => ({
@@ -92,6 +95,7 @@ export class MemoryRepository {
           content: memory.content,
           content_hash: sha256Hex(memory.content),
           embedding_model: memory.embeddingModel,
+          embedding_dims: checkedDimensions(memory.embedding.length),
           embedding: toVectorLiteral(memory.embedding),
         })),
       )
@@ -109,4 +113,9 @@ export class MemoryRepository {
       });
     return this.iterativeScanSupported;
   }
+}
+
+function checkedDimensions(dimensions: number): number {
+  if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 4096) throw new RangeError(`an embedding has ${dimensions} dimensions`);
+  return dimensions;
 }

@@ -1,1 +1,2 @@
 export { NodeRegistry, type NodeHeartbeat } from './node-registry';
+export { LiveNodesCache } from './live-nodes';

@@ -3,8 +3,9 @@ import type Redis from 'ioredis';
 
 export interface NodeHeartbeat {
   nodeId: string;
-  chatModel: { modelId: string; modelHash: string };
-  embeddingModel: { modelId: string; modelHash: string };
+  chatModels: { modelId: string; modelHash: string }[];
+  embeddingModel: { modelId: string; modelHash: string; dimensions: number };
+  refusedModels: { modelId: string; reason: string }[];
   concurrency: number;
   activeTurns: number;
   turnsServed: number;

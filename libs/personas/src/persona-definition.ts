@@ -27,7 +27,8 @@ export const personaDefinitionSchema = z.strictObject({
     .array(z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9 _-]{0,31}$/, 'tags are 1-32 letters, digits, space, _ or -'))
     .max(16)
     .default([]),
-  defaultModel: z.string().min(1).max(128).default('synthetic'),
+  /** A registered chat model id; the server fills in DEFAULT_CHAT_MODEL when a new persona leaves it out. */
+  defaultModel: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a registered model id'),
   generation: generationParamsSchema.default(generationParamsSchema.parse({})),
 });
 export type PersonaDefinition = z.infer<typeof personaDefinitionSchema>;
@@ -37,6 +38,7 @@ export type PersonaVisibility = z.infer<typeof personaVisibilitySchema>;
 
 export const createPersonaSchema = personaDefinitionSchema.extend({
   visibility: personaVisibilitySchema.default('public'),
+  defaultModel: personaDefinitionSchema.shape.defaultModel.optional(),
 });
 export type CreatePersonaInput = z.infer<typeof createPersonaSchema>;
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, decodeCursor, encodeCursor, isTimestampText, isUuid, type Database } from '@doppel/db';
 import { DoppelError, ErrorCode, personaContentHash } from '@doppel/protocol';
 import {
@@ -42,11 +43,15 @@ const notFound = (personaId: string) =>
 
 @Injectable()
 export class PersonasService {
-  constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
+  constructor(
+    @Inject(DATABASE) private readonly db: Kysely<Database>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   async create(ownerId: string, input: CreatePersonaInput): Promise<PersonaView> {
     const { visibility, ...definitionInput } = input;
-    const definition = personaDefinitionSchema.parse(definitionInput);
+    const definition = personaDefinitionSchema.parse({ ...definitionInput, defaultModel: input.defaultModel ?? this.config.models.defaultChatModel });
+    await this.assertChatModel(this.db, definition.defaultModel);
     const personaId = await this.db.transaction().execute(async (trx) => {
       const persona = await trx
         .insertInto('personas')
@@ -79,6 +84,7 @@ export class PersonasService {
       if (!parsed.success) {
         throw new DoppelError(ErrorCode.ValidationFailed, 'The edited persona is not valid.', parsed.error.issues);
       }
+      await this.assertChatModel(trx, parsed.data.defaultModel);
       if (personaContentHash(parsed.data) !== current.content_hash) {
         await this.insertVersion(trx, personaId, current.version + 1, parsed.data);
       }
@@ -146,6 +152,13 @@ export class PersonasService {
       definition: row.definition as PersonaDefinition,
       createdAt: row.created_at,
     };
+  }
+
+  private async assertChatModel(executor: Kysely<Database>, modelId: string): Promise<void> {
+    const model = await executor.selectFrom('models').select('kind').where('id', '=', modelId).executeTakeFirst();
+    if (model?.kind !== 'chat') {
+      throw new DoppelError(ErrorCode.ModelInvalid, `defaultModel ${modelId} is not a registered chat model (GET /models lists them).`, { modelId });
+    }
   }
 
   private async insertVersion(trx: Transaction<Database>, personaId: string, version: number, definition: PersonaDefinition) {

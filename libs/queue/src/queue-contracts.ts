@@ -1,8 +1,14 @@
 // Every queue and job the runtime knows, in one place: producers and consumers both type against this.
 import type { Job } from 'bullmq';
 
+/** Queue families. Turns have one queue per chat model (see turnQueueName), so only nodes serving it consume. */
 export enum QueueName {
   Turns = 'turns',
+}
+
+/** The queue of one chat model's turns. BullMQ forbids ':' in names; model ids never contain it. */
+export function turnQueueName(modelId: string): string {
+  return `${QueueName.Turns}-${modelId}`;
 }
 
 export enum JobName {

@@ -6,8 +6,9 @@ import type Redis from 'ioredis';
 import { sql, type Kysely } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, type Database, type TurnRow } from '@doppel/db';
-import { CHAT_MODEL, EMBEDDING_MODEL, type ChatModelBackend, type EmbeddingBackend, type SamplingParams } from '@doppel/inference';
+import type { GenerationTrace, SamplingParams } from '@doppel/inference';
 import { MemoryRepository } from '@doppel/memory';
+import { ModelHost } from '@doppel/models';
 import { PersonasService } from '@doppel/personas';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { REDIS } from '@doppel/redis';
@@ -15,6 +16,9 @@ import { TurnStreamPublisher } from '@doppel/streaming';
 import { PersonaVersionCache } from './persona-version-cache';
 import { assemblePrompt } from './prompt-assembler';
 import { turnTimings } from './turn-timings';
+
+/** Tokens kept free for role markers and special tokens that the chat template adds around messages. */
+const CHAT_TEMPLATE_RESERVE = 32;
 
 export type TurnOutcome = 'done' | 'already-finished';
 
@@ -40,8 +44,7 @@ export class TurnRunner {
     @Inject(DATABASE) private readonly db: Kysely<Database>,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(CHAT_MODEL) private readonly chatModel: ChatModelBackend,
-    @Inject(EMBEDDING_MODEL) private readonly embedder: EmbeddingBackend,
+    private readonly models: ModelHost,
     private readonly memory: MemoryRepository,
     personas: PersonasService,
   ) {
@@ -67,6 +70,8 @@ export class TurnRunner {
     if (turn.status === 'failed') return 'already-finished';
 
     publisher.started(workerId, turn.attempts);
+    const chatModel = this.models.chat(turn.model_id ?? '');
+    const embedder = this.models.embedder;
     const userMessage = await this.db
       .selectFrom('messages')
       .select(['content', 'position'])
@@ -78,11 +83,11 @@ export class TurnRunner {
       .where('id', '=', turn.conversation_id)
       .executeTakeFirstOrThrow();
     const personaVersion = await this.personaVersions.get(turn.persona_version_id);
-    const [queryEmbedding] = await this.embedder.embed([userMessage.content]);
+    const [queryEmbedding] = await embedder.embed([userMessage.content]);
     const memories = await this.memory.search({
       personaId: conversation.persona_id,
       consumerId: turn.consumer_id,
-      embeddingModel: this.embedder.modelId,
+      embeddingModel: embedder.modelId,
       embedding: queryEmbedding!,
       limit: this.config.turns.memoryTopK,
     });
@@ -94,22 +99,24 @@ export class TurnRunner {
       .orderBy('position', 'desc')
       .limit(this.config.turns.historyMaxMessages)
       .execute();
+    const params: SamplingParams = { ...personaVersion.definition.generation, seed: seedForTurn(turnId) };
     const assembled = assemblePrompt({
       persona: personaVersion.definition,
       memories,
       history: history.reverse(),
       userText: userMessage.content,
-      tokenBudget: this.config.turns.promptTokenBudget,
-      countTokens: (text) => this.chatModel.countTokens(text),
+      // Leave the model room for its reply and the chat template's own tokens.
+      tokenBudget: Math.min(this.config.turns.promptTokenBudget, chatModel.contextWindow - params.maxTokens - CHAT_TEMPLATE_RESERVE),
+      countTokens: (text) => chatModel.countTokens(text),
     });
-    const params: SamplingParams = { ...personaVersion.definition.generation, seed: seedForTurn(turnId) };
     const retrievedAt = new Date();
 
     let replyText = '';
     let completionTokens = 0;
     let firstTokenAt: Date | null = null;
+    let trace: GenerationTrace | null = null;
     try {
-      for await (const token of this.chatModel.generate(assembled.prompt, params, signal)) {
+      for await (const token of chatModel.generate(assembled.prompt, params, signal, (generated) => (trace = generated))) {
         firstTokenAt ??= new Date();
         replyText += token.text;
         completionTokens++;
@@ -120,8 +127,10 @@ export class TurnRunner {
       throw new ModelFailure(error);
     }
     await publisher.drain();
+    const finalTrace = trace as GenerationTrace | null;
+    if (finalTrace?.truncatedTokens) this.logger.warn(`turn ${turnId}: ${finalTrace.truncatedTokens} prompt tokens dropped to fit the context window`);
 
-    const [userEmbedding, replyEmbedding] = await this.embedder.embed([userMessage.content, replyText]);
+    const [userEmbedding, replyEmbedding] = await embedder.embed([userMessage.content, replyText]);
     const stored = await this.db.transaction().execute(async (trx) => {
       const assistantMessage = await trx
         .insertInto('messages')
@@ -133,14 +142,17 @@ export class TurnRunner {
         .set({
           status: 'done',
           assistant_message_id: assistantMessage.id,
-          model_id: this.chatModel.modelId,
-          model_hash: this.chatModel.modelHash,
-          embedding_model_id: this.embedder.modelId,
+          model_id: chatModel.modelId,
+          model_hash: chatModel.modelHash,
+          embedding_model_id: embedder.modelId,
           generation_params: JSON.stringify(params),
           prompt: JSON.stringify(assembled.prompt),
           retrieved_memory_ids: assembled.memoryIds,
-          prompt_tokens: assembled.promptTokens,
-          completion_tokens: completionTokens,
+          prompt_tokens: finalTrace?.promptTokenIds.length ?? assembled.promptTokens,
+          completion_tokens: finalTrace?.outputTokenIds.length ?? completionTokens,
+          prompt_token_ids: finalTrace?.promptTokenIds ?? null,
+          output_token_ids: finalTrace?.outputTokenIds ?? null,
+          truncated_prompt_tokens: finalTrace?.truncatedTokens ?? null,
           retrieved_at: retrievedAt,
           first_token_at: firstTokenAt ?? new Date(),
           finished_at: sql<Date>`clock_timestamp()`,
@@ -160,7 +172,7 @@ export class TurnRunner {
           sourceMessageId: turn.user_message_id,
           kind: 'user_message',
           content: userMessage.content,
-          embeddingModel: this.embedder.modelId,
+          embeddingModel: embedder.modelId,
           embedding: userEmbedding!,
         },
         {
@@ -170,7 +182,7 @@ export class TurnRunner {
           sourceMessageId: assistantMessage.id,
           kind: 'assistant_reply',
           content: replyText,
-          embeddingModel: this.embedder.modelId,
+          embeddingModel: embedder.modelId,
           embedding: replyEmbedding!,
         },
       ]);
@@ -182,7 +194,10 @@ export class TurnRunner {
       type: 'done',
       messageId: stored.messageId,
       text: replyText,
-      usage: { promptTokens: assembled.promptTokens, completionTokens },
+      usage: {
+        promptTokens: finalTrace?.promptTokenIds.length ?? assembled.promptTokens,
+        completionTokens: finalTrace?.outputTokenIds.length ?? completionTokens,
+      },
       timings: stored.timings,
     });
     return 'done';

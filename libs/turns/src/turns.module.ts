@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
-import { InferenceModule } from '@doppel/inference';
 import { MemoryModule } from '@doppel/memory';
+import { ModelsModule } from '@doppel/models';
 import { PersonasModule } from '@doppel/personas';
 import { TurnRunner } from './turn-runner.service';
 
 @Module({
-  imports: [InferenceModule, MemoryModule, PersonasModule],
+  imports: [ModelsModule, MemoryModule, PersonasModule],
   providers: [TurnRunner],
-  exports: [TurnRunner, InferenceModule],
+  exports: [TurnRunner, ModelsModule],
 })
 export class TurnsModule {}

@@ -1,12 +1,15 @@
 import { createParamDecorator, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { AccountsService, type Account } from '@doppel/accounts';
+import { AccountsService, type Account, type Role } from '@doppel/accounts';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 
 const PUBLIC_ROUTE = 'doppel:public-route';
+const REQUIRED_ROLE = 'doppel:required-role';
 /** Marks a route that needs no API key (health, signup). */
 export const PublicRoute = () => SetMetadata(PUBLIC_ROUTE, true);
+/** Marks a route only accounts holding this role may call (403 FORBIDDEN otherwise). */
+export const RequireRole = (role: Role) => SetMetadata(REQUIRED_ROLE, role);
 
 type AuthenticatedRequest = Request & { account?: Account };
 
@@ -31,6 +34,10 @@ export class ApiKeyGuard implements CanActivate {
     const account = await this.accounts.authenticate(bearerToken(request.headers.authorization));
     if (!account) {
       throw new DoppelError(ErrorCode.Unauthenticated, 'Send a valid API key as "Authorization: Bearer dpl_…" (create one with POST /accounts).');
+    }
+    const role = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, [context.getHandler(), context.getClass()]);
+    if (role && !account.roles.includes(role)) {
+      throw new DoppelError(ErrorCode.Forbidden, `This route is for accounts with the ${role} role.`);
     }
     request.account = account;
     return true;

@@ -1,33 +1,50 @@
-import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, Logger, type OnModuleInit } from '@nestjs/common';
-import { UnrecoverableError, type Job } from 'bullmq';
+// BullMQ consumers for this node: one Worker per chat model it serves, on that model's turn queue. Created at
+// start-up from the models that actually loaded (not with @Processor, whose queue name is fixed at compile time).
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
+import { ModelHost } from '@doppel/models';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
-import { assertHandlesEveryJob, JobName, QueueName, type JobHandlers, type JobOf } from '@doppel/queue';
+import { assertHandlesEveryJob, JobName, QueueName, turnQueueName, type JobHandlers, type JobOf } from '@doppel/queue';
+import { bullConnectionOptions } from '@doppel/redis';
 import { ModelFailure, TurnRunner } from '@doppel/turns';
 import { NodeStats } from './node-stats';
 
-@Processor(QueueName.Turns)
-export class TurnProcessor extends WorkerHost implements OnModuleInit {
-  private readonly logger = new Logger(TurnProcessor.name);
+@Injectable()
+export class TurnConsumers implements OnApplicationShutdown {
+  private readonly logger = new Logger(TurnConsumers.name);
+  private readonly workers: Worker[] = [];
   private readonly handlers: JobHandlers<QueueName.Turns> = {
     [JobName.Turn]: (job) => this.runTurn(job),
   };
 
   constructor(
     private readonly runner: TurnRunner,
+    private readonly models: ModelHost,
     private readonly stats: NodeStats,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    super();
     assertHandlesEveryJob(QueueName.Turns, this.handlers);
   }
 
-  onModuleInit(): void {
-    this.worker.concurrency = this.config.worker.concurrency;
+  start(): void {
+    for (const model of this.models.servedChatModels) {
+      const worker = new Worker(turnQueueName(model.modelId), (job) => this.process(job), {
+        connection: bullConnectionOptions(this.config.redis.url),
+        prefix: `${this.config.redis.prefix}:bull`,
+        concurrency: this.config.worker.concurrency,
+      });
+      worker.on('error', (error) => this.logger.error(`queue ${worker.name}: ${error.message}`));
+      this.workers.push(worker);
+    }
   }
 
-  async process(job: Job): Promise<void> {
+  /** Stops taking jobs and waits for the ones in hand. */
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.close()));
+  }
+
+  private async process(job: Job): Promise<void> {
     const handler = this.handlers[job.name as JobName];
     if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
     await handler(job as JobOf<JobName.Turn>);
@@ -57,10 +74,5 @@ export class TurnProcessor extends WorkerHost implements OnModuleInit {
       this.stats.activeTurns--;
       abort.abort();
     }
-  }
-
-  @OnWorkerEvent('error')
-  onWorkerError(error: Error): void {
-    this.logger.error(`queue worker error: ${error.message}`);
   }
 }
