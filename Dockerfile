@@ -16,5 +16,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY migrations ./migrations
+COPY libs/inference/threads ./libs/inference/threads
+COPY models ./models
 USER node
 CMD ["node", "dist/apps/gateway/main.js"]

@@ -9,8 +9,8 @@ export class LiveNodesCache {
     private readonly maxAgeMs = 500,
   ) {}
 
-  nodes(): Promise<NodeHeartbeat[]> {
-    if (!this.cached || Date.now() - this.cached.at > this.maxAgeMs) {
+  nodes(fresh = false): Promise<NodeHeartbeat[]> {
+    if (fresh || !this.cached || Date.now() - this.cached.at > this.maxAgeMs) {
       const nodes = this.registry.live();
       this.cached = { at: Date.now(), nodes };
       nodes.catch(() => (this.cached = null));
@@ -18,7 +18,10 @@ export class LiveNodesCache {
     return this.cached.nodes;
   }
 
+  /** A cached "nobody serves it" is re-checked before it is believed: a node that just started must not be refused. */
   async servingChatModel(modelId: string): Promise<NodeHeartbeat[]> {
-    return (await this.nodes()).filter((node) => node.chatModels.some((model) => model.modelId === modelId));
+    const serving = (nodes: NodeHeartbeat[]) => nodes.filter((node) => node.chatModels.some((model) => model.modelId === modelId));
+    const cached = serving(await this.nodes());
+    return cached.length > 0 ? cached : serving(await this.nodes(true));
   }
 }
