@@ -9,6 +9,7 @@ import { runSeed } from './seed.command';
 const USAGE = `usage: doppel <command>
   migrate            create the database if needed and apply pending migrations
   models [sync]      list registered models; sync registers built-in and shipped models (hashing their files)
+  models try <id> [--seed N] <message…>   one generation, printed as JSON with its token ids
   accounts create <name> [--operator]   create an account and print its API key once
   seed               create the demo account and persona (idempotent)
   chat [message…]    chat with the demo persona (or --persona <id>) in the terminal`;
