@@ -1,0 +1,15 @@
+export { verificationLevelSchema, requirementsOf, levelOf, strictestLevel, type VerificationLevel, type LevelRequirements } from './levels';
+export {
+  RECEIPT_TYPES,
+  hashCanonical,
+  toBytes32,
+  transcriptHashes,
+  type Receipt,
+  type ReceiptDomain,
+  type ReceiptMessage,
+  type ReceiptSignatures,
+  type ReceiptTranscript,
+} from './receipt';
+export { loadNodeWallet, type NodeWallet } from './node-identity';
+export { signReceipt } from './sign-receipt';
+export { verifyReceipt, trustedSet, type TrustedNodes, type ReceiptVerification } from './verify-receipt';

@@ -1,0 +1,89 @@
+// The receipt: EIP-712 typed data a node signs to say what produced a reply. Every field and every hash is
+// recomputable from the receipt's transcript; the encodings are documented in docs/receipts.md.
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '@doppel/protocol';
+import type { VerificationLevel } from './levels';
+
+export const RECEIPT_TYPES = {
+  Receipt: [
+    { name: 'turnId', type: 'string' },
+    { name: 'conversationId', type: 'string' },
+    { name: 'personaVersionHash', type: 'bytes32' },
+    { name: 'modelHash', type: 'bytes32' },
+    { name: 'inputHash', type: 'bytes32' },
+    { name: 'outputHash', type: 'bytes32' },
+    { name: 'paramsHash', type: 'bytes32' },
+    { name: 'memoriesHash', type: 'bytes32' },
+    { name: 'node', type: 'address' },
+    { name: 'startedAt', type: 'uint64' },
+    { name: 'finishedAt', type: 'uint64' },
+    { name: 'level', type: 'string' },
+  ],
+} as const;
+
+export interface ReceiptDomain {
+  name: string;
+  version: string;
+  chainId: number;
+}
+
+export interface ReceiptMessage {
+  turnId: string;
+  conversationId: string;
+  personaVersionHash: string;
+  modelHash: string;
+  inputHash: string;
+  outputHash: string;
+  paramsHash: string;
+  memoriesHash: string;
+  node: string;
+  /** Milliseconds since the Unix epoch. */
+  startedAt: number;
+  finishedAt: number;
+  level: VerificationLevel;
+}
+
+/** Everything the hashes commit to, in the clear: what a verifier recomputes them from. */
+export interface ReceiptTranscript {
+  /** The exact model input: prompt token ids when the backend tokenizes, else the chat messages sent upstream. */
+  input: { tokenIds: number[] } | { messages: { role: string; content: string }[] };
+  output: { text: string; tokenIds: number[] | null };
+  params: Record<string, unknown>;
+  memories: { id: string; contentHash: string }[];
+}
+
+export interface ReceiptSignatures {
+  /** The serving node's signature over the typed data (level signed). */
+  node?: string;
+  /** A second node that re-ran the inference and got the same output (level reexec). */
+  reexec?: { node: string; signature: string };
+}
+
+export interface Receipt {
+  id: string;
+  domain: ReceiptDomain;
+  types: typeof RECEIPT_TYPES;
+  primaryType: 'Receipt';
+  message: ReceiptMessage;
+  signatures: ReceiptSignatures;
+}
+
+/** sha256 of canonical JSON (RFC 8785-compatible for these values), as a 0x-prefixed bytes32. */
+export function hashCanonical(value: unknown): string {
+  return `0x${createHash('sha256').update(canonicalJson(value), 'utf8').digest('hex')}`;
+}
+
+/** A sha256 hex content hash (persona versions, models) as bytes32. */
+export function toBytes32(hexDigest: string): string {
+  if (!/^[0-9a-f]{64}$/.test(hexDigest)) throw new Error(`not a sha256 hex digest: ${hexDigest}`);
+  return `0x${hexDigest}`;
+}
+
+export function transcriptHashes(transcript: ReceiptTranscript) {
+  return {
+    inputHash: hashCanonical(transcript.input),
+    outputHash: hashCanonical(transcript.output),
+    paramsHash: hashCanonical(transcript.params),
+    memoriesHash: hashCanonical(transcript.memories),
+  };
+}

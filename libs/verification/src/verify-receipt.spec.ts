@@ -1,0 +1,102 @@
+import { Wallet } from 'ethers';
+import { describe, expect, it } from 'vitest';
+import { hashCanonical, RECEIPT_TYPES, transcriptHashes, type Receipt, type ReceiptMessage, type ReceiptTranscript } from './receipt';
+import { signReceipt } from './sign-receipt';
+import { trustedSet, verifyReceipt } from './verify-receipt';
+
+const servingNode = Wallet.createRandom();
+const secondNode = Wallet.createRandom();
+const stranger = Wallet.createRandom();
+const domain = { name: 'Doppel', version: '1', chainId: 1337 };
+
+const transcript: ReceiptTranscript = {
+  input: { tokenIds: [1, 42, 7, 99] },
+  output: { text: 'Evening. Kettle is on.', tokenIds: [5, 6, 7, 2] },
+  params: { maxTokens: 64, temperature: 0.8, topP: 0.95, topK: 40, repetitionPenalty: 1.1, stop: [], seed: 12345 },
+  memories: [{ id: '6f1c1c7e-0000-4000-8000-000000000001', contentHash: 'a'.repeat(64) }],
+};
+
+async function makeReceipt(level: ReceiptMessage['level'] = 'signed+reexec'): Promise<Receipt> {
+  const message: ReceiptMessage = {
+    turnId: '0b7f6b8e-1111-4000-8000-000000000002',
+    conversationId: '0b7f6b8e-2222-4000-8000-000000000003',
+    personaVersionHash: hashCanonical({ persona: 'Ada' }),
+    modelHash: hashCanonical({ model: 'doppel-nano-chat' }),
+    ...transcriptHashes(transcript),
+    node: servingNode.address,
+    startedAt: 1_790_000_000_000,
+    finishedAt: 1_790_000_000_750,
+    level,
+  };
+  return {
+    id: 'r1',
+    domain,
+    types: RECEIPT_TYPES,
+    primaryType: 'Receipt',
+    message,
+    signatures: {
+      node: await signReceipt(servingNode, domain, message),
+      reexec: { node: secondNode.address, signature: await signReceipt(secondNode, domain, message) },
+    },
+  };
+}
+
+const trusted = trustedSet([servingNode.address, secondNode.address]);
+
+describe('verifyReceipt', () => {
+  it('accepts an untouched receipt, its signers and its transcript', async () => {
+    const result = verifyReceipt(await makeReceipt(), trusted, transcript);
+    expect(result).toMatchObject({ valid: true, reasons: [], signer: servingNode.address, reexecSigner: secondNode.address, transcriptChecked: true });
+  });
+
+  const tamperings: [keyof ReceiptMessage, unknown][] = [
+    ['turnId', '0b7f6b8e-1111-4000-8000-000000000009'],
+    ['conversationId', '0b7f6b8e-2222-4000-8000-000000000009'],
+    ['personaVersionHash', hashCanonical({ persona: 'Eve' })],
+    ['modelHash', hashCanonical({ model: 'other' })],
+    ['inputHash', hashCanonical({ tokenIds: [1] })],
+    ['outputHash', hashCanonical({ text: 'forged', tokenIds: null })],
+    ['paramsHash', hashCanonical({ seed: 1 })],
+    ['memoriesHash', hashCanonical([])],
+    ['node', stranger.address],
+    ['startedAt', 1_790_000_000_001],
+    ['finishedAt', 1_790_000_000_751],
+    ['level', 'signed'],
+  ];
+  it.each(tamperings)('rejects a receipt whose %s was changed', async (field, value) => {
+    const receipt = await makeReceipt();
+    (receipt.message as unknown as Record<string, unknown>)[field] = value;
+    const result = verifyReceipt(receipt, trustedSet([servingNode.address, secondNode.address, stranger.address]));
+    expect(result.valid).toBe(false);
+    expect(result.reasons.join(' ')).toMatch(/recovers to|does not recover|requires/);
+  });
+
+  it('rejects a signature from another key', async () => {
+    const receipt = await makeReceipt('signed');
+    receipt.signatures.node = await signReceipt(stranger, domain, receipt.message);
+    expect(verifyReceipt(receipt, trusted).reasons.join(' ')).toMatch(/recovers to 0x[0-9a-fA-F]+, not to the receipt's node/);
+  });
+
+  it('rejects a node that is unknown or revoked', async () => {
+    const result = verifyReceipt(await makeReceipt(), trustedSet([secondNode.address]));
+    expect(result.valid).toBe(false);
+    expect(result.reasons.join(' ')).toMatch(/not a registered, unrevoked node/);
+  });
+
+  it('rejects a transcript that does not match', async () => {
+    const wrong: ReceiptTranscript = { ...transcript, output: { text: 'Something else.', tokenIds: [5, 6, 7, 2] } };
+    const result = verifyReceipt(await makeReceipt(), trusted, wrong);
+    expect(result.valid).toBe(false);
+    expect(result.reasons).toEqual([expect.stringMatching(/^outputHash does not match the transcript/)]);
+  });
+
+  it('rejects a missing signature the level requires, and a serving node co-signing itself', async () => {
+    const unsigned = await makeReceipt();
+    delete unsigned.signatures.node;
+    expect(verifyReceipt(unsigned, trusted).reasons.join(' ')).toMatch(/requires the serving node signature/);
+
+    const selfCosigned = await makeReceipt();
+    selfCosigned.signatures.reexec = { node: servingNode.address, signature: await signReceipt(servingNode, domain, selfCosigned.message) };
+    expect(verifyReceipt(selfCosigned, trusted).reasons.join(' ')).toMatch(/signed by the serving node itself/);
+  });
+});
