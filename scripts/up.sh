@@ -18,6 +18,11 @@ node dist/apps/cli/main.js seed
 step 5/6 "starting one gateway and two workers (logs in .run/)"
 bash scripts/down.sh --quiet
 mkdir -p .run
+# Each worker keeps its signing key in an encrypted keystore under .run/keys; the password is made once, here.
+if [ -z "${NODE_KEYSTORE_PASSWORD:-}" ]; then
+  [ -s .run/keystore-password ] || (umask 077; node -e 'console.log(require("crypto").randomBytes(24).toString("base64url"))' > .run/keystore-password)
+  export NODE_KEYSTORE_PASSWORD=$(cat .run/keystore-password)
+fi
 start() {
   local name=$1; shift
   nohup env "$@" >".run/$name.log" 2>&1 &

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Wallet } from 'ethers';
 import { inject } from 'vitest';
 
 const ROOT = resolve(__dirname, '../..');
@@ -79,7 +80,8 @@ export async function startGateway(env: Record<string, string>): Promise<Running
 }
 
 export async function startWorker(workerId: string, env: Record<string, string>): Promise<RunningProcess> {
-  const { process: worker } = await startNode('dist/apps/worker/main.js', { ...env, WORKER_ID: workerId }, /ready \(concurrency/);
+  const nodeKey = env.NODE_PRIVATE_KEY ?? Wallet.createRandom().privateKey;
+  const { process: worker } = await startNode('dist/apps/worker/main.js', { ...env, WORKER_ID: workerId, NODE_PRIVATE_KEY: nodeKey }, /ready \(concurrency/);
   return worker;
 }
 

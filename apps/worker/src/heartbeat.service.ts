@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { ModelHost } from '@doppel/models';
+import { NodeIdentity } from '@doppel/turns';
 import { NodeRegistry } from '@doppel/nodes';
 import { REDIS } from '@doppel/redis';
 import { NodeStats } from './node-stats';
@@ -17,6 +18,7 @@ export class HeartbeatService implements OnApplicationShutdown {
     @Inject(REDIS) redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly models: ModelHost,
+    private readonly identity: NodeIdentity,
     private readonly stats: NodeStats,
   ) {
     this.registry = new NodeRegistry(redis, config.redis.prefix, config.worker.heartbeatTtlMs);
@@ -37,6 +39,7 @@ export class HeartbeatService implements OnApplicationShutdown {
     try {
       await this.registry.beat({
         nodeId: this.config.worker.id,
+        address: this.identity.address,
         chatModels: this.models.servedChatModels.map((model) => ({ modelId: model.modelId, modelHash: model.modelHash })),
         embeddingModel: { modelId: this.models.embedder.modelId, modelHash: this.models.embedder.modelHash, dimensions: this.models.embedder.dimensions },
         refusedModels: this.models.refused,

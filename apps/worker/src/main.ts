@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { enabledLogLevels, loadConfig } from '@doppel/config';
 import { assertSchemaReady } from '@doppel/db';
 import { ModelHost } from '@doppel/models';
+import { NodeIdentity } from '@doppel/turns';
 import { HeartbeatService } from './heartbeat.service';
 import { TurnConsumers } from './turn-consumers.service';
 import { WorkerModule } from './worker.module';
@@ -17,11 +18,13 @@ async function bootstrap(): Promise<void> {
   // Order matters: verify and load models, consume only the queues of models that loaded, then advertise them.
   const models = app.get(ModelHost);
   await models.load();
+  const identity = app.get(NodeIdentity);
+  await identity.load(models.servedChatModels.map((model) => ({ modelId: model.modelId, modelHash: model.modelHash })));
   app.get(TurnConsumers).start();
   await app.get(HeartbeatService).start();
   const served = models.servedChatModels.map((model) => model.modelId).join(', ');
   const refused = models.refused.length > 0 ? `; refused: ${models.refused.map((model) => model.modelId).join(', ')}` : '';
-  console.log(`doppel worker ${config.worker.id} ready (concurrency ${config.worker.concurrency}, models ${served}; embeddings ${models.embedder.modelId}${refused})`);
+  console.log(`doppel worker ${config.worker.id} ${identity.wallet.address} ready (concurrency ${config.worker.concurrency}, models ${served}; embeddings ${models.embedder.modelId}${refused})`);
 }
 
 bootstrap().catch((error: unknown) => {

@@ -38,6 +38,15 @@ export interface AppConfig {
     readonly jobAttempts: number;
   };
   readonly seedDemo: boolean;
+  readonly verification: {
+    readonly nodePrivateKey?: string;
+    readonly keystoreDir: string;
+    readonly keystorePassword?: string;
+    readonly chainId: number;
+    readonly reexecTimeoutMs: number;
+    readonly spotCheckRate: number;
+    readonly faultyReexec: boolean;
+  };
 }
 
 export class ConfigValidationError extends Error {
@@ -101,6 +110,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       jobAttempts: e.TURN_JOB_ATTEMPTS,
     },
     seedDemo: e.SEED_DEMO,
+    verification: {
+      nodePrivateKey: e.NODE_PRIVATE_KEY,
+      keystoreDir: resolve(e.NODE_KEYSTORE_DIR),
+      keystorePassword: e.NODE_KEYSTORE_PASSWORD,
+      chainId: e.RECEIPT_CHAIN_ID,
+      reexecTimeoutMs: e.REEXEC_TIMEOUT_MS,
+      spotCheckRate: e.REEXEC_SPOT_CHECK_RATE,
+      faultyReexec: e.FAULTY_REEXEC,
+    },
   };
   return deepFreeze(config);
 }

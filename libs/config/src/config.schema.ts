@@ -53,6 +53,17 @@ export const envSchema = z.object({
   TURN_JOB_ATTEMPTS: positiveInt.max(10).default(3),
 
   SEED_DEMO: booleanFlag.default(true),
+
+  /** A node's Ethereum key (hex). Without it the node keeps a generated key in an encrypted keystore. */
+  NODE_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 32-byte hex private key with 0x').optional(),
+  NODE_KEYSTORE_DIR: z.string().min(1).default('.run/keys'),
+  NODE_KEYSTORE_PASSWORD: z.string().min(8).optional(),
+  RECEIPT_CHAIN_ID: positiveInt.default(1337),
+  REEXEC_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Fraction of signed turns re-executed in the background by another node. */
+  REEXEC_SPOT_CHECK_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** TEST ONLY: this node perturbs the outputs it re-executes, to prove mismatches are caught. */
+  FAULTY_REEXEC: booleanFlag.default(false),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -9,6 +9,7 @@ import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { LiveNodesCache, NodeRegistry } from '@doppel/nodes';
 import { JobName, turnJobId } from '@doppel/queue';
 import { REDIS } from '@doppel/redis';
+import { strictestLevel, requirementsOf, type VerificationLevel } from '@doppel/verification';
 import { conversationNotFound } from './conversations.service';
 import { TurnQueues } from './turn-queues';
 
@@ -16,11 +17,14 @@ export interface TurnRequest {
   conversationId: string;
   text: string;
   clientTurnId: string;
+  verification?: VerificationLevel;
 }
 
 export interface AcceptedTurn {
   turnId: string;
   conversationId: string;
+  /** The level this turn will carry: the stricter of the request and the persona's minimum. */
+  verification: VerificationLevel;
   /** True when this clientTurnId was already accepted: nothing new was stored or queued. */
   duplicate: boolean;
 }
@@ -49,14 +53,19 @@ export class TurnIntakeService {
     const existing = await this.findByClientTurnId(request.conversationId, consumerId, request.clientTurnId);
     if (existing) return this.resumeDuplicate(existing);
 
-    let accepted: { turnId: string; modelId: string };
+    let accepted: { turnId: string; modelId: string; verification: VerificationLevel };
     try {
       accepted = await this.db.transaction().execute(async (trx) => {
         const conversation = await trx
           .selectFrom('conversations')
           .innerJoin('personas', 'personas.id', 'conversations.persona_id')
           .innerJoin('persona_versions', 'persona_versions.id', 'conversations.persona_version_id')
-          .select(['conversations.persona_version_id', 'personas.status', sql<string>`persona_versions.definition->>'defaultModel'`.as('model_id')])
+          .select([
+            'conversations.persona_version_id',
+            'personas.status',
+            sql<string>`persona_versions.definition->>'defaultModel'`.as('model_id'),
+            sql<VerificationLevel | null>`persona_versions.definition->>'minVerification'`.as('min_verification'),
+          ])
           .where('conversations.id', '=', request.conversationId)
           .where('conversations.consumer_id', '=', consumerId)
           .executeTakeFirst();
@@ -64,7 +73,8 @@ export class TurnIntakeService {
         if (conversation.status === 'archived') {
           throw new DoppelError(ErrorCode.PersonaArchived, 'This persona has been archived and no longer replies.');
         }
-        await this.assertModelServed(conversation.model_id);
+        const verification = strictestLevel(request.verification, conversation.min_verification ?? 'none');
+        await this.assertModelServed(conversation.model_id, requirementsOf(verification).reexec);
         const newTurnId = randomUUID();
         const message = await trx
           .insertInto('messages')
@@ -81,6 +91,7 @@ export class TurnIntakeService {
             client_turn_id: request.clientTurnId,
             user_message_id: message.id,
             model_id: conversation.model_id,
+            verification_level: verification,
           })
           .onConflict((conflict) => conflict.columns(['conversation_id', 'client_turn_id']).doNothing())
           .returning('id')
@@ -88,7 +99,7 @@ export class TurnIntakeService {
         // A concurrent resend won the race: roll back our message and answer with its turn.
         if (!inserted) throw new DuplicateTurn();
         await trx.updateTable('conversations').set({ last_message_at: sql<Date>`now()` }).where('id', '=', request.conversationId).execute();
-        return { turnId: newTurnId, modelId: conversation.model_id };
+        return { turnId: newTurnId, modelId: conversation.model_id, verification };
       });
     } catch (error) {
       if (!(error instanceof DuplicateTurn)) throw error;
@@ -98,7 +109,7 @@ export class TurnIntakeService {
     }
 
     await this.enqueue(accepted.turnId, request.conversationId, accepted.modelId);
-    return { turnId: accepted.turnId, conversationId: request.conversationId, duplicate: false };
+    return { turnId: accepted.turnId, conversationId: request.conversationId, verification: accepted.verification, duplicate: false };
   }
 
   private assertTextAcceptable(text: string): void {
@@ -112,16 +123,26 @@ export class TurnIntakeService {
   private async findByClientTurnId(conversationId: string, consumerId: string, clientTurnId: string) {
     return this.db
       .selectFrom('turns')
-      .select(['id', 'conversation_id', 'status', 'model_id'])
+      .select(['id', 'conversation_id', 'status', 'model_id', 'verification_level'])
       .where('conversation_id', '=', conversationId)
       .where('consumer_id', '=', consumerId)
       .where('client_turn_id', '=', clientTurnId)
       .executeTakeFirst();
   }
 
-  /** Fails fast, before anything is stored, when no live node serves the persona's model. */
-  private async assertModelServed(modelId: string): Promise<void> {
+  /**
+   * Fails fast, before anything is stored, when no live node serves the persona's model, or when re-execution is
+   * required and fewer than two distinct nodes serve it: a level is never quietly lowered.
+   */
+  private async assertModelServed(modelId: string, needsSecondNode: boolean): Promise<void> {
     const nodes = await this.liveNodes.servingChatModel(modelId);
+    if (needsSecondNode && new Set(nodes.map((node) => node.address)).size < 2) {
+      throw new DoppelError(
+        ErrorCode.VerificationUnavailable,
+        `Re-execution needs two live nodes serving ${modelId}; ${nodes.length} ${nodes.length === 1 ? 'is' : 'are'} up. Ask for "signed" instead, or start another worker.`,
+        { modelId, liveNodes: nodes.length },
+      );
+    }
     if (nodes.length === 0) {
       throw new DoppelError(
         ErrorCode.ModelUnavailable,
@@ -131,10 +152,16 @@ export class TurnIntakeService {
     }
   }
 
-  private async resumeDuplicate(turn: { id: string; conversation_id: string; status: string; model_id: string | null }): Promise<AcceptedTurn> {
+  private async resumeDuplicate(turn: {
+    id: string;
+    conversation_id: string;
+    status: string;
+    model_id: string | null;
+    verification_level: VerificationLevel;
+  }): Promise<AcceptedTurn> {
     // Queueing is idempotent by job id, so a turn whose first enqueue failed gets a second chance here.
     if (turn.status === 'queued' && turn.model_id) await this.enqueue(turn.id, turn.conversation_id, turn.model_id);
-    return { turnId: turn.id, conversationId: turn.conversation_id, duplicate: true };
+    return { turnId: turn.id, conversationId: turn.conversation_id, verification: turn.verification_level, duplicate: true };
   }
 
   private async enqueue(turnId: string, conversationId: string, modelId: string): Promise<void> {

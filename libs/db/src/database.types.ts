@@ -82,6 +82,9 @@ export interface TurnsTable {
   prompt_token_ids: number[] | null;
   output_token_ids: number[] | null;
   truncated_prompt_tokens: number | null;
+  verification_level: Generated<'none' | 'signed' | 'reexec' | 'signed+reexec'>;
+  verification_ms: number | null;
+  node_address: string | null;
   error_code: string | null;
   error_message: string | null;
   queued_at: ColumnType<Date, Date | string | undefined, Date | string>;
@@ -127,6 +130,9 @@ export interface Database {
   turns: TurnsTable;
   memories: MemoriesTable;
   models: ModelsTable;
+  nodes: NodesTable;
+  receipts: ReceiptsTable;
+  reexecutions: ReexecutionsTable;
   schema_migrations: SchemaMigrationsTable;
 }
 
@@ -152,3 +158,42 @@ export interface ModelsTable {
   updated_at: UpdatedAt;
 }
 export type ModelRow = Selectable<ModelsTable>;
+
+export interface NodesTable {
+  address: string;
+  node_id: string;
+  chat_models: Json<unknown>;
+  levels: ColumnType<string[], string[] | undefined, string[]>;
+  strikes: Generated<number>;
+  turns_served: ColumnType<string, string | number | undefined, string | number>;
+  revoked_at: Timestamp | null;
+  revoked_reason: string | null;
+  last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface ReceiptsTable {
+  id: Generated<string>;
+  turn_id: string;
+  message_id: string;
+  consumer_id: string;
+  level: string;
+  receipt: Json<unknown>;
+  transcript: Json<unknown>;
+  reexec_status: 'matched' | 'mismatch' | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface ReexecutionsTable {
+  id: Generated<string>;
+  turn_id: string;
+  serving_node: string;
+  checking_node: string;
+  kind: 'requested' | 'spot_check';
+  matched: boolean;
+  detail: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}

@@ -3,6 +3,8 @@ import type Redis from 'ioredis';
 
 export interface NodeHeartbeat {
   nodeId: string;
+  /** The node's Ethereum address (lowercase): who signs its receipts. */
+  address: string;
   chatModels: { modelId: string; modelHash: string }[];
   embeddingModel: { modelId: string; modelHash: string; dimensions: number };
   refusedModels: { modelId: string; reason: string }[];

@@ -1,5 +1,6 @@
 // What a creator configures. A persona version is exactly one of these, hashed.
 import { z } from 'zod';
+import { verificationLevelSchema } from '@doppel/verification';
 
 export const generationParamsSchema = z.strictObject({
   maxTokens: z.number().int().min(1).max(4096).default(256),
@@ -30,6 +31,8 @@ export const personaDefinitionSchema = z.strictObject({
   /** A registered chat model id; the server fills in DEFAULT_CHAT_MODEL when a new persona leaves it out. */
   defaultModel: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a registered model id'),
   generation: generationParamsSchema.default(generationParamsSchema.parse({})),
+  /** Proof every turn with this persona carries at least; a client may ask for more, never less. */
+  minVerification: verificationLevelSchema.default('none'),
 });
 export type PersonaDefinition = z.infer<typeof personaDefinitionSchema>;
 
@@ -40,7 +43,7 @@ export const createPersonaSchema = personaDefinitionSchema.extend({
   visibility: personaVisibilitySchema.default('public'),
   defaultModel: personaDefinitionSchema.shape.defaultModel.optional(),
 });
-export type CreatePersonaInput = z.infer<typeof createPersonaSchema>;
+export type CreatePersonaInput = z.input<typeof createPersonaSchema>;
 
 /** A patch: any subset of fields; the merged result is validated as a whole definition. */
 export const updatePersonaSchema = z
@@ -54,6 +57,7 @@ export const updatePersonaSchema = z
     tags: z.array(z.unknown()),
     defaultModel: z.string(),
     generation: z.record(z.string(), z.unknown()),
+    minVerification: z.string(),
     visibility: personaVisibilitySchema,
   })
   .partial()

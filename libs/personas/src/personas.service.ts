@@ -55,7 +55,7 @@ export class PersonasService {
     const personaId = await this.db.transaction().execute(async (trx) => {
       const persona = await trx
         .insertInto('personas')
-        .values({ owner_id: ownerId, visibility })
+        .values({ owner_id: ownerId, visibility: visibility ?? 'public' })
         .returning('id')
         .executeTakeFirstOrThrow();
       await this.insertVersion(trx, persona.id, 1, definition);

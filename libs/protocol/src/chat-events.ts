@@ -9,9 +9,13 @@ export interface TurnSendPayload {
   text: string;
   /** Chosen by the client; resending the same id returns the same turn instead of a second reply. */
   clientTurnId: string;
+  /** Proof wanted for this turn; the persona's minimum applies too. Default none. */
+  verification?: 'none' | 'signed' | 'reexec' | 'signed+reexec';
 }
 
-export type TurnSendAck = { ok: true; turnId: string; duplicate: boolean } | { ok: false; error: ErrorBody };
+export type TurnSendAck =
+  | { ok: true; turnId: string; duplicate: boolean; verification: 'none' | 'signed' | 'reexec' | 'signed+reexec' }
+  | { ok: false; error: ErrorBody };
 
 export interface TurnTimings {
   queueWaitMs: number | null;
@@ -37,12 +41,25 @@ export interface TurnTokenEvent {
   seq: number;
   text: string;
 }
+/** Proof attached to a verified turn (verification level other than none). See docs/receipts.md. */
+export interface TurnVerification {
+  level: 'signed' | 'reexec' | 'signed+reexec';
+  /** matched: a second node reproduced the output and co-signed; mismatch: it did not (recorded on the node). */
+  reexec: 'matched' | 'mismatch' | null;
+  receiptId: string;
+  /** The EIP-712 receipt: domain, types, message, signatures. */
+  receipt: Record<string, unknown>;
+  /** What the receipt's hashes commit to, for recomputing them. */
+  transcript: Record<string, unknown>;
+}
+
 export interface TurnDoneEvent {
   turnId: string;
   messageId: string;
   text: string;
   usage: TurnUsage;
   timings: TurnTimings;
+  verification: TurnVerification | null;
 }
 /** A node failed mid-turn and another attempt started: discard the partial text; seq starts again at 0. */
 export interface TurnRestartedEvent {

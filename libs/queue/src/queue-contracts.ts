@@ -4,6 +4,12 @@ import type { Job } from 'bullmq';
 /** Queue families. Turns have one queue per chat model (see turnQueueName), so only nodes serving it consume. */
 export enum QueueName {
   Turns = 'turns',
+  /** One queue per node: work addressed to that node alone (re-executing another node's turn). */
+  Nodes = 'node',
+}
+
+export function nodeQueueName(nodeId: string): string {
+  return `${QueueName.Nodes}-${nodeId}`;
 }
 
 /** The queue of one chat model's turns. BullMQ forbids ':' in names; model ids never contain it. */
@@ -14,15 +20,33 @@ export function turnQueueName(modelId: string): string {
 export enum JobName {
   /** Produce the assistant reply for one accepted turn. */
   Turn = 'turn',
+  /** Re-run another node's inference and report (and, when it matches, sign) what came out. */
+  Reexec = 'reexec',
+}
+
+export interface ReexecJob {
+  turnId: string;
+  modelId: string;
+  modelHash: string;
+  prompt: { messages: { role: 'system' | 'user' | 'assistant'; content: string }[] };
+  params: { maxTokens: number; temperature: number; topP: number; topK: number; repetitionPenalty: number; stop: string[]; seed: number };
+  /** The serving node's address: the checking node must be another one. */
+  servingNode: string;
+  kind: 'requested' | 'spot_check';
+  /** requested: Redis list the serving node waits on. spot_check: the hashes to compare with, recorded by the checker. */
+  resultKey?: string;
+  expected?: { inputHash: string; outputHash: string };
 }
 
 export interface JobPayloads {
   [JobName.Turn]: { turnId: string; conversationId: string };
+  [JobName.Reexec]: ReexecJob;
 }
 
 /** The queue each job goes to. */
 export const QUEUE_OF_JOB = {
   [JobName.Turn]: QueueName.Turns,
+  [JobName.Reexec]: QueueName.Nodes,
 } as const satisfies Record<JobName, QueueName>;
 
 export type JobOf<Name extends JobName> = Job<JobPayloads[Name], void, Name>;

@@ -18,6 +18,7 @@ function version(id: string): PersonaVersion {
       tags: [],
       defaultModel: 'synthetic',
       generation: { maxTokens: 256, temperature: 0.8, topP: 0.95, topK: 40, repetitionPenalty: 1.1, stop: [] },
+      minVerification: 'none',
     },
     createdAt: new Date(0),
   };

@@ -16,6 +16,7 @@ const persona: PersonaDefinition = {
   tags: ['history'],
   defaultModel: 'synthetic',
   generation: { maxTokens: 256, temperature: 0.8, topP: 0.95, topK: 40, repetitionPenalty: 1.1, stop: [] },
+  minVerification: 'none',
 };
 
 function memory(id: string, content: string, kind: MemoryHit['kind'] = 'user_message'): MemoryHit {

@@ -1,6 +1,7 @@
 // Worker side of one turn: claim it, build the prompt, stream the model's tokens to Redis, then store the reply,
 // the timings and the new memories in one transaction. Safe to run again for the same turn (BullMQ retries).
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { sql, type Kysely } from 'kysely';
@@ -10,9 +11,24 @@ import type { GenerationTrace, SamplingParams } from '@doppel/inference';
 import { MemoryRepository } from '@doppel/memory';
 import { ModelHost } from '@doppel/models';
 import { PersonasService } from '@doppel/personas';
-import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { DoppelError, ErrorCode, type TurnVerification } from '@doppel/protocol';
 import { REDIS } from '@doppel/redis';
 import { TurnStreamPublisher } from '@doppel/streaming';
+import {
+  RECEIPT_TYPES,
+  requirementsOf,
+  signReceipt,
+  toBytes32,
+  transcriptHashes,
+  type Receipt,
+  type ReceiptMessage,
+  type ReceiptTranscript,
+  type VerificationLevel,
+} from '@doppel/verification';
+import { NodeIdentity } from './node-identity.service';
+import { modelInputOf, modelOutputOf } from './reexecution';
+import { TurnVerifier, type PendingReexecution } from './turn-verifier.service';
+import { NodesRepository } from '@doppel/nodes';
 import { PersonaVersionCache } from './persona-version-cache';
 import { assemblePrompt } from './prompt-assembler';
 import { turnTimings } from './turn-timings';
@@ -46,6 +62,9 @@ export class TurnRunner {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly models: ModelHost,
     private readonly memory: MemoryRepository,
+    private readonly identity: NodeIdentity,
+    private readonly verifier: TurnVerifier,
+    private readonly nodes: NodesRepository,
     personas: PersonasService,
   ) {
     this.personaVersions = new PersonaVersionCache((versionId) => personas.getVersion(versionId));
@@ -110,6 +129,12 @@ export class TurnRunner {
       countTokens: (text) => chatModel.countTokens(text),
     });
     const retrievedAt = new Date();
+    const level = turn.verification_level as VerificationLevel;
+    const required = requirementsOf(level);
+    // Started now, so the checking node computes while this one streams.
+    const reexecution: PendingReexecution | null = required.reexec
+      ? await this.verifier.dispatch({ turnId, modelId: chatModel.modelId, modelHash: chatModel.modelHash, prompt: assembled.prompt, params, kind: 'requested' })
+      : null;
 
     let replyText = '';
     let completionTokens = 0;
@@ -129,6 +154,28 @@ export class TurnRunner {
     await publisher.drain();
     const finalTrace = trace as GenerationTrace | null;
     if (finalTrace?.truncatedTokens) this.logger.warn(`turn ${turnId}: ${finalTrace.truncatedTokens} prompt tokens dropped to fit the context window`);
+
+    const verificationStarted = performance.now();
+    const memoryHashes = new Map(memories.map((memory) => [memory.id, memory.contentHash]));
+    const proof =
+      level === 'none'
+        ? null
+        : await this.prove({
+            turnId,
+            conversationId: turn.conversation_id,
+            level,
+            personaVersionHash: personaVersion.contentHash,
+            modelHash: chatModel.modelHash,
+            startedAt: turn.started_at!,
+            transcript: {
+              input: modelInputOf(assembled.prompt, finalTrace),
+              output: modelOutputOf(replyText, finalTrace),
+              params: { ...params },
+              memories: assembled.memoryIds.map((id) => ({ id, contentHash: memoryHashes.get(id)! })),
+            },
+            reexecution,
+          });
+    const verificationMs = level === 'none' ? null : performance.now() - verificationStarted;
 
     const [userEmbedding, replyEmbedding] = await embedder.embed([userMessage.content, replyText]);
     const stored = await this.db.transaction().execute(async (trx) => {
@@ -154,6 +201,8 @@ export class TurnRunner {
           output_token_ids: finalTrace?.outputTokenIds ?? null,
           truncated_prompt_tokens: finalTrace?.truncatedTokens ?? null,
           retrieved_at: retrievedAt,
+          verification_ms: verificationMs,
+          node_address: this.identity.address,
           first_token_at: firstTokenAt ?? new Date(),
           finished_at: sql<Date>`clock_timestamp()`,
         })
@@ -187,6 +236,21 @@ export class TurnRunner {
         },
       ]);
       await trx.updateTable('conversations').set({ last_message_at: sql<Date>`now()` }).where('id', '=', turn.conversation_id).execute();
+      if (proof) {
+        await trx
+          .insertInto('receipts')
+          .values({
+            id: proof.receipt.id,
+            turn_id: turnId,
+            message_id: assistantMessage.id,
+            consumer_id: turn.consumer_id,
+            level,
+            receipt: JSON.stringify(proof.receipt),
+            transcript: JSON.stringify(proof.transcript),
+            reexec_status: proof.reexec,
+          })
+          .execute();
+      }
       return { messageId: assistantMessage.id, timings: turnTimings(finished) };
     });
 
@@ -199,8 +263,60 @@ export class TurnRunner {
         completionTokens: finalTrace?.outputTokenIds.length ?? completionTokens,
       },
       timings: stored.timings,
+      verification: proof
+        ? {
+            level: level as TurnVerification['level'],
+            reexec: proof.reexec,
+            receiptId: proof.receipt.id,
+            receipt: proof.receipt as unknown as Record<string, unknown>,
+            transcript: proof.transcript as unknown as Record<string, unknown>,
+          }
+        : null,
     });
     return 'done';
+  }
+
+  /** Builds the receipt, signs it when the level asks, and collects the re-execution's co-signature. */
+  private async prove(input: {
+    turnId: string;
+    conversationId: string;
+    level: VerificationLevel;
+    personaVersionHash: string;
+    modelHash: string;
+    startedAt: Date;
+    transcript: ReceiptTranscript;
+    reexecution: PendingReexecution | null;
+  }): Promise<{ receipt: Receipt; transcript: ReceiptTranscript; reexec: 'matched' | 'mismatch' | null }> {
+    const message: ReceiptMessage = {
+      turnId: input.turnId,
+      conversationId: input.conversationId,
+      personaVersionHash: toBytes32(input.personaVersionHash),
+      modelHash: toBytes32(input.modelHash),
+      ...transcriptHashes(input.transcript),
+      node: this.identity.wallet.address,
+      startedAt: input.startedAt.getTime(),
+      finishedAt: Date.now(),
+      level: input.level,
+    };
+    const receipt: Receipt = { id: randomUUID(), domain: this.identity.domain, types: RECEIPT_TYPES, primaryType: 'Receipt', message, signatures: {} };
+    if (requirementsOf(input.level).signed) receipt.signatures.node = await signReceipt(this.identity.wallet, this.identity.domain, message);
+    let reexec: 'matched' | 'mismatch' | null = null;
+    if (input.reexecution) {
+      const reply = await input.reexecution.wait();
+      const matched = reply.signature !== null && reply.inputHash === message.inputHash && reply.outputHash === message.outputHash;
+      reexec = matched ? 'matched' : 'mismatch';
+      if (matched) receipt.signatures.reexec = { node: reply.node, signature: reply.signature! };
+      await this.nodes.recordReexecution({
+        turnId: input.turnId,
+        servingNode: this.identity.address,
+        checkingNode: reply.node,
+        kind: 'requested',
+        matched,
+        detail: matched ? undefined : reply.detail ?? `output hash ${reply.outputHash} ≠ ${message.outputHash}`,
+      });
+      if (!matched) this.logger.warn(`turn ${input.turnId}: re-execution by ${reply.node} did not match (${reply.detail ?? 'different output'})`);
+    }
+    return { receipt, transcript: input.transcript, reexec };
   }
 
   /** Marks the turn failed (unless it already finished) and tells the consumer why. */
@@ -246,6 +362,19 @@ export class TurnRunner {
       text: message.content,
       usage: { promptTokens: turn.prompt_tokens ?? 0, completionTokens: turn.completion_tokens ?? 0 },
       timings: turnTimings(turn),
+      verification: await this.storedVerification(turn.id),
     });
+  }
+
+  private async storedVerification(turnId: string): Promise<TurnVerification | null> {
+    const row = await this.db.selectFrom('receipts').selectAll().where('turn_id', '=', turnId).executeTakeFirst();
+    if (!row) return null;
+    return {
+      level: row.level as TurnVerification['level'],
+      reexec: row.reexec_status,
+      receiptId: row.id,
+      receipt: row.receipt as Record<string, unknown>,
+      transcript: row.transcript as Record<string, unknown>,
+    };
   }
 }

@@ -1,12 +1,16 @@
 import { Module } from '@nestjs/common';
 import { MemoryModule } from '@doppel/memory';
 import { ModelsModule } from '@doppel/models';
+import { NodesModule } from '@doppel/nodes';
 import { PersonasModule } from '@doppel/personas';
+import { NodeIdentity } from './node-identity.service';
+import { ReexecRunner } from './reexec-runner.service';
 import { TurnRunner } from './turn-runner.service';
+import { TurnVerifier } from './turn-verifier.service';
 
 @Module({
-  imports: [ModelsModule, MemoryModule, PersonasModule],
-  providers: [TurnRunner],
-  exports: [TurnRunner, ModelsModule],
+  imports: [ModelsModule, MemoryModule, PersonasModule, NodesModule],
+  providers: [TurnRunner, NodeIdentity, TurnVerifier, ReexecRunner],
+  exports: [TurnRunner, NodeIdentity, ReexecRunner, ModelsModule, NodesModule],
 })
 export class TurnsModule {}

@@ -1,6 +1,8 @@
 export { verificationLevelSchema, requirementsOf, levelOf, strictestLevel, type VerificationLevel, type LevelRequirements } from './levels';
 export {
   RECEIPT_TYPES,
+  REEXECUTION_TYPES,
+  reexecutionOf,
   hashCanonical,
   toBytes32,
   transcriptHashes,
@@ -9,7 +11,8 @@ export {
   type ReceiptMessage,
   type ReceiptSignatures,
   type ReceiptTranscript,
+  type ReexecutionMessage,
 } from './receipt';
 export { loadNodeWallet, type NodeWallet } from './node-identity';
-export { signReceipt } from './sign-receipt';
+export { signReceipt, signReexecution } from './sign-receipt';
 export { verifyReceipt, trustedSet, type TrustedNodes, type ReceiptVerification } from './verify-receipt';

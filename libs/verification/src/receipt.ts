@@ -21,6 +21,41 @@ export const RECEIPT_TYPES = {
   ],
 } as const;
 
+/**
+ * What a re-executing node signs: the fields it recomputed itself (model, input, parameters, output) for that
+ * turn, and its own address. It cannot attest to the serving node's timings, so they are not in here.
+ */
+export const REEXECUTION_TYPES = {
+  Reexecution: [
+    { name: 'turnId', type: 'string' },
+    { name: 'modelHash', type: 'bytes32' },
+    { name: 'inputHash', type: 'bytes32' },
+    { name: 'paramsHash', type: 'bytes32' },
+    { name: 'outputHash', type: 'bytes32' },
+    { name: 'node', type: 'address' },
+  ],
+} as const;
+
+export interface ReexecutionMessage {
+  turnId: string;
+  modelHash: string;
+  inputHash: string;
+  paramsHash: string;
+  outputHash: string;
+  node: string;
+}
+
+export function reexecutionOf(message: ReceiptMessage, checkingNode: string): ReexecutionMessage {
+  return {
+    turnId: message.turnId,
+    modelHash: message.modelHash,
+    inputHash: message.inputHash,
+    paramsHash: message.paramsHash,
+    outputHash: message.outputHash,
+    node: checkingNode,
+  };
+}
+
 export interface ReceiptDomain {
   name: string;
   version: string;
@@ -55,7 +90,7 @@ export interface ReceiptTranscript {
 export interface ReceiptSignatures {
   /** The serving node's signature over the typed data (level signed). */
   node?: string;
-  /** A second node that re-ran the inference and got the same output (level reexec). */
+  /** A second node that re-ran the inference and got the same output (level reexec): it signs a Reexecution. */
   reexec?: { node: string; signature: string };
 }
 

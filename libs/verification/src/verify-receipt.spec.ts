@@ -1,7 +1,7 @@
 import { Wallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
-import { hashCanonical, RECEIPT_TYPES, transcriptHashes, type Receipt, type ReceiptMessage, type ReceiptTranscript } from './receipt';
-import { signReceipt } from './sign-receipt';
+import { hashCanonical, RECEIPT_TYPES, reexecutionOf, transcriptHashes, type Receipt, type ReceiptMessage, type ReceiptTranscript } from './receipt';
+import { signReceipt, signReexecution } from './sign-receipt';
 import { trustedSet, verifyReceipt } from './verify-receipt';
 
 const servingNode = Wallet.createRandom();
@@ -36,7 +36,7 @@ async function makeReceipt(level: ReceiptMessage['level'] = 'signed+reexec'): Pr
     message,
     signatures: {
       node: await signReceipt(servingNode, domain, message),
-      reexec: { node: secondNode.address, signature: await signReceipt(secondNode, domain, message) },
+      reexec: { node: secondNode.address, signature: await signReexecution(secondNode, domain, reexecutionOf(message, secondNode.address)) },
     },
   };
 }
@@ -96,7 +96,10 @@ describe('verifyReceipt', () => {
     expect(verifyReceipt(unsigned, trusted).reasons.join(' ')).toMatch(/requires the serving node signature/);
 
     const selfCosigned = await makeReceipt();
-    selfCosigned.signatures.reexec = { node: servingNode.address, signature: await signReceipt(servingNode, domain, selfCosigned.message) };
+    selfCosigned.signatures.reexec = {
+      node: servingNode.address,
+      signature: await signReexecution(servingNode, domain, reexecutionOf(selfCosigned.message, servingNode.address)),
+    };
     expect(verifyReceipt(selfCosigned, trusted).reasons.join(' ')).toMatch(/signed by the serving node itself/);
   });
 });

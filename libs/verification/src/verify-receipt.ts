@@ -2,7 +2,7 @@
 // Pure: the caller supplies which node addresses it trusts, so this runs in the CLI with no database.
 import { verifyTypedData } from 'ethers';
 import { requirementsOf } from './levels';
-import { RECEIPT_TYPES, transcriptHashes, type Receipt, type ReceiptTranscript } from './receipt';
+import { RECEIPT_TYPES, REEXECUTION_TYPES, reexecutionOf, transcriptHashes, type Receipt, type ReceiptTranscript } from './receipt';
 
 export interface TrustedNodes {
   /** Lowercased addresses of registered, non-revoked nodes. */
@@ -48,7 +48,11 @@ export function verifyReceipt(receipt: Receipt, trusted: TrustedNodes, transcrip
     const cosign = receipt.signatures.reexec;
     if (!cosign) reasons.push('level requires a re-execution co-signature, and there is none');
     else {
-      reexecSigner = recover(receipt, cosign.signature);
+      try {
+        reexecSigner = verifyTypedData(receipt.domain, { Reexecution: [...REEXECUTION_TYPES.Reexecution] }, reexecutionOf(receipt.message, cosign.node), cosign.signature);
+      } catch {
+        reexecSigner = null;
+      }
       if (!reexecSigner || reexecSigner.toLowerCase() !== cosign.node.toLowerCase()) {
         reasons.push(`the re-execution signature does not recover to ${cosign.node} (a field was changed, or another key signed)`);
       } else if (reexecSigner.toLowerCase() === receipt.message.node.toLowerCase()) {

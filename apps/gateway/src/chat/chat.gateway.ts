@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AccountsService } from '@doppel/accounts';
 import { TurnIntakeService } from '@doppel/conversations';
 import { CHAT_NAMESPACE, DoppelError, ErrorCode, type TurnSendAck } from '@doppel/protocol';
+import { verificationLevelSchema } from '@doppel/verification';
 import { bearerToken } from '../auth/api-key.guard';
 import { TurnRelayService, type ChatSocket } from './turn-relay.service';
 
@@ -13,6 +14,7 @@ const turnSendSchema = z.strictObject({
   // Length limits are the intake's (configurable) business; this only caps what we parse at all.
   text: z.string().max(1_000_000),
   clientTurnId: z.string().min(1).max(64),
+  verification: verificationLevelSchema.optional(),
 });
 
 @WebSocketGateway({ namespace: CHAT_NAMESPACE, cors: { origin: true }, maxHttpBufferSize: 1_000_000 })
@@ -57,7 +59,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
         ok: false,
         error: {
           code: ErrorCode.ValidationFailed,
-          message: `turn:send needs { conversationId, text, clientTurnId }: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`,
+          message: `turn:send needs { conversationId, text, clientTurnId, verification? }: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`,
         },
       };
     }
@@ -68,7 +70,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
         socket.emit('turn:queued', { turnId: accepted.turnId, conversationId: accepted.conversationId, clientTurnId: parsed.data.clientTurnId });
         this.relay.forward(socket, accepted.turnId);
       });
-      return { ok: true, turnId: accepted.turnId, duplicate: accepted.duplicate };
+      return { ok: true, turnId: accepted.turnId, duplicate: accepted.duplicate, verification: accepted.verification };
     } catch (error) {
       if (error instanceof DoppelError) return { ok: false, error: error.toBody() };
       this.logger.error(`turn:send failed: ${(error as Error).stack ?? String(error)}`);

@@ -1,0 +1,100 @@
+// Serving-node side of verification: pick a checking node, dispatch the re-execution early (in parallel with
+// generation), wait for its reply, and sign receipts.
+import { randomInt } from 'node:crypto';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import type Redis from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '@doppel/config';
+import type { ChatPrompt, SamplingParams } from '@doppel/inference';
+import { LiveNodesCache, NodeRegistry, NodesRepository } from '@doppel/nodes';
+import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { JobName, nodeQueueName, type JobPayloads } from '@doppel/queue';
+import { bullConnectionOptions, REDIS } from '@doppel/redis';
+import { NodeIdentity } from './node-identity.service';
+import { reexecResultKey, type ReexecReply } from './reexecution';
+
+export interface PendingReexecution {
+  checkingNodeId: string;
+  wait(): Promise<ReexecReply>;
+}
+
+type ReexecQueue = Queue<JobPayloads[JobName.Reexec], void, JobName.Reexec>;
+
+@Injectable()
+export class TurnVerifier implements OnApplicationShutdown {
+  private readonly liveNodes: LiveNodesCache;
+  private readonly queues = new Map<string, ReexecQueue>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly identity: NodeIdentity,
+    private readonly nodes: NodesRepository,
+  ) {
+    this.liveNodes = new LiveNodesCache(new NodeRegistry(redis, config.redis.prefix, config.worker.heartbeatTtlMs));
+  }
+
+  /**
+   * Sends the model input to another live, unrevoked node serving the same model bytes. Throws
+   * VERIFICATION_UNAVAILABLE when there is none: a level is never quietly lowered.
+   */
+  async dispatch(job: { turnId: string; modelId: string; modelHash: string; prompt: ChatPrompt; params: SamplingParams; kind: 'requested' | 'spot_check'; expected?: { inputHash: string; outputHash: string } }): Promise<PendingReexecution> {
+    const trusted = await this.nodes.trustedAddresses();
+    const candidates = (await this.liveNodes.servingChatModel(job.modelId)).filter(
+      (node) =>
+        node.address !== this.identity.address &&
+        trusted.has(node.address) &&
+        node.chatModels.some((model) => model.modelId === job.modelId && model.modelHash === job.modelHash),
+    );
+    if (candidates.length === 0) {
+      throw new DoppelError(
+        ErrorCode.VerificationUnavailable,
+        `Re-execution needs a second live node serving ${job.modelId} with the same weights; none is available.`,
+      );
+    }
+    const checker = candidates[randomInt(candidates.length)]!;
+    const resultKey = reexecResultKey(this.config.redis.prefix, job.turnId);
+    await this.redis.del(resultKey);
+    await this.queueFor(checker.nodeId).add(
+      JobName.Reexec,
+      { ...job, servingNode: this.identity.address, resultKey: job.kind === 'requested' ? resultKey : undefined },
+      { attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } },
+    );
+    return {
+      checkingNodeId: checker.nodeId,
+      wait: () => this.waitForReply(resultKey, checker.nodeId),
+    };
+  }
+
+  private async waitForReply(resultKey: string, checkingNodeId: string): Promise<ReexecReply> {
+    const blocking = this.redis.duplicate();
+    try {
+      const reply = await blocking.blpop(resultKey, this.config.verification.reexecTimeoutMs / 1000);
+      if (!reply) {
+        throw new DoppelError(
+          ErrorCode.VerificationUnavailable,
+          `Node ${checkingNodeId} did not finish the re-execution within ${this.config.verification.reexecTimeoutMs} ms.`,
+        );
+      }
+      return JSON.parse(reply[1]) as ReexecReply;
+    } finally {
+      blocking.disconnect();
+    }
+  }
+
+  private queueFor(nodeId: string): ReexecQueue {
+    let queue = this.queues.get(nodeId);
+    if (!queue) {
+      queue = new Queue(nodeQueueName(nodeId), {
+        connection: bullConnectionOptions(this.config.redis.url),
+        prefix: `${this.config.redis.prefix}:bull`,
+      }) as ReexecQueue;
+      this.queues.set(nodeId, queue);
+    }
+    return queue;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+  }
+}
