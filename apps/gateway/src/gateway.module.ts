@@ -6,6 +6,7 @@ import { ConversationsModule } from '@doppel/conversations';
 import { DatabaseModule } from '@doppel/db';
 import { PersonasModule } from '@doppel/personas';
 import { ModelsModule } from '@doppel/models';
+import { NodesModule } from '@doppel/nodes';
 import { RedisModule } from '@doppel/redis';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ChatGateway } from './chat/chat.gateway';
@@ -14,6 +15,8 @@ import { AccountsController } from './http/accounts.controller';
 import { ConversationsController } from './http/conversations.controller';
 import { HealthController } from './http/health.controller';
 import { ModelsController } from './http/models.controller';
+import { NodesController } from './http/nodes.controller';
+import { ReceiptsController } from './http/receipts.controller';
 import { PersonasController } from './http/personas.controller';
 
 /** REST + socket.io. Produces turn jobs; never runs a model and never consumes a queue. */
@@ -26,8 +29,17 @@ import { PersonasController } from './http/personas.controller';
     PersonasModule,
     ConversationsModule,
     ModelsModule,
+    NodesModule,
   ],
-  controllers: [AccountsController, PersonasController, ConversationsController, ModelsController, HealthController],
+  controllers: [
+    AccountsController,
+    PersonasController,
+    ConversationsController,
+    ModelsController,
+    NodesController,
+    ReceiptsController,
+    HealthController,
+  ],
   providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, TurnRelayService, ChatGateway],
 })
 export class GatewayModule {}

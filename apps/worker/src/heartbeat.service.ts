@@ -40,6 +40,7 @@ export class HeartbeatService implements OnApplicationShutdown {
       await this.registry.beat({
         nodeId: this.config.worker.id,
         address: this.identity.address,
+        servesTurns: this.config.worker.servesTurns,
         chatModels: this.models.servedChatModels.map((model) => ({ modelId: model.modelId, modelHash: model.modelHash })),
         embeddingModel: { modelId: this.models.embedder.modelId, modelHash: this.models.embedder.modelHash, dimensions: this.models.embedder.dimensions },
         refusedModels: this.models.refused,

@@ -34,7 +34,9 @@ export class TurnConsumers implements OnApplicationShutdown {
   }
 
   start(): void {
-    for (const model of this.models.servedChatModels) this.consume(turnQueueName(model.modelId), this.turnHandlers);
+    if (this.config.worker.servesTurns) {
+      for (const model of this.models.servedChatModels) this.consume(turnQueueName(model.modelId), this.turnHandlers);
+    }
     this.consume(nodeQueueName(this.config.worker.id), this.nodeHandlers);
   }
 

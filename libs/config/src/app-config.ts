@@ -16,6 +16,7 @@ export interface AppConfig {
   readonly worker: {
     readonly id: string;
     readonly concurrency: number;
+    readonly servesTurns: boolean;
     readonly heartbeatIntervalMs: number;
     readonly heartbeatTtlMs: number;
   };
@@ -84,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     worker: {
       id: e.WORKER_ID ?? `${hostname()}-${process.pid}`,
       concurrency: e.WORKER_CONCURRENCY,
+      servesTurns: e.NODE_SERVES_TURNS,
       heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
       heartbeatTtlMs: e.HEARTBEAT_TTL_MS,
     },

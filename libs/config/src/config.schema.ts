@@ -22,6 +22,8 @@ export const envSchema = z.object({
 
   WORKER_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).optional(),
   WORKER_CONCURRENCY: positiveInt.max(256).default(8),
+  /** false: a verifier-only node that re-executes other nodes' turns but takes none of its own. */
+  NODE_SERVES_TURNS: booleanFlag.default(true),
   HEARTBEAT_INTERVAL_MS: positiveInt.default(2000),
   HEARTBEAT_TTL_MS: positiveInt.default(6000),
 

@@ -136,12 +136,15 @@ export class TurnIntakeService {
    */
   private async assertModelServed(modelId: string, needsSecondNode: boolean): Promise<void> {
     const nodes = await this.liveNodes.servingChatModel(modelId);
-    if (needsSecondNode && new Set(nodes.map((node) => node.address)).size < 2) {
-      throw new DoppelError(
-        ErrorCode.VerificationUnavailable,
-        `Re-execution needs two live nodes serving ${modelId}; ${nodes.length} ${nodes.length === 1 ? 'is' : 'are'} up. Ask for "signed" instead, or start another worker.`,
-        { modelId, liveNodes: nodes.length },
-      );
+    if (needsSecondNode) {
+      const withModel = new Set((await this.liveNodes.withChatModel(modelId)).map((node) => node.address)).size;
+      if (withModel < 2) {
+        throw new DoppelError(
+          ErrorCode.VerificationUnavailable,
+          `Re-execution needs two live nodes with ${modelId}; ${withModel} ${withModel === 1 ? 'is' : 'are'} up. Ask for "signed" instead, or start another worker.`,
+          { modelId, liveNodes: withModel },
+        );
+      }
     }
     if (nodes.length === 0) {
       throw new DoppelError(

@@ -18,8 +18,13 @@ export class LiveNodesCache {
     return this.cached.nodes;
   }
 
-  /** A cached "nobody serves it" is re-checked before it is believed: a node that just started must not be refused. */
+  /** Nodes that take turns for the model. */
   async servingChatModel(modelId: string): Promise<NodeHeartbeat[]> {
+    return (await this.withChatModel(modelId)).filter((node) => node.servesTurns !== false);
+  }
+
+  /** Nodes that have the model loaded, turn-serving or verifier-only. A cached "nobody" is re-checked first. */
+  async withChatModel(modelId: string): Promise<NodeHeartbeat[]> {
     const serving = (nodes: NodeHeartbeat[]) => nodes.filter((node) => node.chatModels.some((model) => model.modelId === modelId));
     const cached = serving(await this.nodes());
     return cached.length > 0 ? cached : serving(await this.nodes(true));

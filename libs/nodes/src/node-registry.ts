@@ -5,6 +5,8 @@ export interface NodeHeartbeat {
   nodeId: string;
   /** The node's Ethereum address (lowercase): who signs its receipts. */
   address: string;
+  /** false for verifier-only nodes: they re-execute, but take no turns of their own. */
+  servesTurns: boolean;
   chatModels: { modelId: string; modelHash: string }[];
   embeddingModel: { modelId: string; modelHash: string; dimensions: number };
   refusedModels: { modelId: string; reason: string }[];

@@ -273,6 +273,20 @@ export class TurnRunner {
           }
         : null,
     });
+    if (proof && requirementsOf(level).signed && !reexecution && Math.random() < this.config.verification.spotCheckRate) {
+      // Background spot check: another node re-runs it later and records the outcome against this node.
+      void this.verifier
+        .dispatch({
+          turnId,
+          modelId: chatModel.modelId,
+          modelHash: chatModel.modelHash,
+          prompt: assembled.prompt,
+          params,
+          kind: 'spot_check',
+          expected: { inputHash: proof.receipt.message.inputHash, outputHash: proof.receipt.message.outputHash },
+        })
+        .catch((error: Error) => this.logger.warn(`spot check of turn ${turnId} not dispatched: ${error.message}`));
+    }
     return 'done';
   }
 

@@ -1,0 +1,75 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { Account } from '@doppel/accounts';
+import { DATABASE, isUuid, type Database } from '@doppel/db';
+import { NodesRepository } from '@doppel/nodes';
+import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { verifyReceipt, type Receipt, type ReceiptTranscript, type ReceiptVerification } from '@doppel/verification';
+import { CurrentAccount } from '../auth/api-key.guard';
+import { openApiSchema, ZodValidationPipe } from './zod-validation.pipe';
+
+const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/);
+const receiptSchema = z.object({
+  id: z.string().max(64),
+  domain: z.object({ name: z.string().max(64), version: z.string().max(16), chainId: z.number().int() }),
+  message: z.object({
+    turnId: z.string().max(64),
+    conversationId: z.string().max(64),
+    personaVersionHash: hex32,
+    modelHash: hex32,
+    inputHash: hex32,
+    outputHash: hex32,
+    paramsHash: hex32,
+    memoriesHash: hex32,
+    node: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    startedAt: z.number().int().nonnegative(),
+    finishedAt: z.number().int().nonnegative(),
+    level: z.enum(['none', 'signed', 'reexec', 'signed+reexec']),
+  }),
+  signatures: z.object({
+    node: z.string().max(200).optional(),
+    reexec: z.object({ node: z.string().regex(/^0x[0-9a-fA-F]{40}$/), signature: z.string().max(200) }).optional(),
+  }),
+});
+const verifyBodySchema = z.strictObject({
+  receipt: receiptSchema.passthrough(),
+  transcript: z
+    .object({
+      input: z.union([z.object({ tokenIds: z.array(z.number().int()) }), z.object({ messages: z.array(z.object({ role: z.string(), content: z.string() })) })]),
+      output: z.object({ text: z.string(), tokenIds: z.array(z.number().int()).nullable() }),
+      params: z.record(z.string(), z.unknown()),
+      memories: z.array(z.object({ id: z.string(), contentHash: z.string() })),
+    })
+    .optional(),
+});
+
+@ApiTags('receipts')
+@ApiBearerAuth()
+@Controller('receipts')
+export class ReceiptsController {
+  constructor(
+    @Inject(DATABASE) private readonly db: Kysely<Database>,
+    private readonly nodes: NodesRepository,
+  ) {}
+
+  @Get(':id')
+  @ApiOperation({ summary: "A receipt and its transcript: the consumer's own turns only." })
+  async get(@CurrentAccount() account: Account, @Param('id') id: string) {
+    const row = isUuid(id)
+      ? await this.db.selectFrom('receipts').selectAll().where('id', '=', id).where('consumer_id', '=', account.id).executeTakeFirst()
+      : undefined;
+    if (!row) throw new DoppelError(ErrorCode.ReceiptNotFound, `Receipt ${id} does not exist or is not yours.`);
+    return { id: row.id, turnId: row.turn_id, messageId: row.message_id, level: row.level, reexec: row.reexec_status, receipt: row.receipt, transcript: row.transcript, createdAt: row.created_at };
+  }
+
+  @Post('verify')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Check a receipt: signatures, signers registered and not revoked, and (with a transcript) every hash.' })
+  @ApiBody({ schema: openApiSchema(verifyBodySchema) })
+  async verify(@Body(new ZodValidationPipe(verifyBodySchema, 'receipt')) body: z.infer<typeof verifyBodySchema>): Promise<ReceiptVerification> {
+    const trusted = await this.nodes.trustedAddresses();
+    return verifyReceipt(body.receipt as unknown as Receipt, { isTrusted: (address) => trusted.has(address.toLowerCase()) }, body.transcript as ReceiptTranscript | undefined);
+  }
+}

@@ -1,0 +1,155 @@
+// Verified inference end to end: signed receipts, re-execution by a second node, fail-loud levels, revocation.
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccountsService } from '@doppel/accounts';
+import type { Database } from '@doppel/db';
+import { ErrorCode, type TurnVerification } from '@doppel/protocol';
+import { api, connectChat, sendRaw, sendTurn, signUp, type ChatClient } from './support/clients';
+import { testDatabase } from './support/database';
+import { startStack, startWorker, testEnv, waitFor, type RunningProcess, type Stack } from './support/processes';
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '..');
+
+describe('verified inference', () => {
+  let stack: Stack;
+  let db: Kysely<Database>;
+  let operatorKey: string;
+  let alice: { id: string; apiKey: string };
+  let socket: ChatClient;
+  let personaId: string;
+  let conversationId: string;
+  let faulty: RunningProcess | null = null;
+  let scratch: string;
+
+  const liveNodeIds = async () => ((await api(stack.url)('GET', '/health/ready')).body.workers ?? []).map((node: { nodeId: string }) => node.nodeId).sort();
+  const verifyViaApi = (body: unknown) => api(stack.url, alice.apiKey)('POST', '/receipts/verify', body);
+
+  beforeAll(async () => {
+    stack = await startStack(['node-a', 'node-b']);
+    db = testDatabase();
+    operatorKey = (await new AccountsService(db).create('Operator', ['consumer', 'creator', 'operator'])).apiKey;
+    alice = await signUp(stack.url, 'Alice');
+    socket = await connectChat(stack.url, alice.apiKey);
+    personaId = (await api(stack.url, alice.apiKey)('POST', '/personas', { name: 'Vera', greeting: 'Hello.' })).body.id;
+    conversationId = (await api(stack.url, alice.apiKey)('POST', '/conversations', { personaId })).body.id;
+    scratch = await mkdtemp(join(tmpdir(), 'doppel-receipts-'));
+  });
+
+  afterAll(async () => {
+    socket?.close();
+    await faulty?.stop();
+    await stack?.stop();
+    await db?.destroy();
+  });
+
+  it('returns no receipt for level none', async () => {
+    const result = await sendTurn(socket, { conversationId, text: 'no proof needed' });
+    expect(result.ack).toMatchObject({ ok: true, verification: 'none' });
+    expect(result.done!.verification).toBeNull();
+  });
+
+  let signed: TurnVerification;
+  it('signs a receipt that an independent ethers-only script verifies, and whose hashes recompute', async () => {
+    const result = await sendTurn(socket, { conversationId, text: 'prove it', verification: 'signed' });
+    signed = result.done!.verification!;
+    expect(signed).toMatchObject({ level: 'signed', reexec: null });
+    const message = signed.receipt.message as Record<string, string>;
+    const nodes = (await api(stack.url, operatorKey)('GET', '/nodes')).body as { address: string; nodeId: string }[];
+    expect(nodes.map((node) => node.address)).toContain(message.node!.toLowerCase());
+    expect(message.outputHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect((signed.transcript as { output: { text: string } }).output.text).toBe(result.done!.text);
+
+    const file = join(scratch, 'signed.json');
+    await writeFile(file, JSON.stringify(signed));
+    const independent = await run(process.execPath, [join(ROOT, 'scripts/verify-with-ethers.mjs'), file, message.node!], { cwd: ROOT });
+    expect(independent.stdout).toContain('VALID: signed by');
+
+    const cli = await run(process.execPath, [join(ROOT, 'dist/apps/verify/main.js'), file, '--nodes', nodes.map((node) => node.address).join(',')]);
+    expect(cli.stdout).toContain('VALID');
+
+    expect(await verifyViaApi({ receipt: signed.receipt, transcript: signed.transcript })).toMatchObject({ status: 200, body: { valid: true, transcriptChecked: true } });
+    const stored = await api(stack.url, alice.apiKey)('GET', `/receipts/${signed.receiptId}`);
+    expect(stored.body.receipt).toEqual(signed.receipt);
+    const stranger = await signUp(stack.url, 'Stranger');
+    expect(await api(stack.url, stranger.apiKey)('GET', `/receipts/${signed.receiptId}`)).toMatchObject({ status: 404, body: { code: ErrorCode.ReceiptNotFound } });
+  });
+
+  it('rejects a wrong transcript, a changed field, and the ethers-only script agrees', async () => {
+    const transcript = signed.transcript as { output: { text: string; tokenIds: null } };
+    const wrongTranscript = { ...signed.transcript, output: { ...transcript.output, text: `${transcript.output.text} (edited)` } };
+    const wrong = await verifyViaApi({ receipt: signed.receipt, transcript: wrongTranscript });
+    expect(wrong.body.valid).toBe(false);
+    expect(wrong.body.reasons.join(' ')).toMatch(/outputHash does not match the transcript/);
+
+    const tampered = structuredClone(signed.receipt) as { message: Record<string, unknown> };
+    tampered.message.finishedAt = (tampered.message.finishedAt as number) + 1;
+    expect((await verifyViaApi({ receipt: tampered })).body.valid).toBe(false);
+
+    const file = join(scratch, 'wrong.json');
+    await writeFile(file, JSON.stringify({ receipt: signed.receipt, transcript: wrongTranscript }));
+    const independent = await run(process.execPath, [join(ROOT, 'scripts/verify-with-ethers.mjs'), file, (signed.receipt.message as { node: string }).node]).catch(
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(independent).toMatchObject({ code: 1 });
+    expect((independent as { stdout: string }).stdout).toContain('outputHash does not recompute');
+  });
+
+  it('co-signs a reexec turn from a different node when both healthy nodes agree', async () => {
+    const result = await sendTurn(socket, { conversationId, text: 'check me twice', verification: 'signed+reexec' });
+    const verification = result.done!.verification!;
+    expect(verification).toMatchObject({ level: 'signed+reexec', reexec: 'matched' });
+    const signatures = verification.receipt.signatures as { reexec: { node: string } };
+    const message = verification.receipt.message as { node: string; turnId: string };
+    expect(signatures.reexec.node).not.toBe(message.node.toLowerCase());
+    expect((await verifyViaApi({ receipt: verification.receipt, transcript: verification.transcript })).body).toMatchObject({ valid: true });
+    const rows = await db.selectFrom('reexecutions').selectAll().where('turn_id', '=', message.turnId).execute();
+    expect(rows).toEqual([expect.objectContaining({ kind: 'requested', matched: true, checking_node: signatures.reexec.node })]);
+  });
+
+  it("applies the persona's minimum even when the client asks for less", async () => {
+    const strict = (await api(stack.url, alice.apiKey)('POST', '/personas', { name: 'Strict', minVerification: 'signed' })).body.id;
+    const strictConversation = (await api(stack.url, alice.apiKey)('POST', '/conversations', { personaId: strict })).body.id;
+    const result = await sendTurn(socket, { conversationId: strictConversation, text: 'hi', verification: 'none' });
+    expect(result.ack).toMatchObject({ ok: true, verification: 'signed' });
+    expect(result.done!.verification).toMatchObject({ level: 'signed' });
+  });
+
+  it('refuses reexec loudly when only one node is up', async () => {
+    await stack.workers[1]!.stop();
+    await waitFor(async () => JSON.stringify(await liveNodeIds()) === JSON.stringify(['node-a']), 'node-b to drop out of the live set');
+    const ack = await sendRaw(socket, { conversationId, text: 'reexec please', clientTurnId: 'reexec-one-node', verification: 'reexec' });
+    expect(ack).toMatchObject({ ok: false, error: { code: ErrorCode.VerificationUnavailable } });
+  });
+
+  it('catches a faulty re-executing node: the consumer sees the mismatch and the serving node gets a strike', async () => {
+    faulty = await startWorker('node-faulty', testEnv({ FAULTY_REEXEC: 'true', NODE_SERVES_TURNS: 'false' }));
+    await waitFor(async () => (await liveNodeIds()).includes('node-faulty'), 'the faulty verifier to join');
+    const result = await sendTurn(socket, { conversationId, text: 'and now?', verification: 'signed+reexec' });
+    const verification = result.done!.verification!;
+    expect(verification).toMatchObject({ reexec: 'mismatch' });
+    expect((verification.receipt.signatures as { reexec?: unknown }).reexec).toBeUndefined();
+    const serving = (verification.receipt.message as { node: string }).node.toLowerCase();
+    const node = await db.selectFrom('nodes').select(['strikes', 'node_id']).where('address', '=', serving).executeTakeFirstOrThrow();
+    expect(node).toMatchObject({ node_id: 'node-a', strikes: 1 });
+    // The receipt still proves what node-a did; it just carries no co-signature, so reexec-level verification fails.
+    const check = await verifyViaApi({ receipt: verification.receipt, transcript: verification.transcript });
+    expect(check.body.valid).toBe(false);
+    expect(check.body.reasons.join(' ')).toMatch(/requires a re-execution co-signature/);
+  });
+
+  it('stops trusting receipts of a revoked node', async () => {
+    const address = (signed.receipt.message as { node: string }).node;
+    expect((await api(stack.url, alice.apiKey)('POST', `/nodes/${address}/revoke`, { reason: 'test' })).status).toBe(403);
+    const revoked = await api(stack.url, operatorKey)('POST', `/nodes/${address.toLowerCase()}/revoke`, { reason: 'key leaked in a test' });
+    expect(revoked.body.revokedAt).not.toBeNull();
+    const check = await verifyViaApi({ receipt: signed.receipt, transcript: signed.transcript });
+    expect(check.body.valid).toBe(false);
+    expect(check.body.reasons.join(' ')).toMatch(/not a registered, unrevoked node/);
+  });
+});
