@@ -8,6 +8,7 @@ import {
   type TurnDoneEvent,
   type TurnErrorEvent,
   type TurnSendAck,
+  type TurnSendPayload,
   type TurnTokenEvent,
 } from '@doppel/protocol';
 
@@ -67,7 +68,7 @@ export interface TurnResult {
 /** Sends one turn and gathers everything the server emits about it until turn:done or turn:error. */
 export function sendTurn(
   socket: ChatClient,
-  payload: { conversationId: string; text: string; clientTurnId?: string },
+  payload: { conversationId: string; text: string; clientTurnId?: string; verification?: TurnSendPayload['verification'] },
   timeoutMs = 15_000,
 ): Promise<TurnResult> {
   const result: TurnResult = { ack: { ok: false, error: { code: 'INTERNAL' as never, message: 'no ack' } }, queued: false, tokens: [], done: null, error: null, foreignTokens: [] };
