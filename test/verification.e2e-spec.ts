@@ -143,6 +143,20 @@ describe('verified inference', () => {
     expect(check.body.reasons.join(' ')).toMatch(/requires a re-execution co-signature/);
   });
 
+  it('shows operators how levels are used and what they cost, in JSON and Prometheus text', async () => {
+    expect((await api(stack.url, alice.apiKey)('GET', '/metrics')).status).toBe(403);
+    const stats = await api(stack.url, operatorKey)('GET', '/operator/verification?minutes=60');
+    const byLevel = Object.fromEntries(stats.body.levels.map((level: { level: string }) => [level.level, level]));
+    expect(byLevel.signed.turnsDone).toBeGreaterThanOrEqual(2);
+    expect(byLevel.signed.addedMs.p50).toBeGreaterThan(0);
+    expect(byLevel['signed+reexec']).toMatchObject({ turnsDone: 2, reexecMismatches: 1 });
+    const response = await fetch(`${stack.url}/metrics`, { headers: { authorization: `Bearer ${operatorKey}` } });
+    const text = await response.text();
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    expect(text).toMatch(/^doppel_turns_total\{level="signed",status="done"\} \d+$/m);
+    expect(text).toMatch(/^doppel_verification_added_ms\{level="signed\+reexec",quantile="0.95"\} [\d.]+$/m);
+  });
+
   it('stops trusting receipts of a revoked node', async () => {
     const address = (signed.receipt.message as { node: string }).node;
     expect((await api(stack.url, alice.apiKey)('POST', `/nodes/${address}/revoke`, { reason: 'test' })).status).toBe(403);

@@ -14,6 +14,7 @@ import { TurnRelayService } from './chat/turn-relay.service';
 import { AccountsController } from './http/accounts.controller';
 import { ConversationsController } from './http/conversations.controller';
 import { HealthController } from './http/health.controller';
+import { MetricsController } from './http/metrics.controller';
 import { ModelsController } from './http/models.controller';
 import { NodesController } from './http/nodes.controller';
 import { ReceiptsController } from './http/receipts.controller';
@@ -38,6 +39,7 @@ import { PersonasController } from './http/personas.controller';
     ModelsController,
     NodesController,
     ReceiptsController,
+    MetricsController,
     HealthController,
   ],
   providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, TurnRelayService, ChatGateway],
