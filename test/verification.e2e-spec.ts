@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountsService } from '@doppel/accounts';
 import type { Database } from '@doppel/db';
 import { ErrorCode, type TurnVerification } from '@doppel/protocol';
+import { deployVerifier } from '../libs/verification/src/onchain-harness';
 import { api, connectChat, sendRaw, sendTurn, signUp, type ChatClient } from './support/clients';
 import { testDatabase } from './support/database';
 import { startStack, startWorker, testEnv, waitFor, type RunningProcess, type Stack } from './support/processes';
@@ -78,6 +79,15 @@ describe('verified inference', () => {
     expect(stored.body.receipt).toEqual(signed.receipt);
     const stranger = await signUp(stack.url, 'Stranger');
     expect(await api(stack.url, stranger.apiKey)('GET', `/receipts/${signed.receiptId}`)).toMatchObject({ status: 404, body: { code: ErrorCode.ReceiptNotFound } });
+  });
+
+  it('passes the Solidity verifier (in-process EVM) with a real receipt, and fails it when tampered', async () => {
+    const message = signed.receipt.message as Record<string, unknown> & { node: string; outputHash: string };
+    const onchain = await deployVerifier((signed.receipt.domain as { chainId: number }).chainId);
+    await onchain.setNode(message.node, true);
+    const signature = (signed.receipt.signatures as { node: string }).node;
+    expect(await onchain.verify(message, signature)).toBe(true);
+    expect(await onchain.verify({ ...message, outputHash: `0x${'0'.repeat(64)}` }, signature)).toBe(false);
   });
 
   it('rejects a wrong transcript, a changed field, and the ethers-only script agrees', async () => {

@@ -137,7 +137,7 @@ export class TurnIntakeService {
   private async assertModelServed(modelId: string, needsSecondNode: boolean): Promise<void> {
     const nodes = await this.liveNodes.servingChatModel(modelId);
     if (needsSecondNode) {
-      const withModel = new Set((await this.liveNodes.withChatModel(modelId)).map((node) => node.address)).size;
+      const withModel = new Set((await this.liveNodes.withChatModel(modelId, { fresh: true })).map((node) => node.address)).size;
       if (withModel < 2) {
         throw new DoppelError(
           ErrorCode.VerificationUnavailable,

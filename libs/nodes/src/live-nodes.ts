@@ -23,10 +23,13 @@ export class LiveNodesCache {
     return (await this.withChatModel(modelId)).filter((node) => node.servesTurns !== false);
   }
 
-  /** Nodes that have the model loaded, turn-serving or verifier-only. A cached "nobody" is re-checked first. */
-  async withChatModel(modelId: string): Promise<NodeHeartbeat[]> {
+  /**
+   * Nodes that have the model loaded, turn-serving or verifier-only. A cached "nobody" is re-checked first;
+   * `fresh` skips the cache (re-execution must not pick a node that just died).
+   */
+  async withChatModel(modelId: string, options: { fresh?: boolean } = {}): Promise<NodeHeartbeat[]> {
     const serving = (nodes: NodeHeartbeat[]) => nodes.filter((node) => node.chatModels.some((model) => model.modelId === modelId));
-    const cached = serving(await this.nodes());
+    const cached = serving(await this.nodes(options.fresh));
     return cached.length > 0 ? cached : serving(await this.nodes(true));
   }
 }

@@ -40,7 +40,7 @@ export class TurnVerifier implements OnApplicationShutdown {
    */
   async dispatch(job: { turnId: string; modelId: string; modelHash: string; prompt: ChatPrompt; params: SamplingParams; kind: 'requested' | 'spot_check'; expected?: { inputHash: string; outputHash: string } }): Promise<PendingReexecution> {
     const trusted = await this.nodes.trustedAddresses();
-    const candidates = (await this.liveNodes.withChatModel(job.modelId)).filter(
+    const candidates = (await this.liveNodes.withChatModel(job.modelId, { fresh: true })).filter(
       (node) =>
         node.address !== this.identity.address &&
         trusted.has(node.address) &&
