@@ -51,3 +51,44 @@ export async function scratchDatabase(name: string) {
     },
   };
 }
+
+/** Starts a built Doppel process (dist/) and resolves once its log matches `ready`. */
+export function startProcess(entry: string, env: Record<string, string>, ready: RegExp) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
+  const child = spawn(process.execPath, [resolve(__dirname, '../..', entry)], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise<{ pid: number; output: () => string; match: RegExpMatchArray; stop: () => Promise<void> }>((resolveStart, rejectStart) => {
+    const timer = setTimeout(() => rejectStart(new Error(`${entry} not ready in 30 s:\n${output}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = output.match(ready);
+      if (match) {
+        clearTimeout(timer);
+        resolveStart({
+          pid: child.pid!,
+          output: () => output,
+          match,
+          stop: () =>
+            new Promise<void>((done) => {
+              if (child.exitCode !== null) return done();
+              child.once('exit', () => done());
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => rejectStart(new Error(`${entry} exited (${code}):\n${output}`)));
+  });
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc. */
+export function cpuMs(pid: number): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { readFileSync } = require('node:fs') as typeof import('node:fs');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticksPerSecond = 100;
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+}

@@ -1,0 +1,148 @@
+// What each verification level costs, with the synthetic backend so model time does not hide it:
+// added latency to turn completion (p50/p95), node CPU per turn, and receipts signed per second on one core.
+// Starts its own gateway and two workers on a scratch database and Redis prefix.   npm run bench:verification
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Wallet } from 'ethers';
+import { io } from 'socket.io-client';
+import { AccountsService } from '@doppel/accounts';
+import { hashCanonical, signReceipt, type ReceiptMessage, type VerificationLevel } from '@doppel/verification';
+import { cpuMs, machine, median, percentile, scratchDatabase, startProcess, writeResult } from './bench-support';
+
+const LEVELS: VerificationLevel[] = ['none', 'signed', 'reexec', 'signed+reexec'];
+const TURNS_PER_LEVEL = Number(process.env.BENCH_TURNS ?? 120);
+const CONCURRENCY = 4;
+
+async function signingRate(): Promise<number> {
+  const wallet = Wallet.createRandom();
+  const domain = { name: 'Doppel', version: '1', chainId: 1337 };
+  const message: ReceiptMessage = {
+    turnId: randomUUID(),
+    conversationId: randomUUID(),
+    personaVersionHash: hashCanonical(1),
+    modelHash: hashCanonical(2),
+    inputHash: hashCanonical(3),
+    outputHash: hashCanonical(4),
+    paramsHash: hashCanonical(5),
+    memoriesHash: hashCanonical(6),
+    node: wallet.address,
+    startedAt: Date.now(),
+    finishedAt: Date.now(),
+    level: 'signed',
+  };
+  for (let i = 0; i < 200; i++) await signReceipt(wallet, domain, message);
+  const count = 3000;
+  const started = performance.now();
+  for (let i = 0; i < count; i++) await signReceipt(wallet, domain, { ...message, finishedAt: message.finishedAt + i });
+  return count / ((performance.now() - started) / 1000);
+}
+
+async function main() {
+  const receiptsPerSecond = await signingRate();
+  const scratch = await scratchDatabase('doppel_bench_verification');
+  const prefix = `benchverify${Date.now() % 100000}`;
+  const env = {
+    DATABASE_URL: scratch.url,
+    REDIS_PREFIX: prefix,
+    GATEWAY_PORT: '0',
+    LOG_LEVEL: 'warn',
+    SYNTHETIC_TTFT_MS: '5',
+    SYNTHETIC_TOKENS_PER_SECOND: '2000',
+    STREAM_CHUNK_INTERVAL_MS: '10',
+  };
+  const { ModelRegistry } = await import('@doppel/models');
+  const { loadConfig } = await import('@doppel/config');
+  await new ModelRegistry(scratch.db, loadConfig({ DATABASE_URL: scratch.url })).syncBuiltIns();
+  const gateway = await startProcess('dist/apps/gateway/main.js', env, /listening on (http:\/\/\S+)/);
+  const workers = await Promise.all(
+    ['bench-a', 'bench-b'].map((id) => startProcess('dist/apps/worker/main.js', { ...env, WORKER_ID: id, NODE_PRIVATE_KEY: Wallet.createRandom().privateKey }, /ready \(concurrency/)),
+  );
+  const url = gateway.match[1]!;
+  try {
+    const account = await new AccountsService(scratch.db).create('bench');
+    const post = async (path: string, body: unknown) =>
+      (await (await fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${account.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { id: string };
+    const persona = await post('/personas', { name: 'Bench', defaultModel: 'synthetic', generation: { maxTokens: 32 } });
+    for (let wait = 0; wait < 100; wait++) {
+      const ready = (await (await fetch(`${url}/health/ready`)).json()) as { workers: unknown[] };
+      if (ready.workers.length === 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const socket = io(`${url}/chat`, { auth: { token: account.apiKey }, transports: ['websocket'] });
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    const conversations = await Promise.all(Array.from({ length: CONCURRENCY }, () => post('/conversations', { personaId: persona.id })));
+
+    const turn = (conversationId: string, level: VerificationLevel) =>
+      new Promise<number>((resolveTurn, rejectTurn) => {
+        const started = performance.now();
+        let turnId = '';
+        const onDone = (event: { turnId: string }) => {
+          if (event.turnId !== turnId) return;
+          socket.off('turn:done', onDone);
+          resolveTurn(performance.now() - started);
+        };
+        socket.on('turn:done', onDone);
+        socket.emit('turn:send', { conversationId, text: 'How is the weather?', clientTurnId: randomUUID(), verification: level }, (ack: { ok: boolean; turnId: string; error?: unknown }) => {
+          if (!ack.ok) rejectTurn(new Error(JSON.stringify(ack.error)));
+          turnId = ack.turnId;
+        });
+      });
+
+    const levels = [];
+    for (const level of LEVELS) {
+      for (const conversation of conversations) await turn(conversation.id, level); // warm-up
+      const cpuBefore = workers.reduce((sum, worker) => sum + cpuMs(worker.pid), 0);
+      const latencies: number[] = [];
+      await Promise.all(
+        conversations.map(async (conversation) => {
+          for (let i = 0; i < TURNS_PER_LEVEL / CONCURRENCY; i++) latencies.push(await turn(conversation.id, level));
+        }),
+      );
+      const cpuPerTurnMs = (workers.reduce((sum, worker) => sum + cpuMs(worker.pid), 0) - cpuBefore) / latencies.length;
+      const { rows } = await (await import('kysely')).sql<{ p50: number | null; p95: number | null }>`
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY verification_ms) AS p50, percentile_cont(0.95) WITHIN GROUP (ORDER BY verification_ms) AS p95
+        FROM turns WHERE verification_level = ${level} AND status = 'done'`.execute(scratch.db);
+      levels.push({
+        level,
+        turns: latencies.length,
+        turnMs: { p50: median(latencies), p95: percentile(latencies, 95) },
+        nodeProofMs: { p50: rows[0]?.p50 ?? null, p95: rows[0]?.p95 ?? null },
+        cpuPerTurnMs,
+      });
+    }
+    socket.close();
+    const baseline = levels[0]!;
+    const result = {
+      machine: machine(),
+      backend: 'synthetic (5 ms TTFT, 2000 tokens/s, 32 tokens)',
+      concurrency: CONCURRENCY,
+      receiptsSignedPerSecondOneCore: receiptsPerSecond,
+      levels: levels.map((level) => ({
+        ...level,
+        addedTurnMs: { p50: level.turnMs.p50 - baseline.turnMs.p50, p95: level.turnMs.p95 - baseline.turnMs.p95 },
+      })),
+      targets: { signedAddedP50Ms: 2, receiptsPerSecond: 1000 },
+    };
+    const path = await writeResult('verification', result);
+    console.log(`receipts signed per second (one core): ${receiptsPerSecond.toFixed(0)}`);
+    console.log('level          turn p50   turn p95   added p50  added p95  proof p50  proof p95  node CPU/turn');
+    for (const level of result.levels) {
+      const f = (value: number | null) => (value === null ? '—' : value.toFixed(2)).padStart(9);
+      console.log(
+        `${level.level.padEnd(14)}${f(level.turnMs.p50)}  ${f(level.turnMs.p95)}  ${f(level.addedTurnMs.p50)}  ${f(level.addedTurnMs.p95)}  ${f(level.nodeProofMs.p50)}  ${f(level.nodeProofMs.p95)}  ${f(level.cpuPerTurnMs)} ms`,
+      );
+    }
+    console.log(`results written to ${path}`);
+  } finally {
+    await Promise.all([gateway.stop(), ...workers.map((worker) => worker.stop())]);
+    await scratch.drop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
