@@ -6,6 +6,7 @@ import { ConversationsModule } from '@doppel/conversations';
 import { DatabaseModule } from '@doppel/db';
 import { PersonasModule } from '@doppel/personas';
 import { ModelsModule } from '@doppel/models';
+import { MemoryModule } from '@doppel/memory';
 import { NodesModule } from '@doppel/nodes';
 import { RedisModule } from '@doppel/redis';
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -14,6 +15,7 @@ import { TurnRelayService } from './chat/turn-relay.service';
 import { AccountsController } from './http/accounts.controller';
 import { ConversationsController } from './http/conversations.controller';
 import { HealthController } from './http/health.controller';
+import { MemoriesController } from './http/memories.controller';
 import { MetricsController } from './http/metrics.controller';
 import { ModelsController } from './http/models.controller';
 import { NodesController } from './http/nodes.controller';
@@ -31,6 +33,7 @@ import { PersonasController } from './http/personas.controller';
     ConversationsModule,
     ModelsModule,
     NodesModule,
+    MemoryModule,
   ],
   controllers: [
     AccountsController,
@@ -40,6 +43,7 @@ import { PersonasController } from './http/personas.controller';
     NodesController,
     ReceiptsController,
     MetricsController,
+    MemoriesController,
     HealthController,
   ],
   providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, TurnRelayService, ChatGateway],

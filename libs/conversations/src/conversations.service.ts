@@ -69,6 +69,13 @@ export class ConversationsService {
     return toConversationView(row);
   }
 
+  /** Deletes a conversation with its messages, turns, receipts and the memories made from it (FK cascades). */
+  async delete(conversationId: string, consumerId: string): Promise<void> {
+    if (!isUuid(conversationId)) throw conversationNotFound(conversationId);
+    const result = await this.db.deleteFrom('conversations').where('id', '=', conversationId).where('consumer_id', '=', consumerId).executeTakeFirst();
+    if (result.numDeletedRows === 0n) throw conversationNotFound(conversationId);
+  }
+
   async listMine(consumerId: string, options: { limit: number; cursor?: string }): Promise<Page<ConversationView>> {
     let query = this.viewQuery()
       .where('conversations.consumer_id', '=', consumerId)

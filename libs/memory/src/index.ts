@@ -1,2 +1,2 @@
 export { MemoryModule } from './memory.module';
-export { MemoryRepository, type MemoryHit, type MemorySearch, type NewMemoryInput } from './memory.repository';
+export { MemoryRepository, type MemoryHit, type MemoryView, type MemorySearch, type NewMemoryInput } from './memory.repository';

@@ -2,8 +2,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { DATABASE, toVectorLiteral, type Database, type MemoryKind } from '@doppel/db';
-import { sha256Hex } from '@doppel/protocol';
+import { DATABASE, decodeCursor, encodeCursor, isTimestampText, isUuid, toVectorLiteral, type Database, type MemoryKind } from '@doppel/db';
+import { DoppelError, ErrorCode, sha256Hex } from '@doppel/protocol';
 
 export interface MemoryHit {
   id: string;
@@ -12,6 +12,15 @@ export interface MemoryHit {
   contentHash: string;
   /** Cosine distance (0 = same direction, 2 = opposite). */
   distance: number;
+  createdAt: Date;
+}
+
+export interface MemoryView {
+  id: string;
+  kind: MemoryKind;
+  content: string;
+  conversationId: string | null;
+  embeddingModel: string;
   createdAt: Date;
 }
 
@@ -102,6 +111,45 @@ export class MemoryRepository {
       .returning('id')
       .execute();
     return rows.map((row) => row.id);
+  }
+
+  /** A consumer's memories of one persona, newest first (what the persona remembers about them). */
+  async listForConsumer(personaId: string, consumerId: string, options: { limit: number; before?: string }): Promise<{ items: MemoryView[]; nextCursor: string | null }> {
+    let query = this.db
+      .selectFrom('memories')
+      .select(['id', 'kind', 'content', 'conversation_id', 'embedding_model', 'created_at', sql<string>`created_at::text`.as('created_at_text')])
+      .where('persona_id', '=', personaId)
+      .where('consumer_id', '=', consumerId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(options.limit + 1);
+    if (options.before) {
+      const position = decodeCursor(options.before, 2);
+      if (!position || !isTimestampText(position[0]) || !isUuid(position[1])) {
+        throw new DoppelError(ErrorCode.ValidationFailed, 'The cursor is not one this API issued.');
+      }
+      query = query.where(sql<boolean>`(created_at, id) < (${position[0]}::timestamptz, ${position[1]}::uuid)`);
+    }
+    const rows = await query.execute();
+    const page = rows.slice(0, options.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((row) => ({ id: row.id, kind: row.kind, content: row.content, conversationId: row.conversation_id, embeddingModel: row.embedding_model, createdAt: row.created_at })),
+      nextCursor: rows.length > options.limit && last ? encodeCursor([last.created_at_text, last.id]) : null,
+    };
+  }
+
+  /** Deletes one memory (its vector goes with the row); false when it is not this consumer's. */
+  async deleteOne(memoryId: string, consumerId: string): Promise<boolean> {
+    if (!isUuid(memoryId)) return false;
+    const result = await this.db.deleteFrom('memories').where('id', '=', memoryId).where('consumer_id', '=', consumerId).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  /** Forgets everything one persona remembers about one consumer. */
+  async deleteAllForConsumer(personaId: string, consumerId: string): Promise<number> {
+    const result = await this.db.deleteFrom('memories').where('persona_id', '=', personaId).where('consumer_id', '=', consumerId).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   private supportsIterativeScan(): Promise<boolean> {

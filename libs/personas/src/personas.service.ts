@@ -140,6 +140,11 @@ export class PersonasService {
     };
   }
 
+  async hasConversationWith(personaId: string, consumerId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('conversations').select('id').where('persona_id', '=', personaId).where('consumer_id', '=', consumerId).limit(1).executeTakeFirst();
+    return !!row;
+  }
+
   /** Versions never change, so callers may cache the result forever. */
   async getVersion(versionId: string): Promise<PersonaVersion> {
     const row = await this.db.selectFrom('persona_versions').selectAll().where('id', '=', versionId).executeTakeFirst();

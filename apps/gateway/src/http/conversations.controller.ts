@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { Account } from '@doppel/accounts';
@@ -38,6 +38,13 @@ export class ConversationsController {
   @Get(':id')
   get(@CurrentAccount() account: Account, @Param('id') id: string): Promise<ConversationView> {
     return this.conversations.getOwned(id, account.id);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete the conversation, its messages, receipts and the memories made from it.' })
+  remove(@CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
+    return this.conversations.delete(id, account.id);
   }
 
   @Get(':id/messages')
