@@ -11,6 +11,7 @@ import { NodesModule } from '@doppel/nodes';
 import { RedisModule } from '@doppel/redis';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ChatGateway } from './chat/chat.gateway';
+import { TurnDeadlineService } from './chat/turn-deadline.service';
 import { TurnRelayService } from './chat/turn-relay.service';
 import { AccountsController } from './http/accounts.controller';
 import { ConversationsController } from './http/conversations.controller';
@@ -46,6 +47,6 @@ import { PersonasController } from './http/personas.controller';
     MemoriesController,
     HealthController,
   ],
-  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, TurnRelayService, ChatGateway],
+  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, TurnRelayService, TurnDeadlineService, ChatGateway],
 })
 export class GatewayModule {}

@@ -52,6 +52,10 @@ export class TurnConsumers implements OnApplicationShutdown {
         connection: bullConnectionOptions(this.config.redis.url),
         prefix: `${this.config.redis.prefix}:bull`,
         concurrency: this.config.worker.concurrency,
+        // A killed node stops renewing its locks; after lockDuration its turns count as stalled and go to another node.
+        lockDuration: this.config.turns.lockMs,
+        stalledInterval: Math.max(250, Math.floor(this.config.turns.lockMs / 2)),
+        maxStalledCount: 2,
       },
     );
     worker.on('error', (error) => this.logger.error(`queue ${queueName}: ${error.message}`));

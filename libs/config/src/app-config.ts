@@ -37,6 +37,8 @@ export interface AppConfig {
     readonly chunkIntervalMs: number;
     readonly streamTtlSeconds: number;
     readonly jobAttempts: number;
+    readonly lockMs: number;
+    readonly deadlineMs: number;
   };
   readonly seedDemo: boolean;
   readonly verification: {
@@ -110,6 +112,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       chunkIntervalMs: e.STREAM_CHUNK_INTERVAL_MS,
       streamTtlSeconds: e.TURN_STREAM_TTL_SECONDS,
       jobAttempts: e.TURN_JOB_ATTEMPTS,
+      lockMs: e.TURN_LOCK_MS,
+      deadlineMs: e.TURN_DEADLINE_MS,
     },
     seedDemo: e.SEED_DEMO,
     verification: {

@@ -53,6 +53,10 @@ export const envSchema = z.object({
   STREAM_CHUNK_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(30),
   TURN_STREAM_TTL_SECONDS: positiveInt.default(3600),
   TURN_JOB_ATTEMPTS: positiveInt.max(10).default(3),
+  /** A node holding a turn renews its lock; a node silent this long is presumed dead and another node takes over. */
+  TURN_LOCK_MS: positiveInt.min(500).default(10_000),
+  /** A turn not finished this long after it was accepted is failed (turn:error TURN_DEADLINE_EXCEEDED). */
+  TURN_DEADLINE_MS: positiveInt.min(1000).default(120_000),
 
   SEED_DEMO: booleanFlag.default(true),
 

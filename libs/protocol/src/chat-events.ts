@@ -72,8 +72,23 @@ export interface TurnErrorEvent {
   message: string;
 }
 
+/**
+ * After a reconnect (to any gateway): continue a turn's stream. Chunks with seq <= afterSeq of the given attempt
+ * are not sent again; if the turn restarted since, turn:restarted comes first. A finished turn gets its
+ * turn:done or turn:error straight away.
+ */
+export interface TurnResumePayload {
+  turnId: string;
+  afterSeq: number;
+  /** The attempt the client was receiving (turn:restarted tells it); 1 when it never saw a restart. */
+  attempt?: number;
+}
+
+export type TurnResumeAck = { ok: true; status: 'queued' | 'running' | 'done' | 'failed' } | { ok: false; error: ErrorBody };
+
 export interface ChatClientToServerEvents {
   'turn:send': (payload: TurnSendPayload, ack: (result: TurnSendAck) => void) => void;
+  'turn:resume': (payload: TurnResumePayload, ack: (result: TurnResumeAck) => void) => void;
 }
 
 export interface ChatServerToClientEvents {

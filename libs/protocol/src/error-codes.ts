@@ -21,6 +21,8 @@ export enum ErrorCode {
   VerificationUnavailable = 'VERIFICATION_UNAVAILABLE',
   ModelFailed = 'MODEL_FAILED',
   TurnFailed = 'TURN_FAILED',
+  TurnDeadlineExceeded = 'TURN_DEADLINE_EXCEEDED',
+  TurnNotFound = 'TURN_NOT_FOUND',
   Internal = 'INTERNAL',
 }
 
@@ -46,5 +48,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.VerificationUnavailable]: 503,
   [ErrorCode.ModelFailed]: 502,
   [ErrorCode.TurnFailed]: 500,
+  [ErrorCode.TurnDeadlineExceeded]: 504,
+  [ErrorCode.TurnNotFound]: 404,
   [ErrorCode.Internal]: 500,
 };

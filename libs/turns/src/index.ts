@@ -7,3 +7,4 @@ export { NodeIdentity } from './node-identity.service';
 export { ReexecRunner } from './reexec-runner.service';
 export { TurnVerifier, type PendingReexecution } from './turn-verifier.service';
 export { executeForCheck, modelInputOf, modelOutputOf, type ExecutionResult, type ReexecReply } from './reexecution';
+export { failOverdueTurns } from './turn-deadline-sweeper';

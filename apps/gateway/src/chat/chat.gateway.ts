@@ -3,8 +3,8 @@ import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, type 
 import type { Namespace } from 'socket.io';
 import { z } from 'zod';
 import { AccountsService } from '@doppel/accounts';
-import { TurnIntakeService } from '@doppel/conversations';
-import { CHAT_NAMESPACE, DoppelError, ErrorCode, type TurnSendAck } from '@doppel/protocol';
+import { TurnIntakeService, TurnLookup } from '@doppel/conversations';
+import { CHAT_NAMESPACE, DoppelError, ErrorCode, type TurnResumeAck, type TurnSendAck } from '@doppel/protocol';
 import { verificationLevelSchema } from '@doppel/verification';
 import { bearerToken } from '../auth/api-key.guard';
 import { TurnRelayService, type ChatSocket } from './turn-relay.service';
@@ -17,6 +17,12 @@ const turnSendSchema = z.strictObject({
   verification: verificationLevelSchema.optional(),
 });
 
+const turnResumeSchema = z.strictObject({
+  turnId: z.string().uuid(),
+  afterSeq: z.number().int().min(-1),
+  attempt: z.number().int().min(1).max(100).optional(),
+});
+
 @WebSocketGateway({ namespace: CHAT_NAMESPACE, cors: { origin: true }, maxHttpBufferSize: 1_000_000 })
 export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
   private readonly logger = new Logger(ChatGateway.name);
@@ -25,6 +31,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
     private readonly accounts: AccountsService,
     private readonly intake: TurnIntakeService,
     private readonly relay: TurnRelayService,
+    private readonly turns: TurnLookup,
   ) {}
 
   afterInit(namespace: Namespace): void {
@@ -75,6 +82,32 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
       if (error instanceof DoppelError) return { ok: false, error: error.toBody() };
       this.logger.error(`turn:send failed: ${(error as Error).stack ?? String(error)}`);
       return { ok: false, error: { code: ErrorCode.Internal, message: 'The turn could not be accepted; try again.' } };
+    }
+  }
+
+  @SubscribeMessage('turn:resume')
+  async onTurnResume(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<TurnResumeAck> {
+    const parsed = turnResumeSchema.safeParse(payload);
+    if (!parsed.success) {
+      return { ok: false, error: { code: ErrorCode.ValidationFailed, message: 'turn:resume needs { turnId, afterSeq, attempt? }.' } };
+    }
+    try {
+      const { turnId, afterSeq, attempt } = parsed.data;
+      const turn = await this.turns.findOwned(turnId, socket.data.accountId);
+      if (!turn) return { ok: false, error: { code: ErrorCode.TurnNotFound, message: `Turn ${turnId} does not exist or is not yours.` } };
+      if (await this.relay.streamExists(turnId)) {
+        this.relay.forward(socket, turnId, { afterSeq, attempt: attempt ?? 1 });
+      } else if (turn.status === 'done' || turn.status === 'failed') {
+        // The stream has expired; the stored turn is the record.
+        const final = await this.turns.finalEvent(turnId);
+        setImmediate(() => (final.type === 'done' ? socket.emit('turn:done', final.event) : socket.emit('turn:error', final.event)));
+      } else {
+        this.relay.forward(socket, turnId, { afterSeq, attempt: attempt ?? 1 });
+      }
+      return { ok: true, status: turn.status };
+    } catch (error) {
+      this.logger.error(`turn:resume failed: ${(error as Error).message}`);
+      return { ok: false, error: { code: ErrorCode.Internal, message: 'The turn could not be resumed; try again.' } };
     }
   }
 

@@ -5,7 +5,7 @@ import type { Socket } from 'socket.io';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import type { ChatClientToServerEvents, ChatServerToClientEvents, ChatSocketData } from '@doppel/protocol';
 import { createRedis, REDIS } from '@doppel/redis';
-import { TurnStreamReader, type TurnStreamEvent } from '@doppel/streaming';
+import { TurnStreamReader, turnStreamKey, type TurnStreamEvent } from '@doppel/streaming';
 
 export type ChatSocket = Socket<ChatClientToServerEvents, ChatServerToClientEvents, Record<string, never>, ChatSocketData>;
 
@@ -15,20 +15,42 @@ export class TurnRelayService implements OnApplicationShutdown {
   private readonly reader: TurnStreamReader;
   private readonly followsBySocket = new Map<string, Map<string, () => void>>();
 
-  constructor(@Inject(REDIS) redis: Redis, @Inject(APP_CONFIG) config: AppConfig) {
+  private readonly prefix: string;
+
+  constructor(
+    @Inject(REDIS) private readonly commandRedis: Redis,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.prefix = config.redis.prefix;
     this.blockingRedis = createRedis(config.redis.url, { blocking: true, name: 'doppel-turn-reader' });
-    this.reader = new TurnStreamReader(this.blockingRedis, redis, config.redis.prefix);
+    this.reader = new TurnStreamReader(this.blockingRedis, commandRedis, config.redis.prefix);
   }
 
-  forward(socket: ChatSocket, turnId: string): void {
+  /**
+   * Relays the turn's stream from its start. With `resume`, chunks the client already has (seq <= afterSeq in
+   * the attempt it was on) are skipped; a later attempt is announced with turn:restarted and sent whole.
+   */
+  forward(socket: ChatSocket, turnId: string, resume?: { afterSeq: number; attempt: number }): void {
     let follows = this.followsBySocket.get(socket.id);
     if (!follows) this.followsBySocket.set(socket.id, (follows = new Map()));
     follows.get(turnId)?.();
+    let attempt = 1;
     const stop = this.reader.follow(turnId, (event) => {
+      if (event.type === 'started') {
+        attempt = event.attempt;
+        if (resume && attempt <= resume.attempt) return;
+      } else if (event.type === 'token' && resume && attempt === resume.attempt && event.seq <= resume.afterSeq) {
+        return;
+      }
       this.emit(socket, turnId, event);
       if (event.type === 'done' || event.type === 'error') follows.delete(turnId);
     });
     follows.set(turnId, stop);
+  }
+
+  /** Whether the turn's stream still exists in Redis (it expires TURN_STREAM_TTL_SECONDS after the last entry). */
+  async streamExists(turnId: string): Promise<boolean> {
+    return (await this.commandRedis.exists(turnStreamKey(this.prefix, turnId))) === 1;
   }
 
   dropSocket(socketId: string): void {

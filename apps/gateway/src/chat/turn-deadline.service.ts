@@ -1,0 +1,43 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type Redis from 'ioredis';
+import type { Kysely } from 'kysely';
+import { APP_CONFIG, type AppConfig } from '@doppel/config';
+import { DATABASE, type Database } from '@doppel/db';
+import { REDIS } from '@doppel/redis';
+import { failOverdueTurns } from '@doppel/turns';
+
+/** Every few seconds, fails turns past TURN_DEADLINE_MS (see failOverdueTurns). */
+@Injectable()
+export class TurnDeadlineService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(TurnDeadlineService.name);
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    @Inject(DATABASE) private readonly db: Kysely<Database>,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const every = Math.min(5000, Math.max(250, Math.floor(this.config.turns.deadlineMs / 4)));
+    this.timer = setInterval(() => void this.sweep(), every);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      const failed = await failOverdueTurns(this.db, this.redis, {
+        prefix: this.config.redis.prefix,
+        deadlineMs: this.config.turns.deadlineMs,
+        streamTtlSeconds: this.config.turns.streamTtlSeconds,
+      });
+      if (failed.length > 0) this.logger.warn(`failed ${failed.length} turn(s) past their deadline`);
+    } catch (error) {
+      this.logger.warn(`deadline sweep failed: ${(error as Error).message}`);
+    }
+  }
+}
