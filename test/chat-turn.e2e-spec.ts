@@ -137,11 +137,12 @@ describe('a chat turn, end to end', () => {
   });
 
   it('shares turns between both workers, and each consumer only receives their own chunks', async () => {
-    const aliceConversations = await Promise.all(Array.from({ length: 4 }, () => newConversation(alice.apiKey)));
-    const bobConversations = await Promise.all(Array.from({ length: 4 }, () => newConversation(bob.apiKey)));
+    // One turn in flight per conversation, so eight conversations each.
+    const aliceConversations = await Promise.all(Array.from({ length: 8 }, () => newConversation(alice.apiKey)));
+    const bobConversations = await Promise.all(Array.from({ length: 8 }, () => newConversation(bob.apiKey)));
     const results = await Promise.all([
-      ...aliceConversations.flatMap((conversationId) => [1, 2].map((n) => sendTurn(aliceSocket, { conversationId, text: `alice message ${n}` }))),
-      ...bobConversations.flatMap((conversationId) => [1, 2].map((n) => sendTurn(bobSocket, { conversationId, text: `bob message ${n}` }))),
+      ...aliceConversations.map((conversationId, n) => sendTurn(aliceSocket, { conversationId, text: `alice message ${n}` })),
+      ...bobConversations.map((conversationId, n) => sendTurn(bobSocket, { conversationId, text: `bob message ${n}` })),
     ]);
     for (const result of results) {
       expect(result.done).not.toBeNull();

@@ -104,8 +104,8 @@ describe('model registry and routing', () => {
     expect(turn).toMatchObject({ status: 'failed', worker_id: 'node-remote', model_id: 'remote-garbage' });
 
     const syntheticPersona = (await call('POST', '/personas', { name: 'Local', defaultModel: 'synthetic' })).body.id;
-    const localConversation = (await call('POST', '/conversations', { personaId: syntheticPersona })).body.id;
-    const results = await Promise.all(Array.from({ length: 6 }, (_, n) => sendTurn(socket, { conversationId: localConversation, text: `still there ${n}?` })));
+    const localConversations = await Promise.all(Array.from({ length: 6 }, async () => (await call('POST', '/conversations', { personaId: syntheticPersona })).body.id));
+    const results = await Promise.all(localConversations.map((conversationId, n) => sendTurn(socket, { conversationId, text: `still there ${n}?` })));
     for (const result of results) expect(result.done).not.toBeNull();
   });
 });

@@ -12,6 +12,9 @@ export interface AppConfig {
     readonly port: number;
     readonly maxMessageChars: number;
     readonly maxBodyBytes: number;
+    readonly turnsPerMinute: number;
+    readonly connectionsPerMinute: number;
+    readonly maxSocketsPerKey: number;
   };
   readonly worker: {
     readonly id: string;
@@ -83,6 +86,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       port: e.GATEWAY_PORT,
       maxMessageChars: e.MAX_MESSAGE_CHARS,
       maxBodyBytes: e.MAX_BODY_BYTES,
+      turnsPerMinute: e.RATE_TURNS_PER_MINUTE,
+      connectionsPerMinute: e.RATE_CONNECTIONS_PER_MINUTE,
+      maxSocketsPerKey: e.MAX_SOCKETS_PER_KEY,
     },
     worker: {
       id: e.WORKER_ID ?? `${hostname()}-${process.pid}`,

@@ -19,6 +19,9 @@ export const envSchema = z.object({
   GATEWAY_PORT: port.default(3000),
   MAX_MESSAGE_CHARS: positiveInt.max(100_000).default(4000),
   MAX_BODY_BYTES: positiveInt.default(256 * 1024),
+  RATE_TURNS_PER_MINUTE: positiveInt.default(120),
+  RATE_CONNECTIONS_PER_MINUTE: positiveInt.default(60),
+  MAX_SOCKETS_PER_KEY: positiveInt.default(20),
 
   WORKER_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).optional(),
   WORKER_CONCURRENCY: positiveInt.max(256).default(8),

@@ -102,6 +102,11 @@ export class TurnIntakeService {
         return { turnId: newTurnId, modelId: conversation.model_id, verification };
       });
     } catch (error) {
+      if ((error as { constraint?: string }).constraint === 'turns_one_in_flight') {
+        throw new DoppelError(ErrorCode.TurnInProgress, 'This conversation already has a turn in progress; wait for its turn:done or turn:error.', {
+          retryAfterSeconds: 1,
+        });
+      }
       if (!(error instanceof DuplicateTurn)) throw error;
       const winner = await this.findByClientTurnId(request.conversationId, consumerId, request.clientTurnId);
       if (!winner) throw error;

@@ -23,6 +23,9 @@ export enum ErrorCode {
   TurnFailed = 'TURN_FAILED',
   TurnDeadlineExceeded = 'TURN_DEADLINE_EXCEEDED',
   TurnNotFound = 'TURN_NOT_FOUND',
+  TurnInProgress = 'TURN_IN_PROGRESS',
+  RateLimited = 'RATE_LIMITED',
+  TooManySockets = 'TOO_MANY_SOCKETS',
   Internal = 'INTERNAL',
 }
 
@@ -50,5 +53,8 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.TurnFailed]: 500,
   [ErrorCode.TurnDeadlineExceeded]: 504,
   [ErrorCode.TurnNotFound]: 404,
+  [ErrorCode.TurnInProgress]: 409,
+  [ErrorCode.RateLimited]: 429,
+  [ErrorCode.TooManySockets]: 429,
   [ErrorCode.Internal]: 500,
 };

@@ -1,10 +1,13 @@
-import { Logger } from '@nestjs/common';
+import { Inject, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, type OnGatewayDisconnect, type OnGatewayInit } from '@nestjs/websockets';
+import type Redis from 'ioredis';
 import type { Namespace } from 'socket.io';
 import { z } from 'zod';
-import { AccountsService } from '@doppel/accounts';
+import { AccountsService, RateLimiter, SocketCounter } from '@doppel/accounts';
+import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { TurnIntakeService, TurnLookup } from '@doppel/conversations';
 import { CHAT_NAMESPACE, DoppelError, ErrorCode, type TurnResumeAck, type TurnSendAck } from '@doppel/protocol';
+import { REDIS } from '@doppel/redis';
 import { verificationLevelSchema } from '@doppel/verification';
 import { bearerToken } from '../auth/api-key.guard';
 import { TurnRelayService, type ChatSocket } from './turn-relay.service';
@@ -17,6 +20,9 @@ const turnSendSchema = z.strictObject({
   verification: verificationLevelSchema.optional(),
 });
 
+/** A socket whose gateway stopped refreshing it (crashed) stops counting after this long. */
+const SOCKET_STALE_MS = 60_000;
+
 const turnResumeSchema = z.strictObject({
   turnId: z.string().uuid(),
   afterSeq: z.number().int().min(-1),
@@ -24,7 +30,7 @@ const turnResumeSchema = z.strictObject({
 });
 
 @WebSocketGateway({ namespace: CHAT_NAMESPACE, cors: { origin: true }, maxHttpBufferSize: 1_000_000 })
-export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
+export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModuleDestroy {
   private readonly logger = new Logger(ChatGateway.name);
 
   constructor(
@@ -32,9 +38,26 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
     private readonly intake: TurnIntakeService,
     private readonly relay: TurnRelayService,
     private readonly turns: TurnLookup,
-  ) {}
+    @Inject(REDIS) redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.rateLimiter = new RateLimiter(redis, config.redis.prefix);
+    this.sockets = new SocketCounter(redis, config.redis.prefix, SOCKET_STALE_MS);
+  }
+
+  private readonly rateLimiter: RateLimiter;
+  private readonly sockets: SocketCounter;
+  private socketRefresh: NodeJS.Timeout | null = null;
 
   afterInit(namespace: Namespace): void {
+    // Keep this gateway's sockets counted as live for the per-key socket limit.
+    this.socketRefresh = setInterval(() => {
+      for (const socket of namespace.sockets.values()) {
+        const accountId = (socket as ChatSocket).data.accountId;
+        if (accountId) void this.sockets.refresh(accountId, socket.id).catch(() => {});
+      }
+    }, SOCKET_STALE_MS / 3);
+    this.socketRefresh.unref();
     namespace.use((socket, next) => {
       const auth = socket.handshake.auth as { token?: unknown };
       const token = typeof auth?.token === 'string' ? auth.token : bearerToken(socket.handshake.headers.authorization);
@@ -46,8 +69,11 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
             error.data = { code: ErrorCode.Unauthenticated };
             return next(error);
           }
-          (socket as ChatSocket).data.accountId = account.id;
-          next();
+          return this.admit(socket as ChatSocket, account.id).then((refusal) => {
+            if (refusal) return next(refusal);
+            (socket as ChatSocket).data.accountId = account.id;
+            next();
+          });
         })
         .catch((error: unknown) => {
           this.logger.error(`handshake failed: ${(error as Error).message}`);
@@ -71,6 +97,17 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
       };
     }
     try {
+      const rate = await this.rateLimiter.hit('turns', socket.data.accountId, this.config.gateway.turnsPerMinute);
+      if (!rate.allowed) {
+        return {
+          ok: false,
+          error: {
+            code: ErrorCode.RateLimited,
+            message: `More than ${this.config.gateway.turnsPerMinute} turns a minute on this key; retry in ${rate.retryAfterSeconds} s.`,
+            details: { retryAfterSeconds: rate.retryAfterSeconds },
+          },
+        };
+      }
       const accepted = await this.intake.accept(socket.data.accountId, parsed.data);
       // After the ack has gone out: queued, then the stream, in that order on this socket.
       setImmediate(() => {
@@ -111,7 +148,26 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
     }
   }
 
+  /** Connection rate and concurrent sockets per key; an Error (sent as connect_error) when refused. */
+  private async admit(socket: ChatSocket, accountId: string): Promise<Error | null> {
+    const refuse = (code: ErrorCode, message: string, retryAfterSeconds: number) =>
+      Object.assign(new Error(message), { data: { code, retryAfterSeconds } });
+    const rate = await this.rateLimiter.hit('connections', accountId, this.config.gateway.connectionsPerMinute);
+    if (!rate.allowed) {
+      return refuse(ErrorCode.RateLimited, `More than ${this.config.gateway.connectionsPerMinute} connections a minute on this key; retry in ${rate.retryAfterSeconds} s.`, rate.retryAfterSeconds);
+    }
+    if (!(await this.sockets.admit(accountId, socket.id, this.config.gateway.maxSocketsPerKey))) {
+      return refuse(ErrorCode.TooManySockets, `This key already has ${this.config.gateway.maxSocketsPerKey} open sockets; close one first.`, 5);
+    }
+    return null;
+  }
+
+  onModuleDestroy(): void {
+    if (this.socketRefresh) clearInterval(this.socketRefresh);
+  }
+
   handleDisconnect(socket: ChatSocket): void {
     this.relay.dropSocket(socket.id);
+    if (socket.data.accountId) void this.sockets.release(socket.data.accountId, socket.id).catch(() => {});
   }
 }

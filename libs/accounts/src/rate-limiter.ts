@@ -1,0 +1,54 @@
+// Fixed-window counters in Redis, per API key: shared by every gateway, so a limit holds across the cluster.
+import type Redis from 'ioredis';
+
+export interface RateDecision {
+  allowed: boolean;
+  /** Seconds until the window resets (when refused). */
+  retryAfterSeconds: number;
+}
+
+export class RateLimiter {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  async hit(bucket: string, accountId: string, limitPerMinute: number): Promise<RateDecision> {
+    const windowStart = Math.floor(Date.now() / 60_000);
+    const key = `${this.prefix}:rate:{${accountId}}:${bucket}:${windowStart}`;
+    const [[, count]] = (await this.redis.multi().incr(key).expire(key, 61).exec()) as [[null, number], [null, number]];
+    const retryAfterSeconds = Math.max(1, Math.ceil(((windowStart + 1) * 60_000 - Date.now()) / 1000));
+    return { allowed: count <= limitPerMinute, retryAfterSeconds };
+  }
+}
+
+/** Open sockets per key across gateways: a sorted set of socket ids scored by last refresh. */
+export class SocketCounter {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly staleAfterMs: number,
+  ) {}
+
+  private key(accountId: string): string {
+    return `${this.prefix}:sockets:{${accountId}}`;
+  }
+
+  /** Adds the socket unless the key already has `max` live ones; returns whether it was admitted. */
+  async admit(accountId: string, socketId: string, max: number): Promise<boolean> {
+    const key = this.key(accountId);
+    const now = Date.now();
+    const [, [, live]] = (await this.redis.multi().zremrangebyscore(key, '-inf', now - this.staleAfterMs).zcard(key).exec()) as [[null, number], [null, number]];
+    if (live >= max) return false;
+    await this.redis.multi().zadd(key, now, socketId).pexpire(key, this.staleAfterMs).exec();
+    return true;
+  }
+
+  async refresh(accountId: string, socketId: string): Promise<void> {
+    await this.redis.multi().zadd(this.key(accountId), 'XX', Date.now(), socketId).pexpire(this.key(accountId), this.staleAfterMs).exec();
+  }
+
+  async release(accountId: string, socketId: string): Promise<void> {
+    await this.redis.zrem(this.key(accountId), socketId);
+  }
+}
