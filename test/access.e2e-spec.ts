@@ -1,0 +1,154 @@
+// Walks every REST route in the OpenAPI document, and every socket event, as the wrong caller: no key, another
+// user of the same role, a non-operator. A route added without an entry here fails the test.
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccountsService } from '@doppel/accounts';
+import type { Database } from '@doppel/db';
+import { ErrorCode, type TurnResumeAck } from '@doppel/protocol';
+import { api, connectChat, sendRaw, sendTurn, signUp, type ChatClient } from './support/clients';
+import { testDatabase } from './support/database';
+import { startStack, type Stack } from './support/processes';
+
+interface Fixture {
+  personaId: string;
+  conversationId: string;
+  memoryId: string;
+  receiptId: string;
+  turnId: string;
+  nodeAddress: string;
+}
+
+type Expectation = { status: number; code?: ErrorCode } | 'public';
+
+/** For each route: what a user of the same role who does not own the resource gets, and whether it needs a key. */
+const ROUTES: Record<string, { path: (f: Fixture) => string; body?: (f: Fixture) => unknown; stranger: Expectation | ((body: any, f: Fixture) => void); needsKey: boolean }> = {
+  'POST /accounts': { path: () => '/accounts', body: () => ({ displayName: 'x' }), stranger: 'public', needsKey: false },
+  'GET /accounts/me': { path: () => '/accounts/me', stranger: (body, _f) => expect(body.displayName).toBe('Bob'), needsKey: true },
+  'POST /personas': { path: () => '/personas', body: () => ({ name: 'Bob’s own' }), stranger: { status: 201 }, needsKey: true },
+  'GET /personas': {
+    path: () => '/personas?limit=100',
+    stranger: (body, f) => expect(body.items.map((p: { id: string }) => p.id)).not.toContain(f.personaId),
+    needsKey: true,
+  },
+  'GET /personas/{id}': { path: (f) => `/personas/${f.personaId}`, stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
+  'PATCH /personas/{id}': { path: (f) => `/personas/${f.personaId}`, body: () => ({ name: 'Hijacked' }), stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
+  'POST /personas/{id}/archive': { path: (f) => `/personas/${f.personaId}/archive`, stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
+  'GET /personas/{id}/memories': {
+    path: (f) => `/personas/${f.personaId}/memories`,
+    stranger: { status: 404, code: ErrorCode.PersonaNotFound },
+    needsKey: true,
+  },
+  'DELETE /personas/{id}/memories': { path: (f) => `/personas/${f.personaId}/memories`, stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
+  'POST /conversations': { path: () => '/conversations', body: (f) => ({ personaId: f.personaId }), stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
+  'GET /conversations': {
+    path: () => '/conversations?limit=100',
+    stranger: (body, f) => expect(body.items.map((c: { id: string }) => c.id)).not.toContain(f.conversationId),
+    needsKey: true,
+  },
+  'GET /conversations/{id}': { path: (f) => `/conversations/${f.conversationId}`, stranger: { status: 404, code: ErrorCode.ConversationNotFound }, needsKey: true },
+  'DELETE /conversations/{id}': { path: (f) => `/conversations/${f.conversationId}`, stranger: { status: 404, code: ErrorCode.ConversationNotFound }, needsKey: true },
+  'GET /conversations/{id}/messages': {
+    path: (f) => `/conversations/${f.conversationId}/messages`,
+    stranger: { status: 404, code: ErrorCode.ConversationNotFound },
+    needsKey: true,
+  },
+  'DELETE /memories/{id}': { path: (f) => `/memories/${f.memoryId}`, stranger: { status: 404, code: ErrorCode.MemoryNotFound }, needsKey: true },
+  'GET /receipts/{id}': { path: (f) => `/receipts/${f.receiptId}`, stranger: { status: 404, code: ErrorCode.ReceiptNotFound }, needsKey: true },
+  'POST /receipts/verify': { path: () => '/receipts/verify', body: () => ({ receipt: {} }), stranger: { status: 400, code: ErrorCode.ValidationFailed }, needsKey: true },
+  'GET /models': { path: () => '/models', stranger: { status: 200 }, needsKey: true },
+  'GET /models/{id}': { path: () => '/models/synthetic', stranger: { status: 200 }, needsKey: true },
+  'POST /models': {
+    path: () => '/models',
+    body: () => ({ id: 'x-model', kind: 'chat', backend: 'openai', location: 'http://127.0.0.1:1/v1', parameters: { upstreamModel: 'x' } }),
+    stranger: { status: 403, code: ErrorCode.Forbidden },
+    needsKey: true,
+  },
+  'GET /nodes': { path: () => '/nodes', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
+  'POST /nodes/{address}/revoke': { path: (f) => `/nodes/${f.nodeAddress}/revoke`, body: () => ({ reason: 'x' }), stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
+  'GET /operator/verification': { path: () => '/operator/verification', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
+  'GET /metrics': { path: () => '/metrics', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
+  'GET /health/live': { path: () => '/health/live', stranger: 'public', needsKey: false },
+  'GET /health/ready': { path: () => '/health/ready', stranger: 'public', needsKey: false },
+};
+
+describe('access control walk', () => {
+  let stack: Stack;
+  let db: Kysely<Database>;
+  let alice: { id: string; apiKey: string };
+  let bob: { id: string; apiKey: string };
+  let fixture: Fixture;
+  let aliceSocket: ChatClient;
+  let bobSocket: ChatClient;
+
+  beforeAll(async () => {
+    stack = await startStack(['node-w']);
+    db = testDatabase();
+    alice = await signUp(stack.url, 'Alice');
+    bob = await signUp(stack.url, 'Bob');
+    const call = api(stack.url, alice.apiKey);
+    const personaId = (await call('POST', '/personas', { name: 'Private Alice', visibility: 'private' })).body.id;
+    const conversationId = (await call('POST', '/conversations', { personaId })).body.id;
+    aliceSocket = await connectChat(stack.url, alice.apiKey);
+    bobSocket = await connectChat(stack.url, bob.apiKey);
+    const turn = await sendTurn(aliceSocket, { conversationId, text: 'a secret about me', verification: 'signed' });
+    const memoryId = (await call('GET', `/personas/${personaId}/memories`)).body.items[0].id;
+    const operatorKey = (await new AccountsService(db).create('Ops', ['consumer', 'creator', 'operator'])).apiKey;
+    const nodeAddress = (await api(stack.url, operatorKey)('GET', '/nodes')).body[0].address;
+    fixture = { personaId, conversationId, memoryId, receiptId: turn.done!.verification!.receiptId, turnId: (turn.ack as { turnId: string }).turnId, nodeAddress };
+  });
+
+  afterAll(async () => {
+    aliceSocket?.close();
+    bobSocket?.close();
+    await db?.destroy();
+    await stack?.stop();
+  });
+
+  it('has an expectation for every route the gateway serves', async () => {
+    const document = (await api(stack.url)('GET', '/docs/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const served = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+    expect(served.sort()).toEqual(Object.keys(ROUTES).sort());
+  });
+
+  it('answers 401 UNAUTHENTICATED without a key on every private route', async () => {
+    for (const [route, spec] of Object.entries(ROUTES)) {
+      if (!spec.needsKey) continue;
+      const [method] = route.split(' ');
+      const response = await api(stack.url)(method!, spec.path(fixture), spec.body?.(fixture));
+      expect(response.status, route).toBe(401);
+      expect(response.body.code, route).toBe(ErrorCode.Unauthenticated);
+    }
+  });
+
+  it("never shows or changes Alice's resources to Bob (same role), and keeps operator routes to operators", async () => {
+    for (const [route, spec] of Object.entries(ROUTES)) {
+      if (spec.stranger === 'public') continue;
+      const [method] = route.split(' ');
+      const response = await api(stack.url, bob.apiKey)(method!, spec.path(fixture), spec.body?.(fixture));
+      if (typeof spec.stranger === 'function') {
+        expect(response.status, route).toBe(200);
+        spec.stranger(response.body, fixture);
+      } else {
+        expect(response.status, route).toBe(spec.stranger.status);
+        if (spec.stranger.code) expect(response.body.code, route).toBe(spec.stranger.code);
+      }
+    }
+    // Nothing of Alice's changed or disappeared.
+    const persona = await api(stack.url, alice.apiKey)('GET', `/personas/${fixture.personaId}`);
+    expect(persona.body).toMatchObject({ status: 'active', version: 1 });
+    expect((await api(stack.url, alice.apiKey)('GET', `/personas/${fixture.personaId}/memories`)).body.items.length).toBe(2);
+    expect((await api(stack.url, alice.apiKey)('GET', `/receipts/${fixture.receiptId}`)).status).toBe(200);
+    const node = await db.selectFrom('nodes').select('revoked_at').where('address', '=', fixture.nodeAddress).executeTakeFirstOrThrow();
+    expect(node.revoked_at).toBeNull();
+  });
+
+  it("refuses Alice's conversation and turn to Bob over the socket", async () => {
+    expect(await sendRaw(bobSocket, { conversationId: fixture.conversationId, text: 'hi', clientTurnId: randomUUID() })).toMatchObject({
+      ok: false,
+      error: { code: ErrorCode.ConversationNotFound },
+    });
+    const resume = await new Promise<TurnResumeAck>((resolve) => bobSocket.emit('turn:resume', { turnId: fixture.turnId, afterSeq: -1 }, resolve));
+    expect(resume).toMatchObject({ ok: false, error: { code: ErrorCode.TurnNotFound } });
+  });
+});
