@@ -119,6 +119,7 @@ export class TurnIntakeService {
 
   private assertTextAcceptable(text: string): void {
     if (text.trim().length === 0) throw new DoppelError(ErrorCode.MessageEmpty, 'The message is empty; send some text.');
+    if (text.includes('\u0000')) throw new DoppelError(ErrorCode.ValidationFailed, 'The message contains a NUL character (U+0000), which cannot be stored.');
     const limit = this.config.gateway.maxMessageChars;
     if (text.length > limit) {
       throw new DoppelError(ErrorCode.MessageTooLong, `The message has ${text.length} characters; the limit is ${limit}.`, { limit });

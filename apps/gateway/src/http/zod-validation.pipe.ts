@@ -10,6 +10,11 @@ export class ZodValidationPipe<Schema extends z.ZodType> implements PipeTransfor
   ) {}
 
   transform(value: unknown): z.infer<Schema> {
+    const nulAt = findNul(value, '');
+    if (nulAt !== null) {
+      // PostgreSQL text cannot hold U+0000; refuse it here rather than fail at the database.
+      throw new DoppelError(ErrorCode.ValidationFailed, `The ${this.what} is not valid: ${nulAt || '(root)'} contains a NUL character (U+0000).`);
+    }
     const parsed = this.schema.safeParse(value);
     if (parsed.success) return parsed.data;
     throw new DoppelError(
@@ -18,6 +23,27 @@ export class ZodValidationPipe<Schema extends z.ZodType> implements PipeTransfor
       parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
     );
   }
+}
+
+/** Path of the first string (or key) holding U+0000, or null. */
+export function findNul(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = findNul(item, `${path}[${index}]`);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const childPath = path ? `${path}.${key}` : key;
+      if (key.includes('\u0000')) return childPath;
+      const found = findNul(item, childPath);
+      if (found !== null) return found;
+    }
+  }
+  return null;
 }
 
 /** JSON Schema of a zod schema, for the OpenAPI document. */
