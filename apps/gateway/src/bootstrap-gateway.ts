@@ -19,7 +19,6 @@ export async function createGatewayApp(config: AppConfig): Promise<INestApplicat
   });
   app.useBodyParser('json', { limit: config.gateway.maxBodyBytes });
   app.useGlobalFilters(new HttpErrorFilter());
-  app.enableShutdownHooks();
   app.enableCors({ origin: true });
 
   const openApi = new DocumentBuilder()

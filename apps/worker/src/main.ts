@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { enabledLogLevels, loadConfig } from '@doppel/config';
+import { enabledLogLevels, exitGracefullyOnSignals, loadConfig } from '@doppel/config';
 import { assertSchemaReady } from '@doppel/db';
 import { ModelHost } from '@doppel/models';
 import { NodeIdentity } from '@doppel/turns';
@@ -13,7 +13,8 @@ async function bootstrap(): Promise<void> {
   // Before any queue consumer starts: a node on a stale schema must not take jobs.
   await assertSchemaReady({ databaseUrl: config.databaseUrl, migrationsDir: config.migrationsDir });
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger: enabledLogLevels(config.logLevel) });
-  app.enableShutdownHooks();
+  // On SIGTERM: stop taking jobs, finish the turns in hand (BullMQ's worker.close waits), leave the live set, exit 0.
+  exitGracefullyOnSignals(() => app.close(), config.shutdownGraceMs);
   await app.init();
   // Order matters: verify and load models, consume only the queues of models that loaded, then advertise them.
   const models = app.get(ModelHost);

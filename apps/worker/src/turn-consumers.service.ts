@@ -1,7 +1,7 @@
 // BullMQ consumers for this node: one Worker per chat model it serves, on that model's turn queue, plus one on
 // this node's own queue (re-executions addressed to it). Created at start-up from the models that actually
 // loaded (not with @Processor, whose queue name is fixed at compile time).
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { ModelHost } from '@doppel/models';
@@ -12,7 +12,7 @@ import { ModelFailure, ReexecRunner, TurnRunner } from '@doppel/turns';
 import { NodeStats } from './node-stats';
 
 @Injectable()
-export class TurnConsumers implements OnApplicationShutdown {
+export class TurnConsumers implements BeforeApplicationShutdown {
   private readonly logger = new Logger(TurnConsumers.name);
   private readonly workers: Worker[] = [];
   private readonly turnHandlers: JobHandlers<QueueName.Turns> = {
@@ -62,8 +62,8 @@ export class TurnConsumers implements OnApplicationShutdown {
     this.workers.push(worker);
   }
 
-  /** Stops taking jobs and waits for the ones in hand. */
-  async onApplicationShutdown(): Promise<void> {
+  /** Stops taking jobs and waits for the ones in hand, before any connection they need is closed. */
+  async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.close()));
   }
 

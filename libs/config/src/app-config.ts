@@ -44,6 +44,7 @@ export interface AppConfig {
     readonly deadlineMs: number;
   };
   readonly seedDemo: boolean;
+  readonly shutdownGraceMs: number;
   readonly verification: {
     readonly nodePrivateKey?: string;
     readonly keystoreDir: string;
@@ -122,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       deadlineMs: e.TURN_DEADLINE_MS,
     },
     seedDemo: e.SEED_DEMO,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     verification: {
       nodePrivateKey: e.NODE_PRIVATE_KEY,
       keystoreDir: resolve(e.NODE_KEYSTORE_DIR),

@@ -62,6 +62,8 @@ export const envSchema = z.object({
   TURN_DEADLINE_MS: positiveInt.min(1000).default(120_000),
 
   SEED_DEMO: booleanFlag.default(true),
+  /** On SIGTERM, how long a process may take to finish in-flight work before it exits anyway. */
+  SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
 
   /** A node's Ethereum key (hex). Without it the node keeps a generated key in an encrypted keystore. */
   NODE_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 32-byte hex private key with 0x').optional(),
