@@ -11,6 +11,7 @@ import { testDatabase } from './support/database';
 import { startStack, type Stack } from './support/processes';
 
 interface Fixture {
+  aliceId: string;
   personaId: string;
   conversationId: string;
   memoryId: string;
@@ -19,12 +20,18 @@ interface Fixture {
   nodeAddress: string;
 }
 
-type Expectation = { status: number; code?: ErrorCode } | 'public';
+/** 'public': no key needed. 'self': acts only on the caller's own account (tested in "API keys" below). */
+type Expectation = { status: number; code?: ErrorCode } | 'public' | 'self';
 
 /** For each route: what a user of the same role who does not own the resource gets, and whether it needs a key. */
 const ROUTES: Record<string, { path: (f: Fixture) => string; body?: (f: Fixture) => unknown; stranger: Expectation | ((body: any, f: Fixture) => void); needsKey: boolean }> = {
   'POST /accounts': { path: () => '/accounts', body: () => ({ displayName: 'x' }), stranger: 'public', needsKey: false },
   'GET /accounts/me': { path: () => '/accounts/me', stranger: (body, _f) => expect(body.displayName).toBe('Bob'), needsKey: true },
+  'POST /accounts/me/rotate-key': { path: () => '/accounts/me/rotate-key', stranger: 'self', needsKey: true },
+  'POST /operator/accounts': { path: () => '/operator/accounts', body: () => ({ displayName: 'x', roles: ['operator'] }), stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
+  'POST /operator/accounts/{id}/revoke-key': { path: (f) => `/operator/accounts/${f.aliceId}/revoke-key`, stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
+  'POST /operator/accounts/{id}/rotate-key': { path: (f) => `/operator/accounts/${f.aliceId}/rotate-key`, stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
+  'GET /turns/{id}': { path: (f) => `/turns/${f.turnId}`, stranger: { status: 404, code: ErrorCode.TurnNotFound }, needsKey: true },
   'POST /personas': { path: () => '/personas', body: () => ({ name: 'Bob’s own' }), stranger: { status: 201 }, needsKey: true },
   'GET /personas': {
     path: () => '/personas?limit=100',
@@ -95,7 +102,7 @@ describe('access control walk', () => {
     const memoryId = (await call('GET', `/personas/${personaId}/memories`)).body.items[0].id;
     const operatorKey = (await new AccountsService(db).create('Ops', ['consumer', 'creator', 'operator'])).apiKey;
     const nodeAddress = (await api(stack.url, operatorKey)('GET', '/nodes')).body[0].address;
-    fixture = { personaId, conversationId, memoryId, receiptId: turn.done!.verification!.receiptId, turnId: (turn.ack as { turnId: string }).turnId, nodeAddress };
+    fixture = { aliceId: alice.id, personaId, conversationId, memoryId, receiptId: turn.done!.verification!.receiptId, turnId: (turn.ack as { turnId: string }).turnId, nodeAddress };
   });
 
   afterAll(async () => {
@@ -123,7 +130,7 @@ describe('access control walk', () => {
 
   it("never shows or changes Alice's resources to Bob (same role), and keeps operator routes to operators", async () => {
     for (const [route, spec] of Object.entries(ROUTES)) {
-      if (spec.stranger === 'public') continue;
+      if (spec.stranger === 'public' || spec.stranger === 'self') continue;
       const [method] = route.split(' ');
       const response = await api(stack.url, bob.apiKey)(method!, spec.path(fixture), spec.body?.(fixture));
       if (typeof spec.stranger === 'function') {
@@ -150,5 +157,59 @@ describe('access control walk', () => {
     });
     const resume = await new Promise<TurnResumeAck>((resolve) => bobSocket.emit('turn:resume', { turnId: fixture.turnId, afterSeq: -1 }, resolve));
     expect(resume).toMatchObject({ ok: false, error: { code: ErrorCode.TurnNotFound } });
+  });
+});
+
+describe('API keys', () => {
+  let stack: Stack;
+  let db: Kysely<Database>;
+
+  beforeAll(async () => {
+    stack = await startStack(['node-k']);
+    db = testDatabase();
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+    await stack?.stop();
+  });
+
+  it('are stored only as a hash, can be rotated, and stop working when an operator revokes them', async () => {
+    const user = await signUp(stack.url, 'Keyholder');
+    const row = await db.selectFrom('accounts').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow();
+    expect(JSON.stringify(row)).not.toContain(user.apiKey);
+    expect(user.apiKey.startsWith(`dpl_${row.api_key_prefix}_`)).toBe(true);
+
+    const rotated = await api(stack.url, user.apiKey)('POST', '/accounts/me/rotate-key');
+    expect(rotated.status).toBe(200);
+    expect((await api(stack.url, user.apiKey)('GET', '/accounts/me')).status).toBe(401);
+    expect((await api(stack.url, rotated.body.apiKey)('GET', '/accounts/me')).body.id).toBe(user.id);
+
+    const operatorKey = (await new AccountsService(db).create('Ops', ['consumer', 'creator', 'operator'])).apiKey;
+    const made = await api(stack.url, operatorKey)('POST', '/operator/accounts', { displayName: 'Made by ops', roles: ['consumer'] });
+    expect(made.body.roles).toEqual(['consumer']);
+    expect((await api(stack.url, operatorKey)('POST', `/operator/accounts/${user.id}/revoke-key`)).status).toBe(204);
+    expect(await api(stack.url, rotated.body.apiKey)('GET', '/accounts/me')).toMatchObject({ status: 401, body: { code: ErrorCode.Unauthenticated } });
+    const socketError = await connectChat(stack.url, rotated.body.apiKey).then(
+      () => null,
+      (error: Error & { data?: { code: string } }) => error.data?.code,
+    );
+    expect(socketError).toBe(ErrorCode.Unauthenticated);
+    const fresh = await api(stack.url, operatorKey)('POST', `/operator/accounts/${user.id}/rotate-key`);
+    expect((await api(stack.url, fresh.body.apiKey)('GET', '/accounts/me')).status).toBe(200);
+  });
+
+  it('lets a consumer fetch a finished turn over REST, and no one else', async () => {
+    const user = await signUp(stack.url, 'Fetcher');
+    const personaId = (await api(stack.url, user.apiKey)('POST', '/personas', { name: 'Quick' })).body.id;
+    const conversationId = (await api(stack.url, user.apiKey)('POST', '/conversations', { personaId })).body.id;
+    const socket = await connectChat(stack.url, user.apiKey);
+    const turn = await sendTurn(socket, { conversationId, text: 'fetch me later' });
+    socket.close();
+    const turnId = (turn.ack as { turnId: string }).turnId;
+    const fetched = await api(stack.url, user.apiKey)('GET', `/turns/${turnId}`);
+    expect(fetched.body).toMatchObject({ status: 'done', done: { messageId: turn.done!.messageId, text: turn.done!.text } });
+    const other = await signUp(stack.url, 'Other');
+    expect((await api(stack.url, other.apiKey)('GET', `/turns/${turnId}`)).status).toBe(404);
   });
 });

@@ -21,6 +21,7 @@ import { MetricsController } from './http/metrics.controller';
 import { ModelsController } from './http/models.controller';
 import { NodesController } from './http/nodes.controller';
 import { ReceiptsController } from './http/receipts.controller';
+import { TurnsController } from './http/turns.controller';
 import { PersonasController } from './http/personas.controller';
 
 /** REST + socket.io. Produces turn jobs; never runs a model and never consumes a queue. */
@@ -45,6 +46,7 @@ import { PersonasController } from './http/personas.controller';
     ReceiptsController,
     MetricsController,
     MemoriesController,
+    TurnsController,
     HealthController,
   ],
   providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, TurnRelayService, TurnDeadlineService, ChatGateway],

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { DATABASE, type Database } from '@doppel/db';
+import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { apiKeyMatches, apiKeyPrefix, issueApiKey } from './api-key';
 
 export type Role = 'consumer' | 'creator' | 'operator';
@@ -33,6 +34,25 @@ export class AccountsService {
     return { ...toAccount(row), apiKey: key.apiKey };
   }
 
+  /** Issues a new key for the account; the old one stops working at once. */
+  async rotateKey(accountId: string): Promise<CreatedAccount> {
+    const key = issueApiKey();
+    const row = await this.db
+      .updateTable('accounts')
+      .set({ api_key_prefix: key.prefix, api_key_hash: key.hash, key_revoked_at: null })
+      .where('id', '=', accountId)
+      .returning(['id', 'display_name', 'api_key_prefix', 'roles', 'created_at'])
+      .executeTakeFirst();
+    if (!row) throw new DoppelError(ErrorCode.AccountNotFound, `Account ${accountId} does not exist.`);
+    return { ...toAccount(row), apiKey: key.apiKey };
+  }
+
+  /** Revokes the account's key (operators); the account can get a new one only from an operator rotating it. */
+  async revokeKey(accountId: string): Promise<void> {
+    const result = await this.db.updateTable('accounts').set({ key_revoked_at: new Date() }).where('id', '=', accountId).executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw new DoppelError(ErrorCode.AccountNotFound, `Account ${accountId} does not exist.`);
+  }
+
   /** The account owning this key, or null for a malformed, unknown or wrong key (callers cannot tell which). */
   async authenticate(apiKey: string | undefined | null): Promise<Account | null> {
     if (!apiKey) return null;
@@ -40,10 +60,10 @@ export class AccountsService {
     if (!prefix) return null;
     const row = await this.db
       .selectFrom('accounts')
-      .select(['id', 'display_name', 'api_key_prefix', 'api_key_hash', 'roles', 'created_at'])
+      .select(['id', 'display_name', 'api_key_prefix', 'api_key_hash', 'roles', 'key_revoked_at', 'created_at'])
       .where('api_key_prefix', '=', prefix)
       .executeTakeFirst();
-    if (!row || !apiKeyMatches(apiKey, row.api_key_hash)) return null;
+    if (!row || row.key_revoked_at || !apiKeyMatches(apiKey, row.api_key_hash)) return null;
     return toAccount(row);
   }
 }

@@ -12,6 +12,7 @@ export interface AccountsTable {
   api_key_prefix: string;
   api_key_hash: string;
   roles: ColumnType<string[], string[] | undefined, string[]>;
+  key_revoked_at: Timestamp | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
