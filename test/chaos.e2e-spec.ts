@@ -131,12 +131,12 @@ describe('chaos: a gateway dies mid-stream and the client resumes on another', (
   it('continues every stream from the last seq the client had, with no gap or repeat', async () => {
     const user = await signUp(stack.url, 'Roamer');
     const personaId = (await api(stack.url, user.apiKey)('POST', '/personas', { name: 'Steady', generation: { maxTokens: 40 } })).body.id;
-    const conversations = await Promise.all(Array.from({ length: 12 }, async () => (await api(stack.url, user.apiKey)('POST', '/conversations', { personaId })).body.id));
+    const conversations = await Promise.all(Array.from({ length: 24 }, async () => (await api(stack.url, user.apiKey)('POST', '/conversations', { personaId })).body.id));
     const first = await connectChat(stack.url, user.apiKey);
     const tracker = new TurnTracker();
     tracker.attach(first);
     await Promise.all(conversations.map((conversationId, n) => tracker.send(first, conversationId, `roaming ${n}`)));
-    await waitFor(async () => [...tracker.turns.values()].filter((turn) => turn.lastSeq >= 2).length >= 6, 'streams to be under way');
+    await waitFor(async () => [...tracker.turns.values()].filter((turn) => turn.lastSeq >= 2).length >= 12, 'streams to be under way');
 
     stack.gateway.child.kill('SIGKILL');
     const second = await startGateway(testEnv());

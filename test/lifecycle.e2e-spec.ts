@@ -109,7 +109,7 @@ describe('Redis restarts while turns are in flight', () => {
   it('ends every acknowledged turn done or failed with the error delivered, then serves new turns', async () => {
     const user = await signUp(stack.url, 'Unlucky');
     const personaId = (await api(stack.url, user.apiKey)('POST', '/personas', { name: 'Weathered', generation: { maxTokens: 40 } })).body.id;
-    const conversations = await Promise.all(Array.from({ length: 8 }, async () => (await api(stack.url, user.apiKey)('POST', '/conversations', { personaId })).body.id));
+    const conversations = await Promise.all(Array.from({ length: 24 }, async () => (await api(stack.url, user.apiKey)('POST', '/conversations', { personaId })).body.id));
     const socket: ChatClient = await connectChat(stack.url, user.apiKey);
     const outcome = new Map<string, { done?: string; error?: string }>();
     socket.on('turn:done', (event) => outcome.set(event.turnId, { done: event.text }));
