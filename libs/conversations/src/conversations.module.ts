@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
 import { PersonasModule } from '@doppel/personas';
+import { ProducerQueuesModule } from '@doppel/queue';
 import { ConversationsService } from './conversations.service';
 import { TurnIntakeService } from './turn-intake.service';
 import { TurnLookup } from './turn-lookup.service';
-import { TurnQueues } from './turn-queues';
 
 @Module({
-  imports: [PersonasModule],
-  providers: [ConversationsService, TurnIntakeService, TurnQueues, TurnLookup],
+  imports: [PersonasModule, ProducerQueuesModule],
+  providers: [ConversationsService, TurnIntakeService, TurnLookup],
   exports: [ConversationsService, TurnIntakeService, TurnLookup],
 })
 export class ConversationsModule {}

@@ -1,5 +1,4 @@
 export { ConversationsModule } from './conversations.module';
 export { ConversationsService, conversationNotFound, type ConversationView, type MessageView, type Page } from './conversations.service';
 export { TurnIntakeService, type TurnRequest, type AcceptedTurn } from './turn-intake.service';
-export { TurnQueues, type TurnQueue } from './turn-queues';
 export { TurnLookup } from './turn-lookup.service';

@@ -7,11 +7,10 @@ import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, isUuid, type Database } from '@doppel/db';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { LiveNodesCache, NodeRegistry } from '@doppel/nodes';
-import { JobName, turnJobId } from '@doppel/queue';
+import { JobName, ProducerQueues, turnJobId, turnQueueName } from '@doppel/queue';
 import { REDIS } from '@doppel/redis';
 import { strictestLevel, requirementsOf, type VerificationLevel } from '@doppel/verification';
 import { conversationNotFound } from './conversations.service';
-import { TurnQueues } from './turn-queues';
 
 export interface TurnRequest {
   conversationId: string;
@@ -41,7 +40,7 @@ export class TurnIntakeService {
     @Inject(DATABASE) private readonly db: Kysely<Database>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) redis: Redis,
-    private readonly turnQueues: TurnQueues,
+    private readonly queues: ProducerQueues,
   ) {
     this.liveNodes = new LiveNodesCache(new NodeRegistry(redis, config.redis.prefix, config.worker.heartbeatTtlMs));
   }
@@ -175,7 +174,7 @@ export class TurnIntakeService {
 
   private async enqueue(turnId: string, conversationId: string, modelId: string): Promise<void> {
     try {
-      await this.turnQueues.forModel(modelId).add(
+      await this.queues.get<JobName.Turn>(turnQueueName(modelId)).add(
         JobName.Turn,
         { turnId, conversationId },
         {

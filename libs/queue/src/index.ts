@@ -1,1 +1,2 @@
 export * from './queue-contracts';
+export { ProducerQueues, ProducerQueuesModule, type ProducerQueue } from './producer-queues';

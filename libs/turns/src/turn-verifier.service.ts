@@ -1,15 +1,14 @@
 // Serving-node side of verification: pick a checking node, dispatch the re-execution early (in parallel with
 // generation), wait for its reply, and sign receipts.
 import { randomInt } from 'node:crypto';
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Queue } from 'bullmq';
+import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import type { ChatPrompt, SamplingParams } from '@doppel/inference';
 import { LiveNodesCache, NodeRegistry, NodesRepository } from '@doppel/nodes';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
-import { JobName, nodeQueueName, type JobPayloads } from '@doppel/queue';
-import { bullConnectionOptions, REDIS } from '@doppel/redis';
+import { JobName, nodeQueueName, ProducerQueues } from '@doppel/queue';
+import { REDIS } from '@doppel/redis';
 import { NodeIdentity } from './node-identity.service';
 import { reexecResultKey, type ReexecReply } from './reexecution';
 
@@ -18,18 +17,16 @@ export interface PendingReexecution {
   wait(): Promise<ReexecReply>;
 }
 
-type ReexecQueue = Queue<JobPayloads[JobName.Reexec], void, JobName.Reexec>;
-
 @Injectable()
-export class TurnVerifier implements OnApplicationShutdown {
+export class TurnVerifier {
   private readonly liveNodes: LiveNodesCache;
-  private readonly queues = new Map<string, ReexecQueue>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly identity: NodeIdentity,
     private readonly nodes: NodesRepository,
+    private readonly queues: ProducerQueues,
   ) {
     this.liveNodes = new LiveNodesCache(new NodeRegistry(redis, config.redis.prefix, config.worker.heartbeatTtlMs));
   }
@@ -55,7 +52,7 @@ export class TurnVerifier implements OnApplicationShutdown {
     const checker = candidates[randomInt(candidates.length)]!;
     const resultKey = reexecResultKey(this.config.redis.prefix, job.turnId);
     await this.redis.del(resultKey);
-    await this.queueFor(checker.nodeId).add(
+    await this.queues.get<JobName.Reexec>(nodeQueueName(checker.nodeId)).add(
       JobName.Reexec,
       { ...job, servingNode: this.identity.address, resultKey: job.kind === 'requested' ? resultKey : undefined },
       { attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } },
@@ -82,19 +79,4 @@ export class TurnVerifier implements OnApplicationShutdown {
     }
   }
 
-  private queueFor(nodeId: string): ReexecQueue {
-    let queue = this.queues.get(nodeId);
-    if (!queue) {
-      queue = new Queue(nodeQueueName(nodeId), {
-        connection: bullConnectionOptions(this.config.redis.url),
-        prefix: `${this.config.redis.prefix}:bull`,
-      }) as ReexecQueue;
-      this.queues.set(nodeId, queue);
-    }
-    return queue;
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
-  }
 }

@@ -3,13 +3,14 @@ import { MemoryModule } from '@doppel/memory';
 import { ModelsModule } from '@doppel/models';
 import { NodesModule } from '@doppel/nodes';
 import { PersonasModule } from '@doppel/personas';
+import { ProducerQueuesModule } from '@doppel/queue';
 import { NodeIdentity } from './node-identity.service';
 import { ReexecRunner } from './reexec-runner.service';
 import { TurnRunner } from './turn-runner.service';
 import { TurnVerifier } from './turn-verifier.service';
 
 @Module({
-  imports: [ModelsModule, MemoryModule, PersonasModule, NodesModule],
+  imports: [ModelsModule, MemoryModule, PersonasModule, NodesModule, ProducerQueuesModule],
   providers: [TurnRunner, NodeIdentity, TurnVerifier, ReexecRunner],
   exports: [TurnRunner, NodeIdentity, ReexecRunner, ModelsModule, NodesModule],
 })
