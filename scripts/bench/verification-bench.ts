@@ -49,6 +49,8 @@ async function main() {
     SYNTHETIC_TTFT_MS: '5',
     SYNTHETIC_TOKENS_PER_SECOND: '2000',
     STREAM_CHUNK_INTERVAL_MS: '10',
+    CHAT_MODELS: 'synthetic',
+    EMBEDDING_MODEL: 'hashing-384',
   };
   const { ModelRegistry } = await import('@doppel/models');
   const { loadConfig } = await import('@doppel/config');

@@ -5,7 +5,7 @@ describe('loadConfig', () => {
   it('gives defaults for an empty environment and freezes the result', () => {
     const config = loadConfig({});
     expect(config.gateway.port).toBe(3000);
-    expect(config.models.chatModels).toEqual(['synthetic']);
+    expect(config.models.chatModels).toEqual(['doppel-nano-chat', 'synthetic']);
     expect(Object.isFrozen(config.turns)).toBe(true);
   });
 

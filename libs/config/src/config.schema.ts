@@ -34,13 +34,13 @@ export const envSchema = z.object({
   /** Chat models this node serves (registry ids, comma-separated). */
   CHAT_MODELS: z
     .string()
-    .default('synthetic')
+    .default('doppel-nano-chat,synthetic')
     .transform((list) => list.split(',').map((id) => id.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)).min(1)),
   /** The deployment's embedding model: every node must use the same one. */
-  EMBEDDING_MODEL: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/).default('hashing-384'),
+  EMBEDDING_MODEL: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/).default('doppel-embed-small'),
   /** Model of personas created without one. */
-  DEFAULT_CHAT_MODEL: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/).default('synthetic'),
+  DEFAULT_CHAT_MODEL: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/).default('doppel-nano-chat'),
   ONNX_CHAT_THREADS: positiveInt.max(16).default(1),
   ONNX_INTRA_OP_THREADS: positiveInt.max(16).default(1),
   SYNTHETIC_TTFT_MS: z.coerce.number().int().min(0).max(60_000).default(120),

@@ -46,11 +46,19 @@ function createStreamer(requestId) {
   return { streamer, generated };
 }
 
+/** apply_chat_template answers with ids, a nested list, or { input_ids } depending on options and version. */
+function toIdList(templated) {
+  const ids = templated && !Array.isArray(templated) && 'input_ids' in templated ? templated.input_ids : templated;
+  const list = ids && typeof ids.tolist === 'function' ? ids.tolist() : ids;
+  const flat = Array.isArray(list) && Array.isArray(list[0]) ? list[0] : list;
+  return Array.from(flat ?? [], Number);
+}
+
 async function generate(request) {
   const { requestId, messages, params, abortFlag, contextWindow } = request;
   const aborted = new Int32Array(abortFlag);
-  let promptIds = tokenizer.apply_chat_template(messages, { add_generation_prompt: true, tokenize: true, return_tensor: false });
-  if (!Array.isArray(promptIds)) promptIds = Array.from(promptIds);
+  let promptIds = toIdList(tokenizer.apply_chat_template(messages, { add_generation_prompt: true, tokenize: true, return_tensor: false }));
+  if (promptIds.length === 0) throw new Error('the chat template produced an empty prompt');
   // Context policy: never exceed the window. Keep room for the reply; drop the oldest prompt tokens if still too long.
   const maxNewTokens = Math.max(1, Math.min(params.maxTokens, contextWindow - 1));
   const room = contextWindow - maxNewTokens;
