@@ -41,6 +41,13 @@ const ROUTES: Record<string, { path: (f: Fixture) => string; body?: (f: Fixture)
   'GET /personas/{id}': { path: (f) => `/personas/${f.personaId}`, stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
   'PATCH /personas/{id}': { path: (f) => `/personas/${f.personaId}`, body: () => ({ name: 'Hijacked' }), stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
   'POST /personas/{id}/archive': { path: (f) => `/personas/${f.personaId}/archive`, stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
+  'POST /personas/import': {
+    path: () => '/personas/import',
+    body: () => ({ contentBase64: Buffer.from(JSON.stringify({ spec: 'chara_card_v2', data: { name: 'Bob’s import' } })).toString('base64') }),
+    stranger: { status: 201 },
+    needsKey: true,
+  },
+  'GET /personas/{id}/export': { path: (f) => `/personas/${f.personaId}/export?format=ccv3`, stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
   'GET /personas/{id}/memories': {
     path: (f) => `/personas/${f.personaId}/memories`,
     stranger: { status: 404, code: ErrorCode.PersonaNotFound },

@@ -23,6 +23,7 @@ import { NodesController } from './http/nodes.controller';
 import { ReceiptsController } from './http/receipts.controller';
 import { TurnsController } from './http/turns.controller';
 import { PersonasController } from './http/personas.controller';
+import { PersonaImportController } from './http/persona-import.controller';
 
 /** REST + socket.io. Produces turn jobs; never runs a model and never consumes a queue. */
 @Module({
@@ -40,6 +41,7 @@ import { PersonasController } from './http/personas.controller';
   controllers: [
     AccountsController,
     PersonasController,
+    PersonaImportController,
     ConversationsController,
     ModelsController,
     NodesController,

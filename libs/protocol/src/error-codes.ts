@@ -27,6 +27,9 @@ export enum ErrorCode {
   TurnInProgress = 'TURN_IN_PROGRESS',
   RateLimited = 'RATE_LIMITED',
   TooManySockets = 'TOO_MANY_SOCKETS',
+  ImportInvalid = 'IMPORT_INVALID',
+  ImportUnsupportedFormat = 'IMPORT_UNSUPPORTED_FORMAT',
+  ImportTooLarge = 'IMPORT_TOO_LARGE',
   Internal = 'INTERNAL',
 }
 
@@ -58,5 +61,8 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.TurnInProgress]: 409,
   [ErrorCode.RateLimited]: 429,
   [ErrorCode.TooManySockets]: 429,
+  [ErrorCode.ImportInvalid]: 400,
+  [ErrorCode.ImportUnsupportedFormat]: 400,
+  [ErrorCode.ImportTooLarge]: 413,
   [ErrorCode.Internal]: 500,
 };
