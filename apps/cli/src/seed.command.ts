@@ -30,6 +30,12 @@ export async function runSeed(config: AppConfig): Promise<void> {
     if (previous && (await accounts.authenticate(previous.apiKey))) {
       const persona = await personas.getVisible(previous.personaId, previous.accountId).catch(() => null);
       if (persona) {
+        if (persona.definition.defaultModel !== config.models.defaultChatModel) {
+          // The deployment's default model changed since the demo was seeded: move the demo persona to it.
+          await personas.update(persona.id, previous.accountId, { defaultModel: config.models.defaultChatModel });
+          console.log(`seed: demo persona "${persona.definition.name}" now uses ${config.models.defaultChatModel}`);
+          return;
+        }
         console.log(`seed: demo persona "${persona.definition.name}" (${persona.id}) already present`);
         return;
       }
