@@ -4,6 +4,7 @@ import { envSchema } from './config.schema';
 
 export interface AppConfig {
   readonly databaseUrl: string;
+  readonly databasePoolSize: number;
   readonly redis: { readonly url: string; readonly prefix: string };
   readonly migrationsDir: string;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -79,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const config: AppConfig = {
     databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     migrationsDir: resolve(e.MIGRATIONS_DIR ?? 'migrations'),
     logLevel: e.LOG_LEVEL,

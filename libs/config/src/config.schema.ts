@@ -9,6 +9,8 @@ const booleanFlag = z
 
 export const envSchema = z.object({
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/doppel'),
+  /** PostgreSQL connections per process. */
+  DATABASE_POOL_SIZE: positiveInt.max(200).default(20),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Prefix of every Redis key and BullMQ queue, so several deployments (or test runs) can share one Redis. */
   REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]{1,32}$/i).default('doppel'),
@@ -24,7 +26,8 @@ export const envSchema = z.object({
   MAX_SOCKETS_PER_KEY: positiveInt.default(20),
 
   WORKER_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).optional(),
-  WORKER_CONCURRENCY: positiveInt.max(256).default(8),
+  /** Turns one worker holds at once. Waiting on a model costs little; ONNX copies (ONNX_CHAT_THREADS) bound the compute. */
+  WORKER_CONCURRENCY: positiveInt.max(1024).default(64),
   /** false: a verifier-only node that re-executes other nodes' turns but takes none of its own. */
   NODE_SERVES_TURNS: booleanFlag.default(true),
   HEARTBEAT_INTERVAL_MS: positiveInt.default(2000),

@@ -12,7 +12,7 @@ export const DATABASE = Symbol('DATABASE');
     {
       provide: DATABASE,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): Kysely<Database> => createDatabase(config.databaseUrl),
+      useFactory: (config: AppConfig): Kysely<Database> => createDatabase(config.databaseUrl, { maxConnections: config.databasePoolSize }),
     },
   ],
   exports: [DATABASE],

@@ -9,6 +9,7 @@ export class TurnStreamPublisher {
   private nextSeq = 0;
   private pending: Promise<unknown> = Promise.resolve();
   private writeError: unknown = null;
+  private ttlSet = false;
 
   constructor(
     private readonly redis: Redis,
@@ -45,19 +46,26 @@ export class TurnStreamPublisher {
   }
 
   private append(event: TurnStreamEvent): void {
-    // One connection keeps command order, so entries land in the order they were appended.
-    const write = this.redis
-      .multi()
-      .xadd(this.key, '*', EVENT_FIELD, JSON.stringify(event))
-      .expire(this.key, this.ttlSeconds)
-      .exec()
-      .then((results) => {
-        const failed = results?.find(([error]) => error);
-        if (failed) throw failed[0];
-      })
-      .catch((error: unknown) => {
-        this.writeError ??= error;
-      });
+    // One connection keeps command order, so entries land in the order they were appended. The TTL is set with
+    // the first entry and renewed with the terminal one, not on every chunk (one round trip per chunk, not four).
+    const payload = JSON.stringify(event);
+    const setsTtl = !this.ttlSet || event.type === 'done' || event.type === 'error';
+    this.ttlSet = true;
+    const write = (
+      setsTtl
+        ? this.redis
+            .multi()
+            .xadd(this.key, '*', EVENT_FIELD, payload)
+            .expire(this.key, this.ttlSeconds)
+            .exec()
+            .then((results) => {
+              const failed = results?.find(([error]) => error);
+              if (failed) throw failed[0];
+            })
+        : this.redis.xadd(this.key, '*', EVENT_FIELD, payload)
+    ).catch((error: unknown) => {
+      this.writeError ??= error;
+    });
     this.pending = Promise.all([this.pending, write]);
   }
 }

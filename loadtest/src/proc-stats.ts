@@ -1,0 +1,102 @@
+// CPU of the processes under test, read from /proc once a second (Linux): the evidence for "who is the bottleneck".
+// A watch is `label=PID`, `label=comm:NAME` (every process with that name, e.g. postgres backends) or
+// `label=cmd:TEXT` (every process whose command line contains TEXT).
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface Watch {
+  label: string;
+  pid?: number;
+  comm?: string;
+  cmd?: string;
+}
+
+export function parseWatch(spec: string): Watch {
+  const index = spec.indexOf('=');
+  if (index <= 0) throw new Error(`--watch "${spec}" must be label=PID, label=comm:NAME or label=cmd:TEXT`);
+  const label = spec.slice(0, index);
+  const target = spec.slice(index + 1);
+  if (/^\d+$/.test(target)) return { label, pid: Number(target) };
+  if (target.startsWith('comm:')) return { label, comm: target.slice(5) };
+  if (target.startsWith('cmd:')) return { label, cmd: target.slice(4) };
+  throw new Error(`--watch "${spec}": expected a PID, comm:NAME or cmd:TEXT`);
+}
+
+const TICKS_PER_SECOND = 100;
+
+function cpuTicks(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
+}
+
+function matchingPids(watch: Watch): number[] {
+  if (watch.pid !== undefined) return [watch.pid];
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (watch.comm !== undefined && readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === watch.comm) pids.push(Number(entry));
+      if (watch.cmd !== undefined && readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(watch.cmd)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+function systemTicks(): { busy: number; total: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = line.reduce((sum, value) => sum + value, 0);
+    const idle = (line[3] ?? 0) + (line[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+/** Samples every watch (and the whole machine as "system", in % of one core × cores) each call. */
+export class CpuSampler {
+  private last = new Map<string, Map<number, number>>();
+  private lastSystem = systemTicks();
+  private lastAt = Date.now();
+  private pidsByLabel = new Map<string, number[]>();
+  private refreshes = 0;
+  private readonly cores = Math.max(1, (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor\s*:/gm) ?? []).length);
+
+  constructor(private readonly watches: Watch[]) {}
+
+  /** CPU % since the previous call, per label (100 = one core busy). */
+  sample(): Record<string, number> {
+    const now = Date.now();
+    const seconds = Math.max(0.001, (now - this.lastAt) / 1000);
+    this.lastAt = now;
+    // Process names are re-resolved every 5 s (postgres forks backends as connections come).
+    if (this.refreshes++ % 5 === 0) for (const watch of this.watches) this.pidsByLabel.set(watch.label, matchingPids(watch));
+    const result: Record<string, number> = {};
+    for (const watch of this.watches) {
+      const previous = this.last.get(watch.label) ?? new Map<number, number>();
+      const current = new Map<number, number>();
+      let used = 0;
+      for (const pid of this.pidsByLabel.get(watch.label) ?? []) {
+        const ticks = cpuTicks(pid);
+        if (ticks === null) continue;
+        current.set(pid, ticks);
+        const before = previous.get(pid);
+        if (before !== undefined) used += ticks - before;
+      }
+      this.last.set(watch.label, current);
+      result[watch.label] = Math.round((used / TICKS_PER_SECOND / seconds) * 1000) / 10;
+    }
+    const system = systemTicks();
+    if (system && this.lastSystem && system.total > this.lastSystem.total) {
+      result.system = Math.round(((system.busy - this.lastSystem.busy) / (system.total - this.lastSystem.total)) * this.cores * 1000) / 10;
+    }
+    this.lastSystem = system;
+    return result;
+  }
+}
