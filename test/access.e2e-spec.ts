@@ -39,6 +39,13 @@ const ROUTES: Record<string, { path: (f: Fixture) => string; body?: (f: Fixture)
     needsKey: true,
   },
   'GET /personas/{id}': { path: (f) => `/personas/${f.personaId}`, stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
+  'GET /personas/{id}/versions': { path: (f) => `/personas/${f.personaId}/versions`, stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
+  'GET /personas/{id}/versions/diff': { path: (f) => `/personas/${f.personaId}/versions/diff?from=1&to=1`, stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
+  'POST /conversations/{id}/move-to-latest-version': {
+    path: (f) => `/conversations/${f.conversationId}/move-to-latest-version`,
+    stranger: { status: 404, code: ErrorCode.ConversationNotFound },
+    needsKey: true,
+  },
   'PATCH /personas/{id}': { path: (f) => `/personas/${f.personaId}`, body: () => ({ name: 'Hijacked' }), stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
   'POST /personas/{id}/archive': { path: (f) => `/personas/${f.personaId}/archive`, stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
   'POST /personas/import': {

@@ -69,6 +69,14 @@ export class ConversationsService {
     return toConversationView(row);
   }
 
+  /** Moves the conversation to the persona's current version (it stays on the one it started with otherwise). */
+  async moveToLatestVersion(conversationId: string, consumerId: string): Promise<ConversationView> {
+    const conversation = await this.getOwned(conversationId, consumerId);
+    const persona = await this.personas.getVisible(conversation.personaId, consumerId);
+    await this.db.updateTable('conversations').set({ persona_version_id: persona.versionId }).where('id', '=', conversationId).execute();
+    return this.getOwned(conversationId, consumerId);
+  }
+
   /** Deletes a conversation with its messages, turns, receipts and the memories made from it (FK cascades). */
   async delete(conversationId: string, consumerId: string): Promise<void> {
     if (!isUuid(conversationId)) throw conversationNotFound(conversationId);

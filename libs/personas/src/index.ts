@@ -1,3 +1,3 @@
 export * from './persona-definition';
 export { PersonasModule } from './personas.module';
-export { PersonasService, type PersonaView, type PersonaVersion, type PersonaPage } from './personas.service';
+export { PersonasService, type PersonaView, type PersonaVersion, type PersonaPage, type VersionDiff } from './personas.service';

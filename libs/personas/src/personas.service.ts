@@ -33,6 +33,12 @@ export interface PersonaView {
   updatedAt: Date;
 }
 
+export interface VersionDiff {
+  from: number;
+  to: number;
+  changes: { field: string; from: unknown; to: unknown }[];
+}
+
 export interface PersonaPage {
   items: PersonaView[];
   nextCursor: string | null;
@@ -140,6 +146,35 @@ export class PersonasService {
     };
   }
 
+  /** Every version of a persona the viewer can see, oldest first. */
+  async listVersions(personaId: string, viewerId: string): Promise<Omit<PersonaVersion, 'definition'>[]> {
+    await this.getVisible(personaId, viewerId);
+    const rows = await this.db
+      .selectFrom('persona_versions')
+      .select(['id', 'persona_id', 'version', 'content_hash', 'created_at'])
+      .where('persona_id', '=', personaId)
+      .orderBy('version')
+      .execute();
+    return rows.map((row) => ({ id: row.id, personaId: row.persona_id, version: row.version, contentHash: row.content_hash, createdAt: row.created_at }));
+  }
+
+  /** Field-level changes between two versions (nested fields as dotted paths, lists compared whole). */
+  async diffVersions(personaId: string, viewerId: string, fromVersion: number, toVersion: number): Promise<VersionDiff> {
+    await this.getVisible(personaId, viewerId);
+    const rows = await this.db
+      .selectFrom('persona_versions')
+      .select(['version', 'definition'])
+      .where('persona_id', '=', personaId)
+      .where('version', 'in', [fromVersion, toVersion])
+      .execute();
+    const from = rows.find((row) => row.version === fromVersion);
+    const to = rows.find((row) => row.version === toVersion);
+    if (!from || !to) {
+      throw new DoppelError(ErrorCode.ValidationFailed, `Persona ${personaId} has no version ${!from ? fromVersion : toVersion}.`);
+    }
+    return { from: fromVersion, to: toVersion, changes: diffFields(from.definition as Record<string, unknown>, to.definition as Record<string, unknown>, '') };
+  }
+
   async hasConversationWith(personaId: string, consumerId: string): Promise<boolean> {
     const row = await this.db.selectFrom('conversations').select('id').where('persona_id', '=', personaId).where('consumer_id', '=', consumerId).limit(1).executeTakeFirst();
     return !!row;
@@ -219,4 +254,17 @@ function toView(row: {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+function diffFields(before: Record<string, unknown>, after: Record<string, unknown>, prefix: string): VersionDiff['changes'] {
+  const changes: VersionDiff['changes'] = [];
+  for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
+    const field = prefix ? `${prefix}.${key}` : key;
+    const a = before[key];
+    const b = after[key];
+    const bothObjects = a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b);
+    if (bothObjects) changes.push(...diffFields(a as Record<string, unknown>, b as Record<string, unknown>, field));
+    else if (JSON.stringify(a) !== JSON.stringify(b)) changes.push({ field, from: a ?? null, to: b ?? null });
+  }
+  return changes;
 }

@@ -40,6 +40,13 @@ export class ConversationsController {
     return this.conversations.getOwned(id, account.id);
   }
 
+  @Post(':id/move-to-latest-version')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Move the conversation to the persona's current version; later turns use it." })
+  moveToLatest(@CurrentAccount() account: Account, @Param('id') id: string): Promise<ConversationView> {
+    return this.conversations.moveToLatestVersion(id, account.id);
+  }
+
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete the conversation, its messages, receipts and the memories made from it.' })

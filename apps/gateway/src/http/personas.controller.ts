@@ -3,11 +3,12 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { Account } from '@doppel/accounts';
 import { isUuid } from '@doppel/db';
-import { createPersonaSchema, PersonasService, updatePersonaSchema, type PersonaPage, type PersonaView } from '@doppel/personas';
+import { createPersonaSchema, PersonasService, updatePersonaSchema, type PersonaPage, type PersonaView, type VersionDiff } from '@doppel/personas';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { CurrentAccount } from '../auth/api-key.guard';
 import { openApiSchema, pageQuerySchema, ZodValidationPipe } from './zod-validation.pipe';
 
+const diffQuerySchema = z.strictObject({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) });
 const listPersonasQuerySchema = pageQuerySchema.extend({ mine: z.enum(['true', 'false']).optional() });
 
 function personaId(id: string): string {
@@ -38,6 +39,18 @@ export class PersonasController {
   @Get(':id')
   get(@CurrentAccount() account: Account, @Param('id') id: string): Promise<PersonaView> {
     return this.personas.getVisible(personaId(id), account.id);
+  }
+
+  @Get(':id/versions')
+  @ApiOperation({ summary: 'Every version of the persona, oldest first, with its content hash.' })
+  versions(@CurrentAccount() account: Account, @Param('id') id: string) {
+    return this.personas.listVersions(personaId(id), account.id);
+  }
+
+  @Get(':id/versions/diff')
+  @ApiOperation({ summary: 'What changed between two versions, field by field (`from` and `to` are version numbers).' })
+  diff(@CurrentAccount() account: Account, @Param('id') id: string, @Query(new ZodValidationPipe(diffQuerySchema, 'query')) query: z.infer<typeof diffQuerySchema>): Promise<VersionDiff> {
+    return this.personas.diffVersions(personaId(id), account.id, query.from, query.to);
   }
 
   @Patch(':id')

@@ -1,0 +1,54 @@
+// Persona versions: listed, diffed field by field; a conversation stays on its version until moved to the latest.
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '@doppel/db';
+import { ErrorCode } from '@doppel/protocol';
+import { api, connectChat, sendTurn, signUp } from './support/clients';
+import { testDatabase } from './support/database';
+import { startStack, type Stack } from './support/processes';
+
+describe('persona versions', () => {
+  let stack: Stack;
+  let db: Kysely<Database>;
+
+  beforeAll(async () => {
+    stack = await startStack(['node-v']);
+    db = testDatabase();
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+    await stack?.stop();
+  });
+
+  it('lists versions, diffs two of them, and moves a conversation to the latest only when asked', async () => {
+    const user = await signUp(stack.url, 'Editor');
+    const call = api(stack.url, user.apiKey);
+    const persona = (await call('POST', '/personas', { name: 'Shifty', personality: 'calm', generation: { temperature: 0.5 } })).body;
+    const conversationId = (await call('POST', '/conversations', { personaId: persona.id })).body.id;
+    await call('PATCH', `/personas/${persona.id}`, { personality: 'restless', generation: { temperature: 1.2 } });
+    const versions = (await call('GET', `/personas/${persona.id}/versions`)).body;
+    expect(versions.map((version: { version: number }) => version.version)).toEqual([1, 2]);
+    expect(versions[0].contentHash).toBe(persona.contentHash);
+
+    const diff = (await call('GET', `/personas/${persona.id}/versions/diff?from=1&to=2`)).body;
+    expect(diff.changes).toEqual([
+      { field: 'generation.temperature', from: 0.5, to: 1.2 },
+      { field: 'personality', from: 'calm', to: 'restless' },
+    ]);
+    expect(await call('GET', `/personas/${persona.id}/versions/diff?from=1&to=9`)).toMatchObject({ status: 400, body: { code: ErrorCode.ValidationFailed } });
+
+    const socket = await connectChat(stack.url, user.apiKey);
+    const turnOnOld = await sendTurn(socket, { conversationId, text: 'still the old me?' });
+    const oldRow = await db.selectFrom('turns').select('persona_version_id').where('id', '=', (turnOnOld.ack as { turnId: string }).turnId).executeTakeFirstOrThrow();
+    expect(oldRow.persona_version_id).toBe(versions[0].id);
+
+    const moved = (await call('POST', `/conversations/${conversationId}/move-to-latest-version`)).body;
+    expect(moved.personaVersionId).toBe(versions[1].id);
+    const turnOnNew = await sendTurn(socket, { conversationId, text: 'and now?' });
+    const newRow = await db.selectFrom('turns').select(['persona_version_id', 'prompt']).where('id', '=', (turnOnNew.ack as { turnId: string }).turnId).executeTakeFirstOrThrow();
+    expect(newRow.persona_version_id).toBe(versions[1].id);
+    expect(JSON.stringify(newRow.prompt)).toContain('restless');
+    socket.close();
+  });
+});
