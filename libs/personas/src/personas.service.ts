@@ -72,6 +72,7 @@ export class PersonasService {
 
   /** Editing never changes a version: it adds one (unless the definition did not change). */
   async update(personaId: string, editorId: string, patch: UpdatePersonaInput): Promise<PersonaView> {
+    if (!isUuid(personaId)) throw notFound(personaId);
     const { visibility, ...definitionPatch } = patch;
     await this.db.transaction().execute(async (trx) => {
       const current = await trx
@@ -100,6 +101,7 @@ export class PersonasService {
   }
 
   async archive(personaId: string, ownerId: string): Promise<PersonaView> {
+    if (!isUuid(personaId)) throw notFound(personaId);
     const result = await this.db
       .updateTable('personas')
       .set({ status: 'archived', archived_at: sql<Date>`now()` })
@@ -112,6 +114,8 @@ export class PersonasService {
 
   /** Public personas, plus the viewer's own (private or archived). Unknown and invisible look the same. */
   async getVisible(personaId: string, viewerId: string): Promise<PersonaView> {
+    // Ids that are not UUIDs are simply unknown (and would otherwise be a database error).
+    if (!isUuid(personaId)) throw notFound(personaId);
     const row = await this.viewQuery()
       .where('personas.id', '=', personaId)
       .where((eb) => eb.or([eb('personas.owner_id', '=', viewerId), eb.and([eb('personas.visibility', '=', 'public'), eb('personas.status', '=', 'active')])]))
@@ -176,6 +180,7 @@ export class PersonasService {
   }
 
   async hasConversationWith(personaId: string, consumerId: string): Promise<boolean> {
+    if (!isUuid(personaId)) return false;
     const row = await this.db.selectFrom('conversations').select('id').where('persona_id', '=', personaId).where('consumer_id', '=', consumerId).limit(1).executeTakeFirst();
     return !!row;
   }

@@ -2,7 +2,6 @@ import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common'
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { Account } from '@doppel/accounts';
-import { isUuid } from '@doppel/db';
 import { MemoryRepository, type MemoryView } from '@doppel/memory';
 import { PersonasService } from '@doppel/personas';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
@@ -54,7 +53,6 @@ export class MemoriesController {
 
   /** Archived or private personas the caller once talked to still hold memories, so ask the table, not visibility. */
   private async assertPersonaKnown(personaId: string, accountId: string): Promise<void> {
-    if (!isUuid(personaId)) throw new DoppelError(ErrorCode.PersonaNotFound, `Persona ${personaId} does not exist or is not visible to you.`);
     await this.personas.getVisible(personaId, accountId).catch(async (error: unknown) => {
       if (!(await this.personas.hasConversationWith(personaId, accountId))) throw error;
     });

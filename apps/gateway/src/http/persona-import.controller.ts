@@ -3,10 +3,8 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, StreamableFile } f
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { Account } from '@doppel/accounts';
-import { isUuid } from '@doppel/db';
 import { EXPORT_FORMATS, exportPersona, importCharacter, type ImportReport } from '@doppel/persona-cards';
 import { PersonasService, personaVisibilitySchema, type PersonaView } from '@doppel/personas';
-import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { CurrentAccount } from '../auth/api-key.guard';
 import { openApiSchema, ZodValidationPipe } from './zod-validation.pipe';
 
@@ -22,11 +20,6 @@ const importPersonaSchema = z.strictObject({
 });
 
 const exportQuerySchema = z.strictObject({ format: z.enum(EXPORT_FORMATS).default('ccv3') });
-
-function personaId(id: string): string {
-  if (!isUuid(id)) throw new DoppelError(ErrorCode.PersonaNotFound, `Persona ${id} does not exist or is not visible to you.`);
-  return id;
-}
 
 @ApiTags('personas')
 @ApiBearerAuth()
@@ -58,7 +51,7 @@ export class PersonaImportController {
     @Param('id') id: string,
     @Query(new ZodValidationPipe(exportQuerySchema, 'query')) query: z.infer<typeof exportQuerySchema>,
   ): Promise<StreamableFile> {
-    const persona = await this.personas.getVisible(personaId(id), account.id);
+    const persona = await this.personas.getVisible(id, account.id);
     const exported = exportPersona(persona.definition, query.format);
     return new StreamableFile(exported.content, { type: exported.mediaType, disposition: `attachment; filename="${exported.fileName}"`, length: exported.content.length });
   }

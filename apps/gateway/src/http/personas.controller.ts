@@ -2,19 +2,12 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nes
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { Account } from '@doppel/accounts';
-import { isUuid } from '@doppel/db';
 import { createPersonaSchema, PersonasService, updatePersonaSchema, type PersonaPage, type PersonaView, type VersionDiff } from '@doppel/personas';
-import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { CurrentAccount } from '../auth/api-key.guard';
 import { openApiSchema, pageQuerySchema, ZodValidationPipe } from './zod-validation.pipe';
 
 const diffQuerySchema = z.strictObject({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) });
 const listPersonasQuerySchema = pageQuerySchema.extend({ mine: z.enum(['true', 'false']).optional() });
-
-function personaId(id: string): string {
-  if (!isUuid(id)) throw new DoppelError(ErrorCode.PersonaNotFound, `Persona ${id} does not exist or is not visible to you.`);
-  return id;
-}
 
 @ApiTags('personas')
 @ApiBearerAuth()
@@ -38,19 +31,19 @@ export class PersonasController {
 
   @Get(':id')
   get(@CurrentAccount() account: Account, @Param('id') id: string): Promise<PersonaView> {
-    return this.personas.getVisible(personaId(id), account.id);
+    return this.personas.getVisible(id, account.id);
   }
 
   @Get(':id/versions')
   @ApiOperation({ summary: 'Every version of the persona, oldest first, with its content hash.' })
   versions(@CurrentAccount() account: Account, @Param('id') id: string) {
-    return this.personas.listVersions(personaId(id), account.id);
+    return this.personas.listVersions(id, account.id);
   }
 
   @Get(':id/versions/diff')
   @ApiOperation({ summary: 'What changed between two versions, field by field (`from` and `to` are version numbers).' })
   diff(@CurrentAccount() account: Account, @Param('id') id: string, @Query(new ZodValidationPipe(diffQuerySchema, 'query')) query: z.infer<typeof diffQuerySchema>): Promise<VersionDiff> {
-    return this.personas.diffVersions(personaId(id), account.id, query.from, query.to);
+    return this.personas.diffVersions(id, account.id, query.from, query.to);
   }
 
   @Patch(':id')
@@ -61,13 +54,13 @@ export class PersonasController {
     @Param('id') id: string,
     @Body(new ZodValidationPipe(updatePersonaSchema, 'persona update')) body: z.infer<typeof updatePersonaSchema>,
   ): Promise<PersonaView> {
-    return this.personas.update(personaId(id), account.id, body);
+    return this.personas.update(id, account.id, body);
   }
 
   @Post(':id/archive')
   @HttpCode(200)
   @ApiOperation({ summary: 'Archive: hidden from others, no new conversations or turns; history stays.' })
   archive(@CurrentAccount() account: Account, @Param('id') id: string): Promise<PersonaView> {
-    return this.personas.archive(personaId(id), account.id);
+    return this.personas.archive(id, account.id);
   }
 }
