@@ -18,5 +18,7 @@ COPY package.json ./
 COPY migrations ./migrations
 COPY libs/inference/threads ./libs/inference/threads
 COPY models ./models
+COPY scripts/verify-with-ethers.mjs ./scripts/verify-with-ethers.mjs
+RUN mkdir -p /app/.run/keys && chown -R node:node /app/.run
 USER node
 CMD ["node", "dist/apps/gateway/main.js"]
