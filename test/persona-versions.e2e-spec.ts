@@ -51,4 +51,26 @@ describe('persona versions', () => {
     expect(JSON.stringify(newRow.prompt)).toContain('restless');
     socket.close();
   });
+
+  it('puts a lorebook entry into the prompt exactly when its key is in the scanned messages', async () => {
+    const user = await signUp(stack.url, 'Lorekeeper');
+    const call = api(stack.url, user.apiKey);
+    const created = await call('POST', '/personas', {
+      name: 'Keeper of Lore',
+      lorebook: { scanDepth: 1, entries: [{ keys: ['lighthouse'], content: 'The lighthouse has 212 steps.' }] },
+    });
+    expect(created.status).toBe(201);
+    const conversationId = (await call('POST', '/conversations', { personaId: created.body.id })).body.id;
+    const socket = await connectChat(stack.url, user.apiKey);
+    const promptOf = async (text: string) => {
+      const turn = await sendTurn(socket, { conversationId, text });
+      const row = await db.selectFrom('turns').select('prompt').where('id', '=', (turn.ack as { turnId: string }).turnId).executeTakeFirstOrThrow();
+      return JSON.stringify(row.prompt);
+    };
+    expect(await promptOf('Tell me about the lighthouse')).toContain('The lighthouse has 212 steps.');
+    // scanDepth 1: the earlier message with the key is no longer scanned.
+    expect(await promptOf('And the weather?')).not.toContain('The lighthouse has 212 steps.');
+    socket.close();
+    expect(await call('POST', '/personas', { name: 'Bad lore', lorebook: { entries: [{ keys: [], content: 'x' }] } })).toMatchObject({ status: 400 });
+  });
 });

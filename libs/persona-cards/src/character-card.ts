@@ -1,5 +1,6 @@
 // Character Card V1 (flat), V2 (`chara_card_v2`) and V3 (`chara_card_v3`) to and from a persona.
 import type { PersonaDefinition } from '@doppel/personas';
+import { characterBookOf, lorebookFromCharacterBook } from './character-book';
 import { DOPPEL_EXTENSION_KEY, doppelExtensionOf, readDoppelExtension } from './doppel-extension';
 import { pairDialogues } from './example-dialogues';
 import { importInvalid, unsupportedFormat } from './import-errors';
@@ -24,7 +25,6 @@ const DROP_REASONS: Record<string, string> = {
   alternate_greetings: 'a persona has one greeting (first_mes)',
   group_only_greetings: 'Doppel has no group chats',
   post_history_instructions: 'Doppel has no instructions placed after the chat history',
-  character_book: 'lorebooks are not imported with the persona',
   creator_notes: 'notes for readers of the card, not part of the persona',
   creator_notes_multilingual: 'notes for readers of the card, not part of the persona',
   creator: 'authorship metadata is not stored on a persona',
@@ -50,7 +50,7 @@ export function mapCharacterCard(file: Record<string, unknown>, format: Characte
   if (!isFlat && !isRecord(file.data)) throw importInvalid('The card has no `data` object; a V2/V3 card keeps its fields there.');
   const card = isFlat ? file : (file.data as Record<string, unknown>);
   const prefix = isFlat ? '' : 'data.';
-  const handled = new Set(['name', 'mes_example', 'tags', 'extensions', ...TEXT_FIELD_TARGETS.map(([from]) => from)]);
+  const handled = new Set(['name', 'mes_example', 'tags', 'extensions', 'character_book', ...TEXT_FIELD_TARGETS.map(([from]) => from)]);
   const draft: PersonaDraft = {};
 
   const name = textOf(card.name, `${prefix}name`, report);
@@ -81,6 +81,10 @@ export function mapCharacterCard(file: Record<string, unknown>, format: Characte
   }
 
   if (card.extensions !== undefined) Object.assign(draft, mapExtensions(card.extensions, `${prefix}extensions`, report));
+  if (!isEmptyValue(card.character_book)) {
+    const lorebook = lorebookFromCharacterBook(card.character_book, `${prefix}character_book`, report);
+    if (lorebook) draft.lorebook = lorebook;
+  }
 
   for (const [key, value] of Object.entries(card)) {
     if (handled.has(key) || isSecretKey(key) || isEmptyValue(value)) continue;
@@ -126,6 +130,7 @@ export function toCharacterCardV3(definition: PersonaDefinition): Record<string,
       alternate_greetings: [],
       group_only_greetings: [],
       tags: definition.tags,
+      ...(definition.lorebook ? { character_book: characterBookOf(definition.lorebook) } : {}),
       creator: '',
       character_version: '',
       extensions: { [DOPPEL_EXTENSION_KEY]: doppelExtensionOf(definition, CARD_EXTENSION_FIELDS) },

@@ -7,10 +7,10 @@ import { isRecord } from './persona-fields';
 
 export const DOPPEL_EXTENSION_KEY = 'doppel';
 
-type ExtensionField = 'greeting' | 'generation' | 'minVerification' | 'defaultModel';
+type ExtensionField = 'greeting' | 'generation' | 'minVerification' | 'defaultModel' | 'lorebook';
 
 export function doppelExtensionOf(definition: PersonaDefinition, fields: readonly ExtensionField[]): Record<string, unknown> {
-  return Object.fromEntries(fields.map((field) => [field, definition[field]]));
+  return Object.fromEntries(fields.filter((field) => definition[field] !== undefined).map((field) => [field, definition[field]]));
 }
 
 /** Each known field is validated on its own, so one bad value drops only itself. */

@@ -18,6 +18,15 @@ const fullPersona: PersonaDefinition = personaDefinitionSchema.parse({
   defaultModel: 'synthetic',
   generation: { maxTokens: 300, temperature: 0.5, topP: 0.9, topK: 20, repetitionPenalty: 1.2, stop: ['\nUser:'] },
   minVerification: 'signed',
+  lorebook: {
+    scanDepth: 6,
+    tokenBudget: 300,
+    entries: [
+      { keys: ['engine', 'Engine'], content: 'The Analytical Engine was never finished.', insertionOrder: 5 },
+      { keys: ['Babbage'], secondaryKeys: ['friend'], caseSensitive: true, content: 'Babbage was her friend.', enabled: false },
+      { keys: ['^\\d+$'], useRegex: true, constant: true, content: 'Numbers delight her.', insertionOrder: -1 },
+    ],
+  },
 });
 
 const sparsePersona: PersonaDefinition = personaDefinitionSchema.parse({ name: 'Blank', defaultModel: 'qwen2.5-0.5b' });

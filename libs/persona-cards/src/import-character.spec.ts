@@ -85,7 +85,7 @@ describe('importCharacter: character cards', () => {
     expect(result.report.warnings).toHaveLength(1);
   });
 
-  it('maps a V2 card and drops lorebook, alternate greetings, post-history instructions and secrets', () => {
+  it('maps a V2 card with its lorebook, and drops alternate greetings, post-history instructions and secrets', () => {
     const result = importCharacter(json(cardV2));
     expect(result.report.format).toBe('character-card-v2');
     expect(result.persona).toMatchObject({
@@ -94,13 +94,15 @@ describe('importCharacter: character cards', () => {
       greeting: 'Systems nominal, {{user}}.',
       exampleDialogues: [{ user: 'Status?', persona: 'All green.' }],
       tags: ['sci-fi', 'ai', 'space'],
+      lorebook: { scanDepth: 4, tokenBudget: 512, entries: [expect.objectContaining({ keys: ['warp'], content: 'Warp drive lore.', enabled: true })] },
     });
+    expect(result.report.mapped).toContainEqual({ from: 'data.character_book', to: 'lorebook' });
+    expect(droppedFields(result)).not.toContain('data.character_book');
     expect(droppedFields(result)).toEqual(
       expect.arrayContaining([
         'data.scenario',
         'data.alternate_greetings',
         'data.post_history_instructions',
-        'data.character_book',
         'data.creator_notes',
         'data.creator',
         'data.character_version',

@@ -2,8 +2,8 @@
 import { IMPORT_LIMITS } from './import-limits';
 
 const SECRET_KEY_PATTERN = /secret|api[-_]?key|token|password|passwd/i;
-// Token *counts* are generation settings, not credentials.
-const TOKEN_COUNT_KEY_PATTERN = /^(max|min|num|total)[-_]?(new[-_]?)?tokens$/i;
+// Token *counts* and budgets are generation and lorebook settings, not credentials.
+const TOKEN_COUNT_KEY_PATTERN = /^((max|min|num|total)[-_]?(new[-_]?)?tokens|token[-_]?budget)$/i;
 
 export function isSecretKey(key: string): boolean {
   return SECRET_KEY_PATTERN.test(key) && !TOKEN_COUNT_KEY_PATTERN.test(key);

@@ -17,6 +17,32 @@ export const exampleDialogueSchema = z.strictObject({
   persona: z.string().min(1).max(2000),
 });
 
+/** A lorebook entry: its content joins the prompt when one of its keys appears in the scanned recent messages. */
+export const lorebookEntrySchema = z.strictObject({
+  keys: z.array(z.string().min(1).max(100)).min(1).max(32),
+  /** When present, one of these must match too (a "selective" entry). */
+  secondaryKeys: z.array(z.string().min(1).max(100)).max(32).default([]),
+  content: z.string().min(1).max(4000),
+  caseSensitive: z.boolean().default(false),
+  /** Keys are JavaScript regular expressions instead of plain text. */
+  useRegex: z.boolean().default(false),
+  /** Lower goes first, and wins when the budget is tight. */
+  insertionOrder: z.number().int().min(-10_000).max(10_000).default(100),
+  enabled: z.boolean().default(true),
+  /** Always included, no key needed. */
+  constant: z.boolean().default(false),
+});
+export type LorebookEntry = z.infer<typeof lorebookEntrySchema>;
+
+export const lorebookSchema = z.strictObject({
+  /** How many of the latest messages (the new one included) are scanned for keys. */
+  scanDepth: z.number().int().min(1).max(50).default(4),
+  /** Most tokens the triggered entries may take in the prompt. */
+  tokenBudget: z.number().int().min(16).max(4096).default(512),
+  entries: z.array(lorebookEntrySchema).max(200).default([]),
+});
+export type Lorebook = z.infer<typeof lorebookSchema>;
+
 export const personaDefinitionSchema = z.strictObject({
   name: z.string().trim().min(1).max(80),
   description: z.string().max(2000).default(''),
@@ -33,6 +59,8 @@ export const personaDefinitionSchema = z.strictObject({
   generation: generationParamsSchema.default(generationParamsSchema.parse({})),
   /** Proof every turn with this persona carries at least; a client may ask for more, never less. */
   minVerification: verificationLevelSchema.default('none'),
+  /** Optional; personas without one hash exactly as before it existed. */
+  lorebook: lorebookSchema.optional(),
 });
 export type PersonaDefinition = z.infer<typeof personaDefinitionSchema>;
 
@@ -58,6 +86,7 @@ export const updatePersonaSchema = z
     defaultModel: z.string(),
     generation: z.record(z.string(), z.unknown()),
     minVerification: z.string(),
+    lorebook: z.record(z.string(), z.unknown()),
     visibility: personaVisibilitySchema,
   })
   .partial()

@@ -1,6 +1,7 @@
 export { TurnsModule } from './turns.module';
 export { TurnRunner, ModelFailure, seedForTurn, type TurnOutcome } from './turn-runner.service';
-export { assemblePrompt, MEMORY_HEADER, type AssembledPrompt, type PromptInputs } from './prompt-assembler';
+export { assemblePrompt, MEMORY_HEADER, LORE_HEADER, type AssembledPrompt, type PromptInputs } from './prompt-assembler';
+export { triggeredLoreEntries } from './lorebook';
 export { PersonaVersionCache } from './persona-version-cache';
 export { turnTimings, type TurnTimestamps } from './turn-timings';
 export { NodeIdentity } from './node-identity.service';
