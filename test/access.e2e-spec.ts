@@ -41,6 +41,13 @@ const ROUTES: Record<string, { path: (f: Fixture) => string; body?: (f: Fixture)
   'GET /personas/{id}': { path: (f) => `/personas/${f.personaId}`, stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
   'GET /personas/{id}/versions': { path: (f) => `/personas/${f.personaId}/versions`, stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
   'GET /personas/{id}/versions/diff': { path: (f) => `/personas/${f.personaId}/versions/diff?from=1&to=1`, stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
+  'GET /personas/{id}/ratings': { path: (f) => `/personas/${f.personaId}/ratings`, stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
+  'POST /conversations/{id}/messages/{messageId}/rating': {
+    path: (f) => `/conversations/${f.conversationId}/messages/${f.memoryId}/rating`,
+    body: () => ({ score: 5 }),
+    stranger: { status: 404, code: ErrorCode.ConversationNotFound },
+    needsKey: true,
+  },
   'POST /conversations/{id}/move-to-latest-version': {
     path: (f) => `/conversations/${f.conversationId}/move-to-latest-version`,
     stranger: { status: 404, code: ErrorCode.ConversationNotFound },

@@ -73,4 +73,27 @@ describe('persona versions', () => {
     socket.close();
     expect(await call('POST', '/personas', { name: 'Bad lore', lorebook: { entries: [{ keys: [], content: 'x' }] } })).toMatchObject({ status: 400 });
   });
+
+  it('opens a conversation with a chosen alternate greeting, and lets consumers rate replies that creators see in aggregate', async () => {
+    const creator = await signUp(stack.url, 'Creator');
+    const consumer = await signUp(stack.url, 'Consumer');
+    const personaId = (await api(stack.url, creator.apiKey)('POST', '/personas', { name: 'Greeter', greeting: 'Hello.', alternateGreetings: ['Ahoy!', 'Well met.'] })).body.id;
+    const call = api(stack.url, consumer.apiKey);
+    const conversationId = (await call('POST', '/conversations', { personaId, greetingIndex: 2 })).body.id;
+    expect((await call('GET', `/conversations/${conversationId}/messages`)).body.items.map((message: { content: string }) => message.content)).toEqual(['Well met.']);
+    expect(await call('POST', '/conversations', { personaId, greetingIndex: 3 })).toMatchObject({ status: 400, body: { code: ErrorCode.ValidationFailed } });
+
+    const socket = await connectChat(stack.url, consumer.apiKey);
+    const turn = await sendTurn(socket, { conversationId, text: 'hi there' });
+    socket.close();
+    const replyId = turn.done!.messageId;
+    expect((await call('POST', `/conversations/${conversationId}/messages/${replyId}/rating`, { score: 4 })).body).toEqual({ messageId: replyId, score: 4 });
+    expect((await call('POST', `/conversations/${conversationId}/messages/${replyId}/rating`, { score: 5 })).body.score).toBe(5);
+    const userMessage = (await call('GET', `/conversations/${conversationId}/messages`)).body.items.find((message: { role: string }) => message.role === 'user');
+    expect(await call('POST', `/conversations/${conversationId}/messages/${userMessage.id}/rating`, { score: 5 })).toMatchObject({ status: 400 });
+    expect(await call('POST', `/conversations/${conversationId}/messages/${replyId}/rating`, { score: 6 })).toMatchObject({ status: 400, body: { code: ErrorCode.ValidationFailed } });
+
+    expect((await api(stack.url, creator.apiKey)('GET', `/personas/${personaId}/ratings`)).body).toEqual({ count: 1, average: 5, distribution: { 1: 0, 2: 0, 3: 0, 4: 0, 5: 1 } });
+    expect(await call('GET', `/personas/${personaId}/ratings`)).toMatchObject({ status: 404, body: { code: ErrorCode.PersonaNotFound } });
+  });
 });

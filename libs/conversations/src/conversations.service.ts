@@ -37,8 +37,14 @@ export class ConversationsService {
   ) {}
 
   /** Opens a conversation on the persona's current version; its greeting becomes the first assistant message. */
-  async create(consumerId: string, personaId: string): Promise<ConversationView> {
+  /** `greetingIndex` 0 is the greeting; n picks alternateGreetings[n - 1]. */
+  async create(consumerId: string, personaId: string, greetingIndex = 0): Promise<ConversationView> {
     const persona = await this.personas.getVisible(personaId, consumerId);
+    const greetings = [persona.definition.greeting, ...(persona.definition.alternateGreetings ?? [])];
+    if (greetingIndex >= greetings.length) {
+      throw new DoppelError(ErrorCode.ValidationFailed, `Persona ${personaId} has ${greetings.length} greeting(s); greetingIndex ${greetingIndex} does not exist.`);
+    }
+    const greeting = greetings[greetingIndex]!;
     if (persona.status === 'archived') {
       throw new DoppelError(ErrorCode.PersonaArchived, `Persona ${personaId} is archived; start a conversation with another persona.`);
     }
@@ -48,11 +54,8 @@ export class ConversationsService {
         .values({ persona_id: persona.id, persona_version_id: persona.versionId, consumer_id: consumerId })
         .returning('id')
         .executeTakeFirstOrThrow();
-      if (persona.definition.greeting.trim()) {
-        await trx
-          .insertInto('messages')
-          .values({ conversation_id: conversation.id, role: 'assistant', content: persona.definition.greeting })
-          .execute();
+      if (greeting.trim()) {
+        await trx.insertInto('messages').values({ conversation_id: conversation.id, role: 'assistant', content: greeting }).execute();
       }
       return conversation.id;
     });
@@ -67,6 +70,43 @@ export class ConversationsService {
       .executeTakeFirst();
     if (!row) throw conversationNotFound(conversationId);
     return toConversationView(row);
+  }
+
+  /** Rates one assistant reply in one of the consumer's conversations (1–5; rating again replaces it). */
+  async rate(messageId: string, consumerId: string, score: number): Promise<{ messageId: string; score: number }> {
+    const message = isUuid(messageId)
+      ? await this.db
+          .selectFrom('messages')
+          .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
+          .select(['messages.id', 'messages.role', 'conversations.persona_id'])
+          .where('messages.id', '=', messageId)
+          .where('conversations.consumer_id', '=', consumerId)
+          .executeTakeFirst()
+      : undefined;
+    if (!message) throw new DoppelError(ErrorCode.MessageNotFound, `Message ${messageId} does not exist or is not in your conversations.`);
+    if (message.role !== 'assistant') throw new DoppelError(ErrorCode.ValidationFailed, 'Only the persona’s replies can be rated.');
+    await this.db
+      .insertInto('message_ratings')
+      .values({ message_id: messageId, consumer_id: consumerId, persona_id: message.persona_id, score })
+      .onConflict((conflict) => conflict.column('message_id').doUpdateSet({ score }))
+      .execute();
+    return { messageId, score };
+  }
+
+  /** Ratings of a persona's replies in aggregate, for its creator only (unknown and not-yours are the same 404). */
+  async ratingsSummary(personaId: string, ownerId: string): Promise<{ count: number; average: number | null; distribution: Record<string, number> }> {
+    const persona = await this.personas.getVisible(personaId, ownerId);
+    if (persona.ownerId !== ownerId) throw new DoppelError(ErrorCode.PersonaNotFound, `Persona ${personaId} does not exist or is not yours.`);
+    const rows = await this.db
+      .selectFrom('message_ratings')
+      .select(['score', sql<string>`count(*)::text`.as('count')])
+      .where('persona_id', '=', personaId)
+      .groupBy('score')
+      .execute();
+    const distribution = Object.fromEntries([1, 2, 3, 4, 5].map((score) => [String(score), Number(rows.find((row) => row.score === score)?.count ?? 0)]));
+    const count = Object.values(distribution).reduce((sum, n) => sum + n, 0);
+    const average = count === 0 ? null : Object.entries(distribution).reduce((sum, [score, n]) => sum + Number(score) * n, 0) / count;
+    return { count, average, distribution };
   }
 
   /** Moves the conversation to the persona's current version (it stays on the one it started with otherwise). */

@@ -134,6 +134,7 @@ export interface Database {
   nodes: NodesTable;
   receipts: ReceiptsTable;
   reexecutions: ReexecutionsTable;
+  message_ratings: MessageRatingsTable;
   schema_migrations: SchemaMigrationsTable;
 }
 
@@ -195,6 +196,15 @@ export interface ReexecutionsTable {
   kind: 'requested' | 'spot_check';
   matched: boolean;
   detail: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface MessageRatingsTable {
+  message_id: string;
+  consumer_id: string;
+  persona_id: string;
+  score: number;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

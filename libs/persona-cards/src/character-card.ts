@@ -22,7 +22,6 @@ const TEXT_FIELD_TARGETS = [
 /** Why each card field with no place in a persona is left out. */
 const DROP_REASONS: Record<string, string> = {
   scenario: 'Doppel has no scenario field; put it into the description or system prompt by hand if it matters',
-  alternate_greetings: 'a persona has one greeting (first_mes)',
   group_only_greetings: 'Doppel has no group chats',
   post_history_instructions: 'Doppel has no instructions placed after the chat history',
   creator_notes: 'notes for readers of the card, not part of the persona',
@@ -50,7 +49,7 @@ export function mapCharacterCard(file: Record<string, unknown>, format: Characte
   if (!isFlat && !isRecord(file.data)) throw importInvalid('The card has no `data` object; a V2/V3 card keeps its fields there.');
   const card = isFlat ? file : (file.data as Record<string, unknown>);
   const prefix = isFlat ? '' : 'data.';
-  const handled = new Set(['name', 'mes_example', 'tags', 'extensions', 'character_book', ...TEXT_FIELD_TARGETS.map(([from]) => from)]);
+  const handled = new Set(['name', 'mes_example', 'tags', 'extensions', 'character_book', 'alternate_greetings', ...TEXT_FIELD_TARGETS.map(([from]) => from)]);
   const draft: PersonaDraft = {};
 
   const name = textOf(card.name, `${prefix}name`, report);
@@ -81,6 +80,15 @@ export function mapCharacterCard(file: Record<string, unknown>, format: Characte
   }
 
   if (card.extensions !== undefined) Object.assign(draft, mapExtensions(card.extensions, `${prefix}extensions`, report));
+  if (Array.isArray(card.alternate_greetings) && card.alternate_greetings.length > 0) {
+    const greetings = card.alternate_greetings.filter((greeting): greeting is string => typeof greeting === 'string' && greeting.trim().length > 0);
+    const kept = greetings.slice(0, 20).map((greeting, index) => fitText(greeting, 'greeting', `${prefix}alternate_greetings[${index}]`, report));
+    if (greetings.length > 20) report.drop(`${prefix}alternate_greetings`, `only the first 20 of ${greetings.length} greetings are kept`);
+    if (kept.length > 0) {
+      draft.alternateGreetings = kept;
+      report.map(`${prefix}alternate_greetings`, 'alternateGreetings');
+    }
+  }
   if (!isEmptyValue(card.character_book)) {
     const lorebook = lorebookFromCharacterBook(card.character_book, `${prefix}character_book`, report);
     if (lorebook) draft.lorebook = lorebook;
@@ -127,7 +135,7 @@ export function toCharacterCardV3(definition: PersonaDefinition): Record<string,
       creator_notes: '',
       system_prompt: definition.systemPrompt,
       post_history_instructions: '',
-      alternate_greetings: [],
+      alternate_greetings: definition.alternateGreetings ?? [],
       group_only_greetings: [],
       tags: definition.tags,
       ...(definition.lorebook ? { character_book: characterBookOf(definition.lorebook) } : {}),

@@ -10,6 +10,7 @@ const fullPersona: PersonaDefinition = personaDefinitionSchema.parse({
   personality: 'curious, precise\nspeaks in Victorian English',
   systemPrompt: 'You are {{char}}. Never break character.',
   greeting: 'Good day, {{user}}. Shall we compute?',
+  alternateGreetings: ['Ah, {{user}}! The engine awaits.', 'Another visitor. Numbers or poetry?'],
   exampleDialogues: [
     { user: 'What is the Analytical Engine?', persona: 'A machine that weaves algebraic patterns.\nAs a loom weaves flowers.' },
     { user: 'Are you {{char}}?', persona: 'Indeed I am.' },

@@ -85,7 +85,7 @@ describe('importCharacter: character cards', () => {
     expect(result.report.warnings).toHaveLength(1);
   });
 
-  it('maps a V2 card with its lorebook, and drops alternate greetings, post-history instructions and secrets', () => {
+  it('maps a V2 card with its lorebook, and drops post-history instructions and secrets', () => {
     const result = importCharacter(json(cardV2));
     expect(result.report.format).toBe('character-card-v2');
     expect(result.persona).toMatchObject({
@@ -94,6 +94,7 @@ describe('importCharacter: character cards', () => {
       greeting: 'Systems nominal, {{user}}.',
       exampleDialogues: [{ user: 'Status?', persona: 'All green.' }],
       tags: ['sci-fi', 'ai', 'space'],
+      alternateGreetings: ['Welcome aboard.'],
       lorebook: { scanDepth: 4, tokenBudget: 512, entries: [expect.objectContaining({ keys: ['warp'], content: 'Warp drive lore.', enabled: true })] },
     });
     expect(result.report.mapped).toContainEqual({ from: 'data.character_book', to: 'lorebook' });
@@ -101,7 +102,6 @@ describe('importCharacter: character cards', () => {
     expect(droppedFields(result)).toEqual(
       expect.arrayContaining([
         'data.scenario',
-        'data.alternate_greetings',
         'data.post_history_instructions',
         'data.creator_notes',
         'data.creator',

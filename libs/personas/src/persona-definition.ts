@@ -49,6 +49,8 @@ export const personaDefinitionSchema = z.strictObject({
   personality: z.string().max(2000).default(''),
   systemPrompt: z.string().max(8000).default(''),
   greeting: z.string().max(2000).default(''),
+  /** Other openings a consumer may choose when starting a conversation (optional; absent hashes as before). */
+  alternateGreetings: z.array(z.string().min(1).max(2000)).max(20).optional(),
   exampleDialogues: z.array(exampleDialogueSchema).max(20).default([]),
   tags: z
     .array(z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9 _-]{0,31}$/, 'tags are 1-32 letters, digits, space, _ or -'))
@@ -81,6 +83,7 @@ export const updatePersonaSchema = z
     personality: z.string(),
     systemPrompt: z.string(),
     greeting: z.string(),
+    alternateGreetings: z.array(z.unknown()),
     exampleDialogues: z.array(z.unknown()),
     tags: z.array(z.unknown()),
     defaultModel: z.string(),

@@ -6,7 +6,8 @@ import { ConversationsService, type ConversationView, type MessageView, type Pag
 import { CurrentAccount } from '../auth/api-key.guard';
 import { openApiSchema, pageQuerySchema, ZodValidationPipe } from './zod-validation.pipe';
 
-const createConversationSchema = z.strictObject({ personaId: z.uuid() });
+const createConversationSchema = z.strictObject({ personaId: z.uuid(), greetingIndex: z.number().int().min(0).max(20).default(0) });
+const rateSchema = z.strictObject({ score: z.number().int().min(1).max(5) });
 const messagesQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   before: z.string().min(1).max(512).optional(),
@@ -26,7 +27,7 @@ export class ConversationsController {
     @CurrentAccount() account: Account,
     @Body(new ZodValidationPipe(createConversationSchema, 'conversation')) body: z.infer<typeof createConversationSchema>,
   ): Promise<ConversationView> {
-    return this.conversations.create(account.id, body.personaId);
+    return this.conversations.create(account.id, body.personaId, body.greetingIndex);
   }
 
   @Get()
@@ -38,6 +39,19 @@ export class ConversationsController {
   @Get(':id')
   get(@CurrentAccount() account: Account, @Param('id') id: string): Promise<ConversationView> {
     return this.conversations.getOwned(id, account.id);
+  }
+
+  @Post(':id/messages/:messageId/rating')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Rate one of the persona’s replies (1–5); its creator sees ratings only in aggregate.' })
+  @ApiBody({ schema: openApiSchema(rateSchema) })
+  rate(
+    @CurrentAccount() account: Account,
+    @Param('id') id: string,
+    @Param('messageId') messageId: string,
+    @Body(new ZodValidationPipe(rateSchema, 'rating')) body: z.infer<typeof rateSchema>,
+  ): Promise<{ messageId: string; score: number }> {
+    return this.conversations.getOwned(id, account.id).then(() => this.conversations.rate(messageId, account.id, body.score));
   }
 
   @Post(':id/move-to-latest-version')

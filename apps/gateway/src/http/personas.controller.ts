@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nes
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { Account } from '@doppel/accounts';
+import { ConversationsService } from '@doppel/conversations';
 import { createPersonaSchema, PersonasService, updatePersonaSchema, type PersonaPage, type PersonaView, type VersionDiff } from '@doppel/personas';
 import { CurrentAccount } from '../auth/api-key.guard';
 import { openApiSchema, pageQuerySchema, ZodValidationPipe } from './zod-validation.pipe';
@@ -13,7 +14,10 @@ const listPersonasQuerySchema = pageQuerySchema.extend({ mine: z.enum(['true', '
 @ApiBearerAuth()
 @Controller('personas')
 export class PersonasController {
-  constructor(private readonly personas: PersonasService) {}
+  constructor(
+    private readonly personas: PersonasService,
+    private readonly conversations: ConversationsService,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -44,6 +48,12 @@ export class PersonasController {
   @ApiOperation({ summary: 'What changed between two versions, field by field (`from` and `to` are version numbers).' })
   diff(@CurrentAccount() account: Account, @Param('id') id: string, @Query(new ZodValidationPipe(diffQuerySchema, 'query')) query: z.infer<typeof diffQuerySchema>): Promise<VersionDiff> {
     return this.personas.diffVersions(id, account.id, query.from, query.to);
+  }
+
+  @Get(':id/ratings')
+  @ApiOperation({ summary: 'Creators: how consumers rated this persona’s replies, in aggregate.' })
+  ratings(@CurrentAccount() account: Account, @Param('id') id: string) {
+    return this.conversations.ratingsSummary(id, account.id);
   }
 
   @Patch(':id')
