@@ -1,4 +1,9 @@
 // Persona import and export over REST: a card PNG in, the persona readable, its export imported again unchanged.
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@doppel/protocol';
 import { api, signUp } from './support/clients';
@@ -117,5 +122,20 @@ describe('persona import and export', () => {
     expect(await call('POST', '/personas/import', { contentBase64: corrupted.toString('base64') })).toMatchObject({ status: 400, body: { code: ErrorCode.ImportInvalid } });
     expect(await call('POST', '/personas/import', { contentBase64: 'not base64!' })).toMatchObject({ status: 400, body: { code: ErrorCode.ValidationFailed } });
     expect((await call('GET', '/personas/00000000-0000-0000-0000-000000000000/export')).status).toBe(404);
+  });
+
+  it('imports a card from the command line through the gateway, printing the report', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'doppel-cli-import-'));
+    const file = join(folder, 'lumen.png');
+    await writeFile(file, cardPng(card));
+    const { stdout } = await promisify(execFile)(process.execPath, [resolve(__dirname, '../dist/apps/cli/main.js'), 'import', file, '--url', stack.url], {
+      env: { PATH: process.env.PATH ?? '', DOPPEL_API_KEY: creator.apiKey },
+    });
+    const personaId = /as persona ([0-9a-f-]{36}) \(private\)/.exec(stdout)?.[1];
+    expect(personaId, stdout).toBeDefined();
+    expect(stdout).toContain('mapped   data.first_mes → greeting');
+    expect(stdout).toMatch(/dropped  data\.scenario: /);
+    expect(stdout).not.toContain('sk-should-never-be-stored');
+    expect((await api(stack.url, creator.apiKey)('GET', `/personas/${personaId}`)).body.definition.name).toBe('Lumen');
   });
 });

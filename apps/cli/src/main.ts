@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { loadConfig } from '@doppel/config';
 import { runAccounts } from './accounts.command';
 import { runChat } from './chat.command';
+import { runImport } from './import.command';
 import { runMigrate } from './migrate.command';
 import { runModels } from './models.command';
 import { runSeed } from './seed.command';
@@ -12,7 +13,8 @@ const USAGE = `usage: doppel <command>
   models try <id> [--seed N] <message…>   one generation, printed as JSON with its token ids
   accounts create <name> [--operator]   create an account and print its API key once
   seed               create the demo account and persona (idempotent)
-  chat [message…]    chat with the demo persona (or --persona <id>) in the terminal`;
+  chat [message…]    chat with the demo persona (or --persona <id>) in the terminal
+  import <file> [--public]   import an ElizaOS character or a character card (JSON, PNG, CHARX) and print the report`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
@@ -27,6 +29,8 @@ async function main(argv: string[]): Promise<void> {
       return runSeed(loadConfig());
     case 'chat':
       return runChat(args);
+    case 'import':
+      return runImport(args);
     default:
       console.error(USAGE);
       process.exitCode = 2;
