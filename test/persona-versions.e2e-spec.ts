@@ -92,6 +92,8 @@ describe('persona versions', () => {
     const userMessage = (await call('GET', `/conversations/${conversationId}/messages`)).body.items.find((message: { role: string }) => message.role === 'user');
     expect(await call('POST', `/conversations/${conversationId}/messages/${userMessage.id}/rating`, { score: 5 })).toMatchObject({ status: 400 });
     expect(await call('POST', `/conversations/${conversationId}/messages/${replyId}/rating`, { score: 6 })).toMatchObject({ status: 400, body: { code: ErrorCode.ValidationFailed } });
+    const otherConversation = (await call('POST', '/conversations', { personaId })).body.id;
+    expect(await call('POST', `/conversations/${otherConversation}/messages/${replyId}/rating`, { score: 3 })).toMatchObject({ status: 404, body: { code: ErrorCode.MessageNotFound } });
 
     expect((await api(stack.url, creator.apiKey)('GET', `/personas/${personaId}/ratings`)).body).toEqual({ count: 1, average: 5, distribution: { 1: 0, 2: 0, 3: 0, 4: 0, 5: 1 } });
     expect(await call('GET', `/personas/${personaId}/ratings`)).toMatchObject({ status: 404, body: { code: ErrorCode.PersonaNotFound } });

@@ -61,8 +61,9 @@ describe('verified inference', () => {
     signed = result.done!.verification!;
     expect(signed).toMatchObject({ level: 'signed', reexec: null });
     const message = signed.receipt.message as Record<string, string>;
-    const nodes = (await api(stack.url, operatorKey)('GET', '/nodes')).body as { address: string; nodeId: string }[];
+    const nodes = (await api(stack.url, operatorKey)('GET', '/nodes')).body as { address: string; nodeId: string; turnsServed: number }[];
     expect(nodes.map((node) => node.address)).toContain(message.node!.toLowerCase());
+    expect(nodes.find((node) => node.address === message.node!.toLowerCase())!.turnsServed).toBeGreaterThanOrEqual(1);
     expect(message.outputHash).toMatch(/^0x[0-9a-f]{64}$/);
     expect((signed.transcript as { output: { text: string } }).output.text).toBe(result.done!.text);
 

@@ -72,22 +72,22 @@ export class ConversationsService {
     return toConversationView(row);
   }
 
-  /** Rates one assistant reply in one of the consumer's conversations (1–5; rating again replaces it). */
-  async rate(messageId: string, consumerId: string, score: number): Promise<{ messageId: string; score: number }> {
+  /** Rates one assistant reply of the consumer's conversation (1–5; rating again replaces it). */
+  async rate(conversationId: string, messageId: string, consumerId: string, score: number): Promise<{ messageId: string; score: number }> {
+    const conversation = await this.getOwned(conversationId, consumerId);
     const message = isUuid(messageId)
       ? await this.db
           .selectFrom('messages')
-          .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
-          .select(['messages.id', 'messages.role', 'conversations.persona_id'])
-          .where('messages.id', '=', messageId)
-          .where('conversations.consumer_id', '=', consumerId)
+          .select(['id', 'role'])
+          .where('id', '=', messageId)
+          .where('conversation_id', '=', conversationId)
           .executeTakeFirst()
       : undefined;
-    if (!message) throw new DoppelError(ErrorCode.MessageNotFound, `Message ${messageId} does not exist or is not in your conversations.`);
+    if (!message) throw new DoppelError(ErrorCode.MessageNotFound, `Message ${messageId} is not in conversation ${conversationId}.`);
     if (message.role !== 'assistant') throw new DoppelError(ErrorCode.ValidationFailed, 'Only the persona’s replies can be rated.');
     await this.db
       .insertInto('message_ratings')
-      .values({ message_id: messageId, consumer_id: consumerId, persona_id: message.persona_id, score })
+      .values({ message_id: messageId, consumer_id: consumerId, persona_id: conversation.personaId, score })
       .onConflict((conflict) => conflict.column('message_id').doUpdateSet({ score }))
       .execute();
     return { messageId, score };

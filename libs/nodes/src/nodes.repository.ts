@@ -31,8 +31,22 @@ export class NodesRepository {
     return toRecord(row);
   }
 
+  /** turnsServed is counted from the turns the node finished, so the hot path writes nothing extra for it. */
   async list(): Promise<NodeRecord[]> {
-    return (await this.db.selectFrom('nodes').selectAll().orderBy('created_at').execute()).map(toRecord);
+    const rows = await this.db
+      .selectFrom('nodes')
+      .selectAll()
+      .select((eb) =>
+        eb
+          .selectFrom('turns')
+          .select(sql<string>`count(*)::text`.as('count'))
+          .whereRef('turns.node_address', '=', 'nodes.address')
+          .where('turns.status', '=', 'done')
+          .as('turns_served'),
+      )
+      .orderBy('created_at')
+      .execute();
+    return rows.map((row) => toRecord({ ...row, turns_served: row.turns_served ?? '0' }));
   }
 
   /** Addresses that receipts may be signed by: registered and not revoked. */
@@ -71,9 +85,6 @@ export class NodesRepository {
     });
   }
 
-  async countServedTurn(address: string): Promise<void> {
-    await this.db.updateTable('nodes').set({ turns_served: sql<string>`turns_served + 1`, last_seen_at: new Date() }).where('address', '=', address.toLowerCase()).execute();
-  }
 }
 
 function toRecord(row: {

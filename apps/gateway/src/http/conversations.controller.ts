@@ -51,7 +51,7 @@ export class ConversationsController {
     @Param('messageId') messageId: string,
     @Body(new ZodValidationPipe(rateSchema, 'rating')) body: z.infer<typeof rateSchema>,
   ): Promise<{ messageId: string; score: number }> {
-    return this.conversations.getOwned(id, account.id).then(() => this.conversations.rate(messageId, account.id, body.score));
+    return this.conversations.rate(id, messageId, account.id, body.score);
   }
 
   @Post(':id/move-to-latest-version')
