@@ -6,6 +6,7 @@ import { enabledLogLevels, type AppConfig } from '@doppel/config';
 import { assertSchemaReady } from '@doppel/db';
 import { GatewayModule } from './gateway.module';
 import { HttpErrorFilter } from './http/error.filter';
+import { findWebAppDir, serveWebApp } from './web/serve-web-app';
 
 /** Builds the gateway app (not yet listening): shared by main.ts and the end-to-end tests. */
 export async function createGatewayApp(config: AppConfig): Promise<INestApplication> {
@@ -28,5 +29,7 @@ export async function createGatewayApp(config: AppConfig): Promise<INestApplicat
     .addBearerAuth()
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'docs/openapi.json' });
+  const webAppDir = findWebAppDir();
+  if (webAppDir) serveWebApp(app, webAppDir);
   return app;
 }

@@ -1,0 +1,84 @@
+// Checks a turn's EIP-712 receipt in the browser, trusting nothing the server says about it: recovers the signer
+// from the signature, recomputes every transcript hash, and compares the signed output with the reply on screen.
+// ethers is loaded on first use only, so it stays out of the chat view's first load.
+import { canonicalJson } from './canonical-json';
+
+export interface ReceiptUnderCheck {
+  receipt: { domain: Record<string, unknown>; message: Record<string, unknown>; signatures: { node?: string; reexec?: { node: string; signature: string } } };
+  transcript: { input: unknown; output: { text?: string } & Record<string, unknown>; params: unknown; memories: unknown };
+}
+
+export interface ReceiptCheckResult {
+  valid: boolean;
+  signer: string | null;
+  reexecSigner: string | null;
+  problems: string[];
+}
+
+const RECEIPT_FIELDS = [
+  ['turnId', 'string'],
+  ['conversationId', 'string'],
+  ['personaVersionHash', 'bytes32'],
+  ['modelHash', 'bytes32'],
+  ['inputHash', 'bytes32'],
+  ['outputHash', 'bytes32'],
+  ['paramsHash', 'bytes32'],
+  ['memoriesHash', 'bytes32'],
+  ['node', 'address'],
+  ['startedAt', 'uint64'],
+  ['finishedAt', 'uint64'],
+  ['level', 'string'],
+] as const;
+const REEXECUTION_FIELDS = [
+  ['turnId', 'string'],
+  ['modelHash', 'bytes32'],
+  ['inputHash', 'bytes32'],
+  ['paramsHash', 'bytes32'],
+  ['outputHash', 'bytes32'],
+  ['node', 'address'],
+] as const;
+const typesOf = (name: string, fields: readonly (readonly [string, string])[]) => ({ [name]: fields.map(([fieldName, type]) => ({ name: fieldName, type })) });
+
+export async function checkReceipt(proof: ReceiptUnderCheck, expected: { turnId: string; conversationId: string; replyText: string }): Promise<ReceiptCheckResult> {
+  const { verifyTypedData, sha256, toUtf8Bytes } = await import('ethers');
+  const hash = (value: unknown) => sha256(toUtf8Bytes(canonicalJson(value)));
+  const { receipt, transcript } = proof;
+  const message = receipt.message;
+  const problems: string[] = [];
+  const level = String(message.level);
+
+  let signer: string | null = null;
+  if (level.includes('signed')) {
+    try {
+      signer = receipt.signatures.node ? verifyTypedData(receipt.domain, typesOf('Receipt', RECEIPT_FIELDS), message, receipt.signatures.node) : null;
+    } catch {
+      signer = null;
+    }
+    if (!signer) problems.push('the node signature is missing or malformed');
+    else if (signer.toLowerCase() !== String(message.node).toLowerCase()) problems.push(`the signature recovers to ${signer}, not the receipt's node`);
+  }
+
+  let reexecSigner: string | null = null;
+  if (level.includes('reexec')) {
+    const cosign = receipt.signatures.reexec;
+    if (!cosign) problems.push('no re-execution co-signature');
+    else {
+      const statement = Object.fromEntries(REEXECUTION_FIELDS.map(([fieldName]) => [fieldName, fieldName === 'node' ? cosign.node : message[fieldName]]));
+      try {
+        reexecSigner = verifyTypedData(receipt.domain, typesOf('Reexecution', REEXECUTION_FIELDS), statement, cosign.signature);
+      } catch {
+        reexecSigner = null;
+      }
+      if (!reexecSigner || reexecSigner.toLowerCase() !== cosign.node.toLowerCase()) problems.push('the re-execution signature does not recover to its node');
+    }
+  }
+
+  const recomputed = { inputHash: hash(transcript.input), outputHash: hash(transcript.output), paramsHash: hash(transcript.params), memoriesHash: hash(transcript.memories) };
+  for (const [fieldName, value] of Object.entries(recomputed)) {
+    if (value !== message[fieldName]) problems.push(`${fieldName} does not match the transcript`);
+  }
+  if (transcript.output.text !== expected.replyText) problems.push('the signed output is not the reply shown');
+  if (message.turnId !== expected.turnId) problems.push('the receipt is for another turn');
+  if (message.conversationId !== expected.conversationId) problems.push('the receipt is for another conversation');
+  return { valid: problems.length === 0, signer, reexecSigner, problems };
+}

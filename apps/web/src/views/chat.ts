@@ -1,0 +1,24 @@
+// The consumer chat view: the conversation with a persona, and the memory panel beside it.
+import { el, replaceChildren } from '../dom';
+import { request } from '../api';
+import type { Conversation } from '../types';
+import { mountChatPane } from './chat-pane';
+import { memoryPanel } from './memory-panel';
+
+export function renderChat(main: HTMLElement, conversationId: string): () => void {
+  const pane = mountChatPane(conversationId);
+  const heading = el('h1', {}, 'Chat');
+  const side = el('div', { class: 'side' });
+  replaceChildren(main, el('p', {}, el('a', { href: '#/' }, '← All personas')), heading, el('div', { class: 'chat-layout' }, pane.root, side));
+  void request<Conversation>('GET', `/conversations/${encodeURIComponent(conversationId)}`)
+    .then((conversation) => {
+      heading.textContent = `Chat with ${conversation.personaName}`;
+      document.title = `${conversation.personaName} · Doppel`;
+      const memories = memoryPanel(conversation.personaId);
+      side.append(memories.root);
+      pane.onReplyDone = () => void memories.refresh().catch(() => undefined);
+      return memories.refresh();
+    })
+    .catch((error: Error) => side.append(el('p', { class: 'error', role: 'alert' }, error.message)));
+  return () => pane.close();
+}

@@ -1,0 +1,4 @@
+export function renderOps(main: HTMLElement): () => void {
+  main.textContent = 'Operations';
+  return () => undefined;
+}
