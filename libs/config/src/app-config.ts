@@ -36,6 +36,8 @@ export interface AppConfig {
   readonly turns: {
     readonly memoryTopK: number;
     readonly memoryEfSearch: number;
+    readonly maxPinnedMemories: number;
+    readonly factDedupMaxDistance: number;
     readonly promptTokenBudget: number;
     readonly historyMaxMessages: number;
     readonly chunkIntervalMs: number;
@@ -44,6 +46,7 @@ export interface AppConfig {
     readonly lockMs: number;
     readonly deadlineMs: number;
   };
+  readonly knowledge: { readonly maxBytes: number; readonly topK: number; readonly maxDistance: number };
   readonly seedDemo: boolean;
   readonly shutdownGraceMs: number;
   readonly verification: {
@@ -116,6 +119,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     turns: {
       memoryTopK: e.MEMORY_TOP_K,
       memoryEfSearch: e.MEMORY_EF_SEARCH,
+      maxPinnedMemories: e.MEMORY_MAX_PINNED,
+      factDedupMaxDistance: e.FACT_DEDUP_MAX_DISTANCE,
       promptTokenBudget: e.PROMPT_TOKEN_BUDGET,
       historyMaxMessages: e.HISTORY_MAX_MESSAGES,
       chunkIntervalMs: e.STREAM_CHUNK_INTERVAL_MS,
@@ -124,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       lockMs: e.TURN_LOCK_MS,
       deadlineMs: e.TURN_DEADLINE_MS,
     },
+    knowledge: { maxBytes: e.KNOWLEDGE_MAX_BYTES, topK: e.KNOWLEDGE_TOP_K, maxDistance: e.KNOWLEDGE_MAX_DISTANCE },
     seedDemo: e.SEED_DEMO,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     verification: {

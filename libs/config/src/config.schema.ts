@@ -53,8 +53,19 @@ export const envSchema = z.object({
 
   MEMORY_TOP_K: positiveInt.max(50).default(5),
   MEMORY_EF_SEARCH: positiveInt.max(1000).default(64),
+  /** Pinned memories enter every prompt, so their number per consumer and persona is capped. */
+  MEMORY_MAX_PINNED: positiveInt.max(100).default(20),
+  /** Facts extracted from a message are skipped when one this close (cosine distance) is already remembered. */
+  FACT_DEDUP_MAX_DISTANCE: z.coerce.number().min(0).max(1).default(0.1),
   PROMPT_TOKEN_BUDGET: positiveInt.default(2048),
   HISTORY_MAX_MESSAGES: positiveInt.max(200).default(20),
+
+  /** Largest knowledge document a creator may upload, in bytes of UTF-8 (a JSON upload is also bound by MAX_BODY_BYTES). */
+  KNOWLEDGE_MAX_BYTES: positiveInt.min(1024).max(8 * 1024 * 1024).default(256 * 1024),
+  /** Knowledge chunks retrieved per turn (they then compete with memories for the prompt budget). */
+  KNOWLEDGE_TOP_K: z.coerce.number().int().min(0).max(50).default(4),
+  /** Cosine distance above which a chunk counts as unrelated to the message and stays out of the prompt. */
+  KNOWLEDGE_MAX_DISTANCE: z.coerce.number().min(0).max(2).default(0.6),
 
   STREAM_CHUNK_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(30),
   TURN_STREAM_TTL_SECONDS: positiveInt.default(3600),

@@ -78,6 +78,7 @@ export interface TurnsTable {
   generation_params: Json<unknown> | null;
   prompt: Json<unknown> | null;
   retrieved_memory_ids: ColumnType<string[], string[] | undefined, string[]>;
+  retrieved_knowledge_ids: ColumnType<string[], string[] | undefined, string[]>;
   prompt_tokens: number | null;
   completion_tokens: number | null;
   prompt_token_ids: number[] | null;
@@ -135,6 +136,8 @@ export interface Database {
   receipts: ReceiptsTable;
   reexecutions: ReexecutionsTable;
   message_ratings: MessageRatingsTable;
+  knowledge_documents: KnowledgeDocumentsTable;
+  knowledge_chunks: KnowledgeChunksTable;
   schema_migrations: SchemaMigrationsTable;
 }
 
@@ -205,6 +208,44 @@ export interface MessageRatingsTable {
   consumer_id: string;
   persona_id: string;
   score: number;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type KnowledgeMediaType = 'text/plain' | 'text/markdown';
+export type KnowledgeStatus = 'pending' | 'ready' | 'failed';
+
+export interface KnowledgeDocumentsTable {
+  id: Generated<string>;
+  persona_id: string;
+  title: string;
+  media_type: KnowledgeMediaType;
+  content: string;
+  content_hash: string;
+  bytes: number;
+  revision: Generated<number>;
+  status: Generated<KnowledgeStatus>;
+  error: string | null;
+  /** The revision the stored chunks were cut from; null until one is ready. */
+  indexed_revision: number | null;
+  chunk_count: Generated<number>;
+  embedding_model: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface KnowledgeChunksTable {
+  id: Generated<string>;
+  document_id: string;
+  persona_id: string;
+  revision: number;
+  ordinal: number;
+  content: string;
+  content_hash: string;
+  embedding_model: string;
+  embedding_dims: number;
+  /** pgvector text form; write it with toVectorLiteral(). */
+  embedding: string;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

@@ -6,6 +6,13 @@ export enum QueueName {
   Turns = 'turns',
   /** One queue per node: work addressed to that node alone (re-executing another node's turn). */
   Nodes = 'node',
+  /** One queue per embedding model: knowledge documents to chunk and embed, for nodes that load that model. */
+  Knowledge = 'knowledge',
+}
+
+/** The queue of documents to embed with one embedding model. */
+export function knowledgeQueueName(embeddingModelId: string): string {
+  return `${QueueName.Knowledge}-${embeddingModelId}`;
 }
 
 export function nodeQueueName(nodeId: string): string {
@@ -22,6 +29,8 @@ export enum JobName {
   Turn = 'turn',
   /** Re-run another node's inference and report (and, when it matches, sign) what came out. */
   Reexec = 'reexec',
+  /** Chunk and embed one revision of a knowledge document, then swap its chunks in. */
+  IndexKnowledge = 'index-knowledge',
 }
 
 export interface ReexecJob {
@@ -41,12 +50,14 @@ export interface ReexecJob {
 export interface JobPayloads {
   [JobName.Turn]: { turnId: string; conversationId: string };
   [JobName.Reexec]: ReexecJob;
+  [JobName.IndexKnowledge]: { documentId: string; revision: number };
 }
 
 /** The queue each job goes to. */
 export const QUEUE_OF_JOB = {
   [JobName.Turn]: QueueName.Turns,
   [JobName.Reexec]: QueueName.Nodes,
+  [JobName.IndexKnowledge]: QueueName.Knowledge,
 } as const satisfies Record<JobName, QueueName>;
 
 export type JobOf<Name extends JobName> = Job<JobPayloads[Name], void, Name>;
@@ -64,3 +75,6 @@ export function assertHandlesEveryJob(queue: QueueName, handlers: Partial<Record
 
 /** BullMQ job id of a turn: the turn id itself, so queueing a turn twice is a no-op. */
 export const turnJobId = (turnId: string): string => `turn-${turnId}`;
+
+/** One job per document revision, so an upload queued twice is indexed once. */
+export const knowledgeJobId = (documentId: string, revision: number): string => `knowledge-${documentId}-r${revision}`;
