@@ -98,6 +98,7 @@ describe('a chat turn, end to end', () => {
       .execute();
     expect(memories.map((memory) => [memory.kind, memory.content])).toEqual([
       ['user_message', 'My cat is called Pixel and she loves sardines.'],
+      ['fact', 'Their cat is called Pixel.'],
       ['assistant_reply', result.done!.text],
     ]);
     for (const memory of memories) {

@@ -71,6 +71,28 @@ export function sendTurn(
   payload: { conversationId: string; text: string; clientTurnId?: string; verification?: TurnSendPayload['verification'] },
   timeoutMs = 15_000,
 ): Promise<TurnResult> {
+  return runTurn(socket, 'turn:send', payload, timeoutMs);
+}
+
+/** turn:regenerate: another reply to the conversation's last user message. */
+export function regenerateTurn(
+  socket: ChatClient,
+  payload: { conversationId: string; clientTurnId?: string; verification?: TurnSendPayload['verification'] },
+  timeoutMs = 15_000,
+): Promise<TurnResult> {
+  return runTurn(socket, 'turn:regenerate', payload, timeoutMs);
+}
+
+/** turn:edit: new text for the consumer's last message, answered again. */
+export function editTurn(
+  socket: ChatClient,
+  payload: { conversationId: string; messageId: string; text: string; clientTurnId?: string; verification?: TurnSendPayload['verification'] },
+  timeoutMs = 15_000,
+): Promise<TurnResult> {
+  return runTurn(socket, 'turn:edit', payload, timeoutMs);
+}
+
+function runTurn(socket: ChatClient, event: 'turn:send' | 'turn:regenerate' | 'turn:edit', payload: object, timeoutMs: number): Promise<TurnResult> {
   const result: TurnResult = { ack: { ok: false, error: { code: 'INTERNAL' as never, message: 'no ack' } }, queued: false, tokens: [], done: null, error: null, foreignTokens: [] };
   let turnId: string | null = null;
   const early: TurnTokenEvent[] = [];
@@ -112,7 +134,7 @@ export function sendTurn(
     socket.on('turn:token', onToken);
     socket.on('turn:done', onDone);
     socket.on('turn:error', onError);
-    socket.emit('turn:send', { clientTurnId: randomUUID(), ...payload }, (ack: TurnSendAck) => {
+    (socket.emit as (...args: unknown[]) => void)(event, { clientTurnId: randomUUID(), ...payload }, (ack: TurnSendAck) => {
       result.ack = ack;
       if (!ack.ok) return finish();
       turnId = ack.turnId;

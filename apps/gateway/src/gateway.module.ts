@@ -12,6 +12,7 @@ import { RedisModule } from '@doppel/redis';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ChatGateway } from './chat/chat.gateway';
 import { TurnDeadlineService } from './chat/turn-deadline.service';
+import { TurnAdmission } from './chat/turn-admission.service';
 import { TurnRelayService } from './chat/turn-relay.service';
 import { AccountsController } from './http/accounts.controller';
 import { ConversationsController } from './http/conversations.controller';
@@ -51,6 +52,6 @@ import { PersonaImportController } from './http/persona-import.controller';
     TurnsController,
     HealthController,
   ],
-  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, TurnRelayService, TurnDeadlineService, ChatGateway],
+  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, TurnRelayService, TurnDeadlineService, ChatGateway],
 })
 export class GatewayModule {}

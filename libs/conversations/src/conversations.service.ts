@@ -18,6 +18,20 @@ export interface MessageView {
   role: 'user' | 'assistant';
   content: string;
   turnId: string | null;
+  /** For a reply: the user message it answers. */
+  replyTo: string | null;
+  /** For a reply: how many alternatives (regenerated replies) its user message has, this one included. */
+  alternatives: number;
+  editedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface AlternativeView {
+  id: string;
+  content: string;
+  turnId: string | null;
+  /** The one shown and in the context of later turns. */
+  chosen: boolean;
   createdAt: Date;
 }
 
@@ -109,6 +123,59 @@ export class ConversationsService {
     return { count, average, distribution };
   }
 
+  /** Every reply to the same user message as `messageId` (regenerated alternatives), oldest first. */
+  async listAlternatives(conversationId: string, messageId: string, consumerId: string): Promise<AlternativeView[]> {
+    const reply = await this.ownedReply(conversationId, messageId, consumerId);
+    const rows = await this.db
+      .selectFrom('messages')
+      .select(['id', 'content', 'turn_id', 'state', 'created_at'])
+      .where('reply_to', '=', reply.reply_to)
+      .where('state', '<>', 'superseded')
+      .orderBy('position')
+      .execute();
+    return rows.map((row) => ({ id: row.id, content: row.content, turnId: row.turn_id, chosen: row.state === 'shown', createdAt: row.created_at }));
+  }
+
+  /** Shows this alternative and puts it (and what was remembered from it) in the context of later turns instead of its siblings. */
+  async chooseAlternative(conversationId: string, messageId: string, consumerId: string): Promise<AlternativeView[]> {
+    const reply = await this.ownedReply(conversationId, messageId, consumerId);
+    await this.db.transaction().execute(async (trx) => {
+      const siblings = await trx
+        .selectFrom('messages')
+        .select('id')
+        .where('reply_to', '=', reply.reply_to)
+        .where('state', '<>', 'superseded')
+        .forUpdate()
+        .execute();
+      const others = siblings.map((row) => row.id).filter((id) => id !== messageId);
+      if (others.length > 0) {
+        await trx.updateTable('messages').set({ state: 'alternative' }).where('id', 'in', others).execute();
+        await trx.updateTable('memories').set({ in_context: false }).where('source_message_id', 'in', others).execute();
+      }
+      await trx.updateTable('messages').set({ state: 'shown' }).where('id', '=', messageId).execute();
+      await trx.updateTable('memories').set({ in_context: true }).where('source_message_id', '=', messageId).execute();
+    });
+    return this.listAlternatives(conversationId, messageId, consumerId);
+  }
+
+  /** A reply (not the greeting, not superseded) in the consumer's conversation, or MESSAGE_NOT_FOUND. */
+  private async ownedReply(conversationId: string, messageId: string, consumerId: string): Promise<{ reply_to: string }> {
+    await this.getOwned(conversationId, consumerId);
+    const row = isUuid(messageId)
+      ? await this.db
+          .selectFrom('messages')
+          .select(['reply_to', 'state'])
+          .where('id', '=', messageId)
+          .where('conversation_id', '=', conversationId)
+          .where('role', '=', 'assistant')
+          .executeTakeFirst()
+      : undefined;
+    if (!row || row.reply_to === null || row.state === 'superseded') {
+      throw new DoppelError(ErrorCode.MessageNotFound, `Message ${messageId} is not a reply with alternatives in conversation ${conversationId}.`);
+    }
+    return { reply_to: row.reply_to };
+  }
+
   /** Moves the conversation to the persona's current version (it stays on the one it started with otherwise). */
   async moveToLatestVersion(conversationId: string, consumerId: string): Promise<ConversationView> {
     const conversation = await this.getOwned(conversationId, consumerId);
@@ -153,8 +220,19 @@ export class ConversationsService {
     await this.getOwned(conversationId, consumerId);
     let query = this.db
       .selectFrom('messages')
-      .select(['id', 'position', 'role', 'content', 'turn_id', 'created_at'])
+      .select([
+        'id',
+        'position',
+        'role',
+        'content',
+        'turn_id',
+        'reply_to',
+        'edited_at',
+        'created_at',
+        sql<number>`CASE WHEN reply_to IS NULL THEN 1 ELSE (SELECT count(*)::int FROM messages AS sibling WHERE sibling.reply_to = messages.reply_to AND sibling.state <> 'superseded') END`.as('alternatives'),
+      ])
       .where('conversation_id', '=', conversationId)
+      .where('state', '=', 'shown')
       .orderBy('position', 'desc')
       .limit(options.limit + 1);
     if (options.before) {
@@ -173,6 +251,9 @@ export class ConversationsService {
         role: row.role,
         content: row.content,
         turnId: row.turn_id,
+        replyTo: row.reply_to,
+        alternatives: row.alternatives,
+        editedAt: row.edited_at,
         createdAt: row.created_at,
       })),
       nextCursor: rows.length > options.limit && oldest ? encodeCursor([oldest.position]) : null,

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, isUuid, type Database } from '@doppel/db';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
@@ -12,12 +12,19 @@ import { REDIS } from '@doppel/redis';
 import { strictestLevel, requirementsOf, type VerificationLevel } from '@doppel/verification';
 import { conversationNotFound } from './conversations.service';
 
-export interface TurnRequest {
+interface TurnRequestBase {
   conversationId: string;
-  text: string;
+  /** Chosen by the client; the same id again returns the same turn instead of a second one. */
   clientTurnId: string;
   verification?: VerificationLevel;
 }
+
+/**
+ * send: a new user message. regenerate: another reply to the last user message (kept as an alternative).
+ * edit: replace the text of the consumer's last message and answer it again (earlier replies are superseded).
+ */
+export type TurnRequest = TurnRequestBase &
+  ({ kind?: 'send'; text: string } | { kind: 'regenerate' } | { kind: 'edit'; messageId: string; text: string });
 
 export interface AcceptedTurn {
   turnId: string;
@@ -46,7 +53,7 @@ export class TurnIntakeService {
   }
 
   async accept(consumerId: string, request: TurnRequest): Promise<AcceptedTurn> {
-    this.assertTextAcceptable(request.text);
+    if (request.kind !== 'regenerate') this.assertTextAcceptable(request.text);
     if (!isUuid(request.conversationId)) throw conversationNotFound(request.conversationId);
 
     const existing = await this.findByClientTurnId(request.conversationId, consumerId, request.clientTurnId);
@@ -75,11 +82,7 @@ export class TurnIntakeService {
         const verification = strictestLevel(request.verification, conversation.min_verification ?? 'none');
         await this.assertModelServed(conversation.model_id, requirementsOf(verification).reexec);
         const newTurnId = randomUUID();
-        const message = await trx
-          .insertInto('messages')
-          .values({ conversation_id: request.conversationId, role: 'user', content: request.text, turn_id: newTurnId })
-          .returning('id')
-          .executeTakeFirstOrThrow();
+        const userMessageId = await this.userMessageFor(trx, request, newTurnId);
         const inserted = await trx
           .insertInto('turns')
           .values({
@@ -88,7 +91,8 @@ export class TurnIntakeService {
             consumer_id: consumerId,
             persona_version_id: conversation.persona_version_id,
             client_turn_id: request.clientTurnId,
-            user_message_id: message.id,
+            user_message_id: userMessageId,
+            kind: request.kind ?? 'send',
             model_id: conversation.model_id,
             verification_level: verification,
           })
@@ -114,6 +118,51 @@ export class TurnIntakeService {
 
     await this.enqueue(accepted.turnId, request.conversationId, accepted.modelId);
     return { turnId: accepted.turnId, conversationId: request.conversationId, verification: accepted.verification, duplicate: false };
+  }
+
+  /** The user message the new turn answers: a new one (send), or the conversation's last one (regenerate, edit). */
+  private async userMessageFor(trx: Transaction<Database>, request: TurnRequest, newTurnId: string): Promise<string> {
+    if (request.kind === undefined || request.kind === 'send') {
+      const message = await trx
+        .insertInto('messages')
+        .values({ conversation_id: request.conversationId, role: 'user', content: request.text, turn_id: newTurnId })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return message.id;
+    }
+    const last = await trx
+      .selectFrom('messages')
+      .select('id')
+      .where('conversation_id', '=', request.conversationId)
+      .where('role', '=', 'user')
+      .where('state', '=', 'shown')
+      .orderBy('position', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (request.kind === 'regenerate') {
+      if (!last) throw new DoppelError(ErrorCode.NothingToRegenerate, 'This conversation has no message of yours to answer again; send one first.');
+      return last.id;
+    }
+    if (request.kind !== 'edit') throw new Error(`unknown turn kind ${String(request.kind)}`);
+    if (!last || last.id !== request.messageId) {
+      throw new DoppelError(ErrorCode.MessageNotEditable, `Only your last message can be edited${last ? ` (${last.id})` : ''}; send a new message instead.`, {
+        lastMessageId: last?.id ?? null,
+      });
+    }
+    await trx.updateTable('messages').set({ content: request.text, edited_at: sql<Date>`now()` }).where('id', '=', last.id).execute();
+    // Replies to the old text no longer answer anything: hidden, and what was remembered from them goes too.
+    const superseded = await trx
+      .updateTable('messages')
+      .set({ state: 'superseded' })
+      .where('reply_to', '=', last.id)
+      .where('state', '<>', 'superseded')
+      .returning('id')
+      .execute();
+    await trx
+      .deleteFrom('memories')
+      .where('source_message_id', 'in', [last.id, ...superseded.map((row) => row.id)])
+      .execute();
+    return last.id;
   }
 
   private assertTextAcceptable(text: string): void {

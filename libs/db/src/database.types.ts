@@ -55,9 +55,18 @@ export interface MessagesTable {
   role: 'user' | 'assistant';
   content: string;
   turn_id: string | null;
+  /** The user message an assistant reply answers; replies to the same message are alternatives. */
+  reply_to: string | null;
+  state: Generated<MessageState>;
+  edited_at: Timestamp | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
+
+/** shown: listed and in context; alternative: a non-chosen reply; superseded: answered a since-edited message. */
+export type MessageState = 'shown' | 'alternative' | 'superseded';
+
+export type TurnKind = 'send' | 'regenerate' | 'edit';
 
 export type TurnStatus = 'queued' | 'running' | 'done' | 'failed';
 
@@ -68,6 +77,7 @@ export interface TurnsTable {
   persona_version_id: string;
   client_turn_id: string;
   user_message_id: string;
+  kind: Generated<TurnKind>;
   assistant_message_id: string | null;
   status: Generated<TurnStatus>;
   attempts: Generated<number>;
@@ -113,6 +123,9 @@ export interface MemoriesTable {
   embedding_dims: number;
   /** pgvector text form, e.g. '[0.1,0.2]'; write it with toVectorLiteral(). */
   embedding: string;
+  pinned: Generated<boolean>;
+  /** False while the message it came from is a non-chosen alternative. */
+  in_context: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

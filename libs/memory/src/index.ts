@@ -1,2 +1,3 @@
 export { MemoryModule } from './memory.module';
 export { MemoryRepository, type MemoryHit, type MemoryView, type MemorySearch, type NewMemoryInput } from './memory.repository';
+export { extractFacts, MAX_FACTS_PER_MESSAGE } from './fact-extractor';

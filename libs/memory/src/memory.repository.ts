@@ -13,6 +13,8 @@ export interface MemoryHit {
   /** Cosine distance (0 = same direction, 2 = opposite). */
   distance: number;
   createdAt: Date;
+  /** The consumer pinned it: it enters every prompt, whatever the query. */
+  pinned?: boolean;
 }
 
 export interface MemoryView {
@@ -21,6 +23,7 @@ export interface MemoryView {
   content: string;
   conversationId: string | null;
   embeddingModel: string;
+  pinned: boolean;
   createdAt: Date;
 }
 
@@ -65,8 +68,9 @@ export class MemoryRepository {
       if (iterative) await sql`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)`.execute(trx);
       let select = trx
         .selectFrom('memories')
-        .select(['id', 'kind', 'content', 'content_hash', 'created_at', sql<number>`(embedding::vector(${dims})) <=> ${vector}::vector(${dims})`.as('distance')])
+        .select(['id', 'kind', 'content', 'content_hash', 'created_at', 'pinned', sql<number>`(embedding::vector(${dims})) <=> ${vector}::vector(${dims})`.as('distance')])
         .where('embedding_dims', '=', query.embedding.length)
+        .where('in_context', '=', true)
         .where('persona_id', '=', query.personaId)
         .where('consumer_id', '=', query.consumerId)
         .where('embedding_model', '=', query.embeddingModel);
@@ -85,8 +89,81 @@ export class MemoryRepository {
         contentHash: row.content_hash,
         distance: Number(row.distance),
         createdAt: row.created_at,
+        pinned: row.pinned,
       }))
       .sort((a, b) => a.distance - b.distance);
+  }
+
+  /** The memories the consumer pinned for this persona, oldest first; they enter every prompt. */
+  async pinned(query: { personaId: string; consumerId: string; embeddingModel: string; limit: number }): Promise<MemoryHit[]> {
+    const rows = await this.db
+      .selectFrom('memories')
+      .select(['id', 'kind', 'content', 'content_hash', 'created_at'])
+      .where('persona_id', '=', query.personaId)
+      .where('consumer_id', '=', query.consumerId)
+      .where('embedding_model', '=', query.embeddingModel)
+      .where('pinned', '=', true)
+      .where('in_context', '=', true)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(query.limit)
+      .execute();
+    return rows.map((row) => ({ id: row.id, kind: row.kind, content: row.content, contentHash: row.content_hash, distance: 0, createdAt: row.created_at, pinned: true }));
+  }
+
+  /** Pins or unpins one of the consumer's memories; at most `maxPinned` per persona. Null when it is not theirs. */
+  async setPinned(memoryId: string, consumerId: string, pinned: boolean): Promise<MemoryView | null> {
+    if (!isUuid(memoryId)) return null;
+    return this.db.transaction().execute(async (trx) => {
+      const memory = await trx
+        .selectFrom('memories')
+        .select(['persona_id', 'pinned'])
+        .where('id', '=', memoryId)
+        .where('consumer_id', '=', consumerId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!memory) return null;
+      if (pinned && !memory.pinned) {
+        const { count } = await trx
+          .selectFrom('memories')
+          .select(sql<string>`count(*)::text`.as('count'))
+          .where('persona_id', '=', memory.persona_id)
+          .where('consumer_id', '=', consumerId)
+          .where('pinned', '=', true)
+          .executeTakeFirstOrThrow();
+        const limit = this.config.turns.maxPinnedMemories;
+        if (Number(count) >= limit) {
+          throw new DoppelError(ErrorCode.PinLimitReached, `You already pinned ${limit} memories for this persona; unpin one first.`, { limit });
+        }
+      }
+      const row = await trx
+        .updateTable('memories')
+        .set({ pinned })
+        .where('id', '=', memoryId)
+        .returning(['id', 'kind', 'content', 'conversation_id', 'embedding_model', 'pinned', 'created_at'])
+        .executeTakeFirstOrThrow();
+      return { id: row.id, kind: row.kind, content: row.content, conversationId: row.conversation_id, embeddingModel: row.embedding_model, pinned: row.pinned, createdAt: row.created_at };
+    });
+  }
+
+  /** Whether a fact this close (cosine distance) to the embedding is already remembered about the consumer. */
+  async hasSimilarFact(
+    executor: Kysely<Database>,
+    query: { personaId: string; consumerId: string; embeddingModel: string; embedding: Float32Array; maxDistance: number },
+  ): Promise<boolean> {
+    const dims = sql.raw(String(checkedDimensions(query.embedding.length)));
+    const row = await executor
+      .selectFrom('memories')
+      .select('id')
+      .where('persona_id', '=', query.personaId)
+      .where('consumer_id', '=', query.consumerId)
+      .where('kind', '=', 'fact')
+      .where('embedding_model', '=', query.embeddingModel)
+      .where('embedding_dims', '=', query.embedding.length)
+      .where(sql<boolean>`(embedding::vector(${dims})) <=> ${toVectorLiteral(query.embedding)}::vector(${dims}) <= ${query.maxDistance}`)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /** Inserts inside the caller's transaction, so memories commit together with the message they came from. */
@@ -108,21 +185,29 @@ export class MemoryRepository {
           embedding: toVectorLiteral(memory.embedding),
         })),
       )
+      // A regenerated reply answers a user message that is already remembered: keep the first memory of it.
+      .onConflict((conflict) => conflict.columns(['source_message_id', 'kind']).where(sql<boolean>`kind IN ('user_message', 'assistant_reply')`).doNothing())
       .returning('id')
       .execute();
     return rows.map((row) => row.id);
   }
 
   /** A consumer's memories of one persona, newest first (what the persona remembers about them). */
-  async listForConsumer(personaId: string, consumerId: string, options: { limit: number; before?: string }): Promise<{ items: MemoryView[]; nextCursor: string | null }> {
+  async listForConsumer(
+    personaId: string,
+    consumerId: string,
+    options: { limit: number; before?: string; pinned?: boolean },
+  ): Promise<{ items: MemoryView[]; nextCursor: string | null }> {
     let query = this.db
       .selectFrom('memories')
-      .select(['id', 'kind', 'content', 'conversation_id', 'embedding_model', 'created_at', sql<string>`created_at::text`.as('created_at_text')])
+      .select(['id', 'kind', 'content', 'conversation_id', 'embedding_model', 'pinned', 'created_at', sql<string>`created_at::text`.as('created_at_text')])
       .where('persona_id', '=', personaId)
       .where('consumer_id', '=', consumerId)
+      .where('in_context', '=', true)
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(options.limit + 1);
+    if (options.pinned !== undefined) query = query.where('pinned', '=', options.pinned);
     if (options.before) {
       const position = decodeCursor(options.before, 2);
       if (!position || !isTimestampText(position[0]) || !isUuid(position[1])) {
@@ -134,7 +219,7 @@ export class MemoryRepository {
     const page = rows.slice(0, options.limit);
     const last = page[page.length - 1];
     return {
-      items: page.map((row) => ({ id: row.id, kind: row.kind, content: row.content, conversationId: row.conversation_id, embeddingModel: row.embedding_model, createdAt: row.created_at })),
+      items: page.map((row) => ({ id: row.id, kind: row.kind, content: row.content, conversationId: row.conversation_id, embeddingModel: row.embedding_model, pinned: row.pinned, createdAt: row.created_at })),
       nextCursor: rows.length > options.limit && last ? encodeCursor([last.created_at_text, last.id]) : null,
     };
   }

@@ -13,6 +13,35 @@ export interface TurnSendPayload {
   verification?: 'none' | 'signed' | 'reexec' | 'signed+reexec';
 }
 
+/** Another reply to the conversation's last user message; earlier replies stay as alternatives. */
+export interface TurnRegeneratePayload {
+  conversationId: string;
+  clientTurnId: string;
+  verification?: TurnSendPayload['verification'];
+}
+
+/** Replace the text of your last message and answer it again; the replies to the old text are superseded. */
+export interface TurnEditPayload extends TurnRegeneratePayload {
+  messageId: string;
+  text: string;
+}
+
+/** Show this alternative reply and use it (not its siblings) in the context of later turns. */
+export interface MessageChoosePayload {
+  conversationId: string;
+  messageId: string;
+}
+
+export interface AlternativeReply {
+  id: string;
+  content: string;
+  turnId: string | null;
+  chosen: boolean;
+  createdAt: string;
+}
+
+export type MessageChooseAck = { ok: true; alternatives: AlternativeReply[] } | { ok: false; error: ErrorBody };
+
 export type TurnSendAck =
   | { ok: true; turnId: string; duplicate: boolean; verification: 'none' | 'signed' | 'reexec' | 'signed+reexec' }
   | { ok: false; error: ErrorBody };
@@ -88,6 +117,9 @@ export type TurnResumeAck = { ok: true; status: 'queued' | 'running' | 'done' | 
 
 export interface ChatClientToServerEvents {
   'turn:send': (payload: TurnSendPayload, ack: (result: TurnSendAck) => void) => void;
+  'turn:regenerate': (payload: TurnRegeneratePayload, ack: (result: TurnSendAck) => void) => void;
+  'turn:edit': (payload: TurnEditPayload, ack: (result: TurnSendAck) => void) => void;
+  'message:choose': (payload: MessageChoosePayload, ack: (result: MessageChooseAck) => void) => void;
   'turn:resume': (payload: TurnResumePayload, ack: (result: TurnResumeAck) => void) => void;
 }
 

@@ -35,6 +35,9 @@ export enum ErrorCode {
   ImportInvalid = 'IMPORT_INVALID',
   ImportUnsupportedFormat = 'IMPORT_UNSUPPORTED_FORMAT',
   ImportTooLarge = 'IMPORT_TOO_LARGE',
+  NothingToRegenerate = 'NOTHING_TO_REGENERATE',
+  MessageNotEditable = 'MESSAGE_NOT_EDITABLE',
+  PinLimitReached = 'PIN_LIMIT_REACHED',
   Internal = 'INTERNAL',
 }
 
@@ -74,5 +77,8 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.ImportInvalid]: 400,
   [ErrorCode.ImportUnsupportedFormat]: 400,
   [ErrorCode.ImportTooLarge]: 413,
+  [ErrorCode.NothingToRegenerate]: 409,
+  [ErrorCode.MessageNotEditable]: 409,
+  [ErrorCode.PinLimitReached]: 409,
   [ErrorCode.Internal]: 500,
 };

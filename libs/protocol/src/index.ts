@@ -2,3 +2,4 @@ export { ErrorCode, HTTP_STATUS_BY_CODE } from './error-codes';
 export { DoppelError, type ErrorBody } from './doppel-error';
 export * from './chat-events';
 export { canonicalJson, sha256Hex, personaContentHash } from './content-hash';
+export * from './ops-events';

@@ -8,7 +8,7 @@ import { sql, type Kysely } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, type Database, type TurnRow } from '@doppel/db';
 import type { GenerationTrace, SamplingParams } from '@doppel/inference';
-import { MemoryRepository } from '@doppel/memory';
+import { extractFacts, MemoryRepository } from '@doppel/memory';
 import { ModelHost } from '@doppel/models';
 import { PersonasService } from '@doppel/personas';
 import { DoppelError, ErrorCode, type TurnVerification } from '@doppel/protocol';
@@ -103,18 +103,19 @@ export class TurnRunner {
       .executeTakeFirstOrThrow();
     const personaVersion = await this.personaVersions.get(turn.persona_version_id);
     const [queryEmbedding] = await embedder.embed([userMessage.content]);
-    const memories = await this.memory.search({
-      personaId: conversation.persona_id,
-      consumerId: turn.consumer_id,
-      embeddingModel: embedder.modelId,
-      embedding: queryEmbedding!,
-      limit: this.config.turns.memoryTopK,
-    });
+    const memoryOwner = { personaId: conversation.persona_id, consumerId: turn.consumer_id, embeddingModel: embedder.modelId };
+    const [pinnedMemories, relevantMemories] = await Promise.all([
+      this.memory.pinned({ ...memoryOwner, limit: this.config.turns.maxPinnedMemories }),
+      this.memory.search({ ...memoryOwner, embedding: queryEmbedding!, limit: this.config.turns.memoryTopK }),
+    ]);
+    const pinnedIds = new Set(pinnedMemories.map((memory) => memory.id));
+    const memories = [...pinnedMemories, ...relevantMemories.filter((memory) => !pinnedIds.has(memory.id))];
     const history = await this.db
       .selectFrom('messages')
       .select(['role', 'content'])
       .where('conversation_id', '=', turn.conversation_id)
       .where('position', '<', userMessage.position)
+      .where('state', '=', 'shown')
       .orderBy('position', 'desc')
       .limit(this.config.turns.historyMaxMessages)
       .execute();
@@ -177,13 +178,26 @@ export class TurnRunner {
           });
     const verificationMs = level === 'none' ? null : performance.now() - verificationStarted;
 
-    const [userEmbedding, replyEmbedding] = await embedder.embed([userMessage.content, replyText]);
+    const facts = extractFacts(userMessage.content);
+    const [userEmbedding, replyEmbedding, ...factEmbeddings] = await embedder.embed([userMessage.content, replyText, ...facts]);
     const stored = await this.db.transaction().execute(async (trx) => {
       const assistantMessage = await trx
         .insertInto('messages')
-        .values({ conversation_id: turn.conversation_id, role: 'assistant', content: replyText, turn_id: turnId })
+        .values({ conversation_id: turn.conversation_id, role: 'assistant', content: replyText, turn_id: turnId, reply_to: turn.user_message_id })
         .returning('id')
         .executeTakeFirstOrThrow();
+      // A regenerated reply is shown from now on; the earlier ones stay as alternatives, out of the context.
+      const outshone = await trx
+        .updateTable('messages')
+        .set({ state: 'alternative' })
+        .where('reply_to', '=', turn.user_message_id)
+        .where('state', '=', 'shown')
+        .where('id', '<>', assistantMessage.id)
+        .returning('id')
+        .execute();
+      if (outshone.length > 0) {
+        await trx.updateTable('memories').set({ in_context: false }).where('source_message_id', 'in', outshone.map((row) => row.id)).execute();
+      }
       const finished = await trx
         .updateTable('turns')
         .set({
@@ -234,6 +248,14 @@ export class TurnRunner {
           embeddingModel: embedder.modelId,
           embedding: replyEmbedding!,
         },
+        ...(await this.newFacts(trx, memoryOwner, facts, factEmbeddings)).map((fact) => ({
+          ...memoryOwner,
+          conversationId: turn.conversation_id,
+          sourceMessageId: turn.user_message_id,
+          kind: 'fact' as const,
+          content: fact.text,
+          embedding: fact.embedding,
+        })),
       ]);
       await trx.updateTable('conversations').set({ last_message_at: sql<Date>`now()` }).where('id', '=', turn.conversation_id).execute();
       if (proof) {
@@ -288,6 +310,22 @@ export class TurnRunner {
         .catch((error: Error) => this.logger.warn(`spot check of turn ${turnId} not dispatched: ${error.message}`));
     }
     return 'done';
+  }
+
+  /** The extracted facts not already remembered (by vector similarity) about this consumer. */
+  private async newFacts(
+    trx: Kysely<Database>,
+    owner: { personaId: string; consumerId: string; embeddingModel: string },
+    facts: string[],
+    embeddings: Float32Array[],
+  ): Promise<{ text: string; embedding: Float32Array }[]> {
+    const fresh: { text: string; embedding: Float32Array }[] = [];
+    for (const [index, text] of facts.entries()) {
+      const embedding = embeddings[index]!;
+      const known = await this.memory.hasSimilarFact(trx, { ...owner, embedding, maxDistance: this.config.turns.factDedupMaxDistance });
+      if (!known) fresh.push({ text, embedding });
+    }
+    return fresh;
   }
 
   /** Builds the receipt, signs it when the level asks, and collects the re-execution's co-signature. */

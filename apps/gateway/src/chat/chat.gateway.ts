@@ -5,11 +5,12 @@ import type { Namespace } from 'socket.io';
 import { z } from 'zod';
 import { AccountsService, RateLimiter, SocketCounter } from '@doppel/accounts';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { TurnIntakeService, TurnLookup } from '@doppel/conversations';
-import { CHAT_NAMESPACE, DoppelError, ErrorCode, type TurnResumeAck, type TurnSendAck } from '@doppel/protocol';
+import { ConversationsService, TurnLookup, type TurnRequest } from '@doppel/conversations';
+import { CHAT_NAMESPACE, DoppelError, ErrorCode, type ErrorBody, type MessageChooseAck, type TurnResumeAck, type TurnSendAck } from '@doppel/protocol';
 import { REDIS } from '@doppel/redis';
 import { verificationLevelSchema } from '@doppel/verification';
 import { bearerToken } from '../auth/api-key.guard';
+import { TurnAdmission } from './turn-admission.service';
 import { TurnRelayService, type ChatSocket } from './turn-relay.service';
 
 const turnSendSchema = z.strictObject({
@@ -19,6 +20,19 @@ const turnSendSchema = z.strictObject({
   clientTurnId: z.string().min(1).max(64),
   verification: verificationLevelSchema.optional(),
 });
+const turnRegenerateSchema = turnSendSchema.omit({ text: true });
+const turnEditSchema = turnSendSchema.extend({ messageId: z.string().min(1).max(64) });
+const messageChooseSchema = z.strictObject({ conversationId: z.string().min(1).max(64), messageId: z.string().min(1).max(64) });
+
+/** "{ conversationId, text, clientTurnId, verification? }" from a strict object schema. */
+function describeSchema(schema: z.ZodType): string {
+  const shape = (schema as unknown as z.ZodObject).shape as Record<string, z.ZodType>;
+  return `{ ${Object.entries(shape).map(([key, field]) => (field.safeParse(undefined).success ? `${key}?` : key)).join(', ')} }`;
+}
+
+function issuesOf(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+}
 
 /** A socket whose gateway stopped refreshing it (crashed) stops counting after this long. */
 const SOCKET_STALE_MS = 60_000;
@@ -35,7 +49,8 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
 
   constructor(
     private readonly accounts: AccountsService,
-    private readonly intake: TurnIntakeService,
+    private readonly admission: TurnAdmission,
+    private readonly conversations: ConversationsService,
     private readonly relay: TurnRelayService,
     private readonly turns: TurnLookup,
     @Inject(REDIS) redis: Redis,
@@ -85,41 +100,62 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
   }
 
   @SubscribeMessage('turn:send')
-  async onTurnSend(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<TurnSendAck> {
-    const parsed = turnSendSchema.safeParse(payload);
+  onTurnSend(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<TurnSendAck> {
+    return this.startTurn(socket, 'turn:send', payload, turnSendSchema, (data) => ({ ...data, kind: 'send' as const }));
+  }
+
+  @SubscribeMessage('turn:regenerate')
+  onTurnRegenerate(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<TurnSendAck> {
+    return this.startTurn(socket, 'turn:regenerate', payload, turnRegenerateSchema, (data) => ({ ...data, kind: 'regenerate' as const }));
+  }
+
+  @SubscribeMessage('turn:edit')
+  onTurnEdit(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<TurnSendAck> {
+    return this.startTurn(socket, 'turn:edit', payload, turnEditSchema, (data) => ({ ...data, kind: 'edit' as const }));
+  }
+
+  @SubscribeMessage('message:choose')
+  async onMessageChoose(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<MessageChooseAck> {
+    const parsed = messageChooseSchema.safeParse(payload);
+    if (!parsed.success) return { ok: false, error: { code: ErrorCode.ValidationFailed, message: `message:choose needs ${describeSchema(messageChooseSchema)}: ${issuesOf(parsed.error)}` } };
+    try {
+      const alternatives = await this.conversations.chooseAlternative(parsed.data.conversationId, parsed.data.messageId, socket.data.accountId);
+      return { ok: true, alternatives: alternatives.map((alternative) => ({ ...alternative, createdAt: alternative.createdAt.toISOString() })) };
+    } catch (error) {
+      return this.failure('message:choose', error);
+    }
+  }
+
+  /** Validates, admits (rate limit + intake), acks, then streams the turn to this socket. */
+  private async startTurn<T extends z.ZodType>(
+    socket: ChatSocket,
+    event: string,
+    payload: unknown,
+    schema: T,
+    toRequest: (data: z.infer<T>) => TurnRequest,
+  ): Promise<TurnSendAck> {
+    const parsed = schema.safeParse(payload);
     if (!parsed.success) {
-      return {
-        ok: false,
-        error: {
-          code: ErrorCode.ValidationFailed,
-          message: `turn:send needs { conversationId, text, clientTurnId, verification? }: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`,
-        },
-      };
+      return { ok: false, error: { code: ErrorCode.ValidationFailed, message: `${event} needs ${describeSchema(schema)}: ${issuesOf(parsed.error)}` } };
     }
     try {
-      const rate = await this.rateLimiter.hit('turns', socket.data.accountId, this.config.gateway.turnsPerMinute);
-      if (!rate.allowed) {
-        return {
-          ok: false,
-          error: {
-            code: ErrorCode.RateLimited,
-            message: `More than ${this.config.gateway.turnsPerMinute} turns a minute on this key; retry in ${rate.retryAfterSeconds} s.`,
-            details: { retryAfterSeconds: rate.retryAfterSeconds },
-          },
-        };
-      }
-      const accepted = await this.intake.accept(socket.data.accountId, parsed.data);
+      const request = toRequest(parsed.data);
+      const accepted = await this.admission.accept(socket.data.accountId, request);
       // After the ack has gone out: queued, then the stream, in that order on this socket.
       setImmediate(() => {
-        socket.emit('turn:queued', { turnId: accepted.turnId, conversationId: accepted.conversationId, clientTurnId: parsed.data.clientTurnId });
+        socket.emit('turn:queued', { turnId: accepted.turnId, conversationId: accepted.conversationId, clientTurnId: request.clientTurnId });
         this.relay.forward(socket, accepted.turnId);
       });
       return { ok: true, turnId: accepted.turnId, duplicate: accepted.duplicate, verification: accepted.verification };
     } catch (error) {
-      if (error instanceof DoppelError) return { ok: false, error: error.toBody() };
-      this.logger.error(`turn:send failed: ${(error as Error).stack ?? String(error)}`);
-      return { ok: false, error: { code: ErrorCode.Internal, message: 'The turn could not be accepted; try again.' } };
+      return this.failure(event, error);
     }
+  }
+
+  private failure(event: string, error: unknown): { ok: false; error: ErrorBody } {
+    if (error instanceof DoppelError) return { ok: false, error: error.toBody() };
+    this.logger.error(`${event} failed: ${(error as Error).stack ?? String(error)}`);
+    return { ok: false, error: { code: ErrorCode.Internal, message: `${event} could not be handled; try again.` } };
   }
 
   @SubscribeMessage('turn:resume')

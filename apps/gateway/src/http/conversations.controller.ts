@@ -1,13 +1,18 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { Account } from '@doppel/accounts';
-import { ConversationsService, type ConversationView, type MessageView, type Page } from '@doppel/conversations';
+import { ConversationsService, type AcceptedTurn, type AlternativeView, type ConversationView, type MessageView, type Page } from '@doppel/conversations';
+import { verificationLevelSchema } from '@doppel/verification';
+import { TurnAdmission } from '../chat/turn-admission.service';
 import { CurrentAccount } from '../auth/api-key.guard';
 import { openApiSchema, pageQuerySchema, ZodValidationPipe } from './zod-validation.pipe';
 
 const createConversationSchema = z.strictObject({ personaId: z.uuid(), greetingIndex: z.number().int().min(0).max(20).default(0) });
 const rateSchema = z.strictObject({ score: z.number().int().min(1).max(5) });
+const regenerateSchema = z.strictObject({ clientTurnId: z.string().min(1).max(64), verification: verificationLevelSchema.optional() });
+// Length limits are the intake's (configurable) business; this only caps what is parsed at all.
+const editSchema = regenerateSchema.extend({ text: z.string().max(1_000_000) });
 const messagesQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   before: z.string().min(1).max(512).optional(),
@@ -17,7 +22,10 @@ const messagesQuerySchema = z.strictObject({
 @ApiBearerAuth()
 @Controller('conversations')
 export class ConversationsController {
-  constructor(private readonly conversations: ConversationsService) {}
+  constructor(
+    private readonly conversations: ConversationsService,
+    private readonly admission: TurnAdmission,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -52,6 +60,46 @@ export class ConversationsController {
     @Body(new ZodValidationPipe(rateSchema, 'rating')) body: z.infer<typeof rateSchema>,
   ): Promise<{ messageId: string; score: number }> {
     return this.conversations.rate(id, messageId, account.id, body.score);
+  }
+
+  @Post(':id/regenerate')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Another reply to your last message, kept beside the earlier ones as alternatives; follow it with turn:resume or GET /turns/:id.',
+  })
+  @ApiBody({ schema: openApiSchema(regenerateSchema) })
+  regenerate(
+    @CurrentAccount() account: Account,
+    @Param('id') id: string,
+    @Body(new ZodValidationPipe(regenerateSchema, 'regenerate')) body: z.infer<typeof regenerateSchema>,
+  ): Promise<AcceptedTurn> {
+    return this.admission.accept(account.id, { kind: 'regenerate', conversationId: id, ...body });
+  }
+
+  @Put(':id/messages/:messageId')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Edit your last message and answer it again; replies to the old text leave the conversation and its context.' })
+  @ApiBody({ schema: openApiSchema(editSchema) })
+  edit(
+    @CurrentAccount() account: Account,
+    @Param('id') id: string,
+    @Param('messageId') messageId: string,
+    @Body(new ZodValidationPipe(editSchema, 'edit')) body: z.infer<typeof editSchema>,
+  ): Promise<AcceptedTurn> {
+    return this.admission.accept(account.id, { kind: 'edit', conversationId: id, messageId, ...body });
+  }
+
+  @Get(':id/messages/:messageId/alternatives')
+  @ApiOperation({ summary: 'Every reply to the same message as this one (regenerated alternatives), oldest first, with the chosen one marked.' })
+  alternatives(@CurrentAccount() account: Account, @Param('id') id: string, @Param('messageId') messageId: string): Promise<AlternativeView[]> {
+    return this.conversations.listAlternatives(id, messageId, account.id);
+  }
+
+  @Post(':id/messages/:messageId/choose')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Show this alternative reply; only the chosen one is in the context of later turns.' })
+  choose(@CurrentAccount() account: Account, @Param('id') id: string, @Param('messageId') messageId: string): Promise<AlternativeView[]> {
+    return this.conversations.chooseAlternative(id, messageId, account.id);
   }
 
   @Post(':id/move-to-latest-version')

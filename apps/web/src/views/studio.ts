@@ -1,4 +1,136 @@
-export function renderStudio(main: HTMLElement, _personaId: string | null, _account: unknown): () => void {
-  main.textContent = 'Studio';
-  return () => undefined;
+// The creator studio: your personas, create and edit with a live system-prompt preview, import, export,
+// versions, ratings and a test chat.
+import { el, replaceChildren, statusLine } from '../dom';
+import { request } from '../api';
+import { personaCorePreview } from '../prompt-preview';
+import { navigate } from '../router';
+import type { Account, Conversation, Page, Persona } from '../types';
+import { mountChatPane, type ChatPane } from './chat-pane';
+import { emptyDraft, personaEditor, type Draft } from './persona-editor';
+import { importPanel } from './persona-import';
+import { exportPanel, ratingsPanel, versionsPanel } from './persona-history';
+
+function draftOf(persona: Persona): Draft {
+  // A deep copy: the form edits the draft in place, and the saved persona must stay as loaded.
+  return { ...(JSON.parse(JSON.stringify(persona.definition)) as Persona['definition']), visibility: persona.visibility };
+}
+
+function previewText(draft: Draft): string {
+  const core = personaCorePreview(draft);
+  const constant = draft.lorebook?.entries.filter((entry) => entry.enabled && entry.constant && entry.content.trim()) ?? [];
+  const triggered = draft.lorebook?.entries.filter((entry) => entry.enabled && !entry.constant && entry.keys.length > 0).length ?? 0;
+  const notes = [
+    constant.length > 0 ? `\n\n[always-on lorebook entries, added each turn]\n${constant.map((entry) => entry.content).join('\n')}` : '',
+    triggered > 0 ? `\n\n[+ up to ${triggered} keyword lorebook entries when their keys appear]` : '',
+    '\n\n[+ what the persona remembers about the user, each turn]',
+  ];
+  return core + notes.join('');
+}
+
+export function renderStudio(main: HTMLElement, personaId: string | null, account: Account | null): () => void {
+  const mine = el('ul', { class: 'plain', 'aria-label': 'Your personas' });
+  const status = statusLine();
+  const editorSlot = el('div');
+  const preview = el('pre', { class: 'preview', 'data-testid': 'prompt-preview', tabindex: 0, 'aria-label': 'System prompt preview' });
+  const extras = el('div');
+  const testChat = el('div');
+  let chatPane: ChatPane | null = null;
+
+  const loadMine = async () => {
+    const page = await request<Page<Persona>>('GET', '/personas?mine=true&limit=100');
+    replaceChildren(
+      mine,
+      el('li', {}, el('a', { href: '#/studio', 'aria-current': personaId ? null : 'page' }, '+ New persona')),
+      page.items.map((persona) => el('li', {}, el('a', { href: `#/studio/${encodeURIComponent(persona.id)}`, 'aria-current': persona.id === personaId ? 'page' : null }, `${persona.definition.name} (v${persona.version}${persona.visibility === 'private' ? ', private' : ''})`))),
+    );
+  };
+
+  const mountEditor = (persona: Persona | null, models: string[]) => {
+    const draft = persona ? draftOf(persona) : emptyDraft(models[0] ?? 'synthetic');
+    const refreshPreview = () => (preview.textContent = previewText(draft));
+    const save = el('button', { type: 'submit' }, persona ? `Save as version ${persona.version + 1}` : 'Create persona');
+    const form = el(
+      'form',
+      {
+        class: 'card',
+        'aria-label': persona ? `Edit ${persona.definition.name}` : 'New persona',
+        onsubmit: async (event: Event) => {
+          event.preventDefault();
+          save.disabled = true;
+          try {
+            const body = { ...draft, lorebook: draft.lorebook && draft.lorebook.entries.length === 0 && !persona?.definition.lorebook ? undefined : draft.lorebook };
+            const saved = persona
+              ? await request<Persona>('PATCH', `/personas/${encodeURIComponent(persona.id)}`, body)
+              : await request<Persona>('POST', '/personas', body);
+            status.textContent = `Saved ${saved.definition.name}, version ${saved.version}.`;
+            if (persona) mountPersona(saved, models);
+            else navigate({ screen: 'studio', personaId: saved.id });
+            void loadMine();
+          } catch (error) {
+            status.textContent = `Not saved: ${(error as Error).message}`;
+          } finally {
+            save.disabled = false;
+          }
+        },
+      },
+      el('h2', {}, persona ? `Edit ${persona.definition.name}` : 'New persona'),
+      personaEditor(draft, models, refreshPreview),
+      save,
+    );
+    replaceChildren(editorSlot, form);
+    refreshPreview();
+  };
+
+  const mountPersona = (persona: Persona | null, models: string[]) => {
+    mountEditor(persona, models);
+    chatPane?.close();
+    chatPane = null;
+    if (!persona) {
+      replaceChildren(extras);
+      replaceChildren(testChat, el('p', { class: 'muted' }, 'Save the persona to try it in a test chat.'));
+      return;
+    }
+    const isOwner = persona.ownerId === account?.id;
+    replaceChildren(extras, exportPanel(persona), versionsPanel(persona), isOwner ? ratingsPanel(persona) : null);
+    const start = el('button', { type: 'button', class: 'secondary' }, 'Start a test chat');
+    start.addEventListener('click', async () => {
+      start.disabled = true;
+      try {
+        const conversation = await request<Conversation>('POST', '/conversations', { personaId: persona.id });
+        chatPane = mountChatPane(conversation.id, { compact: true });
+        replaceChildren(testChat, chatPane.root);
+      } catch (error) {
+        start.disabled = false;
+        status.textContent = (error as Error).message;
+      }
+    });
+    replaceChildren(testChat, start);
+  };
+
+  replaceChildren(
+    main,
+    el('h1', {}, 'Creator studio'),
+    status,
+    el(
+      'div',
+      { class: 'studio' },
+      el('div', {}, el('section', { class: 'card', 'aria-labelledby': 'mine-heading' }, el('h2', { id: 'mine-heading' }, 'Your personas'), mine), importPanel((persona) => void loadMine().then(() => persona))),
+      el('div', {}, editorSlot, extras),
+      el('div', {}, el('section', { class: 'card', 'aria-labelledby': 'preview-heading' }, el('h2', { id: 'preview-heading' }, 'System prompt preview'), preview), el('section', { class: 'card', 'aria-labelledby': 'test-heading' }, el('h2', { id: 'test-heading' }, 'Test chat'), testChat)),
+    ),
+  );
+
+  void (async () => {
+    try {
+      const [models, persona] = await Promise.all([
+        request<{ id: string; kind: string }[]>('GET', '/models').then((list) => list.filter((model) => model.kind === 'chat').map((model) => model.id)),
+        personaId ? request<Persona>('GET', `/personas/${encodeURIComponent(personaId)}`) : Promise.resolve(null),
+      ]);
+      mountPersona(persona, models);
+      await loadMine();
+    } catch (error) {
+      status.textContent = (error as Error).message;
+    }
+  })();
+  return () => chatPane?.close();
 }
