@@ -25,6 +25,8 @@ import { ReceiptsController } from './http/receipts.controller';
 import { TurnsController } from './http/turns.controller';
 import { PersonasController } from './http/personas.controller';
 import { PersonaImportController } from './http/persona-import.controller';
+import { OpsGateway } from './ops/ops.gateway';
+import { OpsSnapshotService } from './ops/ops-snapshot.service';
 
 /** REST + socket.io. Produces turn jobs; never runs a model and never consumes a queue. */
 @Module({
@@ -52,6 +54,6 @@ import { PersonaImportController } from './http/persona-import.controller';
     TurnsController,
     HealthController,
   ],
-  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, TurnRelayService, TurnDeadlineService, ChatGateway],
+  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, TurnRelayService, TurnDeadlineService, ChatGateway, OpsSnapshotService, OpsGateway],
 })
 export class GatewayModule {}
