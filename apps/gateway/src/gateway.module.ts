@@ -27,6 +27,7 @@ import { PersonasController } from './http/personas.controller';
 import { PersonaImportController } from './http/persona-import.controller';
 import { OpsGateway } from './ops/ops.gateway';
 import { OpsSnapshotService } from './ops/ops-snapshot.service';
+import { KnowledgeHttpModule } from './http/knowledge-http.module';
 
 /** REST + socket.io. Produces turn jobs; never runs a model and never consumes a queue. */
 @Module({
@@ -40,6 +41,7 @@ import { OpsSnapshotService } from './ops/ops-snapshot.service';
     ModelsModule,
     NodesModule,
     MemoryModule,
+    KnowledgeHttpModule,
   ],
   controllers: [
     AccountsController,

@@ -5,6 +5,7 @@ import { assertSchemaReady } from '@doppel/db';
 import { ModelHost } from '@doppel/models';
 import { NodeIdentity } from '@doppel/turns';
 import { HeartbeatService } from './heartbeat.service';
+import { KnowledgeConsumer } from './knowledge-consumer.service';
 import { TurnConsumers } from './turn-consumers.service';
 import { WorkerModule } from './worker.module';
 
@@ -22,6 +23,7 @@ async function bootstrap(): Promise<void> {
   const identity = app.get(NodeIdentity);
   await identity.load(models.servedChatModels.map((model) => ({ modelId: model.modelId, modelHash: model.modelHash })));
   app.get(TurnConsumers).start();
+  app.get(KnowledgeConsumer).start();
   await app.get(HeartbeatService).start();
   const served = models.servedChatModels.map((model) => model.modelId).join(', ');
   const refused = models.refused.length > 0 ? `; refused: ${models.refused.map((model) => model.modelId).join(', ')}` : '';

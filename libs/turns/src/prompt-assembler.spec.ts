@@ -1,7 +1,8 @@
+import type { KnowledgeHit } from '@doppel/knowledge';
 import type { MemoryHit } from '@doppel/memory';
 import type { PersonaDefinition } from '@doppel/personas';
 import { describe, expect, it } from 'vitest';
-import { assemblePrompt, MEMORY_HEADER, type PromptInputs } from './prompt-assembler';
+import { assemblePrompt, KNOWLEDGE_HEADER, MEMORY_HEADER, type PromptInputs, type PromptMemory } from './prompt-assembler';
 
 /** Whitespace-separated words: a token measure simple enough to work budgets out by hand. */
 const countWords = (text: string) => text.split(/\s+/).filter(Boolean).length;
@@ -19,9 +20,15 @@ const persona: PersonaDefinition = {
   minVerification: 'none',
 };
 
-function memory(id: string, content: string, kind: MemoryHit['kind'] = 'user_message'): MemoryHit {
-  return { id, kind, content, contentHash: `hash-${id}`, distance: 0.1, createdAt: new Date(0) };
+function memory(id: string, content: string, kind: MemoryHit['kind'] = 'user_message', distance = 0.1): PromptMemory {
+  return { id, kind, content, contentHash: `hash-${id}`, distance, createdAt: new Date(0) };
 }
+
+function chunk(id: string, content: string, distance: number, documentTitle = 'Engines'): KnowledgeHit {
+  return { id, documentId: `doc-${documentTitle}`, documentTitle, content, contentHash: `hash-${id}`, distance };
+}
+
+const pin = (hit: PromptMemory): PromptMemory => ({ ...hit, pinned: true, distance: 0 });
 
 const memories = [
   memory('m1', 'I keep bees in the garden.'),
@@ -43,6 +50,8 @@ function inputs(overrides: Partial<PromptInputs> = {}): PromptInputs {
 /** Cost of the persona core plus the user message: what is left when the budget admits nothing else. */
 const baseCost = () => assemblePrompt(inputs({ tokenBudget: 0 })).promptTokens;
 const memoryLineCost = (hit: MemoryHit) => countWords(`- They said: ${hit.content}`);
+const chunkCost = (hit: KnowledgeHit) => countWords(`[${hit.documentTitle}]\n${hit.content}`);
+const system = (assembled: { prompt: { messages: { content: string }[] } }) => assembled.prompt.messages[0]!.content;
 
 describe('assemblePrompt', () => {
   it('puts the persona name, description, personality and examples in the system message', () => {
@@ -134,3 +143,104 @@ describe('assemblePrompt', () => {
     expect(assembled.prompt.messages.at(-1)!.content).toBe('How are the bees?');
   });
 });
+
+describe('assemblePrompt with knowledge', () => {
+  const relevant = chunk('k1', 'The mill performs the arithmetic; the store holds the numbers.', 0.2);
+  const unrelated = chunk('k2', 'Recipes for a Victorian plum pudding.', 0.9, 'Cookery');
+  const knowledge = (hits: KnowledgeHit[], maxDistance = 0.5) => ({ hits, maxDistance });
+
+  it('places a chunk within the relevance limit under the knowledge header, with its document title, and reports its id', () => {
+    const assembled = assemblePrompt(inputs({ memories: [], knowledge: knowledge([relevant, unrelated]) }));
+    expect(assembled.knowledgeIds).toEqual(['k1']);
+    expect(system(assembled)).toContain(`${KNOWLEDGE_HEADER}\n[Engines]\n${relevant.content}`);
+  });
+
+  it('leaves out a chunk farther than the relevance limit, and the header with it', () => {
+    const assembled = assemblePrompt(inputs({ memories: [], knowledge: knowledge([unrelated]) }));
+    expect(assembled.knowledgeIds).toEqual([]);
+    expect(system(assembled)).not.toContain(unrelated.content);
+    expect(system(assembled)).not.toContain(KNOWLEDGE_HEADER);
+    // The same chunk enters once the limit admits it.
+    expect(assemblePrompt(inputs({ memories: [], knowledge: knowledge([unrelated], 0.9) })).knowledgeIds).toEqual(['k2']);
+  });
+
+  it('has no knowledge section without knowledge', () => {
+    const assembled = assemblePrompt(inputs());
+    expect(assembled.knowledgeIds).toEqual([]);
+    expect(system(assembled)).not.toContain(KNOWLEDGE_HEADER);
+  });
+
+  it('mixes memories and chunks by distance, cutting the least relevant of both when the budget is tight', () => {
+    const near = memory('m-near', 'My engine notes are in the blue book.', 'user_message', 0.1);
+    const far = memory('m-far', 'I once visited Bath.', 'user_message', 0.45);
+    const k1 = chunk('k-near', 'Cards drive the engine.', 0.15);
+    const k2 = chunk('k-far', 'The engine was never completed.', 0.4);
+    const fitTwo = baseCost() + countWords(MEMORY_HEADER) + memoryLineCost(near) + countWords(KNOWLEDGE_HEADER) + chunkCost(k1);
+    const tight = assemblePrompt(inputs({ memories: [near, far], knowledge: knowledge([k2, k1]), tokenBudget: fitTwo }));
+    expect(tight.memoryIds).toEqual(['m-near']);
+    expect(tight.knowledgeIds).toEqual(['k-near']);
+    expect(tight.historyMessages).toBe(0);
+    expect(tight.promptTokens).toBe(fitTwo);
+
+    const roomy = assemblePrompt(inputs({ memories: [near, far], knowledge: knowledge([k2, k1]) }));
+    expect(roomy.memoryIds).toEqual(['m-near', 'm-far']);
+    expect(roomy.knowledgeIds).toEqual(['k-near', 'k-far']);
+    expect(roomy.historyMessages).toBe(history.length);
+  });
+
+  it('lets a closer chunk take the place of a less relevant memory', () => {
+    const memoryHit = memory('m', 'I like engines too.', 'user_message', 0.3);
+    const chunkHit = chunk('k', 'Engines compute tables.', 0.1);
+    const budget = baseCost() + countWords(KNOWLEDGE_HEADER) + chunkCost(chunkHit);
+    const assembled = assemblePrompt(inputs({ memories: [memoryHit], knowledge: knowledge([chunkHit]), tokenBudget: budget }));
+    expect(assembled.knowledgeIds).toEqual(['k']);
+    expect(assembled.memoryIds).toEqual([]);
+  });
+
+  it('counts exactly the tokens of what it included, and never exceeds the budget', () => {
+    const hits = [relevant, chunk('k3', 'Bernoulli numbers by the engine, step by step.', 0.3), unrelated];
+    for (let tokenBudget = baseCost(); tokenBudget <= baseCost() + 120; tokenBudget += 3) {
+      const assembled = assemblePrompt(inputs({ knowledge: knowledge(hits), tokenBudget }));
+      const counted = assembled.prompt.messages.reduce((sum, message) => sum + countWords(message.content), 0);
+      expect(assembled.promptTokens).toBe(counted);
+      expect(assembled.promptTokens).toBeLessThanOrEqual(tokenBudget);
+    }
+  });
+});
+
+describe('assemblePrompt with pinned memories', () => {
+  const pinned = pin(memory('p1', 'Call me Captain.'));
+  const nearChunk = chunk('k1', 'Cards drive the engine.', 0.05);
+
+  it('puts pinned memories first in the memory section, before the relevant ones', () => {
+    const assembled = assemblePrompt(inputs({ memories: [...memories, pinned] }));
+    expect(assembled.memoryIds).toEqual(['p1', 'm1', 'm2', 'm3']);
+    const text = system(assembled);
+    expect(text.indexOf(pinned.content)).toBeGreaterThan(text.indexOf(MEMORY_HEADER));
+    expect(text.indexOf(pinned.content)).toBeLessThan(text.indexOf(memories[0]!.content));
+  });
+
+  it('keeps a pinned memory over closer memories, knowledge and history when the budget holds only it', () => {
+    const budget = baseCost() + countWords(MEMORY_HEADER) + memoryLineCost(pinned);
+    const assembled = assemblePrompt(inputs({ memories: [...memories, pinned], knowledge: { hits: [nearChunk], maxDistance: 1 }, tokenBudget: budget }));
+    expect(assembled.memoryIds).toEqual(['p1']);
+    expect(assembled.knowledgeIds).toEqual([]);
+    expect(assembled.historyMessages).toBe(0);
+    expect(system(assembled)).toContain('- They said: Call me Captain.');
+  });
+
+  it('drops only a pinned memory that does not fit on its own, and still places shorter ones', () => {
+    const long = pin(memory('p-long', 'word '.repeat(200).trim()));
+    const budget = baseCost() + countWords(MEMORY_HEADER) + memoryLineCost(pinned);
+    const assembled = assemblePrompt(inputs({ memories: [long, pinned], tokenBudget: budget }));
+    expect(assembled.memoryIds).toEqual(['p1']);
+    expect(assembled.promptTokens).toBeLessThanOrEqual(budget);
+  });
+
+  it('places a pinned memory once even when the search found it too', () => {
+    const assembled = assemblePrompt(inputs({ memories: [pinned, { ...pinned, distance: 0.2 }, ...memories] }));
+    expect(assembled.memoryIds.filter((id) => id === 'p1')).toHaveLength(1);
+    expect(system(assembled).split('Call me Captain.')).toHaveLength(2);
+  });
+});
+

@@ -7,6 +7,7 @@ import type Redis from 'ioredis';
 import { sql, type Kysely } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, type Database, type TurnRow } from '@doppel/db';
+import { KnowledgeRepository } from '@doppel/knowledge';
 import type { GenerationTrace, SamplingParams } from '@doppel/inference';
 import { extractFacts, MemoryRepository } from '@doppel/memory';
 import { ModelHost } from '@doppel/models';
@@ -62,6 +63,7 @@ export class TurnRunner {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly models: ModelHost,
     private readonly memory: MemoryRepository,
+    private readonly knowledge: KnowledgeRepository,
     private readonly identity: NodeIdentity,
     private readonly verifier: TurnVerifier,
     private readonly nodes: NodesRepository,
@@ -103,6 +105,13 @@ export class TurnRunner {
       .executeTakeFirstOrThrow();
     const personaVersion = await this.personaVersions.get(turn.persona_version_id);
     const [queryEmbedding] = await embedder.embed([userMessage.content]);
+    // The persona's knowledge, shared by all its consumers; found with the same query vector as the memories.
+    const knowledgeHits = await this.knowledge.search({
+      personaId: conversation.persona_id,
+      embeddingModel: embedder.modelId,
+      embedding: queryEmbedding!,
+      limit: this.config.knowledge.topK,
+    });
     const memoryOwner = { personaId: conversation.persona_id, consumerId: turn.consumer_id, embeddingModel: embedder.modelId };
     const [pinnedMemories, relevantMemories] = await Promise.all([
       this.memory.pinned({ ...memoryOwner, limit: this.config.turns.maxPinnedMemories }),
@@ -123,6 +132,7 @@ export class TurnRunner {
     const assembled = assemblePrompt({
       persona: personaVersion.definition,
       memories,
+      knowledge: { hits: knowledgeHits, maxDistance: this.config.knowledge.maxDistance },
       history: history.reverse(),
       userText: userMessage.content,
       // Leave the model room for its reply and the chat template's own tokens.
@@ -209,6 +219,7 @@ export class TurnRunner {
           generation_params: JSON.stringify(params),
           prompt: JSON.stringify(assembled.prompt),
           retrieved_memory_ids: assembled.memoryIds,
+          retrieved_knowledge_ids: assembled.knowledgeIds,
           prompt_tokens: finalTrace?.promptTokenIds.length ?? assembled.promptTokens,
           completion_tokens: finalTrace?.outputTokenIds.length ?? completionTokens,
           prompt_token_ids: finalTrace?.promptTokenIds ?? null,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { KnowledgeModule } from '@doppel/knowledge';
 import { MemoryModule } from '@doppel/memory';
 import { ModelsModule } from '@doppel/models';
 import { NodesModule } from '@doppel/nodes';
@@ -10,7 +11,7 @@ import { TurnRunner } from './turn-runner.service';
 import { TurnVerifier } from './turn-verifier.service';
 
 @Module({
-  imports: [ModelsModule, MemoryModule, PersonasModule, NodesModule, ProducerQueuesModule],
+  imports: [ModelsModule, MemoryModule, KnowledgeModule, PersonasModule, NodesModule, ProducerQueuesModule],
   providers: [TurnRunner, NodeIdentity, TurnVerifier, ReexecRunner],
   exports: [TurnRunner, NodeIdentity, ReexecRunner, ModelsModule, NodesModule],
 })
