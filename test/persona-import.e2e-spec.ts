@@ -49,7 +49,7 @@ const card = {
     first_mes: 'Come in out of the rain, {{user}}.',
     mes_example: '<START>\n{{user}}: Is the light on?\n{{char}}: Always.',
     system_prompt: 'You are {{char}}.',
-    post_history_instructions: '',
+    post_history_instructions: 'Answer as the keeper would, briefly.',
     alternate_greetings: ['Another visitor?'],
     tags: ['Cozy'],
     creator: 'e2e',
@@ -78,7 +78,8 @@ describe('persona import and export', () => {
     expect(imported.status).toBe(201);
     expect(imported.body.report).toMatchObject({ format: 'character-card-v2', container: 'png' });
     const dropped = imported.body.report.dropped.map((entry: { field: string }) => entry.field);
-    expect(dropped).toEqual(expect.arrayContaining(['data.scenario', 'data.extensions.api_key']));
+    expect(dropped).toEqual(expect.arrayContaining(['data.creator', 'data.extensions.api_key']));
+    expect(dropped).not.toContain('data.scenario');
     expect(dropped).not.toContain('data.alternate_greetings');
     expect(imported.body.persona.definition.alternateGreetings).toEqual(['Another visitor?']);
     expect(JSON.stringify(imported.body)).not.toContain('sk-should-never-be-stored');
@@ -92,6 +93,8 @@ describe('persona import and export', () => {
       definition: {
         name: 'Lumen',
         greeting: 'Come in out of the rain, {{user}}.',
+        scenario: 'A stormy night.',
+        postHistoryInstructions: 'Answer as the keeper would, briefly.',
         exampleDialogues: [{ user: 'Is the light on?', persona: 'Always.' }],
         tags: ['cozy'],
         defaultModel: 'synthetic',
@@ -134,7 +137,8 @@ describe('persona import and export', () => {
     const personaId = /as persona ([0-9a-f-]{36}) \(private\)/.exec(stdout)?.[1];
     expect(personaId, stdout).toBeDefined();
     expect(stdout).toContain('mapped   data.first_mes → greeting');
-    expect(stdout).toMatch(/dropped  data\.scenario: /);
+    expect(stdout).toContain('mapped   data.scenario → scenario');
+    expect(stdout).toMatch(/dropped  data\.creator: /);
     expect(stdout).not.toContain('sk-should-never-be-stored');
     expect((await api(stack.url, creator.apiKey)('GET', `/personas/${personaId}`)).body.definition.name).toBe('Lumen');
   });

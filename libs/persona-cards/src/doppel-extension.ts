@@ -7,7 +7,15 @@ import { isRecord } from './persona-fields';
 
 export const DOPPEL_EXTENSION_KEY = 'doppel';
 
-type ExtensionField = 'greeting' | 'alternateGreetings' | 'generation' | 'minVerification' | 'defaultModel' | 'lorebook';
+type ExtensionField =
+  | 'greeting'
+  | 'alternateGreetings'
+  | 'scenario'
+  | 'postHistoryInstructions'
+  | 'generation'
+  | 'minVerification'
+  | 'defaultModel'
+  | 'lorebook';
 
 export function doppelExtensionOf(definition: PersonaDefinition, fields: readonly ExtensionField[]): Record<string, unknown> {
   return Object.fromEntries(fields.filter((field) => definition[field] !== undefined).map((field) => [field, definition[field]]));

@@ -7,7 +7,16 @@ import type { PersonaDraft } from './imported-persona';
 import { fitText, isEmptyValue, isRecord, normalizeTags, textOf } from './persona-fields';
 import { isSecretKey } from './secret-fields';
 
-const ELIZA_EXTENSION_FIELDS = ['greeting', 'alternateGreetings', 'generation', 'minVerification', 'defaultModel', 'lorebook'] as const;
+const ELIZA_EXTENSION_FIELDS = [
+  'greeting',
+  'alternateGreetings',
+  'scenario',
+  'postHistoryInstructions',
+  'generation',
+  'minVerification',
+  'defaultModel',
+  'lorebook',
+] as const;
 const PERSONA_SPEAKERS = new Set(['{{char}}', '{{agent}}', '{{agentname}}']);
 
 /** Why each Eliza field with no place in a persona is left out. */

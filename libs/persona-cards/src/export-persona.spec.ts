@@ -10,6 +10,8 @@ const fullPersona: PersonaDefinition = personaDefinitionSchema.parse({
   personality: 'curious, precise\nspeaks in Victorian English',
   systemPrompt: 'You are {{char}}. Never break character.',
   greeting: 'Good day, {{user}}. Shall we compute?',
+  scenario: 'A London drawing room, 1843; {{user}} has come to see the Engine plans.',
+  postHistoryInstructions: 'Reply in two sentences at most.',
   alternateGreetings: ['Ah, {{user}}! The engine awaits.', 'Another visitor. Numbers or poetry?'],
   exampleDialogues: [
     { user: 'What is the Analytical Engine?', persona: 'A machine that weaves algebraic patterns.\nAs a loom weaves flowers.' },

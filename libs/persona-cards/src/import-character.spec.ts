@@ -81,11 +81,13 @@ describe('importCharacter: character cards', () => {
       greeting: '*{{char}} smiles.* You are awake, {{user}}.',
       exampleDialogues: [{ user: 'Where am I?', persona: 'In my glade.\nYou are safe here.' }],
     });
-    expect(droppedFields(result)).toEqual(expect.arrayContaining(['scenario', 'avatar']));
+    expect(droppedFields(result)).toEqual(expect.arrayContaining(['avatar']));
+    expect(result.report.mapped).toContainEqual({ from: 'scenario', to: 'scenario' });
+    expect(result.persona.scenario).toBe(cardV1.scenario);
     expect(result.report.warnings).toHaveLength(1);
   });
 
-  it('maps a V2 card with its lorebook, and drops post-history instructions and secrets', () => {
+  it('maps a V2 card with its lorebook, scenario and post-history instructions, and drops secrets', () => {
     const result = importCharacter(json(cardV2));
     expect(result.report.format).toBe('character-card-v2');
     expect(result.persona).toMatchObject({
@@ -98,11 +100,17 @@ describe('importCharacter: character cards', () => {
       lorebook: { scanDepth: 4, tokenBudget: 512, entries: [expect.objectContaining({ keys: ['warp'], content: 'Warp drive lore.', enabled: true })] },
     });
     expect(result.report.mapped).toContainEqual({ from: 'data.character_book', to: 'lorebook' });
+    expect(result.report.mapped).toEqual(
+      expect.arrayContaining([
+        { from: 'data.scenario', to: 'scenario' },
+        { from: 'data.post_history_instructions', to: 'postHistoryInstructions' },
+      ]),
+    );
+    expect(droppedFields(result)).not.toEqual(expect.arrayContaining(['data.scenario']));
+    expect(droppedFields(result)).not.toEqual(expect.arrayContaining(['data.post_history_instructions']));
     expect(droppedFields(result)).not.toContain('data.character_book');
     expect(droppedFields(result)).toEqual(
       expect.arrayContaining([
-        'data.scenario',
-        'data.post_history_instructions',
         'data.creator_notes',
         'data.creator',
         'data.character_version',

@@ -12,6 +12,8 @@ export const TEXT_LIMITS = {
   personality: 2000,
   systemPrompt: 8000,
   greeting: 2000,
+  scenario: 2000,
+  postHistoryInstructions: 2000,
   exampleUser: 1000,
   examplePersona: 2000,
   exampleDialogues: 20,

@@ -2,7 +2,7 @@
 import type { ImportReportBuilder } from './import-report';
 import { TEXT_LIMITS } from './imported-persona';
 
-type TextField = 'name' | 'description' | 'personality' | 'systemPrompt' | 'greeting';
+type TextField = 'name' | 'description' | 'personality' | 'systemPrompt' | 'greeting' | 'scenario' | 'postHistoryInstructions';
 
 const TAG_PATTERN = /^[a-z0-9][a-z0-9 _-]{0,31}$/;
 

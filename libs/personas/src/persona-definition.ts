@@ -49,6 +49,10 @@ export const personaDefinitionSchema = z.strictObject({
   personality: z.string().max(2000).default(''),
   systemPrompt: z.string().max(8000).default(''),
   greeting: z.string().max(2000).default(''),
+  /** The situation the conversation starts in (optional; absent hashes as before). */
+  scenario: z.string().max(2000).optional(),
+  /** Placed after the chat history, just before the consumer's new message: the last word on how to reply. */
+  postHistoryInstructions: z.string().max(2000).optional(),
   /** Other openings a consumer may choose when starting a conversation (optional; absent hashes as before). */
   alternateGreetings: z.array(z.string().min(1).max(2000)).max(20).optional(),
   exampleDialogues: z.array(exampleDialogueSchema).max(20).default([]),
@@ -83,6 +87,8 @@ export const updatePersonaSchema = z
     personality: z.string(),
     systemPrompt: z.string(),
     greeting: z.string(),
+    scenario: z.string(),
+    postHistoryInstructions: z.string(),
     alternateGreetings: z.array(z.unknown()),
     exampleDialogues: z.array(z.unknown()),
     tags: z.array(z.unknown()),
