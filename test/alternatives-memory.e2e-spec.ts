@@ -169,4 +169,31 @@ describe('regenerate, choose, edit, pin and facts', () => {
     const afterDelete = turnIdOf(await sendTurn(socket, { conversationId: await newConversation(), text: 'gluons lattice chromodynamics quarks' }));
     expect(await storedPrompt(afterDelete)).not.toContain('Their name is Zed.');
   });
+
+  it('offers rating and memory list, pin and delete as socket events too, with the same errors', async () => {
+    const ask = (event: string, payload: unknown) => new Promise<any>((resolve) => (socket.emit as (...args: unknown[]) => void)(event, payload, resolve));
+    const conversationId = await newConversation();
+    const turn = await sendTurn(socket, { conversationId, text: 'I work at a lighthouse.' });
+    turnIdOf(turn);
+
+    expect(await ask('message:rate', { conversationId, messageId: turn.done!.messageId, score: 4 })).toEqual({ ok: true, messageId: turn.done!.messageId, score: 4 });
+    expect(await ask('message:rate', { conversationId, messageId: turn.done!.messageId, score: 9 })).toMatchObject({ ok: false, error: { code: ErrorCode.ValidationFailed } });
+    expect((await call('GET', `/personas/${personaId}/ratings`)).body.distribution['4']).toBeGreaterThanOrEqual(1);
+
+    const listed = await ask('memory:list', { personaId, limit: 5 });
+    expect(listed.ok).toBe(true);
+    const fact = listed.items.find((memory: any) => memory.content === 'They work at a lighthouse.');
+    expect(fact).toMatchObject({ kind: 'fact', pinned: false, conversationId });
+
+    expect(await ask('memory:pin', { memoryId: fact.id, pinned: true })).toMatchObject({ ok: true, memory: { id: fact.id, pinned: true } });
+    const pinnedTurn = turnIdOf(await sendTurn(socket, { conversationId: await newConversation(), text: 'gluons lattice chromodynamics quarks' }));
+    expect(await storedPrompt(pinnedTurn)).toContain('They work at a lighthouse.');
+
+    expect(await ask('memory:delete', { memoryId: fact.id })).toEqual({ ok: true, deleted: true });
+    expect(await ask('memory:delete', { memoryId: fact.id })).toMatchObject({ ok: false, error: { code: ErrorCode.MemoryNotFound } });
+    expect(await ask('memory:pin', { memoryId: fact.id, pinned: true })).toMatchObject({ ok: false, error: { code: ErrorCode.MemoryNotFound } });
+    expect(await ask('memory:list', { personaId: '00000000-0000-0000-0000-000000000000' })).toMatchObject({ ok: false, error: { code: ErrorCode.PersonaNotFound } });
+    const afterDelete = turnIdOf(await sendTurn(socket, { conversationId: await newConversation(), text: 'gluons lattice chromodynamics quarks' }));
+    expect(await storedPrompt(afterDelete)).not.toContain('lighthouse');
+  });
 });

@@ -10,7 +10,9 @@ import { MemoryModule } from '@doppel/memory';
 import { NodesModule } from '@doppel/nodes';
 import { RedisModule } from '@doppel/redis';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { ChatControlsGateway } from './chat/chat-controls.gateway';
 import { ChatGateway } from './chat/chat.gateway';
+import { ConsumerMemories } from './memories/consumer-memories.service';
 import { TurnDeadlineService } from './chat/turn-deadline.service';
 import { TurnAdmission } from './chat/turn-admission.service';
 import { TurnRelayService } from './chat/turn-relay.service';
@@ -56,6 +58,6 @@ import { KnowledgeHttpModule } from './http/knowledge-http.module';
     TurnsController,
     HealthController,
   ],
-  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, TurnRelayService, TurnDeadlineService, ChatGateway, OpsSnapshotService, OpsGateway],
+  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, ConsumerMemories, ChatControlsGateway, TurnRelayService, TurnDeadlineService, ChatGateway, OpsSnapshotService, OpsGateway],
 })
 export class GatewayModule {}

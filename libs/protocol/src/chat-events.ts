@@ -40,7 +40,35 @@ export interface AlternativeReply {
   createdAt: string;
 }
 
-export type MessageChooseAck = { ok: true; alternatives: AlternativeReply[] } | { ok: false; error: ErrorBody };
+/** The answer to a control event (choose, rate, memory): its result on success, or an error. */
+export type ControlAck<T extends object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
+
+export type MessageChooseAck = ControlAck<{ alternatives: AlternativeReply[] }>;
+
+/** Rate one of the persona's replies, 1–5 (rating again replaces it). */
+export interface MessageRatePayload {
+  conversationId: string;
+  messageId: string;
+  score: number;
+}
+
+/** What the persona remembers about you: newest first; pass nextCursor as before for older items. */
+export interface MemoryListPayload {
+  personaId: string;
+  limit?: number;
+  before?: string;
+  pinned?: boolean;
+}
+
+export interface MemoryItem {
+  id: string;
+  kind: 'user_message' | 'assistant_reply' | 'fact';
+  content: string;
+  conversationId: string | null;
+  embeddingModel: string;
+  pinned: boolean;
+  createdAt: string;
+}
 
 export type TurnSendAck =
   | { ok: true; turnId: string; duplicate: boolean; verification: 'none' | 'signed' | 'reexec' | 'signed+reexec' }
@@ -120,6 +148,10 @@ export interface ChatClientToServerEvents {
   'turn:regenerate': (payload: TurnRegeneratePayload, ack: (result: TurnSendAck) => void) => void;
   'turn:edit': (payload: TurnEditPayload, ack: (result: TurnSendAck) => void) => void;
   'message:choose': (payload: MessageChoosePayload, ack: (result: MessageChooseAck) => void) => void;
+  'message:rate': (payload: MessageRatePayload, ack: (result: ControlAck<{ messageId: string; score: number }>) => void) => void;
+  'memory:list': (payload: MemoryListPayload, ack: (result: ControlAck<{ items: MemoryItem[]; nextCursor: string | null }>) => void) => void;
+  'memory:delete': (payload: { memoryId: string }, ack: (result: ControlAck<{ deleted: true }>) => void) => void;
+  'memory:pin': (payload: { memoryId: string; pinned: boolean }, ack: (result: ControlAck<{ memory: MemoryItem }>) => void) => void;
   'turn:resume': (payload: TurnResumePayload, ack: (result: TurnResumeAck) => void) => void;
 }
 

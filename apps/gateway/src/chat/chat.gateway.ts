@@ -5,11 +5,12 @@ import type { Namespace } from 'socket.io';
 import { z } from 'zod';
 import { AccountsService, RateLimiter, SocketCounter } from '@doppel/accounts';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { ConversationsService, TurnLookup, type TurnRequest } from '@doppel/conversations';
-import { CHAT_NAMESPACE, DoppelError, ErrorCode, type ErrorBody, type MessageChooseAck, type TurnResumeAck, type TurnSendAck } from '@doppel/protocol';
+import { TurnLookup, type TurnRequest } from '@doppel/conversations';
+import { CHAT_NAMESPACE, DoppelError, ErrorCode, type ErrorBody, type TurnResumeAck, type TurnSendAck } from '@doppel/protocol';
 import { REDIS } from '@doppel/redis';
 import { verificationLevelSchema } from '@doppel/verification';
 import { bearerToken } from '../auth/api-key.guard';
+import { CHAT_GATEWAY_OPTIONS, describeSchema, issuesOf } from './event-payloads';
 import { TurnAdmission } from './turn-admission.service';
 import { TurnRelayService, type ChatSocket } from './turn-relay.service';
 
@@ -22,17 +23,8 @@ const turnSendSchema = z.strictObject({
 });
 const turnRegenerateSchema = turnSendSchema.omit({ text: true });
 const turnEditSchema = turnSendSchema.extend({ messageId: z.string().min(1).max(64) });
-const messageChooseSchema = z.strictObject({ conversationId: z.string().min(1).max(64), messageId: z.string().min(1).max(64) });
 
-/** "{ conversationId, text, clientTurnId, verification? }" from a strict object schema. */
-function describeSchema(schema: z.ZodType): string {
-  const shape = (schema as unknown as z.ZodObject).shape as Record<string, z.ZodType>;
-  return `{ ${Object.entries(shape).map(([key, field]) => (field.safeParse(undefined).success ? `${key}?` : key)).join(', ')} }`;
-}
 
-function issuesOf(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-}
 
 /** A socket whose gateway stopped refreshing it (crashed) stops counting after this long. */
 const SOCKET_STALE_MS = 60_000;
@@ -43,14 +35,13 @@ const turnResumeSchema = z.strictObject({
   attempt: z.number().int().min(1).max(100).optional(),
 });
 
-@WebSocketGateway({ namespace: CHAT_NAMESPACE, cors: { origin: true }, maxHttpBufferSize: 1_000_000 })
+@WebSocketGateway({ namespace: CHAT_NAMESPACE, ...CHAT_GATEWAY_OPTIONS })
 export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModuleDestroy {
   private readonly logger = new Logger(ChatGateway.name);
 
   constructor(
     private readonly accounts: AccountsService,
     private readonly admission: TurnAdmission,
-    private readonly conversations: ConversationsService,
     private readonly relay: TurnRelayService,
     private readonly turns: TurnLookup,
     @Inject(REDIS) redis: Redis,
@@ -112,18 +103,6 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
   @SubscribeMessage('turn:edit')
   onTurnEdit(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<TurnSendAck> {
     return this.startTurn(socket, 'turn:edit', payload, turnEditSchema, (data) => ({ ...data, kind: 'edit' as const }));
-  }
-
-  @SubscribeMessage('message:choose')
-  async onMessageChoose(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<MessageChooseAck> {
-    const parsed = messageChooseSchema.safeParse(payload);
-    if (!parsed.success) return { ok: false, error: { code: ErrorCode.ValidationFailed, message: `message:choose needs ${describeSchema(messageChooseSchema)}: ${issuesOf(parsed.error)}` } };
-    try {
-      const alternatives = await this.conversations.chooseAlternative(parsed.data.conversationId, parsed.data.messageId, socket.data.accountId);
-      return { ok: true, alternatives: alternatives.map((alternative) => ({ ...alternative, createdAt: alternative.createdAt.toISOString() })) };
-    } catch (error) {
-      return this.failure('message:choose', error);
-    }
   }
 
   /** Validates, admits (rate limit + intake), acks, then streams the turn to this socket. */
