@@ -100,9 +100,10 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
   const historyMessage = (message: Message): HTMLElement => {
     const { root, footer } = messageElement(message.role, message.content);
     root.dataset.messageId = message.id;
-    if (message.role === 'assistant') {
+    // The greeting has no turn: nothing to rate and no receipt.
+    if (message.role === 'assistant' && message.turnId) {
       footer.append(ratingControl(conversationId, message.id));
-      if (message.turnId) {
+      {
         const turnId = message.turnId;
         const show = el('button', { type: 'button', class: 'small link' }, 'Receipt');
         show.addEventListener('click', async () => {

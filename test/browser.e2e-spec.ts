@@ -1,0 +1,242 @@
+// The web app in a real browser (Debian's Chromium driven by playwright-core): a consumer chats and verifies a
+// receipt, a creator imports a card PNG, an operator watches the dashboard move. Screenshots go to
+// test-results/screenshots/.
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Kysely } from 'kysely';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { io } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccountsService } from '@doppel/accounts';
+import type { Database } from '@doppel/db';
+import { exportPersona } from '@doppel/persona-cards';
+import { personaDefinitionSchema } from '@doppel/personas';
+import { api, connectChat, sendTurn, signUp, type ChatClient } from './support/clients';
+import { testDatabase } from './support/database';
+import { startStack, type Stack } from './support/processes';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = resolve(__dirname, '../test-results/screenshots');
+// Without the background-networking flags Chromium keeps trying to reach Google's hosts, which this network refuses.
+/** Text as rendered: Markdown markers and whitespace differ between the source and the page, the words do not. */
+const visibleText = (text: string | null) => (text ?? '').replace(/[\s*_`#>]/g, '');
+const CHROMIUM_ARGS = ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+describe('the web app in a browser', () => {
+  let stack: Stack;
+  let db: Kysely<Database>;
+  let browser: Browser;
+  let operatorKey: string;
+  let creator: { id: string; apiKey: string };
+  let consumer: { id: string; apiKey: string };
+  let personaId: string;
+
+  beforeAll(async () => {
+    // Slow enough tokens that a reply takes several animation frames to stream in.
+    stack = await startStack(['web-node-a'], { SYNTHETIC_TOKENS_PER_SECOND: '80', SYNTHETIC_TTFT_MS: '50' });
+    db = testDatabase();
+    operatorKey = (await new AccountsService(db).create('Olga the operator', ['consumer', 'creator', 'operator'])).apiKey;
+    creator = await signUp(stack.url, 'Cora the creator');
+    consumer = await signUp(stack.url, 'Cole the consumer');
+    const persona = await api(stack.url, creator.apiKey)('POST', '/personas', {
+      name: 'Marguerite',
+      description: 'A ferry captain who knows every tide table by heart.',
+      personality: 'Brisk, kind, nautical metaphors.',
+      greeting: 'Welcome aboard. **Mind the gap** between the quay and the deck.',
+      tags: ['sea', 'storyteller'],
+      visibility: 'public',
+      generation: { maxTokens: 48, temperature: 0.8, topP: 0.95, topK: 40, repetitionPenalty: 1.1, stop: [] },
+    });
+    expect(persona.status).toBe(201);
+    personaId = persona.body.id;
+    await mkdir(SCREENSHOTS, { recursive: true });
+    const runningAsRoot = process.getuid?.() === 0;
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...(runningAsRoot ? ['--no-sandbox'] : [])] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    await db?.destroy();
+  });
+
+  async function signedInPage(apiKey: string, hash = '#/'): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+    await page.goto(`${stack.url}/${hash}`);
+    await page.getByLabel('API key').fill(apiKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    return page;
+  }
+
+  it('serves the app at / without shadowing the API or the docs', async () => {
+    const index = await fetch(`${stack.url}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toContain('text/html');
+    expect(await index.text()).toContain('<main id="main"');
+    expect((await fetch(`${stack.url}/health/live`)).status).toBe(200);
+    expect((await fetch(`${stack.url}/docs/openapi.json`)).status).toBe(200);
+    expect((await fetch(`${stack.url}/personas`)).status).toBe(401);
+  });
+
+  it('a consumer finds a persona, watches a reply stream in, rates it and verifies its receipt in the page', async () => {
+    const page = await signedInPage(consumer.apiKey);
+    await page.getByLabel('Search personas').fill('sea');
+    const card = page.locator(`[data-persona-id="${personaId}"]`);
+    await expect.poll(() => card.isVisible()).toBe(true);
+    await page.getByLabel('Search personas').fill('no persona is called this');
+    await expect.poll(() => card.isVisible()).toBe(false);
+    await page.getByLabel('Search personas').fill('margu');
+    await page.screenshot({ path: `${SCREENSHOTS}/gallery.png`, fullPage: true });
+
+    await page.getByRole('button', { name: 'Chat with Marguerite' }).click();
+    await page.waitForURL(/#\/chat\//);
+    const conversationId = decodeURIComponent(new URL(page.url()).hash.replace('#/chat/', ''));
+    // The greeting came from history and its Markdown rendered as markup, not as asterisks.
+    await expect.poll(() => page.locator('.message.assistant strong').first().textContent()).toBe('Mind the gap');
+    await expect.poll(() => page.locator('.connection').textContent()).toBe('online');
+
+    // Record every rendering of the streaming reply, to prove text arrived in pieces before the end.
+    // Page scripts are strings: this project's TypeScript has no DOM types outside apps/web.
+    await page.evaluate(`(() => {
+      const renders = [];
+      window.renders = renders;
+      new MutationObserver(() => {
+        const replies = document.querySelectorAll('.message.assistant .body');
+        const text = replies[replies.length - 1]?.textContent ?? '';
+        if (renders[renders.length - 1] !== text) renders.push(text);
+      }).observe(document.querySelector('.messages'), { childList: true, subtree: true, characterData: true });
+    })()`);
+    await page.getByLabel('Verification').selectOption('signed');
+    await page.getByLabel('Message', { exact: true }).fill('What do the <b>tides</b> do tonight?');
+    await page.getByLabel('Message', { exact: true }).press('Enter');
+
+    const reply = page.locator('.message.assistant').last();
+    await reply.locator('.receipt').waitFor({ timeout: 20_000 });
+    const stored = await api(stack.url, consumer.apiKey)('GET', `/conversations/${conversationId}/messages`);
+    const finalText = (stored.body.items as { role: string; content: string }[]).at(-1)!.content;
+    expect(visibleText(await reply.locator('.body').textContent())).toBe(visibleText(finalText));
+    const renders = await page.evaluate<string[]>('window.renders');
+    const partial = renders.filter((text) => text.length > 0 && text.length < finalText.length);
+    expect(partial.length).toBeGreaterThan(0);
+    // The user's own markup was shown as text, never parsed.
+    expect(await page.locator('.message.user').last().textContent()).toContain('<b>tides</b>');
+    expect(await page.locator('.message.user b').count()).toBe(0);
+
+    await expect.poll(() => reply.locator('.badge').textContent()).toBe('signed');
+    await reply.getByRole('button', { name: /Verify this reply/ }).click();
+    await expect.poll(() => reply.locator('.verify-result').textContent(), { timeout: 10_000 }).toMatch(/^✓ verified in your browser: signed by 0x/);
+
+    await reply.getByRole('button', { name: 'Rate 4 of 5' }).click();
+    await expect.poll(() => reply.getByRole('status').filter({ hasText: 'Rated' }).textContent()).toBe('Rated 4 of 5');
+    const ratings = await api(stack.url, creator.apiKey)('GET', `/personas/${personaId}/ratings`);
+    expect(ratings.body).toMatchObject({ count: 1, distribution: { '4': 1 } });
+
+    // The memory panel lists what the turn stored, and forgetting one removes it from the server too.
+    const memories = page.locator('.memory-panel li button');
+    await expect.poll(() => memories.count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await page.screenshot({ path: `${SCREENSHOTS}/chat.png`, fullPage: true });
+    const before = (await api(stack.url, consumer.apiKey)('GET', `/personas/${personaId}/memories`)).body.items.length;
+    await memories.first().click();
+    await expect.poll(async () => (await api(stack.url, consumer.apiKey)('GET', `/personas/${personaId}/memories`)).body.items.length).toBe(before - 1);
+    await page.context().close();
+  }, 90_000);
+
+  it('a consumer whose connection drops mid-reply gets the whole reply once (turn:resume)', async () => {
+    const page = await signedInPage(consumer.apiKey);
+    const conversation = await api(stack.url, consumer.apiKey)('POST', '/conversations', { personaId });
+    await page.goto(`${stack.url}/#/chat/${conversation.body.id}`);
+    await expect.poll(() => page.locator('.connection').textContent()).toBe('online');
+    await page.getByLabel('Message', { exact: true }).fill('Tell me about the harbour.');
+    await page.getByLabel('Message', { exact: true }).press('Enter');
+    const reply = page.locator('.message.assistant').last();
+    await reply.and(page.locator('.streaming')).waitFor({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'Simulate a network drop' }).click();
+    await reply.locator('.rating').waitFor({ timeout: 20_000 });
+    const stored = await api(stack.url, consumer.apiKey)('GET', `/conversations/${conversation.body.id}/messages`);
+    const finalText = (stored.body.items as { content: string }[]).at(-1)!.content;
+    expect(visibleText(await reply.locator('.body').textContent())).toBe(visibleText(finalText));
+    await page.context().close();
+  }, 60_000);
+
+  it('a creator drags a card PNG into the studio, reads the import report and finds the persona in the gallery', async () => {
+    const definition = personaDefinitionSchema.parse({
+      name: 'Captain Rook',
+      description: 'Keeps a lighthouse log in verse.',
+      personality: 'Terse.',
+      greeting: 'State your business.',
+      tags: ['imported', 'verse'],
+      defaultModel: 'synthetic',
+      lorebook: { entries: [{ keys: ['lamp'], content: 'The lamp burns whale oil.' }] },
+    });
+    const card = exportPersona(definition, 'ccv3-png');
+    const page = await signedInPage(creator.apiKey, '#/studio');
+    await page.getByRole('heading', { name: 'Import' }).waitFor();
+    // Drag and drop as the browser delivers it: a DataTransfer holding the file, dropped on the zone.
+    const base64 = Buffer.from(card.content).toString('base64');
+    const dataTransfer = await page.evaluateHandle(`(() => {
+      const bytes = Uint8Array.from(atob('${base64}'), (char) => char.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], 'captain-rook.png', { type: 'image/png' }));
+      return transfer;
+    })()`);
+    const zone = page.locator('[data-testid="dropzone"]');
+    await zone.dispatchEvent('dragover', { dataTransfer });
+    await zone.dispatchEvent('drop', { dataTransfer });
+    const report = page.locator('[data-testid="import-report"]');
+    await expect.poll(() => page.locator('section:has(#import-heading) [role="status"]').textContent(), { timeout: 10_000 }).toBe('Imported Captain Rook.');
+    expect(await report.textContent()).toContain('Imported “Captain Rook” from character-card-v3 (png)');
+
+    await report.getByRole('link', { name: 'Edit it' }).click();
+    const preview = page.locator('[data-testid="prompt-preview"]');
+    await expect.poll(() => preview.textContent()).toContain('About you: Keeps a lighthouse log in verse.');
+    // The preview follows the form as the creator types.
+    await page.getByLabel('Personality').fill('Terse, and fond of semaphore.');
+    await expect.poll(() => preview.textContent()).toContain('Personality and style: Terse, and fond of semaphore.');
+    expect(await page.locator('[data-testid="lore-entry"]').count()).toBe(1);
+    await page.screenshot({ path: `${SCREENSHOTS}/studio.png`, fullPage: true });
+
+    await page.getByRole('link', { name: 'Personas' }).click();
+    await page.getByLabel('Search personas').fill('verse');
+    await expect.poll(() => page.getByRole('heading', { name: 'Captain Rook' }).isVisible()).toBe(true);
+    await page.context().close();
+  }, 60_000);
+
+  it('an operator sees the node and a turns/s figure that moves while turns run; others cannot open /ops', async () => {
+    const refused = await new Promise<string>((resolveRefusal) => {
+      const socket = io(`${stack.url}/ops`, { auth: { token: consumer.apiKey }, transports: ['websocket'], reconnection: false, forceNew: true });
+      socket.once('connect', () => resolveRefusal('connected'));
+      socket.once('connect_error', (error) => resolveRefusal(error.message));
+    });
+    expect(refused).toContain('operator role');
+
+    const page = await signedInPage(operatorKey, '#/ops');
+    await page.getByRole('cell', { name: 'web-node-a' }).waitFor({ timeout: 10_000 });
+    const figure = page.locator('[data-testid="turns-per-second"]');
+    const seen = new Set<string>([(await figure.textContent()) ?? '']);
+
+    const chat: ChatClient = await connectChat(stack.url, consumer.apiKey);
+    const conversation = await api(stack.url, consumer.apiKey)('POST', '/conversations', { personaId });
+    let running = true;
+    const load = (async () => {
+      while (running) await sendTurn(chat, { conversationId: conversation.body.id, text: 'ahoy' });
+    })();
+    try {
+      await expect
+        .poll(async () => {
+          seen.add((await figure.textContent()) ?? '');
+          return [...seen].filter((value) => Number(value) > 0).length;
+        }, { timeout: 20_000, interval: 250 })
+        .toBeGreaterThanOrEqual(2);
+    } finally {
+      running = false;
+      await load;
+      chat.close();
+    }
+    expect(await page.getByRole('cell', { name: 'live' }).count()).toBeGreaterThan(0);
+    await page.screenshot({ path: `${SCREENSHOTS}/ops.png`, fullPage: true });
+    await page.context().close();
+  }, 60_000);
+});
