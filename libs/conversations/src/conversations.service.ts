@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
 import { DATABASE, decodeCursor, encodeCursor, isTimestampText, isUuid, type Database } from '@doppel/db';
-import { PersonasService } from '@doppel/personas';
+import { fillPlaceholders, PersonasService } from '@doppel/personas';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 
 export interface ConversationView {
@@ -58,7 +58,8 @@ export class ConversationsService {
     if (greetingIndex >= greetings.length) {
       throw new DoppelError(ErrorCode.ValidationFailed, `Persona ${personaId} has ${greetings.length} greeting(s); greetingIndex ${greetingIndex} does not exist.`);
     }
-    const greeting = greetings[greetingIndex]!;
+    const consumer = await this.db.selectFrom('accounts').select('display_name').where('id', '=', consumerId).executeTakeFirstOrThrow();
+    const greeting = fillPlaceholders(greetings[greetingIndex]!, { char: persona.definition.name, user: consumer.display_name });
     if (persona.status === 'archived') {
       throw new DoppelError(ErrorCode.PersonaArchived, `Persona ${personaId} is archived; start a conversation with another persona.`);
     }

@@ -1,3 +1,4 @@
 export * from './persona-definition';
 export { PersonasModule } from './personas.module';
 export { PersonasService, type PersonaView, type PersonaVersion, type PersonaPage, type VersionDiff } from './personas.service';
+export { fillPlaceholders, type PlaceholderNames } from './placeholders';

@@ -244,3 +244,37 @@ describe('assemblePrompt with pinned memories', () => {
   });
 });
 
+
+describe('assemblePrompt with card fields', () => {
+  const card: PersonaDefinition = {
+    ...persona,
+    systemPrompt: 'You are {{char}}, talking with {{user}}.',
+    scenario: '{{user}} visits {{char}} at the lighthouse.',
+    postHistoryInstructions: 'Answer {{user}} in one sentence.',
+    lorebook: { scanDepth: 2, tokenBudget: 100, entries: [{ keys: ['bees'], secondaryKeys: [], content: '{{char}} keeps no bees.', caseSensitive: false, useRegex: false, insertionOrder: 1, enabled: true, constant: false }] },
+  };
+
+  it('fills {{char}} and {{user}} in the system prompt, scenario, lorebook and post-history instructions', () => {
+    const assembled = assemblePrompt(inputs({ persona: card, userName: 'Grace' }));
+    expect(system(assembled)).toContain('You are Ada, talking with Grace.');
+    expect(system(assembled)).toContain('Scenario: Grace visits Ada at the lighthouse.');
+    expect(system(assembled)).toContain('Ada keeps no bees.');
+    expect(JSON.stringify(assembled.prompt)).not.toMatch(/\{\{(char|user)\}\}/);
+  });
+
+  it('puts post-history instructions after the history, just before the new message, and counts them', () => {
+    const assembled = assemblePrompt(inputs({ persona: card, userName: 'Grace' }));
+    const messages = assembled.prompt.messages;
+    expect(messages.at(-1)).toEqual({ role: 'user', content: 'How are the bees?' });
+    expect(messages.at(-2)).toEqual({ role: 'system', content: 'Answer Grace in one sentence.' });
+    expect(messages.at(-3)).toEqual(history.at(-1));
+    const without = assemblePrompt(inputs({ persona: { ...card, postHistoryInstructions: undefined }, userName: 'Grace' }));
+    expect(assembled.promptTokens - without.promptTokens).toBe(countWords('Answer Grace in one sentence.'));
+    expect(without.prompt.messages.filter((message) => message.role === 'system')).toHaveLength(1);
+  });
+
+  it('labels remembered facts as facts about the user', () => {
+    const assembled = assemblePrompt(inputs({ memories: [memory('f1', 'Their name is Grace.', 'fact')] }));
+    expect(system(assembled)).toContain('- About them: Their name is Grace.');
+  });
+});

@@ -6,7 +6,7 @@
 import type { ChatMessage, ChatPrompt } from '@doppel/inference';
 import type { KnowledgeHit } from '@doppel/knowledge';
 import type { MemoryHit } from '@doppel/memory';
-import type { PersonaDefinition } from '@doppel/personas';
+import { fillPlaceholders, type PersonaDefinition, type PlaceholderNames } from '@doppel/personas';
 import { triggeredLoreEntries } from './lorebook';
 
 /** A retrieved memory; a pinned one enters every prompt the budget allows, whatever its distance. */
@@ -21,6 +21,8 @@ export interface PromptInputs {
   /** Oldest first, not including the current user message. */
   history: readonly { role: 'user' | 'assistant'; content: string }[];
   userText: string;
+  /** What {{user}} becomes in the persona's text (the consumer's display name). */
+  userName?: string;
   tokenBudget: number;
   countTokens: (text: string) => number;
 }
@@ -61,8 +63,11 @@ class PromptSection {
 
 export function assemblePrompt(inputs: PromptInputs): AssembledPrompt {
   const { persona, countTokens } = inputs;
-  const core = personaCore(persona);
-  let used = countTokens(core) + countTokens(inputs.userText);
+  const names: PlaceholderNames = { char: persona.name, user: inputs.userName ?? 'User' };
+  const core = fillPlaceholders(personaCore(persona), names);
+  // Card-style "post-history instructions": a system note between the history and the new message.
+  const lastWord = persona.postHistoryInstructions?.trim() ? fillPlaceholders(persona.postHistoryInstructions.trim(), names) : null;
+  let used = countTokens(core) + countTokens(inputs.userText) + (lastWord ? countTokens(lastWord) : 0);
   const fits = (cost: number) => used + cost <= inputs.tokenBudget;
 
   const memorySection = new PromptSection(MEMORY_HEADER, '\n');
@@ -86,11 +91,12 @@ export function assemblePrompt(inputs: PromptInputs): AssembledPrompt {
     const window = [...inputs.history.map((message) => message.content), inputs.userText];
     let loreUsed = 0;
     for (const { index, entry } of triggeredLoreEntries(persona.lorebook, window)) {
-      const cost = loreSection.costOf(entry.content, countTokens);
+      const content = fillPlaceholders(entry.content, names);
+      const cost = loreSection.costOf(content, countTokens);
       if (loreUsed + cost > persona.lorebook.tokenBudget || !fits(cost)) continue;
       loreUsed += cost;
       used += cost;
-      loreSection.lines.push(entry.content);
+      loreSection.lines.push(content);
       loreEntries.push(index);
     }
   }
@@ -119,7 +125,14 @@ export function assemblePrompt(inputs: PromptInputs): AssembledPrompt {
 
   const system = [core, loreSection.render(), knowledgeSection.render(), memorySection.render()].filter((part): part is string => part !== null).join('\n\n');
   return {
-    prompt: { messages: [{ role: 'system', content: system }, ...history, { role: 'user', content: inputs.userText }] },
+    prompt: {
+      messages: [
+        { role: 'system', content: system },
+        ...history,
+        ...(lastWord ? [{ role: 'system' as const, content: lastWord }] : []),
+        { role: 'user', content: inputs.userText },
+      ],
+    },
     promptTokens: used,
     memoryIds,
     knowledgeIds,
@@ -140,8 +153,10 @@ function byRelevance(memories: readonly PromptMemory[], knowledge: PromptInputs[
   return candidates.sort((a, b) => a.hit.distance - b.hit.distance);
 }
 
+const MEMORY_LABELS: Record<PromptMemory['kind'], string> = { user_message: 'They said', assistant_reply: 'You said', fact: 'About them' };
+
 function memoryLine(memory: PromptMemory): string {
-  return `- ${memory.kind === 'assistant_reply' ? 'You said' : 'They said'}: ${memory.content}`;
+  return `- ${MEMORY_LABELS[memory.kind]}: ${memory.content}`;
 }
 
 function knowledgeBlock(hit: KnowledgeHit): string {
@@ -152,6 +167,7 @@ function personaCore(persona: PersonaDefinition): string {
   const sections = [persona.systemPrompt.trim() || `You are ${persona.name}. Stay in character.`];
   if (persona.description.trim()) sections.push(`About you: ${persona.description.trim()}`);
   if (persona.personality.trim()) sections.push(`Personality and style: ${persona.personality.trim()}`);
+  if (persona.scenario?.trim()) sections.push(`Scenario: ${persona.scenario.trim()}`);
   if (persona.exampleDialogues.length > 0) {
     const examples = persona.exampleDialogues.map((dialogue) => `User: ${dialogue.user}\n${persona.name}: ${dialogue.persona}`);
     sections.push(`Example exchanges:\n${examples.join('\n\n')}`);

@@ -100,8 +100,9 @@ export class TurnRunner {
       .executeTakeFirstOrThrow();
     const conversation = await this.db
       .selectFrom('conversations')
-      .select(['persona_id'])
-      .where('id', '=', turn.conversation_id)
+      .innerJoin('accounts', 'accounts.id', 'conversations.consumer_id')
+      .select(['conversations.persona_id', 'accounts.display_name'])
+      .where('conversations.id', '=', turn.conversation_id)
       .executeTakeFirstOrThrow();
     const personaVersion = await this.personaVersions.get(turn.persona_version_id);
     const [queryEmbedding] = await embedder.embed([userMessage.content]);
@@ -135,6 +136,7 @@ export class TurnRunner {
       knowledge: { hits: knowledgeHits, maxDistance: this.config.knowledge.maxDistance },
       history: history.reverse(),
       userText: userMessage.content,
+      userName: conversation.display_name,
       // Leave the model room for its reply and the chat template's own tokens.
       tokenBudget: Math.min(this.config.turns.promptTokenBudget, chatModel.contextWindow - params.maxTokens - CHAT_TEMPLATE_RESERVE),
       countTokens: (text) => chatModel.countTokens(text),

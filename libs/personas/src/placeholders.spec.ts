@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { fillPlaceholders } from './placeholders';
+
+describe('fillPlaceholders', () => {
+  const names = { char: 'Lumen', user: 'Ada' };
+
+  it('fills {{char}} and {{user}} in any case and spacing, and V1 <BOT>/<USER>', () => {
+    expect(fillPlaceholders('{{char}} greets {{user}}; {{ Char }} waves at {{USER}}.', names)).toBe('Lumen greets Ada; Lumen waves at Ada.');
+    expect(fillPlaceholders('<BOT>: Hello <USER>', names)).toBe('Lumen: Hello Ada');
+  });
+
+  it('leaves other braces and names that only look alike untouched', () => {
+    expect(fillPlaceholders('{{random}} {char} {{character}} $user', names)).toBe('{{random}} {char} {{character}} $user');
+  });
+
+  it('does not re-read a filled name as a placeholder', () => {
+    expect(fillPlaceholders('Hi {{user}}', { char: 'X', user: '{{char}}' })).toBe('Hi {{char}}');
+  });
+});
