@@ -185,6 +185,16 @@ export class KnowledgeRepository {
     const iterative = await supportsIterativeScan(this.db);
     const distance = cosineDistance('embedding', query.embedding);
     const rows = await this.db.transaction().execute(async (trx) => {
+      // Most personas have no knowledge: answer them from the btree index instead of an HNSW walk that would scan
+      // the graph (up to hnsw.max_scan_tuples) looking for rows that pass the filter.
+      const any = await trx
+        .selectFrom('knowledge_chunks')
+        .select('id')
+        .where('persona_id', '=', query.personaId)
+        .where('embedding_model', '=', query.embeddingModel)
+        .limit(1)
+        .executeTakeFirst();
+      if (!any) return [];
       await tuneHnswSearch(trx, this.config.turns.memoryEfSearch, iterative);
       const nearest = trx
         .selectFrom('knowledge_chunks')
