@@ -135,7 +135,7 @@ describe('the web app in a browser', () => {
     expect(ratings.body).toMatchObject({ count: 1, distribution: { '4': 1 } });
 
     // The memory panel lists what the turn stored, and forgetting one removes it from the server too.
-    const memories = page.locator('.memory-panel li button');
+    const memories = page.locator('.memory-panel').getByRole('button', { name: /^Forget:/ });
     await expect.poll(() => memories.count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await page.screenshot({ path: `${SCREENSHOTS}/chat.png`, fullPage: true });
     const before = (await api(stack.url, consumer.apiKey)('GET', `/personas/${personaId}/memories`)).body.items.length;
@@ -160,6 +160,45 @@ describe('the web app in a browser', () => {
     expect(visibleText(await reply.locator('.body').textContent())).toBe(visibleText(finalText));
     await page.context().close();
   }, 60_000);
+
+  it('a consumer regenerates a reply, steps back to the first one, edits their message and pins a memory', async () => {
+    const page = await signedInPage(consumer.apiKey);
+    const conversation = await api(stack.url, consumer.apiKey)('POST', '/conversations', { personaId });
+    const conversationId = conversation.body.id as string;
+    await page.goto(`${stack.url}/#/chat/${conversationId}`);
+    await expect.poll(() => page.locator('.connection').textContent()).toBe('online');
+    await page.getByLabel('Message', { exact: true }).fill('Which way is the wind?');
+    await page.getByLabel('Message', { exact: true }).press('Enter');
+    const lastReply = page.locator('.message.assistant').last();
+    await lastReply.getByRole('button', { name: 'Regenerate' }).waitFor({ timeout: 20_000 });
+    const firstText = await lastReply.locator('.body').textContent();
+
+    await lastReply.getByRole('button', { name: 'Regenerate' }).click();
+    await lastReply.getByRole('group', { name: 'Alternative replies' }).waitFor({ timeout: 20_000 });
+    expect(await page.locator('.message.assistant').count()).toBe(2);
+    await lastReply.getByRole('button', { name: 'Previous alternative reply' }).click();
+    await expect.poll(() => lastReply.locator('.alternatives').textContent()).toContain('reply 1 of 2');
+    expect(await lastReply.locator('.body').textContent()).toBe(firstText);
+    const chosen = (await api(stack.url, consumer.apiKey)('GET', `/conversations/${conversationId}/messages`)).body.items.at(-1);
+    expect(visibleText(chosen.content)).toBe(visibleText(firstText));
+
+    await page.locator('.message.user').last().getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Edit your message').fill('Which way is the wind tomorrow?');
+    await page.getByRole('button', { name: 'Save and answer again' }).click();
+    await lastReply.getByRole('button', { name: 'Regenerate' }).waitFor({ timeout: 20_000 });
+    expect(await page.locator('.message.user').last().textContent()).toContain('Which way is the wind tomorrow?');
+    const afterEdit = (await api(stack.url, consumer.apiKey)('GET', `/conversations/${conversationId}/messages`)).body.items as { role: string; content: string }[];
+    expect(afterEdit.at(-2)).toMatchObject({ role: 'user', content: 'Which way is the wind tomorrow?' });
+    expect(visibleText(await lastReply.locator('.body').textContent())).toBe(visibleText(afterEdit.at(-1)!.content));
+
+    const pin = page.locator('.memory-panel').getByRole('button', { name: /^Pin:/ }).first();
+    await pin.waitFor({ timeout: 10_000 });
+    await pin.click();
+    await expect.poll(() => pin.getAttribute('aria-pressed')).toBe('true');
+    const pinned = await api(stack.url, consumer.apiKey)('GET', `/personas/${personaId}/memories?pinned=true`);
+    expect(pinned.body.items.length).toBe(1);
+    await page.context().close();
+  }, 90_000);
 
   it('a creator drags a card PNG into the studio, reads the import report and finds the persona in the gallery', async () => {
     const definition = personaDefinitionSchema.parse({

@@ -69,13 +69,28 @@ export class ChatConnection {
   }
 
   send(conversationId: string, text: string, verification: VerificationLevel, listener: TurnListener): Promise<TurnSendAck> {
-    const clientTurnId = crypto.randomUUID();
+    return this.start('turn:send', { conversationId, text, clientTurnId: crypto.randomUUID(), verification }, listener);
+  }
+
+  /** Another reply to the last user message; the earlier one stays as an alternative. */
+  regenerate(conversationId: string, verification: VerificationLevel, listener: TurnListener): Promise<TurnSendAck> {
+    return this.start('turn:regenerate', { conversationId, clientTurnId: crypto.randomUUID(), verification }, listener);
+  }
+
+  /** New text for the consumer's last message, answered again. */
+  edit(conversationId: string, messageId: string, text: string, verification: VerificationLevel, listener: TurnListener): Promise<TurnSendAck> {
+    return this.start('turn:edit', { conversationId, messageId, text, clientTurnId: crypto.randomUUID(), verification }, listener);
+  }
+
+  private start<E extends 'turn:send' | 'turn:regenerate' | 'turn:edit'>(event: E, payload: Parameters<ChatClientToServerEvents[E]>[0], listener: TurnListener): Promise<TurnSendAck> {
     return new Promise((resolve) => {
-      this.socket.emit('turn:send', { conversationId, text, clientTurnId, verification }, (ack) => {
+      const onAck = (ack: TurnSendAck) => {
         if (ack.ok) this.streams.set(ack.turnId, { listener, lastSeq: -1, attempt: 1, chunks: [] });
         else listener.onError(ack.error);
         resolve(ack);
-      });
+      };
+      // socket.io's typed emit cannot narrow a union of event names; each payload was typed by its caller.
+      (this.socket.emit as (name: string, body: unknown, ack: (result: TurnSendAck) => void) => void)(event, payload, onAck);
     });
   }
 

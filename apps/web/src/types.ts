@@ -69,6 +69,8 @@ export interface Message {
   role: 'user' | 'assistant';
   content: string;
   turnId: string | null;
+  /** For a reply: how many alternatives its user message has (regenerated replies), this one included. */
+  alternatives?: number;
   createdAt: string;
 }
 
@@ -76,6 +78,7 @@ export interface Memory {
   id: string;
   content: string;
   kind: string;
+  pinned?: boolean;
   createdAt: string;
 }
 

@@ -1,20 +1,13 @@
 // One conversation: history, a composer, replies streamed token by token, ratings and receipts per reply.
 // Used full-page by the consumer chat view and small by the studio's test-chat pane.
-import type { TurnDoneEvent, TurnVerification } from '@doppel/protocol';
-import { el, field, replaceChildren, statusLine } from '../dom';
+import type { AlternativeReply, TurnDoneEvent, TurnSendAck, TurnVerification } from '@doppel/protocol';
+import { append, el, field, replaceChildren, statusLine } from '../dom';
 import { request } from '../api';
 import { renderMarkdown } from '../markdown';
 import { apiKey } from '../session';
-import { ChatConnection } from '../chat-connection';
+import { ChatConnection, type TurnListener } from '../chat-connection';
 import type { Message, Page, VerificationLevel } from '../types';
 import { receiptBadge } from './receipt-badge';
-
-interface ReplyView {
-  root: HTMLElement;
-  setText(text: string): void;
-  finish(messageId: string, turnId: string, verification: TurnVerification | null, replyText: string): void;
-  fail(message: string): void;
-}
 
 export interface ChatPane {
   root: HTMLElement;
@@ -45,13 +38,34 @@ function ratingControl(conversationId: string, messageId: string): HTMLElement {
   return el('div', { class: 'rating-row' }, group, status);
 }
 
-function messageElement(role: 'user' | 'assistant', text: string): { root: HTMLElement; body: HTMLElement; footer: HTMLElement } {
+interface Entry {
+  role: 'user' | 'assistant';
+  id: string | null;
+  turnId: string | null;
+  content: string;
+  alternatives: number;
+  /** Which alternative is shown (1-based), once known. */
+  position: number | null;
+  root: HTMLElement;
+  body: HTMLElement;
+  footer: HTMLElement;
+  /** Controls that only the latest message and reply carry (edit, regenerate). */
+  latest: HTMLElement;
+}
+
+function messageEntry(role: 'user' | 'assistant', content: string): Entry {
   const body = el('div', { class: 'body' });
   // Only escaped text becomes HTML here: renderMarkdown escapes all of it before adding its own tags.
-  body.innerHTML = renderMarkdown(text);
+  body.innerHTML = renderMarkdown(content);
   const footer = el('div', { class: 'footer' });
-  const root = el('li', { class: `message ${role}` }, el('span', { class: 'visually-hidden' }, role === 'user' ? 'You said:' : 'Reply:'), body, footer);
-  return { root, body, footer };
+  const latest = el('div', { class: 'footer latest' });
+  const root = el('li', { class: `message ${role}` }, el('span', { class: 'visually-hidden' }, role === 'user' ? 'You said:' : 'Reply:'), body, footer, latest);
+  return { role, id: null, turnId: null, content, alternatives: 1, position: null, root, body, footer, latest };
+}
+
+function setContent(entry: Entry, content: string): void {
+  entry.content = content;
+  entry.body.innerHTML = renderMarkdown(content);
 }
 
 export function mountChatPane(conversationId: string, options: { compact?: boolean } = {}): ChatPane {
@@ -68,110 +82,216 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
   const older = el('button', { type: 'button', class: 'secondary small', hidden: true }, 'Older messages');
   let olderCursor: string | null = null;
   let busy = false;
+  const entries: Entry[] = [];
 
   const pane: ChatPane = { root: el('div'), onReplyDone: () => undefined, close: () => chat.close() };
   const chat = new ChatConnection(apiKey() ?? '', (state, detail) => {
     connection.textContent = state === 'online' ? 'online' : state === 'connecting' ? 'connecting…' : `reconnecting…${detail ? ` (${detail})` : ''}`;
     connection.className = `connection ${state}`;
   });
+  const path = (suffix: string) => `/conversations/${encodeURIComponent(conversationId)}${suffix}`;
 
-  const addReply = (initialText: string): ReplyView => {
-    const { root, body, footer } = messageElement('assistant', initialText);
-    return {
-      root,
-      setText(text) {
-        body.innerHTML = renderMarkdown(text);
-        root.classList.remove('pending');
-      },
-      finish(messageId, turnId, proof, replyText) {
-        root.dataset.messageId = messageId;
-        root.classList.remove('pending', 'streaming');
-        replaceChildren(footer, ratingControl(conversationId, messageId), proof ? receiptBadge(proof, { turnId, conversationId, replyText }) : null);
-      },
-      fail(message) {
-        root.classList.remove('pending', 'streaming');
-        root.classList.add('failed');
-        replaceChildren(footer, el('span', { class: 'error', role: 'alert' }, message));
-      },
+  /** ‹ k of n ›: step through a reply's regenerated alternatives; the one shown is the one later turns use. */
+  const alternativesControl = (entry: Entry): HTMLElement | null => {
+    if (entry.alternatives < 2 || !entry.id) return null;
+    const label = el('span', { class: 'small muted' }, entry.position ? `reply ${entry.position} of ${entry.alternatives}` : `${entry.alternatives} replies`);
+    const step = async (direction: -1 | 1) => {
+      try {
+        const alternatives = await request<AlternativeReply[]>('GET', path(`/messages/${encodeURIComponent(entry.id!)}/alternatives`));
+        const current = Math.max(0, alternatives.findIndex((alternative) => alternative.chosen));
+        const target = alternatives[(current + direction + alternatives.length) % alternatives.length]!;
+        await request('POST', path(`/messages/${encodeURIComponent(target.id)}/choose`));
+        entry.id = target.id;
+        entry.turnId = target.turnId;
+        entry.root.dataset.messageId = target.id;
+        setContent(entry, target.content);
+        entry.position = alternatives.indexOf(target) + 1;
+        entry.alternatives = alternatives.length;
+        replaceChildren(entry.footer, replyControls(entry));
+      } catch (error) {
+        status.textContent = (error as Error).message;
+      }
     };
+    return el(
+      'div',
+      { class: 'alternatives', role: 'group', 'aria-label': 'Alternative replies' },
+      el('button', { type: 'button', class: 'small secondary', 'aria-label': 'Previous alternative reply', onclick: () => void step(-1) }, '‹'),
+      label,
+      el('button', { type: 'button', class: 'small secondary', 'aria-label': 'Next alternative reply', onclick: () => void step(1) }, '›'),
+    );
   };
 
-  /** History: assistant replies with a turn get their receipt on demand (GET /turns/:id). */
-  const historyMessage = (message: Message): HTMLElement => {
-    const { root, footer } = messageElement(message.role, message.content);
-    root.dataset.messageId = message.id;
-    // The greeting has no turn: nothing to rate and no receipt.
-    if (message.role === 'assistant' && message.turnId) {
-      footer.append(ratingControl(conversationId, message.id));
-      {
-        const turnId = message.turnId;
-        const show = el('button', { type: 'button', class: 'small link' }, 'Receipt');
-        show.addEventListener('click', async () => {
-          const turn = await request<{ done?: TurnDoneEvent }>('GET', `/turns/${encodeURIComponent(turnId)}`).catch(() => null);
-          const proof = turn?.done?.verification;
-          show.replaceWith(proof ? receiptBadge(proof, { turnId, conversationId, replyText: message.content }) : el('span', { class: 'small muted' }, 'no receipt (verification none)'));
-        });
-        footer.append(show);
-      }
+  /** Rating, receipt and alternatives of a stored reply; the receipt comes from GET /turns/:id when asked for. */
+  const replyControls = (entry: Entry, proof?: TurnVerification | null): HTMLElement[] => {
+    if (!entry.id || !entry.turnId) return [];
+    const turnId = entry.turnId;
+    let receipt: HTMLElement;
+    if (proof) receipt = receiptBadge(proof, { turnId, conversationId, replyText: entry.content });
+    else {
+      receipt = el('button', { type: 'button', class: 'small link' }, 'Receipt');
+      receipt.addEventListener('click', async () => {
+        const turn = await request<{ done?: TurnDoneEvent }>('GET', `/turns/${encodeURIComponent(turnId)}`).catch(() => null);
+        const stored = turn?.done?.verification;
+        receipt.replaceWith(stored ? receiptBadge(stored, { turnId, conversationId, replyText: entry.content }) : el('span', { class: 'small muted' }, 'no receipt (verification none)'));
+      });
     }
-    return root;
+    return [ratingControl(conversationId, entry.id), receipt, alternativesControl(entry)].filter((node): node is HTMLElement => node !== null);
+  };
+
+  /** Edit goes on the latest message of yours, Regenerate on the latest reply, nowhere else. */
+  const markLatest = () => {
+    for (const entry of entries) replaceChildren(entry.latest);
+    const lastUser = [...entries].reverse().find((entry) => entry.role === 'user' && entry.id);
+    const lastReply = entries.at(-1);
+    if (lastUser) lastUser.latest.append(el('button', { type: 'button', class: 'small link', onclick: () => startEdit(lastUser) }, 'Edit'));
+    if (lastReply?.role === 'assistant' && lastReply.turnId && lastUser) {
+      lastReply.latest.append(el('button', { type: 'button', class: 'small link', onclick: () => void regenerate() }, 'Regenerate'));
+    }
+  };
+
+  const historyEntry = (message: Message): Entry => {
+    const entry = messageEntry(message.role, message.content);
+    Object.assign(entry, { id: message.id, turnId: message.turnId, alternatives: message.alternatives ?? 1 });
+    entry.root.dataset.messageId = message.id;
+    // The greeting has no turn: nothing to rate and no receipt.
+    if (message.role === 'assistant') append(entry.footer, replyControls(entry));
+    return entry;
   };
 
   const loadHistory = async (before?: string) => {
-    const page = await request<Page<Message>>('GET', `/conversations/${encodeURIComponent(conversationId)}/messages?limit=50${before ? `&before=${encodeURIComponent(before)}` : ''}`);
-    const items = page.items.map(historyMessage);
-    if (before) log.prepend(...items);
-    else log.append(...items);
+    const page = await request<Page<Message>>('GET', path(`/messages?limit=50${before ? `&before=${encodeURIComponent(before)}` : ''}`));
+    const loaded = page.items.map(historyEntry);
+    if (before) {
+      entries.unshift(...loaded);
+      log.prepend(...loaded.map((entry) => entry.root));
+    } else {
+      entries.push(...loaded);
+      log.append(...loaded.map((entry) => entry.root));
+    }
     olderCursor = page.nextCursor;
     older.hidden = !olderCursor;
+    markLatest();
     if (!before) log.lastElementChild?.scrollIntoView({ block: 'end' });
   };
 
-  const submit = async () => {
-    const text = input.value.trim();
-    if (!text || busy) return;
+  /** The ids the server gave the newest message and reply (a live turn does not carry the user message's). */
+  const syncLatestIds = async () => {
+    const page = await request<Page<Message>>('GET', path('/messages?limit=2'));
+    const [lastUser, lastReply] = [[...entries].reverse().find((entry) => entry.role === 'user'), entries.at(-1)];
+    for (const message of page.items) {
+      const entry = message.role === 'user' ? lastUser : lastReply;
+      if (!entry || entry.role !== message.role) continue;
+      entry.id = message.id;
+      entry.turnId = message.turnId;
+      entry.alternatives = message.alternatives ?? 1;
+      entry.root.dataset.messageId = message.id;
+    }
+  };
+
+  /** Streams one turn (send, regenerate or edit) into `reply`, already on screen. */
+  const stream = async (reply: Entry, start: (listener: TurnListener) => Promise<TurnSendAck>) => {
     busy = true;
     send.disabled = true;
-    log.append(messageElement('user', text).root);
-    const reply = addReply('');
     reply.root.classList.add('pending');
     const typing = el('span', { class: 'typing' }, 'sending…');
-    reply.root.querySelector('.footer')!.append(typing);
-    log.append(reply.root);
+    replaceChildren(reply.footer, typing);
     log.setAttribute('aria-busy', 'true');
-    input.value = '';
     const settle = () => {
       busy = false;
       send.disabled = false;
       log.removeAttribute('aria-busy');
       input.focus();
     };
-    const ack = await chat.send(conversationId, text, verification.value as VerificationLevel, {
+    const ack = await start({
       onQueued: () => (typing.textContent = 'queued…'),
       onText: (soFar) => {
         typing.textContent = 'typing…';
+        reply.root.classList.remove('pending');
         reply.root.classList.add('streaming');
-        reply.setText(soFar);
+        setContent(reply, soFar);
         reply.root.scrollIntoView({ block: 'end' });
       },
       onRestarted: (attempt) => {
         typing.textContent = `a node failed; attempt ${attempt} restarting…`;
-        reply.setText('');
+        setContent(reply, '');
       },
       onDone: (event) => {
         // What is shown is what the receipt must sign: the final text (equal to the concatenated chunks).
-        reply.setText(event.text);
-        reply.finish(event.messageId, event.turnId, event.verification, event.text);
+        setContent(reply, event.text);
+        reply.root.classList.remove('pending', 'streaming');
+        Object.assign(reply, { id: event.messageId, turnId: event.turnId });
+        reply.root.dataset.messageId = event.messageId;
         status.textContent = `Reply in ${event.timings.totalMs ?? '?'} ms (${event.usage.completionTokens} tokens).`;
         settle();
+        void syncLatestIds()
+          .catch(() => undefined)
+          .then(() => {
+            replaceChildren(reply.footer, replyControls(reply, event.verification));
+            markLatest();
+          });
         pane.onReplyDone(event);
       },
       onError: (error) => {
-        reply.fail(`${error.code}: ${error.message}`);
+        reply.root.classList.remove('pending', 'streaming');
+        reply.root.classList.add('failed');
+        replaceChildren(reply.footer, el('span', { class: 'error', role: 'alert' }, `${error.code}: ${error.message}`));
         settle();
       },
     });
     if (ack.ok && ack.verification !== verification.value) status.textContent = `This persona requires ${ack.verification}.`;
+  };
+
+  const level = () => verification.value as VerificationLevel;
+
+  const submit = async () => {
+    const text = input.value.trim();
+    if (!text || busy) return;
+    const question = messageEntry('user', text);
+    const reply = messageEntry('assistant', '');
+    entries.push(question, reply);
+    log.append(question.root, reply.root);
+    for (const entry of entries) replaceChildren(entry.latest);
+    input.value = '';
+    await stream(reply, (listener) => chat.send(conversationId, text, level(), listener));
+  };
+
+  /** A new reply to the last message replaces the one shown; the old one stays reachable through ‹ ›. */
+  const regenerate = async () => {
+    const last = entries.at(-1);
+    if (busy || !last || last.role !== 'assistant') return;
+    const reply = messageEntry('assistant', '');
+    last.root.replaceWith(reply.root);
+    entries[entries.length - 1] = reply;
+    for (const entry of entries) replaceChildren(entry.latest);
+    await stream(reply, (listener) => chat.regenerate(conversationId, level(), listener));
+  };
+
+  const startEdit = (message: Entry) => {
+    if (busy || !message.id) return;
+    const editor = el('textarea', { rows: 2, maxlength: 4000 });
+    editor.value = message.content;
+    const save = el('button', { type: 'submit', class: 'small' }, 'Save and answer again');
+    const cancel = el('button', { type: 'button', class: 'small secondary' }, 'Cancel');
+    const form = el('form', { class: 'edit-form' }, field('Edit your message', editor), el('div', { class: 'row' }, save, cancel));
+    message.body.replaceWith(form);
+    editor.focus();
+    const restore = () => form.replaceWith(message.body);
+    cancel.addEventListener('click', restore);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const text = editor.value.trim();
+      if (!text) return;
+      restore();
+      setContent(message, text);
+      // Replies to the old text leave the conversation; the new reply takes their place.
+      const index = entries.indexOf(message);
+      for (const stale of entries.splice(index + 1)) stale.root.remove();
+      const reply = messageEntry('assistant', '');
+      entries.push(reply);
+      log.append(reply.root);
+      for (const entry of entries) replaceChildren(entry.latest);
+      void stream(reply, (listener) => chat.edit(conversationId, message.id!, text, level(), listener));
+    });
   };
 
   const form = el(
@@ -192,7 +312,7 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
       void submit();
     }
   });
-  older.addEventListener('click', () => void (olderCursor && loadHistory(olderCursor)));
+  older.addEventListener('click', () => void (olderCursor && loadHistory(olderCursor).catch((error: Error) => (status.textContent = error.message))));
   const drop = el('button', { type: 'button', class: 'small link', title: 'Cut the connection; the reply resumes where it was' }, 'Simulate a network drop');
   drop.addEventListener('click', () => chat.dropConnection());
 

@@ -3,6 +3,8 @@ import { el, replaceChildren, statusLine } from '../dom';
 import { request } from '../api';
 import type { Memory, Page } from '../types';
 
+const KIND_LABELS: Record<string, string> = { assistant_reply: 'they said', user_message: 'you said', fact: 'a fact about you' };
+
 export function memoryPanel(personaId: string): { root: HTMLElement; refresh: () => Promise<void> } {
   const list = el('ul', { class: 'plain memories' });
   const status = statusLine();
@@ -14,7 +16,19 @@ export function memoryPanel(personaId: string): { root: HTMLElement; refresh: ()
         ? el('li', { class: 'muted' }, 'Nothing remembered yet.')
         : page.items.map((memory) => {
             const remove = el('button', { type: 'button', class: 'small secondary', 'aria-label': `Forget: ${memory.content.slice(0, 60)}` }, 'Forget');
-            const item = el('li', {}, el('span', { class: 'small muted' }, memory.kind === 'assistant_reply' ? 'they said' : 'you said'), el('p', {}, memory.content), remove);
+            const pin = el('button', { type: 'button', class: 'small secondary', 'aria-pressed': String(!!memory.pinned), 'aria-label': `Pin: ${memory.content.slice(0, 60)}` }, memory.pinned ? 'Pinned' : 'Pin');
+            pin.addEventListener('click', async () => {
+              try {
+                const updated = await request<Memory>('PATCH', `/memories/${encodeURIComponent(memory.id)}`, { pinned: !memory.pinned });
+                memory.pinned = !!updated.pinned;
+                pin.setAttribute('aria-pressed', String(memory.pinned));
+                pin.textContent = memory.pinned ? 'Pinned' : 'Pin';
+                status.textContent = memory.pinned ? 'Pinned: it goes into every prompt of this persona.' : 'Unpinned.';
+              } catch (error) {
+                status.textContent = (error as Error).message;
+              }
+            });
+            const item = el('li', {}, el('span', { class: 'small muted' }, KIND_LABELS[memory.kind] ?? memory.kind), el('p', {}, memory.content), el('div', { class: 'row' }, pin, remove));
             remove.addEventListener('click', async () => {
               remove.disabled = true;
               try {
