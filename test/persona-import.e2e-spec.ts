@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@doppel/protocol';
 import { api, signUp } from './support/clients';
-import { startStack, type Stack } from './support/processes';
+import { startStack, waitFor, type Stack } from './support/processes';
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -112,6 +112,35 @@ describe('persona import and export', () => {
       expect(again.body.persona.definition, format).toEqual(read.body.definition);
       expect(again.body.persona.contentHash, format).toBe(read.body.contentHash);
     }
+  });
+
+  it("imports an Eliza character's text knowledge as a knowledge document that a worker indexes", async () => {
+    const call = api(stack.url, creator.apiKey);
+    const eliza = {
+      name: 'Keeper',
+      bio: ['Keeps the lighthouse.'],
+      lore: [],
+      knowledge: ['The lamp was lit first in 1847.', 'Its range is nineteen nautical miles.', { path: 'logbook.md' }],
+      messageExamples: [],
+      postExamples: [],
+      topics: [],
+      style: { all: [], chat: [], post: [] },
+      adjectives: [],
+      clients: [],
+      modelProvider: 'openai',
+    };
+    const imported = await call('POST', '/personas/import', { contentBase64: Buffer.from(JSON.stringify(eliza)).toString('base64') });
+    expect(imported.status).toBe(201);
+    expect(imported.body.report.mapped).toContainEqual({ from: 'knowledge', to: 'knowledge documents' });
+    expect(imported.body.report.dropped.map((entry: { field: string }) => entry.field)).toContain('knowledge[2]');
+    expect(imported.body.knowledge).toEqual([expect.objectContaining({ title: 'Keeper knowledge (imported)', mediaType: 'text/plain', status: 'pending' })]);
+    const personaId = imported.body.persona.id;
+    const documentId = imported.body.knowledge[0].id;
+    const ready = await waitFor(async () => {
+      const document = await call('GET', `/personas/${personaId}/knowledge/${documentId}`);
+      return document.body.status === 'ready' ? document.body : null;
+    }, 'the imported knowledge to be indexed');
+    expect(ready.content).toBe('The lamp was lit first in 1847.\n\nIts range is nineteen nautical miles.');
   });
 
   it('answers bad files with a stable code', async () => {

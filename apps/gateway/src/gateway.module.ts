@@ -6,6 +6,7 @@ import { ConversationsModule } from '@doppel/conversations';
 import { DatabaseModule } from '@doppel/db';
 import { PersonasModule } from '@doppel/personas';
 import { ModelsModule } from '@doppel/models';
+import { KnowledgeModule } from '@doppel/knowledge';
 import { MemoryModule } from '@doppel/memory';
 import { NodesModule } from '@doppel/nodes';
 import { RedisModule } from '@doppel/redis';
@@ -43,6 +44,7 @@ import { KnowledgeHttpModule } from './http/knowledge-http.module';
     ModelsModule,
     NodesModule,
     MemoryModule,
+    KnowledgeModule,
     KnowledgeHttpModule,
   ],
   controllers: [

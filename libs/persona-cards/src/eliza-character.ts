@@ -23,8 +23,6 @@ const PERSONA_SPEAKERS = new Set(['{{char}}', '{{agent}}', '{{agentname}}']);
 const DROP_REASONS: Record<string, string> = {
   adjectives: 'Doppel has no adjective list; write the traits into personality',
   postExamples: 'social-media posts are not part of a chat persona',
-  knowledge: 'knowledge documents are uploaded separately, not imported with the character',
-  documents: 'knowledge documents are uploaded separately, not imported with the character',
   plugins: 'ElizaOS plugins do not run in Doppel',
   clients: 'ElizaOS clients do not run in Doppel',
   modelProvider: "ElizaOS model providers are not Doppel models; the persona uses the server's default model",
@@ -48,7 +46,8 @@ export function elizaGeneration(file: Record<string, unknown>): CharacterFormat 
 
 export function mapElizaCharacter(file: Record<string, unknown>, report: ImportReportBuilder): PersonaDraft {
   const draft: PersonaDraft = {};
-  const handled = new Set(['name', 'bio', 'lore', 'system', 'style', 'topics', 'messageExamples', 'secrets']);
+  // knowledge and documents become knowledge documents (eliza-knowledge.ts), not persona fields.
+  const handled = new Set(['name', 'bio', 'lore', 'system', 'style', 'topics', 'messageExamples', 'secrets', 'knowledge', 'documents']);
 
   const name = textOf(file.name, 'name', report);
   if (name !== undefined) {

@@ -38,8 +38,10 @@ describe('importCharacter: ElizaOS characters', () => {
       expect.arrayContaining(['bio -> description', 'lore -> description', 'style.all -> personality', 'style.chat -> personality', 'system -> systemPrompt', 'topics -> tags', 'messageExamples -> exampleDialogues']),
     );
     expect(droppedFields(result)).toEqual(
-      expect.arrayContaining(['settings.secrets', 'settings.DISCORD_TOKEN', 'settings', 'clients', 'modelProvider', 'knowledge', 'postExamples', 'adjectives', 'style.post', 'topics[2]']),
+      expect.arrayContaining(['settings.secrets', 'settings.DISCORD_TOKEN', 'settings', 'clients', 'modelProvider', 'postExamples', 'adjectives', 'style.post', 'topics[2]']),
     );
+    expect(mappedPairs(result)).toContain('knowledge -> knowledge documents');
+    expect(result.knowledge).toEqual([{ title: 'Trump knowledge (imported)', mediaType: 'text/plain', content: 'knows about walls' }]);
     expect(droppedFields(result)).not.toContain('plugins'); // empty lists are not worth a line
     expect(result.report.warnings.join(' ')).toMatch(/2 line\(s\)/);
     expectNoSecrets(result);
@@ -60,13 +62,24 @@ describe('importCharacter: ElizaOS characters', () => {
     expectNoSecrets(result);
   });
 
-  it('recognises the later line by its documents and drops them', () => {
+  it('recognises the later line by its documents, reporting file references it cannot bring along', () => {
     const result = importCharacter(json(elizaLater));
     expect(result.report.format).toBe('eliza-later');
     expect(result.persona).toMatchObject({ name: 'Archivist', description: 'Keeps records.' });
-    expect(droppedFields(result)).toEqual(expect.arrayContaining(['documents', 'secrets']));
+    expect(droppedFields(result)).toEqual(expect.arrayContaining(['documents[0]', 'secrets']));
+    expect(result.report.dropped.find((dropped) => dropped.field === 'documents[0]')?.reason).toMatch(/records\.md.*upload/);
     expect(droppedFields(result)).not.toContain('knowledge');
+    expect(result.knowledge).toEqual([]);
     expectNoSecrets(result);
+  });
+
+  it('turns text knowledge and documents into knowledge documents, one per key, and skips blanks', () => {
+    const result = importCharacter(json({ ...elizaLater, knowledge: ['Fact one.', '  ', 'Fact two.'], documents: ['The archive opens at nine.', { directory: 'docs' }, 42] }));
+    expect(result.knowledge).toEqual([
+      { title: 'Archivist knowledge (imported)', mediaType: 'text/plain', content: 'Fact one.\n\nFact two.' },
+      { title: 'Archivist documents (imported)', mediaType: 'text/plain', content: 'The archive opens at nine.' },
+    ]);
+    expect(droppedFields(result)).toEqual(expect.arrayContaining(['documents[1]', 'documents[2]']));
   });
 });
 

@@ -1,6 +1,7 @@
 // One entry point for every character file: find the container, read the card JSON, map it, validate the result.
 import { cardFormatOf, mapCharacterCard } from './character-card';
 import { elizaGeneration, looksLikeElizaCharacter, mapElizaCharacter } from './eliza-character';
+import { elizaKnowledge, type ImportedKnowledge } from './eliza-knowledge';
 import { importInvalid, importTooLarge, unsupportedFormat } from './import-errors';
 import { IMPORT_LIMITS } from './import-limits';
 import { ImportReportBuilder, type CharacterContainer, type ImportReport } from './import-report';
@@ -13,6 +14,8 @@ import { isZip, readZipEntry } from './zip-entry-reader';
 export interface ImportResult {
   persona: ImportedPersona;
   report: ImportReport;
+  /** Knowledge the file carries as text (Eliza `knowledge` / `documents`), to store as the persona's documents. */
+  knowledge: ImportedKnowledge[];
 }
 
 /** `fileName` only sharpens error messages; the bytes decide the format. */
@@ -28,6 +31,7 @@ export function importCharacter(bytes: Buffer, fileName?: string): ImportResult 
   const format = cardFormat ?? (looksLikeElizaCharacter(file) ? elizaGeneration(file) : null);
   if (!format) throw unsupportedFormat(`${fileName ?? 'The file'} is JSON but neither an ElizaOS character nor a character card.`);
   const draft = cardFormat ? mapCharacterCard(file, cardFormat, report) : mapElizaCharacter(file, report);
+  const knowledge = cardFormat ? [] : elizaKnowledge(file, typeof file.name === 'string' ? file.name : '', report);
 
   const parsed = importedPersonaSchema.safeParse(draft);
   if (!parsed.success) {
@@ -37,8 +41,8 @@ export function importCharacter(bytes: Buffer, fileName?: string): ImportResult 
     );
   }
   // PostgreSQL text cannot hold U+0000.
-  if (containsNul(parsed.data)) throw importInvalid('The character contains a NUL character (U+0000); remove it and import again.');
-  return { persona: parsed.data, report: report.build(format, container) };
+  if (containsNul(parsed.data) || containsNul(knowledge)) throw importInvalid('The character contains a NUL character (U+0000); remove it and import again.');
+  return { persona: parsed.data, report: report.build(format, container), knowledge };
 }
 
 function containsNul(value: unknown): boolean {

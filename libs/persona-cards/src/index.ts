@@ -3,3 +3,4 @@ export { exportPersona, EXPORT_FORMATS, type ExportFormat, type ExportedCharacte
 export type { ImportReport, CharacterFormat, CharacterContainer, FieldMapping, DroppedField } from './import-report';
 export type { ImportedPersona } from './imported-persona';
 export { IMPORT_LIMITS } from './import-limits';
+export type { ImportedKnowledge } from './eliza-knowledge';

@@ -1,9 +1,12 @@
 // Persona files in and out: import an ElizaOS character or character card as a new persona; export one.
-import { Body, Controller, Get, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { Account } from '@doppel/accounts';
-import { EXPORT_FORMATS, exportPersona, importCharacter, type ImportReport } from '@doppel/persona-cards';
+import { APP_CONFIG, type AppConfig } from '@doppel/config';
+import { KnowledgeService, validateKnowledgeUpload, type KnowledgeDocumentView } from '@doppel/knowledge';
+import { EXPORT_FORMATS, exportPersona, importCharacter, type ImportedKnowledge, type ImportReport } from '@doppel/persona-cards';
+import { DoppelError } from '@doppel/protocol';
 import { PersonasService, personaVisibilitySchema, type PersonaView } from '@doppel/personas';
 import { CurrentAccount } from '../auth/api-key.guard';
 import { openApiSchema, ZodValidationPipe } from './zod-validation.pipe';
@@ -25,22 +28,44 @@ const exportQuerySchema = z.strictObject({ format: z.enum(EXPORT_FORMATS).defaul
 @ApiBearerAuth()
 @Controller('personas')
 export class PersonaImportController {
-  constructor(private readonly personas: PersonasService) {}
+  constructor(
+    private readonly personas: PersonasService,
+    private readonly knowledge: KnowledgeService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @Post('import')
   @HttpCode(201)
   @ApiOperation({
     summary:
-      'Create a persona from an ElizaOS character (v0.1, v1, later) or a Character Card V1/V2/V3 (JSON, PNG or CHARX), sent base64-encoded; returns the persona and a report of what mapped where and what was dropped.',
+      'Create a persona from an ElizaOS character (v0.1, v1, later) or a Character Card V1/V2/V3 (JSON, PNG or CHARX), sent base64-encoded; returns the persona, the knowledge documents made from the file (Eliza knowledge/documents, indexed in the background) and a report of what mapped where and what was dropped.',
   })
   @ApiBody({ schema: openApiSchema(importPersonaSchema) })
   async import(
     @CurrentAccount() account: Account,
     @Body(new ZodValidationPipe(importPersonaSchema, 'import')) body: z.infer<typeof importPersonaSchema>,
-  ): Promise<{ persona: PersonaView; report: ImportReport }> {
-    const { persona, report } = importCharacter(Buffer.from(body.contentBase64, 'base64'), body.fileName);
+  ): Promise<{ persona: PersonaView; knowledge: KnowledgeDocumentView[]; report: ImportReport }> {
+    const { persona, report, knowledge } = importCharacter(Buffer.from(body.contentBase64, 'base64'), body.fileName);
+    const documents = this.acceptableKnowledge(knowledge, report);
     const created = await this.personas.create(account.id, { ...persona, visibility: body.visibility });
-    return { persona: created, report };
+    const uploaded: KnowledgeDocumentView[] = [];
+    for (const document of documents) uploaded.push(await this.knowledge.upload(created.id, account.id, document));
+    return { persona: created, knowledge: uploaded, report };
+  }
+
+  /** Knowledge the upload rules refuse (too large, say) is reported, and the persona is imported without it. */
+  private acceptableKnowledge(documents: ImportedKnowledge[], report: ImportReport): ImportedKnowledge[] {
+    return documents.filter((document) => {
+      try {
+        validateKnowledgeUpload(document, this.config.knowledge.maxBytes);
+        return true;
+      } catch (error) {
+        if (!(error instanceof DoppelError)) throw error;
+        report.dropped.push({ field: document.title, reason: error.message });
+        report.warnings.push(`"${document.title}" was not imported: ${error.message}`);
+        return false;
+      }
+    });
   }
 
   @Get(':id/export')
