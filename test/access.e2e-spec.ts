@@ -61,6 +61,12 @@ const ROUTES: Record<string, { path: (f: Fixture) => string; body?: (f: Fixture)
     stranger: { status: 201 },
     needsKey: true,
   },
+  'POST /personas/preview-prompt': {
+    path: () => '/personas/preview-prompt',
+    body: () => ({ persona: { name: 'Bob’s draft', systemPrompt: 'Draft only.' }, sampleMessage: 'hi' }),
+    stranger: (body) => expect(body.messages[0]).toEqual({ role: 'system', content: 'Draft only.' }),
+    needsKey: true,
+  },
   'GET /personas/{id}/export': { path: (f) => `/personas/${f.personaId}/export?format=ccv3`, stranger: { status: 404, code: ErrorCode.PersonaNotFound }, needsKey: true },
   'POST /personas/{id}/knowledge': {
     path: (f) => `/personas/${f.personaId}/knowledge`,

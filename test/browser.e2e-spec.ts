@@ -234,6 +234,10 @@ describe('the web app in a browser', () => {
     // The preview follows the form as the creator types.
     await page.getByLabel('Personality').fill('Terse, and fond of semaphore.');
     await expect.poll(() => preview.textContent()).toContain('Personality and style: Terse, and fond of semaphore.');
+    // A sample message that names a lorebook key places that entry, as a real turn would.
+    expect(await preview.textContent()).not.toContain('The lamp burns whale oil.');
+    await page.getByLabel('Sample message').fill('Is the lamp lit?');
+    await expect.poll(() => preview.textContent()).toContain('The lamp burns whale oil.');
     expect(await page.locator('[data-testid="lore-entry"]').count()).toBe(1);
     await page.screenshot({ path: `${SCREENSHOTS}/studio.png`, fullPage: true });
 

@@ -28,6 +28,7 @@ import { ReceiptsController } from './http/receipts.controller';
 import { TurnsController } from './http/turns.controller';
 import { PersonasController } from './http/personas.controller';
 import { PersonaImportController } from './http/persona-import.controller';
+import { PersonaPreviewController } from './http/persona-preview.controller';
 import { OpsGateway } from './ops/ops.gateway';
 import { OpsSnapshotService } from './ops/ops-snapshot.service';
 import { KnowledgeHttpModule } from './http/knowledge-http.module';
@@ -51,6 +52,7 @@ import { KnowledgeHttpModule } from './http/knowledge-http.module';
     AccountsController,
     PersonasController,
     PersonaImportController,
+    PersonaPreviewController,
     ConversationsController,
     ModelsController,
     NodesController,

@@ -33,6 +33,8 @@ export interface PersonaDefinition {
   personality: string;
   systemPrompt: string;
   greeting: string;
+  scenario?: string;
+  postHistoryInstructions?: string;
   alternateGreetings?: string[];
   exampleDialogues: { user: string; persona: string }[];
   tags: string[];

@@ -140,6 +140,8 @@ export function personaEditor(draft: Draft, models: string[], onChange: () => vo
     field('Personality', textArea(draft.personality, (value) => changed(() => (draft.personality = value)), 3, 2000)),
     field('System prompt', textArea(draft.systemPrompt, (value) => changed(() => (draft.systemPrompt = value)), 5, 8000), 'empty: “You are <name>. Stay in character.”'),
     field('Greeting', textArea(draft.greeting, (value) => changed(() => (draft.greeting = value)), 2, 2000)),
+    field('Scenario', textArea(draft.scenario ?? '', (value) => changed(() => (draft.scenario = value)), 2, 2000), 'the situation the conversation starts in'),
+    field('Post-history instructions', textArea(draft.postHistoryInstructions ?? '', (value) => changed(() => (draft.postHistoryInstructions = value)), 2, 2000), 'placed after the chat history, just before the new message'),
     field('Alternate greetings', textArea((draft.alternateGreetings ?? []).join('\n'), (value) => changed(() => (draft.alternateGreetings = lines(value))), 3), 'one per line'),
     field('Tags', textInput(draft.tags.join(', '), (value) => changed(() => (draft.tags = commaList(value).map((tag) => tag.toLowerCase())))), 'comma-separated'),
     el(

@@ -1,8 +1,7 @@
 // The creator studio: your personas, create and edit with a live system-prompt preview, import, export,
 // versions, ratings and a test chat.
-import { el, replaceChildren, statusLine } from '../dom';
+import { el, field, replaceChildren, statusLine } from '../dom';
 import { request } from '../api';
-import { personaCorePreview } from '../prompt-preview';
 import { navigate } from '../router';
 import type { Account, Conversation, Page, Persona } from '../types';
 import { mountChatPane, type ChatPane } from './chat-pane';
@@ -15,23 +14,46 @@ function draftOf(persona: Persona): Draft {
   return { ...(JSON.parse(JSON.stringify(persona.definition)) as Persona['definition']), visibility: persona.visibility };
 }
 
-function previewText(draft: Draft): string {
-  const core = personaCorePreview(draft);
-  const constant = draft.lorebook?.entries.filter((entry) => entry.enabled && entry.constant && entry.content.trim()) ?? [];
-  const triggered = draft.lorebook?.entries.filter((entry) => entry.enabled && !entry.constant && entry.keys.length > 0).length ?? 0;
-  const notes = [
-    constant.length > 0 ? `\n\n[always-on lorebook entries, added each turn]\n${constant.map((entry) => entry.content).join('\n')}` : '',
-    triggered > 0 ? `\n\n[+ up to ${triggered} keyword lorebook entries when their keys appear]` : '',
-    '\n\n[+ what the persona remembers about the user, each turn]',
-  ];
-  return core + notes.join('');
+interface PromptPreview {
+  messages: { role: string; content: string }[];
+  approximateTokens: number;
+  loreEntries: number[];
+}
+
+/** The gateway assembles the preview with the worker's own PromptAssembler, so it is exactly what a model gets. */
+function livePreview(output: HTMLElement, sampleMessage: HTMLInputElement): (draft: Draft) => void {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let latest = 0;
+  return (draft) => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const request_ = ++latest;
+      try {
+        const { visibility: _visibility, ...persona } = draft;
+        const preview = await request<PromptPreview>('POST', '/personas/preview-prompt', { persona: { ...persona, name: persona.name || 'Unnamed' }, sampleMessage: sampleMessage.value });
+        if (request_ !== latest) return;
+        const parts = preview.messages.map((message, index) =>
+          index === preview.messages.length - 1 && message.role === 'user' ? `[user]\n${message.content || '(sample message)'}` : `[${message.role}]\n${message.content}`,
+        );
+        const lore = preview.loreEntries.length > 0 ? `\n\n(lorebook entries placed: ${preview.loreEntries.map((index) => index + 1).join(', ')})` : '';
+        output.textContent = `${parts.join('\n\n')}${lore}\n\n≈ ${preview.approximateTokens} tokens. Each turn adds memories, knowledge and history.`;
+        output.classList.remove('stale');
+      } catch (error) {
+        output.textContent = `Preview unavailable: ${(error as Error).message}`;
+      }
+    }, 250);
+  };
 }
 
 export function renderStudio(main: HTMLElement, personaId: string | null, account: Account | null): () => void {
   const mine = el('ul', { class: 'plain', 'aria-label': 'Your personas' });
   const status = statusLine();
   const editorSlot = el('div');
-  const preview = el('pre', { class: 'preview', 'data-testid': 'prompt-preview', tabindex: 0, 'aria-label': 'System prompt preview' });
+  const preview = el('pre', { class: 'preview', 'data-testid': 'prompt-preview', tabindex: 0, 'aria-label': 'Model input preview' });
+  const sampleMessage = el('input', { type: 'text', placeholder: 'a message that mentions a lorebook key', maxlength: 4000 });
+  const updatePreview = livePreview(preview, sampleMessage);
+  let currentDraft: Draft | null = null;
+  sampleMessage.addEventListener('input', () => currentDraft && updatePreview(currentDraft));
   const extras = el('div');
   const testChat = el('div');
   let chatPane: ChatPane | null = null;
@@ -47,7 +69,8 @@ export function renderStudio(main: HTMLElement, personaId: string | null, accoun
 
   const mountEditor = (persona: Persona | null, models: string[]) => {
     const draft = persona ? draftOf(persona) : emptyDraft(models[0] ?? 'synthetic');
-    const refreshPreview = () => (preview.textContent = previewText(draft));
+    currentDraft = draft;
+    const refreshPreview = () => updatePreview(draft);
     const save = el('button', { type: 'submit' }, persona ? `Save as version ${persona.version + 1}` : 'Create persona');
     const form = el(
       'form',
@@ -116,7 +139,7 @@ export function renderStudio(main: HTMLElement, personaId: string | null, accoun
       { class: 'studio' },
       el('div', {}, el('section', { class: 'card', 'aria-labelledby': 'mine-heading' }, el('h2', { id: 'mine-heading' }, 'Your personas'), mine), importPanel((persona) => void loadMine().then(() => persona))),
       el('div', {}, editorSlot, extras),
-      el('div', {}, el('section', { class: 'card', 'aria-labelledby': 'preview-heading' }, el('h2', { id: 'preview-heading' }, 'System prompt preview'), preview), el('section', { class: 'card', 'aria-labelledby': 'test-heading' }, el('h2', { id: 'test-heading' }, 'Test chat'), testChat)),
+      el('div', {}, el('section', { class: 'card', 'aria-labelledby': 'preview-heading' }, el('h2', { id: 'preview-heading' }, 'Prompt preview'), field('Sample message', sampleMessage), preview), el('section', { class: 'card', 'aria-labelledby': 'test-heading' }, el('h2', { id: 'test-heading' }, 'Test chat'), testChat)),
     ),
   );
 

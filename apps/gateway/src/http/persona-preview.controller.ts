@@ -1,0 +1,52 @@
+// The creator studio's live preview: the model input a persona definition gives, built by the same
+// PromptAssembler the worker uses, so the preview never drifts from what a node sends the model.
+import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { APP_CONFIG, type AppConfig } from '@doppel/config';
+import type { ChatMessage } from '@doppel/inference';
+import { createPersonaSchema, personaDefinitionSchema } from '@doppel/personas';
+import { assemblePrompt } from '@doppel/turns';
+import { openApiSchema, ZodValidationPipe } from './zod-validation.pipe';
+
+const previewSchema = z.strictObject({
+  persona: createPersonaSchema,
+  /** A message to preview with: lorebook entries whose keys it contains are placed as in a real turn. */
+  sampleMessage: z.string().max(4000).default(''),
+  userName: z.string().trim().min(1).max(80).optional(),
+});
+
+/** The gateway has no tokenizer; about four characters a token is close enough for a preview's budget. */
+const approximateTokens = (text: string) => Math.ceil(text.length / 4);
+
+export interface PromptPreview {
+  messages: ChatMessage[];
+  approximateTokens: number;
+  loreEntries: number[];
+}
+
+@ApiTags('personas')
+@ApiBearerAuth()
+@Controller('personas')
+export class PersonaPreviewController {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  @Post('preview-prompt')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The model input a persona definition gives for a sample message (no memories, history or knowledge): for live previews while editing.' })
+  @ApiBody({ schema: openApiSchema(previewSchema) })
+  preview(@Body(new ZodValidationPipe(previewSchema, 'preview')) body: z.infer<typeof previewSchema>): PromptPreview {
+    const { visibility: _visibility, ...fields } = body.persona;
+    const persona = personaDefinitionSchema.parse({ ...fields, defaultModel: fields.defaultModel ?? this.config.models.defaultChatModel });
+    const assembled = assemblePrompt({
+      persona,
+      memories: [],
+      history: [],
+      userText: body.sampleMessage,
+      userName: body.userName,
+      tokenBudget: this.config.turns.promptTokenBudget,
+      countTokens: approximateTokens,
+    });
+    return { messages: assembled.prompt.messages, approximateTokens: assembled.promptTokens, loreEntries: assembled.loreEntries };
+  }
+}
