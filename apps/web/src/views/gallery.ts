@@ -1,15 +1,9 @@
 // The consumer's persona gallery: public personas and your own, searchable by name or tag; opens a chat.
 import { el, field, replaceChildren, statusLine } from '../dom';
 import { request } from '../api';
+import { matchesSearch } from '../persona-search';
 import { navigate } from '../router';
 import type { Conversation, Page, Persona } from '../types';
-
-export function matchesSearch(persona: Persona, query: string): boolean {
-  const needle = query.trim().toLowerCase();
-  if (!needle) return true;
-  const { name, tags, description } = persona.definition;
-  return name.toLowerCase().includes(needle) || description.toLowerCase().includes(needle) || tags.some((tag) => tag.includes(needle.replace(/^#/, '')));
-}
 
 export async function startConversation(personaId: string): Promise<void> {
   const conversation = await request<Conversation>('POST', '/conversations', { personaId });
