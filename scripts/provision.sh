@@ -23,3 +23,15 @@ else
 fi
 
 bash scripts/ensure-services.sh
+
+# The browser tests drive Debian's Chromium (no browser downloads); as root on Debian/Ubuntu it is installed here.
+if [ -x /usr/bin/chromium ]; then
+  echo "provision: Chromium is installed (browser tests)"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "provision: installing Chromium from the distribution's packages (browser tests)…"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends chromium >/dev/null
+else
+  echo "provision: /usr/bin/chromium is missing; the browser tests need it (apt-get install chromium, as root)." >&2
+fi

@@ -41,6 +41,10 @@ for i in $(seq 1 120); do
     cat <<DONE
 
 Doppel is running.
+  web app:      $url/   sign in with the demo API key, printed by:
+                  node -p "require('./.run/demo.json').apiKey"
+                the demo account is a consumer, creator and operator:
+                  $url/#/ (personas, chat)   $url/#/studio   $url/#/ops
   API + docs:   $url/docs
   readiness:    $url/health/ready
   chat (CLI):   npm run chat -- "Hello Ada"        (or plain \`npm run chat\` for a conversation)

@@ -1,6 +1,7 @@
 // The web app in a real browser (Debian's Chromium driven by playwright-core): a consumer chats and verifies a
 // receipt, a creator imports a card PNG, an operator watches the dashboard move. Screenshots go to
 // test-results/screenshots/.
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Kysely } from 'kysely';
@@ -32,6 +33,7 @@ describe('the web app in a browser', () => {
   let personaId: string;
 
   beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/provision.sh as root (it installs Debian's chromium), or set CHROMIUM_PATH`);
     // Slow enough tokens that a reply takes several animation frames to stream in.
     stack = await startStack(['web-node-a'], { SYNTHETIC_TOKENS_PER_SECOND: '80', SYNTHETIC_TTFT_MS: '50' });
     db = testDatabase();
