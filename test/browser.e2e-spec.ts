@@ -140,6 +140,11 @@ describe('the web app in a browser', () => {
     const memories = page.locator('.memory-panel').getByRole('button', { name: /^Forget:/ });
     await expect.poll(() => memories.count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await page.screenshot({ path: `${SCREENSHOTS}/chat.png`, fullPage: true });
+    // Phone width: one column, nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: `${SCREENSHOTS}/chat-phone.png`, fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
     const before = (await api(stack.url, consumer.apiKey)('GET', `/personas/${personaId}/memories`)).body.items.length;
     await memories.first().click();
     await expect.poll(async () => (await api(stack.url, consumer.apiKey)('GET', `/personas/${personaId}/memories`)).body.items.length).toBe(before - 1);
