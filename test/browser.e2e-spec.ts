@@ -246,6 +246,11 @@ describe('the web app in a browser', () => {
     await page.getByLabel('Sample message').fill('Is the lamp lit?');
     await expect.poll(() => preview.textContent()).toContain('The lamp burns whale oil.');
     expect(await page.locator('[data-testid="lore-entry"]').count()).toBe(1);
+    // A knowledge document goes to a worker for indexing; the panel follows it to ready.
+    await page.getByLabel('Title', { exact: true }).fill('Tide tables');
+    await page.getByLabel('Markdown', { exact: true }).fill('# Tides\n\nHigh water at six, low water at noon.');
+    await page.getByRole('button', { name: 'Add document' }).click();
+    await expect.poll(() => page.locator('[data-testid="knowledge-document"]').textContent(), { timeout: 20_000 }).toMatch(/Tide tables.*ready, \d+ chunks/);
     await page.screenshot({ path: `${SCREENSHOTS}/studio.png`, fullPage: true });
 
     await page.getByRole('link', { name: 'Personas' }).click();

@@ -7,6 +7,7 @@ import type { Account, Conversation, Page, Persona } from '../types';
 import { mountChatPane, type ChatPane } from './chat-pane';
 import { emptyDraft, personaEditor, type Draft } from './persona-editor';
 import { importPanel } from './persona-import';
+import { knowledgePanel } from './knowledge-panel';
 import { exportPanel, ratingsPanel, versionsPanel } from './persona-history';
 
 function draftOf(persona: Persona): Draft {
@@ -57,6 +58,7 @@ export function renderStudio(main: HTMLElement, personaId: string | null, accoun
   const extras = el('div');
   const testChat = el('div');
   let chatPane: ChatPane | null = null;
+  let closeKnowledge: () => void = () => undefined;
 
   const loadMine = async () => {
     const page = await request<Page<Persona>>('GET', '/personas?mine=true&limit=100');
@@ -114,7 +116,10 @@ export function renderStudio(main: HTMLElement, personaId: string | null, accoun
       return;
     }
     const isOwner = persona.ownerId === account?.id;
-    replaceChildren(extras, exportPanel(persona), versionsPanel(persona), isOwner ? ratingsPanel(persona) : null);
+    closeKnowledge();
+    const knowledge = isOwner ? knowledgePanel(persona) : null;
+    closeKnowledge = () => knowledge?.close();
+    replaceChildren(extras, knowledge?.root, exportPanel(persona), versionsPanel(persona), isOwner ? ratingsPanel(persona) : null);
     const start = el('button', { type: 'button', class: 'secondary' }, 'Start a test chat');
     start.addEventListener('click', async () => {
       start.disabled = true;
@@ -155,5 +160,8 @@ export function renderStudio(main: HTMLElement, personaId: string | null, accoun
       status.textContent = (error as Error).message;
     }
   })();
-  return () => chatPane?.close();
+  return () => {
+    chatPane?.close();
+    closeKnowledge();
+  };
 }
