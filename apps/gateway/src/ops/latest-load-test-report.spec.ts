@@ -1,0 +1,40 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LatestLoadTestReport } from './latest-load-test-report';
+
+const report = (name: string, startedAt: string) => ({
+  harness: 'doppel-loadtest/1',
+  name,
+  startedAt,
+  durationS: 60,
+  throughput: { turnsPerS: 12.5 },
+  counters: { turns: 750, turns_ok: 749 },
+  trends: { ttft: { med: 150, p95: 300, p99: 400 }, e2e: { med: 900, p95: 1200, p99: 1500 } },
+  thresholdsOk: true,
+});
+
+describe('LatestLoadTestReport', () => {
+  it('summarises the run that started last, ignoring other JSON, and notices a newer file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'doppel-loadtest-'));
+    const latest = new LatestLoadTestReport(dir);
+    expect(await latest.read()).toBeNull();
+
+    await writeFile(join(dir, 'a.json'), JSON.stringify(report('smoke', '2026-11-20T10:00:00.000Z')));
+    await writeFile(join(dir, 'b.json'), JSON.stringify(report('load', '2026-11-21T10:00:00.000Z')));
+    await writeFile(join(dir, 'notes.json'), JSON.stringify({ hello: 'not a report' }));
+    expect(await latest.read()).toMatchObject({
+      file: 'loadtest/results/b.json',
+      name: 'load',
+      turnsPerS: 12.5,
+      turns: 750,
+      turnsOk: 749,
+      ttftMs: { p50: 150, p95: 300, p99: 400 },
+      thresholdsOk: true,
+    });
+
+    await writeFile(join(dir, 'c.json'), JSON.stringify(report('stress', '2026-11-22T10:00:00.000Z')));
+    expect((await latest.read())?.name).toBe('stress');
+  });
+});
