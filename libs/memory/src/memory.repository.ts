@@ -2,7 +2,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { DATABASE, decodeCursor, encodeCursor, isTimestampText, isUuid, toVectorLiteral, type Database, type MemoryKind } from '@doppel/db';
+import {
+  checkedDimensions,
+  cosineDistance,
+  DATABASE,
+  decodeCursor,
+  encodeCursor,
+  isTimestampText,
+  isUuid,
+  supportsIterativeScan,
+  toVectorLiteral,
+  tuneHnswSearch,
+  type Database,
+  type MemoryKind,
+} from '@doppel/db';
 import { DoppelError, ErrorCode, sha256Hex } from '@doppel/protocol';
 
 export interface MemoryHit {
@@ -49,8 +62,6 @@ export interface NewMemoryInput {
 
 @Injectable()
 export class MemoryRepository {
-  private iterativeScanSupported: Promise<boolean> | null = null;
-
   constructor(
     @Inject(DATABASE) private readonly db: Kysely<Database>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -58,18 +69,14 @@ export class MemoryRepository {
 
   /** Top-k by cosine distance through the HNSW index, filtered to the persona + consumer pair. */
   async search(query: MemorySearch): Promise<MemoryHit[]> {
-    const iterative = await this.supportsIterativeScan();
-    const vector = toVectorLiteral(query.embedding);
-    // The cast to vector(N) and the embedding_dims filter let Postgres use that dimension's partial HNSW index.
-    const dims = sql.raw(String(checkedDimensions(query.embedding.length)));
+    const iterative = await supportsIterativeScan(this.db);
+    const distance = cosineDistance('embedding', query.embedding);
     const rows = await this.db.transaction().execute(async (trx) => {
-      await sql`SELECT set_config('hnsw.ef_search', ${String(this.config.turns.memoryEfSearch)}, true)`.execute(trx);
-      // pgvector >= 0.8: keep scanning the graph until enough rows pass the persona/consumer filter.
-      if (iterative) await sql`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)`.execute(trx);
+      await tuneHnswSearch(trx, this.config.turns.memoryEfSearch, iterative);
       let select = trx
         .selectFrom('memories')
-        .select(['id', 'kind', 'content', 'content_hash', 'created_at', 'pinned', sql<number>`(embedding::vector(${dims})) <=> ${vector}::vector(${dims})`.as('distance')])
-        .where('embedding_dims', '=', query.embedding.length)
+        .select(['id', 'kind', 'content', 'content_hash', 'created_at', 'pinned', distance.as('distance')])
+        .where('embedding_dims', '=', checkedDimensions(query.embedding.length))
         .where('in_context', '=', true)
         .where('persona_id', '=', query.personaId)
         .where('consumer_id', '=', query.consumerId)
@@ -79,7 +86,7 @@ export class MemoryRepository {
           eb.or([eb('source_message_id', 'is', null), eb('source_message_id', 'not in', query.excludeSourceMessageIds!)]),
         );
       }
-      return select.orderBy(sql`(embedding::vector(${dims})) <=> ${vector}::vector(${dims})`).limit(query.limit).execute();
+      return select.orderBy(distance).limit(query.limit).execute();
     });
     return rows
       .map((row) => ({
@@ -151,7 +158,6 @@ export class MemoryRepository {
     executor: Kysely<Database>,
     query: { personaId: string; consumerId: string; embeddingModel: string; embedding: Float32Array; maxDistance: number },
   ): Promise<boolean> {
-    const dims = sql.raw(String(checkedDimensions(query.embedding.length)));
     const row = await executor
       .selectFrom('memories')
       .select('id')
@@ -159,8 +165,8 @@ export class MemoryRepository {
       .where('consumer_id', '=', query.consumerId)
       .where('kind', '=', 'fact')
       .where('embedding_model', '=', query.embeddingModel)
-      .where('embedding_dims', '=', query.embedding.length)
-      .where(sql<boolean>`(embedding::vector(${dims})) <=> ${toVectorLiteral(query.embedding)}::vector(${dims}) <= ${query.maxDistance}`)
+      .where('embedding_dims', '=', checkedDimensions(query.embedding.length))
+      .where(cosineDistance('embedding', query.embedding), '<=', query.maxDistance)
       .limit(1)
       .executeTakeFirst();
     return row !== undefined;
@@ -236,19 +242,4 @@ export class MemoryRepository {
     const result = await this.db.deleteFrom('memories').where('persona_id', '=', personaId).where('consumer_id', '=', consumerId).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
-
-  private supportsIterativeScan(): Promise<boolean> {
-    this.iterativeScanSupported ??= sql<{ extversion: string }>`SELECT extversion FROM pg_extension WHERE extname = 'vector'`
-      .execute(this.db)
-      .then(({ rows }) => {
-        const [major = 0, minor = 0] = (rows[0]?.extversion ?? '0.0').split('.').map(Number);
-        return major > 0 || minor >= 8;
-      });
-    return this.iterativeScanSupported;
-  }
-}
-
-function checkedDimensions(dimensions: number): number {
-  if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 4096) throw new RangeError(`an embedding has ${dimensions} dimensions`);
-  return dimensions;
 }
