@@ -89,16 +89,7 @@ export class ConversationsService {
 
   /** Rates one assistant reply of the consumer's conversation (1–5; rating again replaces it). */
   async rate(conversationId: string, messageId: string, consumerId: string, score: number): Promise<{ messageId: string; score: number }> {
-    const conversation = await this.getOwned(conversationId, consumerId);
-    const message = isUuid(messageId)
-      ? await this.db
-          .selectFrom('messages')
-          .select(['id', 'role'])
-          .where('id', '=', messageId)
-          .where('conversation_id', '=', conversationId)
-          .executeTakeFirst()
-      : undefined;
-    if (!message) throw new DoppelError(ErrorCode.MessageNotFound, `Message ${messageId} is not in conversation ${conversationId}.`);
+    const { conversation, message } = await this.messageIn(conversationId, messageId, consumerId);
     if (message.role !== 'assistant') throw new DoppelError(ErrorCode.ValidationFailed, 'Only the persona’s replies can be rated.');
     await this.db
       .insertInto('message_ratings')
@@ -161,20 +152,26 @@ export class ConversationsService {
 
   /** A reply (not the greeting, not superseded) in the consumer's conversation, or MESSAGE_NOT_FOUND. */
   private async ownedReply(conversationId: string, messageId: string, consumerId: string): Promise<{ reply_to: string }> {
-    await this.getOwned(conversationId, consumerId);
-    const row = isUuid(messageId)
-      ? await this.db
-          .selectFrom('messages')
-          .select(['reply_to', 'state'])
-          .where('id', '=', messageId)
-          .where('conversation_id', '=', conversationId)
-          .where('role', '=', 'assistant')
-          .executeTakeFirst()
-      : undefined;
-    if (!row || row.reply_to === null || row.state === 'superseded') {
+    const { message } = await this.messageIn(conversationId, messageId, consumerId);
+    if (message.role !== 'assistant' || message.reply_to === null || message.state === 'superseded') {
       throw new DoppelError(ErrorCode.MessageNotFound, `Message ${messageId} is not a reply with alternatives in conversation ${conversationId}.`);
     }
-    return { reply_to: row.reply_to };
+    return { reply_to: message.reply_to };
+  }
+
+  /** One message of the consumer's conversation: unknown conversation and unknown message are each a 404. */
+  private async messageIn(conversationId: string, messageId: string, consumerId: string) {
+    const conversation = await this.getOwned(conversationId, consumerId);
+    const message = isUuid(messageId)
+      ? await this.db
+          .selectFrom('messages')
+          .select(['id', 'role', 'reply_to', 'state'])
+          .where('id', '=', messageId)
+          .where('conversation_id', '=', conversationId)
+          .executeTakeFirst()
+      : undefined;
+    if (!message) throw new DoppelError(ErrorCode.MessageNotFound, `Message ${messageId} is not in conversation ${conversationId}.`);
+    return { conversation, message };
   }
 
   /** Moves the conversation to the persona's current version (it stays on the one it started with otherwise). */
