@@ -146,6 +146,10 @@ describe('regenerate, choose, edit, pin and facts', () => {
     turnIdOf(await sendTurn(socket, { conversationId: talk, text: 'Quarks gluons lattice chromodynamics.' }));
     const facts = (await memories()).filter((memory) => memory.kind === 'fact' && memory.content === 'Their name is Zed.');
     expect(facts).toHaveLength(1);
+    // A new value is new information, not a repeat, however close the two embed.
+    turnIdOf(await sendTurn(socket, { conversationId: talk, text: 'My favorite color is green. Actually, my favorite color is blue.' }));
+    const colors = (await memories()).filter((memory) => memory.kind === 'fact' && memory.content.startsWith('Their favorite color'));
+    expect(colors.map((memory) => memory.content).sort()).toEqual(['Their favorite color is blue.', 'Their favorite color is green.']);
 
     // Unpinned, a fact unrelated to the question does not make the top-1 cut in a fresh conversation.
     const before = turnIdOf(await sendTurn(socket, { conversationId: await newConversation(), text: 'gluons lattice chromodynamics quarks' }));

@@ -55,8 +55,8 @@ export const envSchema = z.object({
   MEMORY_EF_SEARCH: positiveInt.max(1000).default(64),
   /** Pinned memories enter every prompt, so their number per consumer and persona is capped. */
   MEMORY_MAX_PINNED: positiveInt.max(100).default(20),
-  /** Facts extracted from a message are skipped when one this close (cosine distance) is already remembered. */
-  FACT_DEDUP_MAX_DISTANCE: z.coerce.number().min(0).max(1).default(0.1),
+  /** Known facts this close (cosine distance) to a new one are checked for a restatement of it (scripts/bench/facts-bench.ts). */
+  FACT_DEDUP_MAX_DISTANCE: z.coerce.number().min(0).max(1).default(0.25),
   PROMPT_TOKEN_BUDGET: positiveInt.default(2048),
   HISTORY_MAX_MESSAGES: positiveInt.max(200).default(20),
 

@@ -153,23 +153,25 @@ export class MemoryRepository {
     });
   }
 
-  /** Whether a fact this close (cosine distance) to the embedding is already remembered about the consumer. */
-  async hasSimilarFact(
+  /** The facts remembered about the consumer within `maxDistance` (cosine) of the embedding, nearest first. */
+  async similarFacts(
     executor: Kysely<Database>,
-    query: { personaId: string; consumerId: string; embeddingModel: string; embedding: Float32Array; maxDistance: number },
-  ): Promise<boolean> {
-    const row = await executor
+    query: { personaId: string; consumerId: string; embeddingModel: string; embedding: Float32Array; maxDistance: number; limit: number },
+  ): Promise<string[]> {
+    const distance = cosineDistance('embedding', query.embedding);
+    const rows = await executor
       .selectFrom('memories')
-      .select('id')
+      .select('content')
       .where('persona_id', '=', query.personaId)
       .where('consumer_id', '=', query.consumerId)
       .where('kind', '=', 'fact')
       .where('embedding_model', '=', query.embeddingModel)
       .where('embedding_dims', '=', checkedDimensions(query.embedding.length))
-      .where(cosineDistance('embedding', query.embedding), '<=', query.maxDistance)
-      .limit(1)
-      .executeTakeFirst();
-    return row !== undefined;
+      .where(distance, '<=', query.maxDistance)
+      .orderBy(distance)
+      .limit(query.limit)
+      .execute();
+    return rows.map((row) => row.content);
   }
 
   /** Inserts inside the caller's transaction, so memories commit together with the message they came from. */

@@ -9,7 +9,7 @@ import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, type Database, type TurnRow } from '@doppel/db';
 import { KnowledgeRepository } from '@doppel/knowledge';
 import type { GenerationTrace, SamplingParams } from '@doppel/inference';
-import { extractFacts, MemoryRepository } from '@doppel/memory';
+import { extractFacts, isRestatement, MemoryRepository } from '@doppel/memory';
 import { ModelHost } from '@doppel/models';
 import { PersonasService } from '@doppel/personas';
 import { DoppelError, ErrorCode, type TurnVerification } from '@doppel/protocol';
@@ -325,7 +325,7 @@ export class TurnRunner {
     return 'done';
   }
 
-  /** The extracted facts not already remembered (by vector similarity) about this consumer. */
+  /** The extracted facts not already remembered about this consumer: no close fact (by vector) restates them. */
   private async newFacts(
     trx: Kysely<Database>,
     owner: { personaId: string; consumerId: string; embeddingModel: string },
@@ -335,8 +335,8 @@ export class TurnRunner {
     const fresh: { text: string; embedding: Float32Array }[] = [];
     for (const [index, text] of facts.entries()) {
       const embedding = embeddings[index]!;
-      const known = await this.memory.hasSimilarFact(trx, { ...owner, embedding, maxDistance: this.config.turns.factDedupMaxDistance });
-      if (!known) fresh.push({ text, embedding });
+      const close = await this.memory.similarFacts(trx, { ...owner, embedding, maxDistance: this.config.turns.factDedupMaxDistance, limit: 5 });
+      if (!close.some((known) => isRestatement(text, known))) fresh.push({ text, embedding });
     }
     return fresh;
   }
