@@ -93,7 +93,11 @@ describe('the web app in a browser', () => {
     await page.getByLabel('Search personas').fill('margu');
     await page.screenshot({ path: `${SCREENSHOTS}/gallery.png`, fullPage: true });
 
-    await page.getByRole('button', { name: 'Chat with Marguerite' }).click();
+    // Keyboard only: from the search box, Tab reaches the persona's Chat button and Enter opens the chat.
+    await page.getByLabel('Search personas').focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string | null>('document.activeElement.getAttribute("aria-label")')).toBe('Chat with Marguerite');
+    await page.keyboard.press('Enter');
     await page.waitForURL(/#\/chat\//);
     const conversationId = decodeURIComponent(new URL(page.url()).hash.replace('#/chat/', ''));
     // The greeting came from history and its Markdown rendered as markup, not as asterisks.

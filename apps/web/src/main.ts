@@ -101,5 +101,6 @@ async function show(): Promise<void> {
   }
 }
 
-window.addEventListener('hashchange', () => void show());
+// After a navigation, keyboard and screen-reader users start at the new screen, not at the old link.
+window.addEventListener('hashchange', () => void show().then(() => main.focus({ preventScroll: true })));
 void show();

@@ -1,6 +1,7 @@
 // The consumer chat view: the conversation with a persona, and the memory panel beside it.
 import { el, replaceChildren } from '../dom';
 import { request } from '../api';
+import { navigate } from '../router';
 import type { Conversation } from '../types';
 import { mountChatPane } from './chat-pane';
 import { memoryPanel } from './memory-panel';
@@ -9,7 +10,14 @@ export function renderChat(main: HTMLElement, conversationId: string): () => voi
   const pane = mountChatPane(conversationId);
   const heading = el('h1', {}, 'Chat');
   const side = el('div', { class: 'side' });
-  replaceChildren(main, el('p', {}, el('a', { href: '#/' }, '← All personas')), heading, el('div', { class: 'chat-layout' }, pane.root, side));
+  const remove = el('button', { type: 'button', class: 'small secondary' }, 'Delete this conversation');
+  remove.addEventListener('click', async () => {
+    if (!confirm('Delete this conversation, its messages, receipts and the memories made from it?')) return;
+    await request('DELETE', `/conversations/${encodeURIComponent(conversationId)}`)
+      .then(() => navigate({ screen: 'gallery' }))
+      .catch((error: Error) => side.prepend(el('p', { class: 'error', role: 'alert' }, error.message)));
+  });
+  replaceChildren(main, el('p', {}, el('a', { href: '#/' }, '← All personas')), heading, el('div', { class: 'chat-layout' }, pane.root, el('div', {}, side, remove)));
   void request<Conversation>('GET', `/conversations/${encodeURIComponent(conversationId)}`)
     .then((conversation) => {
       heading.textContent = `Chat with ${conversation.personaName}`;

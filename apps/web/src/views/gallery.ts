@@ -5,8 +5,8 @@ import { matchesSearch } from '../persona-search';
 import { navigate } from '../router';
 import type { Conversation, Page, Persona } from '../types';
 
-export async function startConversation(personaId: string): Promise<void> {
-  const conversation = await request<Conversation>('POST', '/conversations', { personaId });
+export async function startConversation(personaId: string, greetingIndex = 0): Promise<void> {
+  const conversation = await request<Conversation>('POST', '/conversations', { personaId, greetingIndex });
   navigate({ screen: 'chat', conversationId: conversation.id });
 }
 
@@ -21,9 +21,12 @@ export function renderGallery(main: HTMLElement): () => void {
 
   const card = (persona: Persona) => {
     const open = el('button', { type: 'button', 'aria-label': `Chat with ${persona.definition.name}` }, 'Chat');
+    const alternates = persona.definition.alternateGreetings ?? [];
+    // Personas with alternate greetings let the consumer pick the opening (0 is the main greeting).
+    const opening = alternates.length > 0 ? el('select', {}, [persona.definition.greeting, ...alternates].map((text, index) => el('option', { value: index }, `${index + 1}. ${text.slice(0, 60)}`))) : null;
     open.addEventListener('click', () => {
       open.disabled = true;
-      startConversation(persona.id).catch((error: Error) => {
+      startConversation(persona.id, opening ? Number(opening.value) : 0).catch((error: Error) => {
         open.disabled = false;
         status.textContent = error.message;
       });
@@ -35,6 +38,7 @@ export function renderGallery(main: HTMLElement): () => void {
       el('p', { class: 'muted' }, persona.definition.description || 'No description.'),
       el('ul', { class: 'tags', 'aria-label': 'Tags' }, persona.definition.tags.map((tag) => el('li', {}, tag))),
       el('p', { class: 'small muted' }, `${persona.visibility} · v${persona.version} · ${persona.definition.defaultModel}`),
+      opening ? field('Opening', opening) : null,
       open,
     );
   };

@@ -44,8 +44,19 @@ export function memoryPanel(personaId: string): { root: HTMLElement; refresh: ()
           }),
     );
   };
+  const forgetAll = el('button', { type: 'button', class: 'small secondary' }, 'Forget everything');
+  forgetAll.addEventListener('click', async () => {
+    if (!confirm('Make this persona forget everything about you?')) return;
+    try {
+      const { deleted } = await request<{ deleted: number }>('DELETE', `/personas/${encodeURIComponent(personaId)}/memories`);
+      status.textContent = `Forgot ${deleted} memories.`;
+      await refresh();
+    } catch (error) {
+      status.textContent = (error as Error).message;
+    }
+  });
   const reload = el('button', { type: 'button', class: 'small secondary' }, 'Refresh');
   reload.addEventListener('click', () => void refresh().catch((error: Error) => (status.textContent = error.message)));
-  const root = el('aside', { class: 'card memory-panel', 'aria-labelledby': 'memory-heading' }, el('h2', { id: 'memory-heading' }, 'What they remember'), reload, status, list);
+  const root = el('aside', { class: 'card memory-panel', 'aria-labelledby': 'memory-heading' }, el('h2', { id: 'memory-heading' }, 'What they remember'), el('div', { class: 'row' }, reload, forgetAll), status, list);
   return { root, refresh };
 }
