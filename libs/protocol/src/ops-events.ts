@@ -48,6 +48,7 @@ export interface OpsLoadTestSummary {
 export interface OpsSnapshot {
   at: string;
   nodes: OpsNode[];
+  /** waitMs: queued → started, over turns that finished in the last minute. */
   queue: { queued: number; running: number; waitMs: OpsPercentiles };
   /** Turns finished per second over the last `windowSeconds`. */
   throughput: { windowSeconds: number; turnsPerSecond: number; failedPerSecond: number };

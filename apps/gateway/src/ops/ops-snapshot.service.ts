@@ -69,7 +69,7 @@ export class OpsSnapshotService {
              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - queued_at) * 1000) AS p50,
              percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - queued_at) * 1000) AS p95,
              percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - queued_at) * 1000) AS p99
-      FROM turns WHERE started_at > now() - interval '1 minute'`.execute(this.db);
+      FROM turns WHERE finished_at > now() - interval '1 minute' AND started_at IS NOT NULL`.execute(this.db);
     const row = rows[0];
     return { queued: Number(row?.queued ?? 0), running: Number(row?.running ?? 0), waitMs: percentiles(row) };
   }
