@@ -22,6 +22,9 @@ interface StreamState {
   chunks: string[];
 }
 
+const ACK_TIMEOUT_MS = 8000;
+const SEND_ATTEMPTS = 4;
+
 export type ConnectionState = 'connecting' | 'online' | 'reconnecting';
 
 export class ChatConnection {
@@ -84,13 +87,30 @@ export class ChatConnection {
 
   private start<E extends 'turn:send' | 'turn:regenerate' | 'turn:edit'>(event: E, payload: Parameters<ChatClientToServerEvents[E]>[0], listener: TurnListener): Promise<TurnSendAck> {
     return new Promise((resolve) => {
+      let settled = false;
       const onAck = (ack: TurnSendAck) => {
+        if (settled) return;
+        settled = true;
         if (ack.ok) this.streams.set(ack.turnId, { listener, lastSeq: -1, attempt: 1, chunks: [] });
         else listener.onError(ack.error);
         resolve(ack);
       };
-      // socket.io's typed emit cannot narrow a union of event names; each payload was typed by its caller.
-      (this.socket.emit as (name: string, body: unknown, ack: (result: TurnSendAck) => void) => void)(event, payload, onAck);
+      this.emitUntilAcknowledged(event, payload, onAck, SEND_ATTEMPTS);
+    });
+  }
+
+  /**
+   * An ack lost with a dropped connection would leave the turn hanging, so the same payload is sent again: its
+   * clientTurnId makes the server answer with the turn it already accepted (duplicate: true), never a second one.
+   */
+  private emitUntilAcknowledged(event: string, payload: unknown, onAck: (ack: TurnSendAck) => void, attemptsLeft: number): void {
+    // socket.io's typed emit cannot narrow a union of event names; each payload was typed by its caller.
+    const timed = this.socket.timeout(ACK_TIMEOUT_MS);
+    const emit = timed.emit as (name: string, body: unknown, ack: (error: Error | null, result: TurnSendAck) => void) => void;
+    emit.call(timed, event, payload, (error, ack) => {
+      if (!error) return onAck(ack);
+      if (attemptsLeft > 1) return this.emitUntilAcknowledged(event, payload, onAck, attemptsLeft - 1);
+      onAck({ ok: false, error: { code: 'NETWORK' as Extract<TurnSendAck, { ok: false }>['error']['code'], message: 'The gateway did not confirm the message; check your connection and send it again.' } });
     });
   }
 
