@@ -9,7 +9,7 @@ import { TurnLookup, type TurnRequest } from '@doppel/conversations';
 import { CHAT_NAMESPACE, DoppelError, ErrorCode, type ErrorBody, type TurnResumeAck, type TurnSendAck } from '@doppel/protocol';
 import { REDIS } from '@doppel/redis';
 import { verificationLevelSchema } from '@doppel/verification';
-import { bearerToken } from '../auth/api-key.guard';
+import { authenticateHandshake, connectRefusal } from '../auth/socket-auth';
 import { CHAT_GATEWAY_OPTIONS, describeSchema, issuesOf } from './event-payloads';
 import { TurnAdmission } from './turn-admission.service';
 import { TurnRelayService, type ChatSocket } from './turn-relay.service';
@@ -64,30 +64,13 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
       }
     }, SOCKET_STALE_MS / 3);
     this.socketRefresh.unref();
-    namespace.use((socket, next) => {
-      const auth = socket.handshake.auth as { token?: unknown };
-      const token = typeof auth?.token === 'string' ? auth.token : bearerToken(socket.handshake.headers.authorization);
-      this.accounts
-        .authenticate(token)
-        .then((account) => {
-          if (!account) {
-            const error = new Error('A valid API key is required: connect with auth: { token: "dpl_…" }.') as Error & { data: unknown };
-            error.data = { code: ErrorCode.Unauthenticated };
-            return next(error);
-          }
-          return this.admit(socket as ChatSocket, account.id).then((refusal) => {
-            if (refusal) return next(refusal);
-            (socket as ChatSocket).data.accountId = account.id;
-            next();
-          });
-        })
-        .catch((error: unknown) => {
-          this.logger.error(`handshake failed: ${(error as Error).message}`);
-          const failure = new Error('Authentication is unavailable right now; try again.') as Error & { data: unknown };
-          failure.data = { code: ErrorCode.Internal };
-          next(failure);
-        });
-    });
+    namespace.use(
+      authenticateHandshake(this.accounts, this.logger, async (socket, account) => {
+        const refusal = await this.admit(socket as ChatSocket, account.id);
+        if (!refusal) (socket as ChatSocket).data.accountId = account.id;
+        return refusal;
+      }),
+    );
   }
 
   @SubscribeMessage('turn:send')
@@ -165,8 +148,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
 
   /** Connection rate and concurrent sockets per key; an Error (sent as connect_error) when refused. */
   private async admit(socket: ChatSocket, accountId: string): Promise<Error | null> {
-    const refuse = (code: ErrorCode, message: string, retryAfterSeconds: number) =>
-      Object.assign(new Error(message), { data: { code, retryAfterSeconds } });
+    const refuse = (code: ErrorCode, message: string, retryAfterSeconds: number) => connectRefusal(code, message, { retryAfterSeconds });
     const rate = await this.rateLimiter.hit('connections', accountId, this.config.gateway.connectionsPerMinute);
     if (!rate.allowed) {
       return refuse(ErrorCode.RateLimited, `More than ${this.config.gateway.connectionsPerMinute} connections a minute on this key; retry in ${rate.retryAfterSeconds} s.`, rate.retryAfterSeconds);

@@ -4,16 +4,12 @@ import { WebSocketGateway, type OnGatewayConnection, type OnGatewayInit } from '
 import type { Namespace, Socket } from 'socket.io';
 import { AccountsService } from '@doppel/accounts';
 import { ErrorCode, OPS_NAMESPACE, type OpsClientToServerEvents, type OpsServerToClientEvents } from '@doppel/protocol';
-import { bearerToken } from '../auth/api-key.guard';
+import { authenticateHandshake, connectRefusal } from '../auth/socket-auth';
 import { OpsSnapshotService } from './ops-snapshot.service';
 
 const SNAPSHOT_INTERVAL_MS = 1000;
 
 type OpsSocket = Socket<OpsClientToServerEvents, OpsServerToClientEvents>;
-
-function refusal(code: ErrorCode, message: string): Error {
-  return Object.assign(new Error(message), { data: { code } });
-}
 
 @WebSocketGateway({ namespace: OPS_NAMESPACE, cors: { origin: true } })
 export class OpsGateway implements OnGatewayInit, OnGatewayConnection, OnModuleDestroy {
@@ -27,21 +23,11 @@ export class OpsGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
   ) {}
 
   afterInit(namespace: Namespace<OpsClientToServerEvents, OpsServerToClientEvents>): void {
-    namespace.use((socket, next) => {
-      const auth = socket.handshake.auth as { token?: unknown };
-      const token = typeof auth?.token === 'string' ? auth.token : bearerToken(socket.handshake.headers.authorization);
-      this.accounts
-        .authenticate(token)
-        .then((account) => {
-          if (!account) return next(refusal(ErrorCode.Unauthenticated, 'A valid API key is required: connect with auth: { token: "dpl_…" }.'));
-          if (!account.roles.includes('operator')) return next(refusal(ErrorCode.Forbidden, 'The /ops namespace is for accounts with the operator role.'));
-          next();
-        })
-        .catch((error: unknown) => {
-          this.logger.error(`ops handshake failed: ${(error as Error).message}`);
-          next(refusal(ErrorCode.Internal, 'Authentication is unavailable right now; try again.'));
-        });
-    });
+    namespace.use(
+      authenticateHandshake(this.accounts, this.logger, async (_socket, account) =>
+        account.roles.includes('operator') ? null : connectRefusal(ErrorCode.Forbidden, 'The /ops namespace is for accounts with the operator role.'),
+      ),
+    );
     // One snapshot per tick for every operator on this gateway, computed only while someone is watching.
     this.timer = setInterval(() => {
       if (namespace.sockets.size === 0 || this.computing) return;

@@ -1,0 +1,33 @@
+// The API-key check every socket.io namespace runs at the handshake. Refusals reach the client as connect_error
+// with `data: { code, … }`, like the REST error bodies.
+import type { Logger } from '@nestjs/common';
+import type { Socket } from 'socket.io';
+import type { Account, AccountsService } from '@doppel/accounts';
+import { ErrorCode } from '@doppel/protocol';
+import { bearerToken } from './api-key.guard';
+
+export function connectRefusal(code: ErrorCode, message: string, details: Record<string, unknown> = {}): Error {
+  return Object.assign(new Error(message), { data: { code, ...details } });
+}
+
+/**
+ * A namespace middleware: the key from `auth.token` (or an Authorization header) must belong to an account, then
+ * `admit` may still refuse (role, limits) by returning an Error, or accept by returning null.
+ */
+export function authenticateHandshake(accounts: AccountsService, logger: Logger, admit: (socket: Socket, account: Account) => Promise<Error | null>) {
+  return (socket: Socket, next: (error?: Error) => void): void => {
+    const auth = socket.handshake.auth as { token?: unknown };
+    const token = typeof auth?.token === 'string' ? auth.token : bearerToken(socket.handshake.headers.authorization);
+    accounts
+      .authenticate(token)
+      .then(async (account) => {
+        if (!account) return next(connectRefusal(ErrorCode.Unauthenticated, 'A valid API key is required: connect with auth: { token: "dpl_…" }.'));
+        const refusal = await admit(socket, account);
+        next(refusal ?? undefined);
+      })
+      .catch((error: unknown) => {
+        logger.error(`handshake failed: ${(error as Error).message}`);
+        next(connectRefusal(ErrorCode.Internal, 'Authentication is unavailable right now; try again.'));
+      });
+  };
+}
