@@ -91,6 +91,7 @@ describe('the web app in a browser', () => {
     await page.getByLabel('Search personas').fill('no persona is called this');
     await expect.poll(() => card.isVisible()).toBe(false);
     await page.getByLabel('Search personas').fill('margu');
+    await expect.poll(() => card.isVisible()).toBe(true);
     await page.screenshot({ path: `${SCREENSHOTS}/gallery.png`, fullPage: true });
 
     // Keyboard only: from the search box, Tab reaches the persona's Chat button and Enter opens the chat.

@@ -1,4 +1,5 @@
 // Persona versions: listed, diffed field by field; a conversation stays on its version until moved to the latest.
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '@doppel/db';
@@ -19,6 +20,32 @@ describe('persona versions', () => {
   afterAll(async () => {
     await db?.destroy();
     await stack?.stop();
+  });
+
+  it('searches the gallery on the server: name, description or tag, an exact tag, and never others\' private personas', async () => {
+    // Other suites share the database: every searched word here is this test's own.
+    const unique = randomUUID().slice(0, 8);
+    const creator = await signUp(stack.url, 'Searcher');
+    const other = await signUp(stack.url, 'Other');
+    const call = api(stack.url, creator.apiKey);
+    const quill = (await call('POST', '/personas', { name: `Quillon ${unique}`, description: `Copies manuscripts-${unique}.`, tags: [`medieval-${unique}`] })).body.id;
+    const harbor = (await call('POST', '/personas', { name: `Harbormaster ${unique}`, description: `Counts ships, 100% of them (${unique}).`, tags: [`sea-${unique}`] })).body.id;
+    const hidden = (await api(stack.url, other.apiKey)('POST', '/personas', { name: `Quillon ${unique} in private`, visibility: 'private' })).body.id;
+    const search = async (query: Record<string, string>) =>
+      ((await call('GET', `/personas?limit=100&${new URLSearchParams(query)}`)).body.items as { id: string }[]).map((persona) => persona.id);
+
+    expect(await search({ q: `QUILLON ${unique}` })).toEqual([quill]);
+    expect(await search({ q: `manuscripts-${unique}` })).toEqual([quill]);
+    expect(await search({ q: `medieval-${unique.slice(0, 6)}` })).toEqual([quill]);
+    expect(await search({ tag: `sea-${unique}` })).toEqual([harbor]);
+    expect(await search({ tag: `sea-${unique.slice(0, 6)}` })).toEqual([]);
+    // LIKE wildcards in the query are plain characters.
+    expect(await search({ q: `100% of them (${unique})` })).toEqual([harbor]);
+    expect(await search({ q: `Harbor%${unique}` })).toEqual([]);
+    expect(await search({ q: `Harbor_aster ${unique}` })).toEqual([]);
+    expect(await search({ q: unique })).toEqual([harbor, quill]);
+    expect(await search({ q: unique })).not.toContain(hidden);
+    expect(await call('GET', `/personas?q=${'x'.repeat(101)}`)).toMatchObject({ status: 400, body: { code: ErrorCode.ValidationFailed } });
   });
 
   it('lists versions, diffs two of them, and moves a conversation to the latest only when asked', async () => {

@@ -124,7 +124,11 @@ export class PersonasService {
     return toView(row);
   }
 
-  async list(viewerId: string, options: { limit: number; cursor?: string; mine?: boolean }): Promise<PersonaPage> {
+  /**
+   * Public personas and the viewer's own, newest first. `search` matches name, description or a tag (case-insensitive
+   * substring); `tag` keeps personas carrying exactly that tag.
+   */
+  async list(viewerId: string, options: { limit: number; cursor?: string; mine?: boolean; search?: string; tag?: string }): Promise<PersonaPage> {
     let query = this.viewQuery()
       .orderBy('personas.created_at', 'desc')
       .orderBy('personas.id', 'desc')
@@ -134,6 +138,14 @@ export class PersonasService {
       : query.where((eb) =>
           eb.or([eb('personas.owner_id', '=', viewerId), eb.and([eb('personas.visibility', '=', 'public'), eb('personas.status', '=', 'active')])]),
         );
+    if (options.search?.trim()) {
+      const pattern = `%${options.search.trim().replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+      query = query.where(
+        sql<boolean>`(persona_versions.definition->>'name' ILIKE ${pattern} OR persona_versions.definition->>'description' ILIKE ${pattern}
+          OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(persona_versions.definition->'tags') AS tag WHERE tag ILIKE ${pattern}))`,
+      );
+    }
+    if (options.tag) query = query.where(sql<boolean>`persona_versions.definition->'tags' @> ${JSON.stringify([options.tag.trim().toLowerCase()])}::jsonb`);
     if (options.cursor) {
       const position = decodeCursor(options.cursor, 2);
       if (!position || !isTimestampText(position[0]) || !isUuid(position[1])) throw new DoppelError(ErrorCode.ValidationFailed, 'The cursor is not one this API issued.');

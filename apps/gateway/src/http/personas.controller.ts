@@ -8,7 +8,11 @@ import { CurrentAccount } from '../auth/api-key.guard';
 import { openApiSchema, pageQuerySchema, ZodValidationPipe } from './zod-validation.pipe';
 
 const diffQuerySchema = z.strictObject({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) });
-const listPersonasQuerySchema = pageQuerySchema.extend({ mine: z.enum(['true', 'false']).optional() });
+const listPersonasQuerySchema = pageQuerySchema.extend({
+  mine: z.enum(['true', 'false']).optional(),
+  q: z.string().max(100).optional(),
+  tag: z.string().min(1).max(32).optional(),
+});
 
 @ApiTags('personas')
 @ApiBearerAuth()
@@ -28,9 +32,9 @@ export class PersonasController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Public personas and your own, newest first; `mine=true` for only yours.' })
+  @ApiOperation({ summary: 'Public personas and your own, newest first; `mine=true` for only yours, `q` to search name, description and tags, `tag` for one tag.' })
   list(@CurrentAccount() account: Account, @Query(new ZodValidationPipe(listPersonasQuerySchema, 'query')) query: z.infer<typeof listPersonasQuerySchema>): Promise<PersonaPage> {
-    return this.personas.list(account.id, { limit: query.limit, cursor: query.cursor, mine: query.mine === 'true' });
+    return this.personas.list(account.id, { limit: query.limit, cursor: query.cursor, mine: query.mine === 'true', search: query.q, tag: query.tag });
   }
 
   @Get(':id')

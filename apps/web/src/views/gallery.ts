@@ -1,7 +1,7 @@
-// The consumer's persona gallery: public personas and your own, searchable by name or tag; opens a chat.
+// The consumer's persona gallery: public personas and your own, searched on the server (name, description, tag);
+// opens a chat.
 import { el, field, replaceChildren, statusLine } from '../dom';
 import { request } from '../api';
-import { matchesSearch } from '../persona-search';
 import { navigate } from '../router';
 import type { Conversation, Page, Persona } from '../types';
 
@@ -10,9 +10,16 @@ export async function startConversation(personaId: string, greetingIndex = 0): P
   navigate({ screen: 'chat', conversationId: conversation.id });
 }
 
+/** Typing pauses this long before the search goes to the server. */
+const SEARCH_DEBOUNCE_MS = 250;
+
 export function renderGallery(main: HTMLElement): () => void {
   const personas: Persona[] = [];
   let nextCursor: string | null = null;
+  let searched = '';
+  // Answers to an older search are ignored when a newer one is on its way.
+  let generation = 0;
+  let debounce: ReturnType<typeof setTimeout> | undefined;
   const search = el('input', { type: 'search', placeholder: 'name or tag', autocomplete: 'off' });
   const status = statusLine('Loading personas…');
   const grid = el('ul', { class: 'grid', 'aria-label': 'Personas' });
@@ -44,21 +51,34 @@ export function renderGallery(main: HTMLElement): () => void {
   };
 
   const render = () => {
-    const shown = personas.filter((persona) => matchesSearch(persona, search.value));
-    replaceChildren(grid, shown.map(card));
-    status.textContent = `${shown.length} of ${personas.length} personas${search.value ? ` match “${search.value}”` : ''}.`;
+    replaceChildren(grid, personas.map(card));
+    const count = `${personas.length}${nextCursor ? '+' : ''} persona${personas.length === 1 && !nextCursor ? '' : 's'}`;
+    status.textContent = searched ? `${count} match “${searched}”.` : `${count}.`;
     more.hidden = !nextCursor;
   };
 
-  const load = async () => {
-    const query = nextCursor ? `?limit=50&cursor=${encodeURIComponent(nextCursor)}` : '?limit=50';
-    const page = await request<Page<Persona>>('GET', `/personas${query}`);
+  /** The first page of a new search (fresh), or the next page of the current one. */
+  const load = async (fresh = false) => {
+    const mine = fresh ? ++generation : generation;
+    const params = new URLSearchParams({ limit: '50' });
+    if (searched) params.set('q', searched);
+    if (!fresh && nextCursor) params.set('cursor', nextCursor);
+    const page = await request<Page<Persona>>('GET', `/personas?${params}`);
+    if (mine !== generation) return;
+    if (fresh) personas.length = 0;
     personas.push(...page.items);
     nextCursor = page.nextCursor;
     render();
   };
 
-  search.addEventListener('input', render);
+  search.addEventListener('input', () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(() => {
+      searched = search.value.trim().replace(/^#/, '');
+      status.textContent = 'Searching…';
+      void load(true).catch((error: Error) => (status.textContent = error.message));
+    }, SEARCH_DEBOUNCE_MS);
+  });
   more.addEventListener('click', () => void load().catch((error: Error) => (status.textContent = error.message)));
   replaceChildren(
     main,
@@ -69,7 +89,7 @@ export function renderGallery(main: HTMLElement): () => void {
     more,
     el('section', { 'aria-labelledby': 'recent-heading' }, el('h2', { id: 'recent-heading' }, 'Your conversations'), recent),
   );
-  void load().catch((error: Error) => (status.textContent = error.message));
+  void load(true).catch((error: Error) => (status.textContent = error.message));
   void request<Page<Conversation>>('GET', '/conversations?limit=10')
     .then((page) =>
       replaceChildren(
@@ -78,5 +98,5 @@ export function renderGallery(main: HTMLElement): () => void {
       ),
     )
     .catch(() => undefined);
-  return () => undefined;
+  return () => clearTimeout(debounce);
 }
