@@ -31,6 +31,7 @@ import { modelInputOf, modelOutputOf } from './reexecution';
 import { TurnVerifier, type PendingReexecution } from './turn-verifier.service';
 import { NodesRepository } from '@doppel/nodes';
 import { PersonaVersionCache } from './persona-version-cache';
+import { TurnContextLoader } from './turn-context';
 import { assemblePrompt } from './prompt-assembler';
 import { turnTimings } from './turn-timings';
 
@@ -55,7 +56,7 @@ export function seedForTurn(turnId: string): number {
 @Injectable()
 export class TurnRunner {
   private readonly logger = new Logger(TurnRunner.name);
-  private readonly personaVersions: PersonaVersionCache;
+  private readonly context: TurnContextLoader;
 
   constructor(
     @Inject(DATABASE) private readonly db: Kysely<Database>,
@@ -63,13 +64,14 @@ export class TurnRunner {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly models: ModelHost,
     private readonly memory: MemoryRepository,
-    private readonly knowledge: KnowledgeRepository,
+    knowledge: KnowledgeRepository,
     private readonly identity: NodeIdentity,
     private readonly verifier: TurnVerifier,
     private readonly nodes: NodesRepository,
     personas: PersonasService,
   ) {
-    this.personaVersions = new PersonaVersionCache((versionId) => personas.getVersion(versionId));
+    const personaVersions = new PersonaVersionCache((versionId) => personas.getVersion(versionId));
+    this.context = new TurnContextLoader(db, config, memory, knowledge, personaVersions);
   }
 
   async run(turnId: string, signal: AbortSignal): Promise<TurnOutcome> {
@@ -93,50 +95,17 @@ export class TurnRunner {
     publisher.started(workerId, turn.attempts);
     const chatModel = this.models.chat(turn.model_id ?? '');
     const embedder = this.models.embedder;
-    const userMessage = await this.db
-      .selectFrom('messages')
-      .select(['content', 'position'])
-      .where('id', '=', turn.user_message_id)
-      .executeTakeFirstOrThrow();
-    const conversation = await this.db
-      .selectFrom('conversations')
-      .innerJoin('accounts', 'accounts.id', 'conversations.consumer_id')
-      .select(['conversations.persona_id', 'accounts.display_name'])
-      .where('conversations.id', '=', turn.conversation_id)
-      .executeTakeFirstOrThrow();
-    const personaVersion = await this.personaVersions.get(turn.persona_version_id);
-    const [queryEmbedding] = await embedder.embed([userMessage.content]);
-    // The persona's knowledge, shared by all its consumers; found with the same query vector as the memories.
-    const knowledgeHits = await this.knowledge.search({
-      personaId: conversation.persona_id,
-      embeddingModel: embedder.modelId,
-      embedding: queryEmbedding!,
-      limit: this.config.knowledge.topK,
-    });
-    const memoryOwner = { personaId: conversation.persona_id, consumerId: turn.consumer_id, embeddingModel: embedder.modelId };
-    const [pinnedMemories, relevantMemories] = await Promise.all([
-      this.memory.pinned({ ...memoryOwner, limit: this.config.turns.maxPinnedMemories }),
-      this.memory.search({ ...memoryOwner, embedding: queryEmbedding!, limit: this.config.turns.memoryTopK }),
-    ]);
-    const pinnedIds = new Set(pinnedMemories.map((memory) => memory.id));
-    const memories = [...pinnedMemories, ...relevantMemories.filter((memory) => !pinnedIds.has(memory.id))];
-    const history = await this.db
-      .selectFrom('messages')
-      .select(['role', 'content'])
-      .where('conversation_id', '=', turn.conversation_id)
-      .where('position', '<', userMessage.position)
-      .where('state', '=', 'shown')
-      .orderBy('position', 'desc')
-      .limit(this.config.turns.historyMaxMessages)
-      .execute();
+    const context = await this.context.load(turn, embedder);
+    const { userMessage, personaVersion, memories } = context;
+    const memoryOwner = { personaId: context.personaId, consumerId: turn.consumer_id, embeddingModel: embedder.modelId };
     const params: SamplingParams = { ...personaVersion.definition.generation, seed: seedForTurn(turnId) };
     const assembled = assemblePrompt({
       persona: personaVersion.definition,
       memories,
-      knowledge: { hits: knowledgeHits, maxDistance: this.config.knowledge.maxDistance },
-      history: history.reverse(),
+      knowledge: { hits: context.knowledge, maxDistance: this.config.knowledge.maxDistance },
+      history: context.history,
       userText: userMessage.content,
-      userName: conversation.display_name,
+      userName: context.consumerName,
       // Leave the model room for its reply and the chat template's own tokens.
       tokenBudget: Math.min(this.config.turns.promptTokenBudget, chatModel.contextWindow - params.maxTokens - CHAT_TEMPLATE_RESERVE),
       countTokens: (text) => chatModel.countTokens(text),
@@ -242,7 +211,7 @@ export class TurnRunner {
       if (!finished) throw new DoppelError(ErrorCode.TurnFailed, `turn ${turnId} is no longer owned by ${workerId}`);
       await this.memory.insertMany(trx, [
         {
-          personaId: conversation.persona_id,
+          personaId: context.personaId,
           consumerId: turn.consumer_id,
           conversationId: turn.conversation_id,
           sourceMessageId: turn.user_message_id,
@@ -252,7 +221,7 @@ export class TurnRunner {
           embedding: userEmbedding!,
         },
         {
-          personaId: conversation.persona_id,
+          personaId: context.personaId,
           consumerId: turn.consumer_id,
           conversationId: turn.conversation_id,
           sourceMessageId: assistantMessage.id,
