@@ -146,10 +146,18 @@ describe('regenerate, choose, edit, pin and facts', () => {
     turnIdOf(await sendTurn(socket, { conversationId: talk, text: 'Quarks gluons lattice chromodynamics.' }));
     const facts = (await memories()).filter((memory) => memory.kind === 'fact' && memory.content === 'Their name is Zed.');
     expect(facts).toHaveLength(1);
-    // A new value is new information, not a repeat, however close the two embed.
-    turnIdOf(await sendTurn(socket, { conversationId: talk, text: 'My favorite color is green. Actually, my favorite color is blue.' }));
-    const colors = (await memories()).filter((memory) => memory.kind === 'fact' && memory.content.startsWith('Their favorite color'));
-    expect(colors.map((memory) => memory.content).sort()).toEqual(['Their favorite color is blue.', 'Their favorite color is green.']);
+    // A new value in a one-value slot replaces the old one (keeping its pin); within a message, the last one wins.
+    const colors = async () => (await memories()).filter((memory) => memory.kind === 'fact' && memory.content.startsWith('Their favorite color'));
+    turnIdOf(await sendTurn(socket, { conversationId: talk, text: 'My favorite color is green.' }));
+    const green = (await colors())[0];
+    expect(green.content).toBe('Their favorite color is green.');
+    expect((await call('PATCH', `/memories/${green.id}`, { pinned: true })).status).toBe(200);
+    turnIdOf(await sendTurn(socket, { conversationId: talk, text: 'My favorite color is red. No wait, my favorite color is blue.' }));
+    expect((await colors()).map((memory) => [memory.content, memory.pinned])).toEqual([['Their favorite color is blue.', true]]);
+    // Facts outside the slots accumulate.
+    turnIdOf(await sendTurn(socket, { conversationId: talk, text: 'I like cats. I like dogs.' }));
+    expect((await memories()).filter((memory) => ['They like cats.', 'They like dogs.'].includes(memory.content))).toHaveLength(2);
+    expect((await call('PATCH', `/memories/${(await colors())[0].id}`, { pinned: false })).status).toBe(200);
 
     // Unpinned, a fact unrelated to the question does not make the top-1 cut in a fresh conversation.
     const before = turnIdOf(await sendTurn(socket, { conversationId: await newConversation(), text: 'gluons lattice chromodynamics quarks' }));

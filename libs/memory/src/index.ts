@@ -2,3 +2,4 @@ export { MemoryModule } from './memory.module';
 export { MemoryRepository, type MemoryHit, type MemoryView, type MemorySearch, type NewMemoryInput } from './memory.repository';
 export { extractFacts, MAX_FACTS_PER_MESSAGE } from './fact-extractor';
 export { isRestatement } from './fact-dedup';
+export { factSlot, type FactSlot } from './fact-slots';

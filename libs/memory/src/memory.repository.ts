@@ -58,6 +58,7 @@ export interface NewMemoryInput {
   content: string;
   embeddingModel: string;
   embedding: Float32Array;
+  pinned?: boolean;
 }
 
 @Injectable()
@@ -153,6 +154,22 @@ export class MemoryRepository {
     });
   }
 
+  /** The consumer's facts whose text starts with `prefix` (a fact slot's), for replacing a contradicted one. */
+  async factsStartingWith(
+    executor: Kysely<Database>,
+    query: { personaId: string; consumerId: string; prefix: string },
+  ): Promise<{ id: string; content: string; pinned: boolean }[]> {
+    const pattern = `${query.prefix.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+    return executor
+      .selectFrom('memories')
+      .select(['id', 'content', 'pinned'])
+      .where('persona_id', '=', query.personaId)
+      .where('consumer_id', '=', query.consumerId)
+      .where('kind', '=', 'fact')
+      .where('content', 'like', pattern)
+      .execute();
+  }
+
   /** The facts remembered about the consumer within `maxDistance` (cosine) of the embedding, nearest first. */
   async similarFacts(
     executor: Kysely<Database>,
@@ -191,6 +208,7 @@ export class MemoryRepository {
           embedding_model: memory.embeddingModel,
           embedding_dims: checkedDimensions(memory.embedding.length),
           embedding: toVectorLiteral(memory.embedding),
+          pinned: memory.pinned ?? false,
         })),
       )
       // A regenerated reply answers a user message that is already remembered: keep the first memory of it.

@@ -9,7 +9,7 @@ import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, type Database, type TurnRow } from '@doppel/db';
 import { KnowledgeRepository } from '@doppel/knowledge';
 import type { GenerationTrace, SamplingParams } from '@doppel/inference';
-import { extractFacts, isRestatement, MemoryRepository } from '@doppel/memory';
+import { extractFacts, factSlot, isRestatement, MemoryRepository } from '@doppel/memory';
 import { ModelHost } from '@doppel/models';
 import { PersonasService } from '@doppel/personas';
 import { DoppelError, ErrorCode, type TurnVerification } from '@doppel/protocol';
@@ -237,6 +237,7 @@ export class TurnRunner {
           kind: 'fact' as const,
           content: fact.text,
           embedding: fact.embedding,
+          pinned: fact.pinned,
         })),
       ]);
       await trx.updateTable('conversations').set({ last_message_at: sql<Date>`now()` }).where('id', '=', turn.conversation_id).execute();
@@ -294,18 +295,32 @@ export class TurnRunner {
     return 'done';
   }
 
-  /** The extracted facts not already remembered about this consumer: no close fact (by vector) restates them. */
+  /**
+   * The extracted facts to store: those no close known fact (by vector) restates. A fact in a single-valued slot
+   * (name, home, age…) replaces the known one it contradicts, inheriting its pin, and the last one a message states
+   * wins over earlier ones in the same slot.
+   */
   private async newFacts(
     trx: Kysely<Database>,
     owner: { personaId: string; consumerId: string; embeddingModel: string },
     facts: string[],
     embeddings: Float32Array[],
-  ): Promise<{ text: string; embedding: Float32Array }[]> {
-    const fresh: { text: string; embedding: Float32Array }[] = [];
+  ): Promise<{ text: string; embedding: Float32Array; pinned: boolean }[]> {
+    const fresh: { text: string; embedding: Float32Array; pinned: boolean; slot: string | null }[] = [];
     for (const [index, text] of facts.entries()) {
       const embedding = embeddings[index]!;
       const close = await this.memory.similarFacts(trx, { ...owner, embedding, maxDistance: this.config.turns.factDedupMaxDistance, limit: 5 });
-      if (!close.some((known) => isRestatement(text, known))) fresh.push({ text, embedding });
+      if (close.some((known) => isRestatement(text, known))) continue;
+      const slot = factSlot(text);
+      let pinned = false;
+      if (slot) {
+        const contradicted = (await this.memory.factsStartingWith(trx, { ...owner, prefix: slot.prefix })).filter((known) => factSlot(known.content)?.key === slot.key);
+        if (contradicted.length > 0) await trx.deleteFrom('memories').where('id', 'in', contradicted.map((known) => known.id)).execute();
+        pinned = contradicted.some((known) => known.pinned);
+        const earlier = fresh.findIndex((candidate) => candidate.slot === slot.key);
+        if (earlier >= 0) pinned ||= fresh.splice(earlier, 1)[0]!.pinned;
+      }
+      fresh.push({ text, embedding, pinned, slot: slot?.key ?? null });
     }
     return fresh;
   }
