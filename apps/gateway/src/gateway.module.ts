@@ -31,6 +31,7 @@ import { PersonaImportController } from './http/persona-import.controller';
 import { PersonaPreviewController } from './http/persona-preview.controller';
 import { OpsGateway } from './ops/ops.gateway';
 import { OpsSnapshotService } from './ops/ops-snapshot.service';
+import { VerificationStats } from './ops/verification-stats';
 import { KnowledgeHttpModule } from './http/knowledge-http.module';
 
 /** REST + socket.io. Produces turn jobs; never runs a model and never consumes a queue. */
@@ -62,6 +63,6 @@ import { KnowledgeHttpModule } from './http/knowledge-http.module';
     TurnsController,
     HealthController,
   ],
-  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, ConsumerMemories, ChatControlsGateway, TurnRelayService, TurnDeadlineService, ChatGateway, OpsSnapshotService, OpsGateway],
+  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, ConsumerMemories, ChatControlsGateway, TurnRelayService, TurnDeadlineService, ChatGateway, VerificationStats, OpsSnapshotService, OpsGateway],
 })
 export class GatewayModule {}

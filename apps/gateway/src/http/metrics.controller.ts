@@ -1,20 +1,15 @@
-import { Controller, Get, Header, Inject, Query } from '@nestjs/common';
+import { Controller, Get, Header, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
-import { DATABASE, type Database } from '@doppel/db';
 import { RequireRole } from '../auth/api-key.guard';
+import { VerificationStats, type LevelStats } from '../ops/verification-stats';
 import { ZodValidationPipe } from './zod-validation.pipe';
 
-interface LevelStats {
-  level: string;
-  turnsDone: number;
-  turnsFailed: number;
-  /** Time a node spends on proof after the reply is generated: signing, and waiting for the re-execution. */
+/** The JSON of GET /operator/verification: p50 and p95 per level. */
+type LevelSummary = Omit<LevelStats, 'addedMs' | 'totalMs'> & {
   addedMs: { p50: number | null; p95: number | null };
   totalMs: { p50: number | null; p95: number | null };
-  reexecMismatches: number;
-}
+};
 
 const windowQuerySchema = z.strictObject({ minutes: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60) });
 
@@ -24,19 +19,20 @@ const windowQuerySchema = z.strictObject({ minutes: z.coerce.number().int().min(
 @RequireRole('operator')
 @Controller()
 export class MetricsController {
-  constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
+  constructor(private readonly stats: VerificationStats) {}
 
   @Get('operator/verification')
   @ApiOperation({ summary: 'Operators: turns per verification level and what each level costs (p50/p95), over a window.' })
-  async verification(@Query(new ZodValidationPipe(windowQuerySchema, 'query')) query: z.infer<typeof windowQuerySchema>): Promise<{ windowMinutes: number; levels: LevelStats[] }> {
-    return { windowMinutes: query.minutes, levels: await this.levelStats(query.minutes) };
+  async verification(@Query(new ZodValidationPipe(windowQuerySchema, 'query')) query: z.infer<typeof windowQuerySchema>): Promise<{ windowMinutes: number; levels: LevelSummary[] }> {
+    const levels = await this.stats.byLevel(query.minutes);
+    return { windowMinutes: query.minutes, levels: levels.map(({ addedMs, totalMs, ...counts }) => ({ ...counts, addedMs: p50p95(addedMs), totalMs: p50p95(totalMs) })) };
   }
 
   @Get('metrics')
   @Header('content-type', 'text/plain; version=0.0.4')
   @ApiOperation({ summary: 'Operators: Prometheus text format (last hour).' })
   async metrics(): Promise<string> {
-    const levels = await this.levelStats(60);
+    const levels = await this.stats.byLevel(60);
     const lines = [
       '# HELP doppel_turns_total Turns finished in the last hour, by verification level and outcome.',
       '# TYPE doppel_turns_total gauge',
@@ -56,40 +52,9 @@ export class MetricsController {
     ];
     return `${lines.join('\n')}\n`;
   }
-
-  private async levelStats(minutes: number): Promise<LevelStats[]> {
-    const { rows } = await sql<{
-      level: string;
-      done: string;
-      failed: string;
-      added_p50: number | null;
-      added_p95: number | null;
-      total_p50: number | null;
-      total_p95: number | null;
-      mismatches: string;
-    }>`
-      SELECT t.verification_level AS level,
-             count(*) FILTER (WHERE t.status = 'done')::text AS done,
-             count(*) FILTER (WHERE t.status = 'failed')::text AS failed,
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY t.verification_ms) FILTER (WHERE t.status = 'done') AS added_p50,
-             percentile_cont(0.95) WITHIN GROUP (ORDER BY t.verification_ms) FILTER (WHERE t.status = 'done') AS added_p95,
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.finished_at - t.queued_at) * 1000) FILTER (WHERE t.status = 'done') AS total_p50,
-             percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM t.finished_at - t.queued_at) * 1000) FILTER (WHERE t.status = 'done') AS total_p95,
-             count(r.id) FILTER (WHERE r.reexec_status = 'mismatch')::text AS mismatches
-      FROM turns t LEFT JOIN receipts r ON r.turn_id = t.id
-      WHERE t.finished_at > now() - make_interval(mins => ${minutes})
-      GROUP BY t.verification_level
-      ORDER BY t.verification_level`.execute(this.db);
-    return rows.map((row) => ({
-      level: row.level,
-      turnsDone: Number(row.done),
-      turnsFailed: Number(row.failed),
-      addedMs: { p50: row.added_p50, p95: row.added_p95 },
-      totalMs: { p50: row.total_p50, p95: row.total_p95 },
-      reexecMismatches: Number(row.mismatches),
-    }));
-  }
 }
+
+const p50p95 = ({ p50, p95 }: { p50: number | null; p95: number | null }) => ({ p50, p95 });
 
 function quantiles(name: string, level: string, values: { p50: number | null; p95: number | null }): string[] {
   return [

@@ -8,6 +8,7 @@ import { NodeRegistry, NodesRepository } from '@doppel/nodes';
 import type { OpsLevel, OpsNode, OpsPercentiles, OpsSnapshot } from '@doppel/protocol';
 import { REDIS } from '@doppel/redis';
 import { LatestLoadTestReport } from './latest-load-test-report';
+import { VerificationStats } from './verification-stats';
 
 const THROUGHPUT_WINDOW_SECONDS = 10;
 
@@ -25,6 +26,7 @@ export class OpsSnapshotService {
     @Inject(REDIS) redis: Redis,
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly nodes: NodesRepository,
+    private readonly verificationStats: VerificationStats,
   ) {
     this.registry = new NodeRegistry(redis, config.redis.prefix, config.worker.heartbeatTtlMs);
   }
@@ -102,38 +104,7 @@ export class OpsSnapshotService {
   }
 
   private async levels(): Promise<OpsLevel[]> {
-    const { rows } = await sql<{
-      level: string;
-      done: string;
-      failed: string;
-      mismatches: string;
-      added50: number | null;
-      added95: number | null;
-      added99: number | null;
-      total50: number | null;
-      total95: number | null;
-      total99: number | null;
-    }>`
-      SELECT t.verification_level AS level,
-             count(*) FILTER (WHERE t.status = 'done')::text AS done,
-             count(*) FILTER (WHERE t.status = 'failed')::text AS failed,
-             count(r.id) FILTER (WHERE r.reexec_status = 'mismatch')::text AS mismatches,
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY t.verification_ms) FILTER (WHERE t.status = 'done') AS added50,
-             percentile_cont(0.95) WITHIN GROUP (ORDER BY t.verification_ms) FILTER (WHERE t.status = 'done') AS added95,
-             percentile_cont(0.99) WITHIN GROUP (ORDER BY t.verification_ms) FILTER (WHERE t.status = 'done') AS added99,
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.finished_at - t.queued_at) * 1000) FILTER (WHERE t.status = 'done') AS total50,
-             percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM t.finished_at - t.queued_at) * 1000) FILTER (WHERE t.status = 'done') AS total95,
-             percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM t.finished_at - t.queued_at) * 1000) FILTER (WHERE t.status = 'done') AS total99
-      FROM turns t LEFT JOIN receipts r ON r.turn_id = t.id
-      WHERE t.finished_at > now() - interval '1 hour'
-      GROUP BY t.verification_level ORDER BY t.verification_level`.execute(this.db);
-    return rows.map((row) => ({
-      level: row.level,
-      turnsDone: Number(row.done),
-      turnsFailed: Number(row.failed),
-      reexecMismatches: Number(row.mismatches),
-      addedMs: percentiles({ p50: row.added50, p95: row.added95, p99: row.added99 }),
-      totalMs: percentiles({ p50: row.total50, p95: row.total95, p99: row.total99 }),
-    }));
+    const levels = await this.verificationStats.byLevel(60);
+    return levels.map((level) => ({ ...level, addedMs: percentiles(level.addedMs), totalMs: percentiles(level.totalMs) }));
   }
 }
