@@ -5,10 +5,10 @@ import { Logger } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { z } from 'zod';
 import { ConversationsService } from '@doppel/conversations';
-import { CHAT_NAMESPACE, DoppelError, ErrorCode, type ControlAck } from '@doppel/protocol';
+import { CHAT_NAMESPACE, type ControlAck } from '@doppel/protocol';
 import { ConsumerMemories } from '../memories/consumer-memories.service';
 import { memoryListQuerySchema, memoryPinSchema } from '../memories/memory-schemas';
-import { CHAT_GATEWAY_OPTIONS, describeSchema, issuesOf } from './event-payloads';
+import { CHAT_GATEWAY_OPTIONS, failedEvent, invalidPayload } from './event-payloads';
 import type { ChatSocket } from './turn-relay.service';
 
 const id = z.string().min(1).max(64);
@@ -63,15 +63,11 @@ export class ChatControlsGateway {
 
   private async handle<S extends z.ZodType, R extends object>(event: string, schema: S, payload: unknown, run: (input: z.infer<S>) => Promise<R>): Promise<ControlAck<R>> {
     const parsed = schema.safeParse(payload);
-    if (!parsed.success) {
-      return { ok: false, error: { code: ErrorCode.ValidationFailed, message: `${event} needs ${describeSchema(schema)}: ${issuesOf(parsed.error)}` } };
-    }
+    if (!parsed.success) return invalidPayload(event, schema, parsed.error);
     try {
       return { ok: true, ...(await run(parsed.data)) };
     } catch (error) {
-      if (error instanceof DoppelError) return { ok: false, error: error.toBody() };
-      this.logger.error(`${event} failed: ${(error as Error).stack ?? String(error)}`);
-      return { ok: false, error: { code: ErrorCode.Internal, message: `${event} could not be handled; try again.` } };
+      return failedEvent(this.logger, event, error);
     }
   }
 }

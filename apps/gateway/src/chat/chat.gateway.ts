@@ -6,11 +6,11 @@ import { z } from 'zod';
 import { AccountsService, RateLimiter, SocketCounter } from '@doppel/accounts';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { TurnLookup, type TurnRequest } from '@doppel/conversations';
-import { CHAT_NAMESPACE, DoppelError, ErrorCode, type ErrorBody, type TurnResumeAck, type TurnSendAck } from '@doppel/protocol';
+import { CHAT_NAMESPACE, ErrorCode, type TurnResumeAck, type TurnSendAck } from '@doppel/protocol';
 import { REDIS } from '@doppel/redis';
 import { verificationLevelSchema } from '@doppel/verification';
 import { authenticateHandshake, connectRefusal } from '../auth/socket-auth';
-import { CHAT_GATEWAY_OPTIONS, describeSchema, issuesOf } from './event-payloads';
+import { CHAT_GATEWAY_OPTIONS, failedEvent, invalidPayload } from './event-payloads';
 import { TurnAdmission } from './turn-admission.service';
 import { TurnRelayService, type ChatSocket } from './turn-relay.service';
 
@@ -97,9 +97,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
     toRequest: (data: z.infer<T>) => TurnRequest,
   ): Promise<TurnSendAck> {
     const parsed = schema.safeParse(payload);
-    if (!parsed.success) {
-      return { ok: false, error: { code: ErrorCode.ValidationFailed, message: `${event} needs ${describeSchema(schema)}: ${issuesOf(parsed.error)}` } };
-    }
+    if (!parsed.success) return invalidPayload(event, schema, parsed.error);
     try {
       const request = toRequest(parsed.data);
       const accepted = await this.admission.accept(socket.data.accountId, request);
@@ -110,14 +108,8 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
       });
       return { ok: true, turnId: accepted.turnId, duplicate: accepted.duplicate, verification: accepted.verification };
     } catch (error) {
-      return this.failure(event, error);
+      return failedEvent(this.logger, event, error);
     }
-  }
-
-  private failure(event: string, error: unknown): { ok: false; error: ErrorBody } {
-    if (error instanceof DoppelError) return { ok: false, error: error.toBody() };
-    this.logger.error(`${event} failed: ${(error as Error).stack ?? String(error)}`);
-    return { ok: false, error: { code: ErrorCode.Internal, message: `${event} could not be handled; try again.` } };
   }
 
   @SubscribeMessage('turn:resume')

@@ -19,10 +19,15 @@ export class ZodValidationPipe<Schema extends z.ZodType> implements PipeTransfor
     if (parsed.success) return parsed.data;
     throw new DoppelError(
       ErrorCode.ValidationFailed,
-      `The ${this.what} is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`,
+      `The ${this.what} is not valid: ${issuesOf(parsed.error)}`,
       parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
     );
   }
+}
+
+/** "path: problem; path: problem", the form every validation error message uses. */
+export function issuesOf(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
 }
 
 /** Path of the first string (or key) holding U+0000, or null. */
