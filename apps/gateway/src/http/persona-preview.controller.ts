@@ -4,7 +4,7 @@ import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import type { ChatMessage } from '@doppel/inference';
+import { countApproximateTokens, type ChatMessage } from '@doppel/inference';
 import { createPersonaSchema, personaDefinitionSchema } from '@doppel/personas';
 import { assemblePrompt } from '@doppel/turns';
 import { openApiSchema, ZodValidationPipe } from './zod-validation.pipe';
@@ -15,9 +15,6 @@ const previewSchema = z.strictObject({
   sampleMessage: z.string().max(4000).default(''),
   userName: z.string().trim().min(1).max(80).optional(),
 });
-
-/** The gateway has no tokenizer; about four characters a token is close enough for a preview's budget. */
-const approximateTokens = (text: string) => Math.ceil(text.length / 4);
 
 export interface PromptPreview {
   messages: ChatMessage[];
@@ -45,7 +42,8 @@ export class PersonaPreviewController {
       userText: body.sampleMessage,
       userName: body.userName,
       tokenBudget: this.config.turns.promptTokenBudget,
-      countTokens: approximateTokens,
+      // The gateway loads no tokenizer: the word-and-punctuation count of vocabulary-less backends stands in.
+      countTokens: countApproximateTokens,
     });
     return { messages: assembled.prompt.messages, approximateTokens: assembled.promptTokens, loreEntries: assembled.loreEntries };
   }
