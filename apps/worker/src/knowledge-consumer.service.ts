@@ -1,12 +1,12 @@
 // Consumes this node's embedding model's knowledge queue: chunk, embed and swap in one document revision per job.
 // Started after the models load, like the turn consumers, because the queue name depends on the loaded embedder.
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Worker } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { KnowledgeIndexer } from '@doppel/knowledge';
 import { ModelHost } from '@doppel/models';
 import { assertHandlesEveryJob, JobName, knowledgeQueueName, QueueName, type JobHandlers, type JobOf } from '@doppel/queue';
-import { bullConnectionOptions } from '@doppel/redis';
+import { startJobWorker } from './job-worker';
 
 /** One document at a time per node: indexing competes with turns for the embedder, and turns come first. */
 const KNOWLEDGE_CONCURRENCY = 1;
@@ -28,21 +28,7 @@ export class KnowledgeConsumer implements BeforeApplicationShutdown {
   }
 
   start(): void {
-    const queueName = knowledgeQueueName(this.models.embedder.modelId);
-    this.worker = new Worker(
-      queueName,
-      async (job: Job) => {
-        const handler = this.handlers[job.name as JobName.IndexKnowledge];
-        if (!handler) throw new UnrecoverableError(`queue ${queueName} has no handler for job ${job.name}`);
-        await handler(job as JobOf<JobName.IndexKnowledge>);
-      },
-      {
-        connection: bullConnectionOptions(this.config.redis.url),
-        prefix: `${this.config.redis.prefix}:bull`,
-        concurrency: KNOWLEDGE_CONCURRENCY,
-      },
-    );
-    this.worker.on('error', (error) => this.logger.error(`queue ${queueName}: ${error.message}`));
+    this.worker = startJobWorker(this.config, this.logger, knowledgeQueueName(this.models.embedder.modelId), this.handlers, { concurrency: KNOWLEDGE_CONCURRENCY });
   }
 
   async beforeApplicationShutdown(): Promise<void> {

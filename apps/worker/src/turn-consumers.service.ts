@@ -2,13 +2,13 @@
 // this node's own queue (re-executions addressed to it). Created at start-up from the models that actually
 // loaded (not with @Processor, whose queue name is fixed at compile time).
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, type Worker } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { ModelHost } from '@doppel/models';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { assertHandlesEveryJob, JobName, nodeQueueName, QueueName, turnQueueName, type JobHandlers, type JobOf } from '@doppel/queue';
-import { bullConnectionOptions } from '@doppel/redis';
 import { ModelFailure, ReexecRunner, TurnRunner } from '@doppel/turns';
+import { startJobWorker } from './job-worker';
 import { NodeStats } from './node-stats';
 
 @Injectable()
@@ -41,24 +41,13 @@ export class TurnConsumers implements BeforeApplicationShutdown {
   }
 
   private consume(queueName: string, handlers: Partial<Record<JobName, (job: never) => Promise<void>>>): void {
-    const worker = new Worker(
-      queueName,
-      async (job: Job) => {
-        const handler = handlers[job.name as JobName];
-        if (!handler) throw new UnrecoverableError(`queue ${queueName} has no handler for job ${job.name}`);
-        await handler(job as never);
-      },
-      {
-        connection: bullConnectionOptions(this.config.redis.url),
-        prefix: `${this.config.redis.prefix}:bull`,
-        concurrency: this.config.worker.concurrency,
-        // A killed node stops renewing its locks; after lockDuration its turns count as stalled and go to another node.
-        lockDuration: this.config.turns.lockMs,
-        stalledInterval: Math.max(250, Math.floor(this.config.turns.lockMs / 2)),
-        maxStalledCount: 2,
-      },
-    );
-    worker.on('error', (error) => this.logger.error(`queue ${queueName}: ${error.message}`));
+    const worker = startJobWorker(this.config, this.logger, queueName, handlers, {
+      concurrency: this.config.worker.concurrency,
+      // A killed node stops renewing its locks; after lockDuration its turns count as stalled and go to another node.
+      lockDuration: this.config.turns.lockMs,
+      stalledInterval: Math.max(250, Math.floor(this.config.turns.lockMs / 2)),
+      maxStalledCount: 2,
+    });
     this.workers.push(worker);
   }
 
