@@ -1,7 +1,8 @@
 // Checks a turn's EIP-712 receipt in the browser, trusting nothing the server says about it: recovers the signer
 // from the signature, recomputes every transcript hash, and compares the signed output with the reply on screen.
 // ethers is loaded on first use only, so it stays out of the chat view's first load.
-import { canonicalJson } from './canonical-json';
+// The one canonical JSON, the server's own: a pure module with no Node imports (a copy here could drift).
+import { canonicalJson } from '../../../libs/protocol/src/canonical-json';
 
 export interface ReceiptUnderCheck {
   receipt: { domain: Record<string, unknown>; message: Record<string, unknown>; signatures: { node?: string; reexec?: { node: string; signature: string } } };

@@ -1,6 +1,6 @@
 import { sha256, toUtf8Bytes, Wallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../src/canonical-json';
+import { canonicalJson } from '@doppel/protocol';
 import { checkReceipt, type ReceiptUnderCheck } from '../src/receipt-check';
 
 const RECEIPT_TYPES = {

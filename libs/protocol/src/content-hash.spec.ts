@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, personaContentHash, sha256Hex } from './content-hash';
+import { canonicalJson } from './canonical-json';
+import { personaContentHash, sha256Hex } from './content-hash';
 
 const sha256 = (text: string) => createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex');
 
