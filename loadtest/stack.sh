@@ -6,21 +6,38 @@
 #   bash loadtest/stack.sh start     # gateway on :3100 + 2 workers, synthetic backend as in the presets
 #   bash loadtest/stack.sh stop
 #
-# Settings (env): LOADTEST_PORT (3100), LOADTEST_WORKERS (2), WORKER_CONCURRENCY (64, the runtime's default),
-# SYNTHETIC_TTFT_MS (150), SYNTHETIC_TOKENS_PER_SECOND (50), STREAM_CHUNK_INTERVAL_MS (30).
+# By default it also starts its own PostgreSQL (stock settings plus pg_stat_statements, port 5433) and Redis (port
+# 6380), so the CPU the harness attributes to them is this stack's alone (the machine's shared servers also serve
+# test suites and other people) and `loadtest/stack.sh pg-stats` can show where PostgreSQL's time goes.
+# LOADTEST_SHARED_SERVICES=1 uses the shared servers instead (DATABASE_URL's server, REDIS_URL).
+#
+# Settings (env): LOADTEST_PORT (3100), LOADTEST_WORKERS (2), WORKER_CONCURRENCY (the runtime's default unless set),
+# SYNTHETIC_TTFT_MS (150), SYNTHETIC_TOKENS_PER_SECOND (50), STREAM_CHUNK_INTERVAL_MS (30),
+# LOADTEST_PG_PORT (5433), LOADTEST_REDIS_PORT (6380), LOADTEST_PG_DIR (/tmp/doppel-loadtest-pg).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STACK=loadtest/.stack
 PORT=${LOADTEST_PORT:-3100}
 WORKERS=${LOADTEST_WORKERS:-2}
 DB_NAME=doppel_load
-ADMIN_URL=${LOADTEST_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
-export DATABASE_URL="postgres://postgres@127.0.0.1:5432/${DB_NAME}"
-export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+PRIVATE=$([ "${LOADTEST_SHARED_SERVICES:-0}" = 1 ] && echo 0 || echo 1)
+PG_PORT=${LOADTEST_PG_PORT:-5433}
+REDIS_PORT=${LOADTEST_REDIS_PORT:-6380}
+PG_DIR=${LOADTEST_PG_DIR:-/tmp/doppel-loadtest-pg}
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+if [ "$PRIVATE" = 1 ]; then
+  ADMIN_URL="postgres://postgres@127.0.0.1:${PG_PORT}/postgres"
+  export DATABASE_URL="postgres://postgres@127.0.0.1:${PG_PORT}/${DB_NAME}"
+  export REDIS_URL="redis://127.0.0.1:${REDIS_PORT}"
+else
+  ADMIN_URL=${LOADTEST_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+  export DATABASE_URL="postgres://postgres@127.0.0.1:5432/${DB_NAME}"
+  export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+fi
 export REDIS_PREFIX=doppelload
 export GATEWAY_HOST=127.0.0.1 GATEWAY_PORT=$PORT LOG_LEVEL=${LOG_LEVEL:-warn} SEED_DEMO=false
 export MIGRATIONS_DIR="$PWD/migrations"
-export WORKER_CONCURRENCY=${WORKER_CONCURRENCY:-64}
+[ -n "${WORKER_CONCURRENCY:-}" ] && export WORKER_CONCURRENCY
 export SYNTHETIC_TTFT_MS=${SYNTHETIC_TTFT_MS:-150}
 export SYNTHETIC_TOKENS_PER_SECOND=${SYNTHETIC_TOKENS_PER_SECOND:-50}
 # Load runs measure the runtime, not a model: the synthetic backend and the hashing embedder.
@@ -28,6 +45,44 @@ export CHAT_MODELS=${CHAT_MODELS:-synthetic}
 export EMBEDDING_MODEL=${EMBEDDING_MODEL:-hashing-384}
 export DEFAULT_CHAT_MODEL=${DEFAULT_CHAT_MODEL:-synthetic}
 export STREAM_CHUNK_INTERVAL_MS=${STREAM_CHUNK_INTERVAL_MS:-30}
+
+# PostgreSQL refuses to run as root: as root, its commands run as the postgres user.
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_private_services() {
+  [ -x "$PG_BIN/initdb" ] || { echo "no PostgreSQL server binaries under /usr/lib/postgresql; run scripts/provision.sh, or set LOADTEST_SHARED_SERVICES=1" >&2; exit 1; }
+  if [ ! -f "$PG_DIR/PG_VERSION" ]; then
+    echo "load stack: initialising a private PostgreSQL in $PG_DIR…"
+    mkdir -p "$PG_DIR"
+    [ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR"
+    as_pg "$PG_BIN/initdb" -D "$PG_DIR" -U postgres --auth=trust -E UTF8 >/dev/null
+    {
+      echo "listen_addresses = '127.0.0.1'"
+      echo "port = $PG_PORT"
+      echo "unix_socket_directories = '$PG_DIR'"
+      echo "cluster_name = 'doppelload'"
+      echo "shared_preload_libraries = 'pg_stat_statements'"
+      echo "pg_stat_statements.track = all"
+    } | as_pg tee -a "$PG_DIR/postgresql.conf" >/dev/null
+  fi
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR" -l "$PG_DIR/server.log" -w start >/dev/null
+  head -n 1 "$PG_DIR/postmaster.pid" >"$STACK/postgres.main"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    --pidfile "$PWD/$STACK/redis.pidfile" --logfile "$PWD/$STACK/logs/redis.log"
+  for _ in $(seq 1 40); do [ -s "$STACK/redis.pidfile" ] && break; sleep 0.1; done
+  cat "$STACK/redis.pidfile" >"$STACK/redis.main"
+}
+
+stop_private_services() {
+  if [ -f "$PG_DIR/postmaster.pid" ]; then as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR" -m fast -w stop >/dev/null && echo "stopped private PostgreSQL"; fi
+  if [ -f "$STACK/redis.main" ]; then
+    kill "$(cat "$STACK/redis.main")" 2>/dev/null && echo "stopped private Redis" || true
+    rm -f "$STACK/redis.main" "$STACK/redis.pidfile"
+  fi
+  rm -f "$STACK/postgres.main"
+}
 
 stop() {
   for pidfile in "$STACK"/*.pid; do
@@ -41,11 +96,13 @@ stop() {
     fi
     rm -f "$pidfile"
   done
+  stop_private_services
 }
 
 start() {
   stop
   mkdir -p "$STACK/logs"
+  [ "$PRIVATE" = 1 ] && start_private_services
   [ -f dist/apps/gateway/main.js ] && [ -f dist/apps/worker/main.js ] || { echo "dist/ is missing: npm run build first" >&2; exit 1; }
   rm -rf "$STACK/dist" && mkdir -p "$STACK/dist/apps" && cp -r dist/apps/gateway dist/apps/worker dist/apps/cli "$STACK/dist/apps/"
   git rev-parse --short HEAD > "$STACK/commit" 2>/dev/null || echo unknown > "$STACK/commit"
@@ -54,6 +111,9 @@ start() {
   fi
   node "$STACK/dist/apps/cli/main.js" migrate >"$STACK/logs/migrate.log" 2>&1
   node "$STACK/dist/apps/cli/main.js" models sync >>"$STACK/logs/migrate.log" 2>&1
+  if [ "$PRIVATE" = 1 ]; then
+    psql "$DATABASE_URL" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null
+  fi
   # Only this stack's Redis keys: queues and streams left by an earlier run would skew the next.
   redis-cli -u "$REDIS_URL" --scan --pattern "${REDIS_PREFIX}*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null
   nohup node "$STACK/dist/apps/gateway/main.js" >"$STACK/logs/gateway.log" 2>&1 &
@@ -70,10 +130,15 @@ start() {
       {
         echo "--watch gateway=$(cat "$STACK/gateway.pid")"
         for i in $(seq 1 "$WORKERS"); do echo "--watch worker-$i=$(cat "$STACK/worker-$i.pid")"; done
-        echo "--watch postgres=comm:postgres"
-        echo "--watch redis=comm:redis-server"
+        if [ "$PRIVATE" = 1 ]; then
+          echo "--watch postgres=tree:$(cat "$STACK/postgres.main")"
+          echo "--watch redis=$(cat "$STACK/redis.main")"
+        else
+          echo "--watch postgres=comm:postgres"
+          echo "--watch redis=comm:redis-server"
+        fi
       } >"$STACK/watch-flags"
-      echo "stack ready at $url (commit $(cat "$STACK/commit"), WORKER_CONCURRENCY=$WORKER_CONCURRENCY, ttft ${SYNTHETIC_TTFT_MS} ms, ${SYNTHETIC_TOKENS_PER_SECOND} tokens/s)"
+      echo "stack ready at $url (commit $(cat "$STACK/commit"), WORKER_CONCURRENCY=${WORKER_CONCURRENCY:-default}, $([ "$PRIVATE" = 1 ] && echo "private PostgreSQL :$PG_PORT, Redis :$REDIS_PORT" || echo "shared PostgreSQL and Redis"), ttft ${SYNTHETIC_TTFT_MS} ms, ${SYNTHETIC_TOKENS_PER_SECOND} tokens/s)"
       echo "watch flags: $(tr '\n' ' ' <"$STACK/watch-flags")"
       return 0
     fi
@@ -84,8 +149,17 @@ start() {
   exit 1
 }
 
+# The statements that cost PostgreSQL the most since the last start (private server only).
+pg_stats() {
+  psql "$DATABASE_URL" -P pager=off -c "SELECT calls, round(total_exec_time::numeric, 0) AS total_ms,
+      round((total_exec_time / calls)::numeric, 3) AS mean_ms, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 150) AS query
+    FROM pg_stat_statements JOIN pg_database d ON d.oid = dbid WHERE d.datname = '$DB_NAME'
+    ORDER BY total_exec_time DESC LIMIT ${1:-25}"
+}
+
 case "${1:-start}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  pg-stats) pg_stats "${2:-25}" ;;
+  *) echo "usage: $0 start|stop|pg-stats [N]" >&2; exit 2 ;;
 esac

@@ -39,7 +39,7 @@ const USAGE = `usage: npm run loadtest -- [preset] [flags]
   --max-duration D         hard stop (default 30m); --soak-duration D sets and bounds a soak run (≤ 24h)
   --max-vus N              refuse scenarios above N VUs (default 12000, never above ${HARD_MAX_VUS})
   --max-turns N            stop starting turns after N
-  --watch LABEL=PID|comm:NAME|cmd:TEXT   sample the CPU of processes under test (repeatable)
+  --watch LABEL=PID|tree:PID|comm:NAME|cmd:TEXT   sample the CPU of processes under test (repeatable)
   --setup-concurrency N    REST calls in flight per generator while creating accounts (default 16)
   --note TEXT              recorded in the summary
   --render FILE.json       re-draw FILE.html and the text summary from a JSON summary (fills in derived

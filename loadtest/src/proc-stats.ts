@@ -1,24 +1,27 @@
 // CPU of the processes under test, read from /proc once a second (Linux): the evidence for "who is the bottleneck".
-// A watch is `label=PID`, `label=comm:NAME` (every process with that name, e.g. postgres backends) or
-// `label=cmd:TEXT` (every process whose command line contains TEXT).
+// A watch is `label=PID`, `label=tree:PID` (the process and all its descendants, e.g. a private PostgreSQL's
+// postmaster and its backends), `label=comm:NAME` (every process with that name) or `label=cmd:TEXT` (every process
+// whose command line contains TEXT).
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface Watch {
   label: string;
   pid?: number;
+  tree?: number;
   comm?: string;
   cmd?: string;
 }
 
 export function parseWatch(spec: string): Watch {
   const index = spec.indexOf('=');
-  if (index <= 0) throw new Error(`--watch "${spec}" must be label=PID, label=comm:NAME or label=cmd:TEXT`);
+  if (index <= 0) throw new Error(`--watch "${spec}" must be label=PID, label=tree:PID, label=comm:NAME or label=cmd:TEXT`);
   const label = spec.slice(0, index);
   const target = spec.slice(index + 1);
   if (/^\d+$/.test(target)) return { label, pid: Number(target) };
+  if (/^tree:\d+$/.test(target)) return { label, tree: Number(target.slice(5)) };
   if (target.startsWith('comm:')) return { label, comm: target.slice(5) };
   if (target.startsWith('cmd:')) return { label, cmd: target.slice(4) };
-  throw new Error(`--watch "${spec}": expected a PID, comm:NAME or cmd:TEXT`);
+  throw new Error(`--watch "${spec}": expected a PID, tree:PID, comm:NAME or cmd:TEXT`);
 }
 
 const TICKS_PER_SECOND = 100;
@@ -33,8 +36,30 @@ function cpuTicks(pid: number): number | null {
   }
 }
 
+function parentPid(pid: string): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
+}
+
+function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const parent = parentPid(entry);
+    if (parent !== null) children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  }
+  const pids = [root];
+  for (let index = 0; index < pids.length; index++) pids.push(...(children.get(pids[index]!) ?? []));
+  return pids;
+}
+
 function matchingPids(watch: Watch): number[] {
   if (watch.pid !== undefined) return [watch.pid];
+  if (watch.tree !== undefined) return descendantsOf(watch.tree);
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
