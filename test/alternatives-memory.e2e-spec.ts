@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '@doppel/db';
 import { ErrorCode } from '@doppel/protocol';
 import { api, connectChat, editTurn, regenerateTurn, sendTurn, signUp, type ChatClient, type TurnResult } from './support/clients';
-import { testDatabase } from './support/database';
+import { memoriesSettled, testDatabase } from './support/database';
 import { startStack, waitFor, type Stack } from './support/processes';
 
 const MAX_PINNED = 2;
@@ -27,7 +27,8 @@ describe('regenerate, choose, edit, pin and facts', () => {
     JSON.stringify((await db.selectFrom('turns').select('prompt').where('id', '=', turnId).executeTakeFirstOrThrow()).prompt);
   const newConversation = async () => (await call('POST', '/conversations', { personaId })).body.id as string;
   const messagesOf = async (conversationId: string) => (await call('GET', `/conversations/${conversationId}/messages`)).body.items as any[];
-  const memories = async (query = '') => (await call('GET', `/personas/${personaId}/memories?limit=200${query}`)).body.items as any[];
+  // Memories are made after turn:done, batched across turns: wait for them before reading what is remembered.
+  const memories = async (query = '') => (await memoriesSettled(db), await call('GET', `/personas/${personaId}/memories?limit=200${query}`)).body.items as any[];
 
   beforeAll(async () => {
     // Top-1 retrieval makes "this memory is in the prompt because it is pinned" unambiguous.
@@ -192,6 +193,7 @@ describe('regenerate, choose, edit, pin and facts', () => {
     expect(await ask('message:rate', { conversationId, messageId: turn.done!.messageId, score: 9 })).toMatchObject({ ok: false, error: { code: ErrorCode.ValidationFailed } });
     expect((await call('GET', `/personas/${personaId}/ratings`)).body.distribution['4']).toBeGreaterThanOrEqual(1);
 
+    await memoriesSettled(db);
     const listed = await ask('memory:list', { personaId, limit: 5 });
     expect(listed.ok).toBe(true);
     const fact = listed.items.find((memory: any) => memory.content === 'They work at a lighthouse.');

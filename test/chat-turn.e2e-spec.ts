@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '@doppel/db';
 import { MEMORY_HEADER } from '@doppel/turns';
 import { api, connectChat, sendTurn, signUp, type ChatClient, type TurnResult } from './support/clients';
-import { testDatabase } from './support/database';
+import { memoriesSettled, testDatabase } from './support/database';
 import { startStack, type Stack } from './support/processes';
 
 const PERSONA = {
@@ -90,6 +90,8 @@ describe('a chat turn, end to end', () => {
     const reply = await db.selectFrom('messages').selectAll().where('id', '=', result.done!.messageId).executeTakeFirstOrThrow();
     expect(reply).toMatchObject({ role: 'assistant', content: result.done!.text, turn_id: turnId, conversation_id: conversationId });
 
+    // Memories are made after turn:done, batched across turns.
+    await memoriesSettled(db);
     const memories = await db
       .selectFrom('memories')
       .select(['kind', 'content', 'consumer_id', 'persona_id', sql<number>`vector_dims(embedding)`.as('dims'), sql<number>`vector_norm(embedding)`.as('norm')])
@@ -114,6 +116,7 @@ describe('a chat turn, end to end', () => {
     const first = await sendTurn(aliceSocket, { conversationId: await newConversation(alice.apiKey), text: 'My sister Margot lives in Lisbon by the river.' });
     expect(first.done).not.toBeNull();
     const firstTurn = (first.ack as { turnId: string }).turnId;
+    await memoriesSettled(db);
     const sourceMemory = await db
       .selectFrom('memories')
       .innerJoin('turns', 'turns.user_message_id', 'memories.source_message_id')

@@ -6,3 +6,14 @@ import { createDatabase, type Database } from '@doppel/db';
 export function testDatabase(): Kysely<Database> {
   return createDatabase(inject('databaseUrl'), { maxConnections: 2 });
 }
+
+/** Waits until every finished turn's memories are written: they are made after turn:done, batched across turns. */
+export async function memoriesSettled(db: Kysely<Database>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pending = await db.selectFrom('turns').select('id').where('status', '=', 'done').where('memories_written_at', 'is', null).limit(1).execute();
+    if (pending.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`memories of turn ${pending[0]!.id} still unwritten after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

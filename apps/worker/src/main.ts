@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { enabledLogLevels, exitGracefullyOnSignals, loadConfig } from '@doppel/config';
 import { assertSchemaReady } from '@doppel/db';
+import { MemoryWriter } from '@doppel/memory';
 import { ModelHost } from '@doppel/models';
 import { NodeIdentity } from '@doppel/turns';
 import { HeartbeatService } from './heartbeat.service';
@@ -22,6 +23,7 @@ async function bootstrap(): Promise<void> {
   await models.load();
   const identity = app.get(NodeIdentity);
   await identity.load(models.servedChatModels.map((model) => ({ modelId: model.modelId, modelHash: model.modelHash })));
+  app.get(MemoryWriter).start(models.embedder);
   app.get(TurnConsumers).start();
   app.get(KnowledgeConsumer).start();
   await app.get(HeartbeatService).start();

@@ -38,6 +38,7 @@ export interface AppConfig {
     readonly memoryEfSearch: number;
     readonly maxPinnedMemories: number;
     readonly factDedupMaxDistance: number;
+    readonly memoryWrite: { readonly batchMs: number; readonly batchMax: number; readonly sweepIntervalMs: number; readonly sweepMinAgeMs: number };
     readonly promptTokenBudget: number;
     readonly historyMaxMessages: number;
     readonly chunkIntervalMs: number;
@@ -121,6 +122,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       memoryEfSearch: e.MEMORY_EF_SEARCH,
       maxPinnedMemories: e.MEMORY_MAX_PINNED,
       factDedupMaxDistance: e.FACT_DEDUP_MAX_DISTANCE,
+      memoryWrite: {
+        batchMs: e.MEMORY_WRITE_BATCH_MS,
+        batchMax: e.MEMORY_WRITE_BATCH_MAX,
+        sweepIntervalMs: e.MEMORY_SWEEP_INTERVAL_MS,
+        sweepMinAgeMs: e.MEMORY_SWEEP_MIN_AGE_MS,
+      },
       promptTokenBudget: e.PROMPT_TOKEN_BUDGET,
       historyMaxMessages: e.HISTORY_MAX_MESSAGES,
       chunkIntervalMs: e.STREAM_CHUNK_INTERVAL_MS,

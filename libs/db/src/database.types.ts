@@ -104,6 +104,8 @@ export interface TurnsTable {
   retrieved_at: Timestamp | null;
   first_token_at: Timestamp | null;
   finished_at: Timestamp | null;
+  /** When this turn's memories were written (after the reply, off the critical path); null while pending. */
+  memories_written_at: Timestamp | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

@@ -10,9 +10,7 @@ import {
   encodeCursor,
   isTimestampText,
   isUuid,
-  supportsIterativeScan,
   toVectorLiteral,
-  tuneHnswSearch,
   type Database,
   type MemoryKind,
 } from '@doppel/db';
@@ -59,6 +57,8 @@ export interface NewMemoryInput {
   embeddingModel: string;
   embedding: Float32Array;
   pinned?: boolean;
+  /** False for a reply that was already outshone by a regenerated one when its memory was written. */
+  inContext?: boolean;
 }
 
 @Injectable()
@@ -68,27 +68,26 @@ export class MemoryRepository {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Top-k by cosine distance through the HNSW index, filtered to the persona + consumer pair. */
+  /**
+   * Top-k by cosine distance among the persona + consumer pair's memories: exact (the owner index finds the pair's
+   * rows, a sort ranks them), which for one consumer's memories is faster than a filtered HNSW scan and never misses.
+   */
   async search(query: MemorySearch): Promise<MemoryHit[]> {
-    const iterative = await supportsIterativeScan(this.db);
     const distance = cosineDistance('embedding', query.embedding);
-    const rows = await this.db.transaction().execute(async (trx) => {
-      await tuneHnswSearch(trx, this.config.turns.memoryEfSearch, iterative);
-      let select = trx
-        .selectFrom('memories')
-        .select(['id', 'kind', 'content', 'content_hash', 'created_at', 'pinned', distance.as('distance')])
-        .where('embedding_dims', '=', checkedDimensions(query.embedding.length))
-        .where('in_context', '=', true)
-        .where('persona_id', '=', query.personaId)
-        .where('consumer_id', '=', query.consumerId)
-        .where('embedding_model', '=', query.embeddingModel);
-      if (query.excludeSourceMessageIds?.length) {
-        select = select.where((eb) =>
-          eb.or([eb('source_message_id', 'is', null), eb('source_message_id', 'not in', query.excludeSourceMessageIds!)]),
-        );
-      }
-      return select.orderBy(distance).limit(query.limit).execute();
-    });
+    let select = this.db
+      .selectFrom('memories')
+      .select(['id', 'kind', 'content', 'content_hash', 'created_at', 'pinned', distance.as('distance')])
+      .where('persona_id', '=', query.personaId)
+      .where('consumer_id', '=', query.consumerId)
+      .where('embedding_model', '=', query.embeddingModel)
+      .where('embedding_dims', '=', checkedDimensions(query.embedding.length))
+      .where('in_context', '=', true);
+    if (query.excludeSourceMessageIds?.length) {
+      select = select.where((eb) =>
+        eb.or([eb('source_message_id', 'is', null), eb('source_message_id', 'not in', query.excludeSourceMessageIds!)]),
+      );
+    }
+    const rows = await select.orderBy(distance).limit(query.limit).execute();
     return rows
       .map((row) => ({
         id: row.id,
@@ -100,6 +99,32 @@ export class MemoryRepository {
         pinned: row.pinned,
       }))
       .sort((a, b) => a.distance - b.distance);
+  }
+
+  /**
+   * What a prompt remembers, in one query: the pinned memories (oldest first, at most `maxPinned`), then the `topK`
+   * nearest of the others (nearest first), all of one persona + consumer pair.
+   */
+  async recall(query: { personaId: string; consumerId: string; embeddingModel: string; embedding: Float32Array; maxPinned: number; topK: number }): Promise<MemoryHit[]> {
+    const dims = sql.raw(String(checkedDimensions(query.embedding.length)));
+    const vector = toVectorLiteral(query.embedding);
+    const owner = sql`persona_id = ${query.personaId} AND consumer_id = ${query.consumerId} AND embedding_model = ${query.embeddingModel} AND in_context`;
+    const { rows } = await sql<{ id: string; kind: MemoryKind; content: string; content_hash: string; created_at: Date; pinned: boolean; distance: number }>`
+      (SELECT id, kind, content, content_hash, created_at, true AS pinned, 0::float8 AS distance
+         FROM memories WHERE ${owner} AND pinned ORDER BY created_at, id LIMIT ${query.maxPinned})
+      UNION ALL
+      (SELECT id, kind, content, content_hash, created_at, false AS pinned,
+              (embedding::vector(${dims})) <=> ${vector}::vector(${dims}) AS distance
+         FROM memories WHERE ${owner} AND NOT pinned AND embedding_dims = ${dims} ORDER BY distance LIMIT ${query.topK})`.execute(this.db);
+    return rows.map((row) => ({
+      id: row.id,
+      kind: row.kind,
+      content: row.content,
+      contentHash: row.content_hash,
+      distance: Number(row.distance),
+      createdAt: row.created_at,
+      pinned: row.pinned,
+    }));
   }
 
   /** The memories the consumer pinned for this persona, oldest first; they enter every prompt. */
@@ -191,6 +216,15 @@ export class MemoryRepository {
     return rows.map((row) => row.content);
   }
 
+  async deleteByIds(executor: Kysely<Database>, ids: string[]): Promise<void> {
+    if (ids.length > 0) await executor.deleteFrom('memories').where('id', 'in', ids).execute();
+  }
+
+  /** Takes the memories of replies outshone by a regenerated one out of retrieval (they stay listed as alternatives). */
+  async leaveContext(executor: Kysely<Database>, sourceMessageIds: string[]): Promise<void> {
+    if (sourceMessageIds.length > 0) await executor.updateTable('memories').set({ in_context: false }).where('source_message_id', 'in', sourceMessageIds).execute();
+  }
+
   /** Inserts inside the caller's transaction, so memories commit together with the message they came from. */
   async insertMany(executor: Kysely<Database>, memories: NewMemoryInput[]): Promise<string[]> {
     if (memories.length === 0) return [];
@@ -209,6 +243,7 @@ export class MemoryRepository {
           embedding_dims: checkedDimensions(memory.embedding.length),
           embedding: toVectorLiteral(memory.embedding),
           pinned: memory.pinned ?? false,
+          in_context: memory.inContext ?? true,
         })),
       )
       // A regenerated reply answers a user message that is already remembered: keep the first memory of it.

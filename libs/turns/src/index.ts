@@ -9,3 +9,4 @@ export { ReexecRunner } from './reexec-runner.service';
 export { TurnVerifier, type PendingReexecution } from './turn-verifier.service';
 export { executeForCheck, modelInputOf, modelOutputOf, type ExecutionResult, type ReexecReply } from './reexecution';
 export { failOverdueTurns } from './turn-deadline-sweeper';
+export { TurnRepository, type ClaimedTurn, type ClaimResult } from './turn.repository';

@@ -1,15 +1,15 @@
-// Worker side of one turn: claim it, build the prompt, stream the model's tokens to Redis, then store the reply,
-// the timings and the new memories in one transaction. Safe to run again for the same turn (BullMQ retries).
+// Worker side of one turn: claim it, build the prompt, stream the model's tokens to Redis, prove it, then store the
+// reply and publish `done`; the turn's memories are made afterwards by the MemoryWriter, batched across turns.
+// Safe to run again for the same turn (BullMQ retries).
 import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { sql, type Kysely } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { DATABASE, type Database, type TurnRow } from '@doppel/db';
+import type { TurnRow } from '@doppel/db';
 import { KnowledgeRepository } from '@doppel/knowledge';
 import type { GenerationTrace, SamplingParams } from '@doppel/inference';
-import { extractFacts, factSlot, isRestatement, MemoryRepository } from '@doppel/memory';
+import { MemoryRepository, MemoryWriter } from '@doppel/memory';
 import { ModelHost } from '@doppel/models';
 import { PersonasService } from '@doppel/personas';
 import { DoppelError, ErrorCode, type TurnVerification } from '@doppel/protocol';
@@ -34,6 +34,7 @@ import { PersonaVersionCache } from './persona-version-cache';
 import { TurnContextLoader } from './turn-context';
 import { assemblePrompt } from './prompt-assembler';
 import { turnTimings } from './turn-timings';
+import { TurnRepository } from './turn.repository';
 
 /** Tokens kept free for role markers and special tokens that the chat template adds around messages. */
 const CHAT_TEMPLATE_RESERVE = 32;
@@ -59,11 +60,12 @@ export class TurnRunner {
   private readonly context: TurnContextLoader;
 
   constructor(
-    @Inject(DATABASE) private readonly db: Kysely<Database>,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly models: ModelHost,
+    private readonly turns: TurnRepository,
     private readonly memory: MemoryRepository,
+    private readonly memoryWriter: MemoryWriter,
     knowledge: KnowledgeRepository,
     private readonly identity: NodeIdentity,
     private readonly verifier: TurnVerifier,
@@ -71,40 +73,35 @@ export class TurnRunner {
     personas: PersonasService,
   ) {
     const personaVersions = new PersonaVersionCache((versionId) => personas.getVersion(versionId));
-    this.context = new TurnContextLoader(db, config, memory, knowledge, personaVersions);
+    this.context = new TurnContextLoader(config, memory, knowledge, turns, personaVersions);
   }
 
+  /** claim → load context → generate → prove → record, then publish `done`; memories are made after, in batches. */
   async run(turnId: string, signal: AbortSignal): Promise<TurnOutcome> {
     const workerId = this.config.worker.id;
-    const publisher = new TurnStreamPublisher(
-      this.redis,
-      this.config.redis.prefix,
-      turnId,
-      this.config.turns.streamTtlSeconds,
-      this.config.turns.chunkIntervalMs,
-    );
+    const publisher = this.publisherFor(turnId, this.config.turns.chunkIntervalMs);
+    const embedder = this.models.embedder;
 
-    const turn = await this.claim(turnId, workerId);
-    if (turn.status === 'done') {
+    const claim = await this.turns.claim(turnId, workerId, embedder.modelId);
+    if ('finished' in claim) {
       // Stored, but the done event may not have reached Redis before a crash: publish it again.
-      await this.publishStoredDone(publisher, turn);
+      if (claim.finished.status === 'done') await this.publishStoredDone(publisher, claim.finished);
       return 'already-finished';
     }
-    if (turn.status === 'failed') return 'already-finished';
-
+    const { turn } = claim.claimed;
     publisher.started(workerId, turn.attempts);
+    // What the conversation's previous turn remembered belongs in this prompt: write it first if it is still pending.
+    if (claim.claimed.memoriesPending) await this.memoryWriter.writePendingOf(turn.conversation_id);
+
     const chatModel = this.models.chat(turn.model_id ?? '');
-    const embedder = this.models.embedder;
-    const context = await this.context.load(turn, embedder);
-    const { userMessage, personaVersion, memories } = context;
-    const memoryOwner = { personaId: context.personaId, consumerId: turn.consumer_id, embeddingModel: embedder.modelId };
-    const params: SamplingParams = { ...personaVersion.definition.generation, seed: seedForTurn(turnId) };
+    const context = await this.context.load(claim.claimed, embedder);
+    const params: SamplingParams = { ...context.personaVersion.definition.generation, seed: seedForTurn(turnId) };
     const assembled = assemblePrompt({
-      persona: personaVersion.definition,
-      memories,
+      persona: context.personaVersion.definition,
+      memories: context.memories,
       knowledge: { hits: context.knowledge, maxDistance: this.config.knowledge.maxDistance },
       history: context.history,
-      userText: userMessage.content,
+      userText: context.userMessage.content,
       userName: context.consumerName,
       // Leave the model room for its reply and the chat template's own tokens.
       tokenBudget: Math.min(this.config.turns.promptTokenBudget, chatModel.contextWindow - params.maxTokens - CHAT_TEMPLATE_RESERVE),
@@ -112,33 +109,16 @@ export class TurnRunner {
     });
     const retrievedAt = new Date();
     const level = turn.verification_level as VerificationLevel;
-    const required = requirementsOf(level);
     // Started now, so the checking node computes while this one streams.
-    const reexecution: PendingReexecution | null = required.reexec
+    const reexecution: PendingReexecution | null = requirementsOf(level).reexec
       ? await this.verifier.dispatch({ turnId, modelId: chatModel.modelId, modelHash: chatModel.modelHash, prompt: assembled.prompt, params, kind: 'requested' })
       : null;
 
-    let replyText = '';
-    let completionTokens = 0;
-    let firstTokenAt: Date | null = null;
-    let trace: GenerationTrace | null = null;
-    try {
-      for await (const token of chatModel.generate(assembled.prompt, params, signal, (generated) => (trace = generated))) {
-        firstTokenAt ??= new Date();
-        replyText += token.text;
-        completionTokens++;
-        publisher.token(token.text);
-      }
-    } catch (error) {
-      if (signal.aborted) throw error;
-      throw new ModelFailure(error);
-    }
-    await publisher.drain();
-    const finalTrace = trace as GenerationTrace | null;
-    if (finalTrace?.truncatedTokens) this.logger.warn(`turn ${turnId}: ${finalTrace.truncatedTokens} prompt tokens dropped to fit the context window`);
+    const generated = await this.generate(chatModel, assembled.prompt, params, signal, publisher);
+    if (generated.trace?.truncatedTokens) this.logger.warn(`turn ${turnId}: ${generated.trace.truncatedTokens} prompt tokens dropped to fit the context window`);
 
     const verificationStarted = performance.now();
-    const memoryHashes = new Map(memories.map((memory) => [memory.id, memory.contentHash]));
+    const memoryHashes = new Map(context.memories.map((memory) => [memory.id, memory.contentHash]));
     const proof =
       level === 'none'
         ? null
@@ -146,12 +126,12 @@ export class TurnRunner {
             turnId,
             conversationId: turn.conversation_id,
             level,
-            personaVersionHash: personaVersion.contentHash,
+            personaVersionHash: context.personaVersion.contentHash,
             modelHash: chatModel.modelHash,
             startedAt: turn.started_at!,
             transcript: {
-              input: modelInputOf(assembled.prompt, finalTrace),
-              output: modelOutputOf(replyText, finalTrace),
+              input: modelInputOf(assembled.prompt, generated.trace),
+              output: modelOutputOf(generated.text, generated.trace),
               params: { ...params },
               memories: assembled.memoryIds.map((id) => ({ id, contentHash: memoryHashes.get(id)! })),
             },
@@ -159,115 +139,42 @@ export class TurnRunner {
           });
     const verificationMs = level === 'none' ? null : performance.now() - verificationStarted;
 
-    const facts = extractFacts(userMessage.content);
-    const [userEmbedding, replyEmbedding, ...factEmbeddings] = await embedder.embed([userMessage.content, replyText, ...facts]);
-    const stored = await this.db.transaction().execute(async (trx) => {
-      const assistantMessage = await trx
-        .insertInto('messages')
-        .values({ conversation_id: turn.conversation_id, role: 'assistant', content: replyText, turn_id: turnId, reply_to: turn.user_message_id })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      // A regenerated reply is shown from now on; the earlier ones stay as alternatives, out of the context.
-      const outshone = await trx
-        .updateTable('messages')
-        .set({ state: 'alternative' })
-        .where('reply_to', '=', turn.user_message_id)
-        .where('state', '=', 'shown')
-        .where('id', '<>', assistantMessage.id)
-        .returning('id')
-        .execute();
-      if (outshone.length > 0) {
-        await trx.updateTable('memories').set({ in_context: false }).where('source_message_id', 'in', outshone.map((row) => row.id)).execute();
-      }
-      const finished = await trx
-        .updateTable('turns')
-        .set({
-          status: 'done',
-          assistant_message_id: assistantMessage.id,
-          model_id: chatModel.modelId,
-          model_hash: chatModel.modelHash,
-          embedding_model_id: embedder.modelId,
-          generation_params: JSON.stringify(params),
-          prompt: JSON.stringify(assembled.prompt),
-          retrieved_memory_ids: assembled.memoryIds,
-          retrieved_knowledge_ids: assembled.knowledgeIds,
-          prompt_tokens: finalTrace?.promptTokenIds.length ?? assembled.promptTokens,
-          completion_tokens: finalTrace?.outputTokenIds.length ?? completionTokens,
-          prompt_token_ids: finalTrace?.promptTokenIds ?? null,
-          output_token_ids: finalTrace?.outputTokenIds ?? null,
-          truncated_prompt_tokens: finalTrace?.truncatedTokens ?? null,
-          retrieved_at: retrievedAt,
-          verification_ms: verificationMs,
-          node_address: this.identity.address,
-          first_token_at: firstTokenAt ?? new Date(),
-          finished_at: sql<Date>`clock_timestamp()`,
-        })
-        .where('id', '=', turnId)
-        .where('status', '=', 'running')
-        .where('worker_id', '=', workerId)
-        .returning(['queued_at', 'started_at', 'retrieved_at', 'first_token_at', 'finished_at'])
-        .executeTakeFirst();
-      // Another node took the turn over (this one was presumed dead): let its attempt be the one that counts.
-      if (!finished) throw new DoppelError(ErrorCode.TurnFailed, `turn ${turnId} is no longer owned by ${workerId}`);
-      await this.memory.insertMany(trx, [
-        {
-          personaId: context.personaId,
-          consumerId: turn.consumer_id,
-          conversationId: turn.conversation_id,
-          sourceMessageId: turn.user_message_id,
-          kind: 'user_message',
-          content: userMessage.content,
-          embeddingModel: embedder.modelId,
-          embedding: userEmbedding!,
-        },
-        {
-          personaId: context.personaId,
-          consumerId: turn.consumer_id,
-          conversationId: turn.conversation_id,
-          sourceMessageId: assistantMessage.id,
-          kind: 'assistant_reply',
-          content: replyText,
-          embeddingModel: embedder.modelId,
-          embedding: replyEmbedding!,
-        },
-        ...(await this.newFacts(trx, memoryOwner, facts, factEmbeddings)).map((fact) => ({
-          ...memoryOwner,
-          conversationId: turn.conversation_id,
-          sourceMessageId: turn.user_message_id,
-          kind: 'fact' as const,
-          content: fact.text,
-          embedding: fact.embedding,
-          pinned: fact.pinned,
-        })),
-      ]);
-      await trx.updateTable('conversations').set({ last_message_at: sql<Date>`now()` }).where('id', '=', turn.conversation_id).execute();
-      if (proof) {
-        await trx
-          .insertInto('receipts')
-          .values({
-            id: proof.receipt.id,
-            turn_id: turnId,
-            message_id: assistantMessage.id,
-            consumer_id: turn.consumer_id,
-            level,
-            receipt: JSON.stringify(proof.receipt),
-            transcript: JSON.stringify(proof.transcript),
-            reexec_status: proof.reexec,
-          })
-          .execute();
-      }
-      return { messageId: assistantMessage.id, timings: turnTimings(finished) };
-    });
+    const usage = {
+      promptTokens: generated.trace?.promptTokenIds.length ?? assembled.promptTokens,
+      completionTokens: generated.trace?.outputTokenIds.length ?? generated.tokens,
+    };
+    const stored = await this.turns.complete(
+      turn,
+      workerId,
+      {
+        replyText: generated.text,
+        modelId: chatModel.modelId,
+        modelHash: chatModel.modelHash,
+        embeddingModelId: embedder.modelId,
+        params,
+        prompt: assembled.prompt,
+        memoryIds: assembled.memoryIds,
+        knowledgeIds: assembled.knowledgeIds,
+        ...usage,
+        promptTokenIds: generated.trace?.promptTokenIds ?? null,
+        outputTokenIds: generated.trace?.outputTokenIds ?? null,
+        truncatedPromptTokens: generated.trace?.truncatedTokens ?? null,
+        retrievedAt,
+        firstTokenAt: generated.firstTokenAt ?? new Date(),
+        verificationMs,
+        nodeAddress: this.identity.address,
+      },
+      proof ? { id: proof.receipt.id, level, receipt: proof.receipt, transcript: proof.transcript, reexecStatus: proof.reexec } : null,
+    );
+    // Another node took the turn over (this one was presumed dead): let its attempt be the one that counts.
+    if (!stored) throw new DoppelError(ErrorCode.TurnFailed, `turn ${turnId} is no longer owned by ${workerId}`);
 
     await publisher.finish({
       type: 'done',
       messageId: stored.messageId,
-      text: replyText,
-      usage: {
-        promptTokens: finalTrace?.promptTokenIds.length ?? assembled.promptTokens,
-        completionTokens: finalTrace?.outputTokenIds.length ?? completionTokens,
-      },
-      timings: stored.timings,
+      text: generated.text,
+      usage,
+      timings: turnTimings(stored.timestamps),
       verification: proof
         ? {
             level: level as TurnVerification['level'],
@@ -278,6 +185,7 @@ export class TurnRunner {
           }
         : null,
     });
+    this.memoryWriter.remember(turnId, context.userEmbedding);
     if (proof && requirementsOf(level).signed && !reexecution && Math.random() < this.config.verification.spotCheckRate) {
       // Background spot check: another node re-runs it later and records the outcome against this node.
       void this.verifier
@@ -295,34 +203,31 @@ export class TurnRunner {
     return 'done';
   }
 
-  /**
-   * The extracted facts to store: those no close known fact (by vector) restates. A fact in a single-valued slot
-   * (name, home, age…) replaces the known one it contradicts, inheriting its pin, and the last one a message states
-   * wins over earlier ones in the same slot.
-   */
-  private async newFacts(
-    trx: Kysely<Database>,
-    owner: { personaId: string; consumerId: string; embeddingModel: string },
-    facts: string[],
-    embeddings: Float32Array[],
-  ): Promise<{ text: string; embedding: Float32Array; pinned: boolean }[]> {
-    const fresh: { text: string; embedding: Float32Array; pinned: boolean; slot: string | null }[] = [];
-    for (const [index, text] of facts.entries()) {
-      const embedding = embeddings[index]!;
-      const close = await this.memory.similarFacts(trx, { ...owner, embedding, maxDistance: this.config.turns.factDedupMaxDistance, limit: 5 });
-      if (close.some((known) => isRestatement(text, known))) continue;
-      const slot = factSlot(text);
-      let pinned = false;
-      if (slot) {
-        const contradicted = (await this.memory.factsStartingWith(trx, { ...owner, prefix: slot.prefix })).filter((known) => factSlot(known.content)?.key === slot.key);
-        if (contradicted.length > 0) await trx.deleteFrom('memories').where('id', 'in', contradicted.map((known) => known.id)).execute();
-        pinned = contradicted.some((known) => known.pinned);
-        const earlier = fresh.findIndex((candidate) => candidate.slot === slot.key);
-        if (earlier >= 0) pinned ||= fresh.splice(earlier, 1)[0]!.pinned;
+  /** Streams the model's tokens to the turn's Redis stream as they come; a model error is a ModelFailure. */
+  private async generate(
+    chatModel: ReturnType<ModelHost['chat']>,
+    prompt: Parameters<ReturnType<ModelHost['chat']>['generate']>[0],
+    params: SamplingParams,
+    signal: AbortSignal,
+    publisher: TurnStreamPublisher,
+  ): Promise<{ text: string; tokens: number; firstTokenAt: Date | null; trace: GenerationTrace | null }> {
+    let text = '';
+    let tokens = 0;
+    let firstTokenAt: Date | null = null;
+    let trace: GenerationTrace | null = null;
+    try {
+      for await (const token of chatModel.generate(prompt, params, signal, (generated) => (trace = generated))) {
+        firstTokenAt ??= new Date();
+        text += token.text;
+        tokens++;
+        publisher.token(token.text);
       }
-      fresh.push({ text, embedding, pinned, slot: slot?.key ?? null });
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw new ModelFailure(error);
     }
-    return fresh;
+    await publisher.drain();
+    return { text, tokens, firstTokenAt, trace };
   }
 
   /** Builds the receipt, signs it when the level asks, and collects the re-execution's co-signature. */
@@ -370,60 +275,31 @@ export class TurnRunner {
 
   /** Marks the turn failed (unless it already finished) and tells the consumer why. */
   async fail(turnId: string, code: ErrorCode, message: string): Promise<void> {
-    await this.db
-      .updateTable('turns')
-      .set({ status: 'failed', error_code: code, error_message: message, finished_at: sql<Date>`clock_timestamp()` })
-      .where('id', '=', turnId)
-      .where('status', 'in', ['queued', 'running'])
-      .execute();
-    const publisher = new TurnStreamPublisher(this.redis, this.config.redis.prefix, turnId, this.config.turns.streamTtlSeconds, 0);
-    await publisher.finish({ type: 'error', code, message });
+    await this.turns.fail(turnId, code, message);
+    await this.publisherFor(turnId, 0).finish({ type: 'error', code, message });
   }
 
-  private async claim(turnId: string, workerId: string): Promise<TurnRow> {
-    return this.db.transaction().execute(async (trx) => {
-      const current = await trx.selectFrom('turns').selectAll().where('id', '=', turnId).forUpdate().executeTakeFirst();
-      if (!current) throw new DoppelError(ErrorCode.TurnFailed, `turn ${turnId} does not exist`);
-      if (current.status === 'done' || current.status === 'failed') return current;
-      return trx
-        .updateTable('turns')
-        .set({
-          status: 'running',
-          worker_id: workerId,
-          attempts: current.attempts + 1,
-          started_at: current.started_at ?? sql<Date>`clock_timestamp()`,
-        })
-        .where('id', '=', turnId)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-    });
+  private publisherFor(turnId: string, chunkIntervalMs: number): TurnStreamPublisher {
+    return new TurnStreamPublisher(this.redis, this.config.redis.prefix, turnId, this.config.turns.streamTtlSeconds, chunkIntervalMs);
   }
 
   private async publishStoredDone(publisher: TurnStreamPublisher, turn: TurnRow): Promise<void> {
-    const message = await this.db
-      .selectFrom('messages')
-      .select(['id', 'content'])
-      .where('id', '=', turn.assistant_message_id!)
-      .executeTakeFirstOrThrow();
+    const [message, receipt] = await Promise.all([this.turns.storedReply(turn.assistant_message_id!), this.turns.storedReceipt(turn.id)]);
     await publisher.finish({
       type: 'done',
       messageId: message.id,
       text: message.content,
       usage: { promptTokens: turn.prompt_tokens ?? 0, completionTokens: turn.completion_tokens ?? 0 },
       timings: turnTimings(turn),
-      verification: await this.storedVerification(turn.id),
+      verification: receipt
+        ? {
+            level: receipt.level as TurnVerification['level'],
+            reexec: receipt.reexec_status,
+            receiptId: receipt.id,
+            receipt: receipt.receipt as Record<string, unknown>,
+            transcript: receipt.transcript as Record<string, unknown>,
+          }
+        : null,
     });
-  }
-
-  private async storedVerification(turnId: string): Promise<TurnVerification | null> {
-    const row = await this.db.selectFrom('receipts').selectAll().where('turn_id', '=', turnId).executeTakeFirst();
-    if (!row) return null;
-    return {
-      level: row.level as TurnVerification['level'],
-      reexec: row.reexec_status,
-      receiptId: row.id,
-      receipt: row.receipt as Record<string, unknown>,
-      transcript: row.transcript as Record<string, unknown>,
-    };
   }
 }

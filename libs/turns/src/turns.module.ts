@@ -9,10 +9,11 @@ import { NodeIdentity } from './node-identity.service';
 import { ReexecRunner } from './reexec-runner.service';
 import { TurnRunner } from './turn-runner.service';
 import { TurnVerifier } from './turn-verifier.service';
+import { TurnRepository } from './turn.repository';
 
 @Module({
   imports: [ModelsModule, MemoryModule, KnowledgeModule, PersonasModule, NodesModule, ProducerQueuesModule],
-  providers: [TurnRunner, NodeIdentity, TurnVerifier, ReexecRunner],
-  exports: [TurnRunner, NodeIdentity, ReexecRunner, ModelsModule, NodesModule],
+  providers: [TurnRunner, TurnRepository, NodeIdentity, TurnVerifier, ReexecRunner],
+  exports: [TurnRunner, TurnRepository, NodeIdentity, ReexecRunner, ModelsModule, NodesModule, MemoryModule],
 })
 export class TurnsModule {}

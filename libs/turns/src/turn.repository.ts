@@ -1,0 +1,222 @@
+// The worker's writes to `turns` (claim, complete, fail, fail overdue) and the reads that go with them: one
+// statement where the turn path used several, since every round trip costs both ends CPU at thousands of turns.
+import { Inject, Injectable } from '@nestjs/common';
+import { sql, type Kysely } from 'kysely';
+import { DATABASE, type Database, type TurnRow } from '@doppel/db';
+import { MemoryRepository } from '@doppel/memory';
+import type { ErrorCode } from '@doppel/protocol';
+import type { TurnTimestamps } from './turn-timings';
+
+/** A turn this node now runs, with what the turn path needs to know before it embeds anything. */
+export interface ClaimedTurn {
+  turn: TurnRow;
+  userText: string;
+  userPosition: string;
+  personaId: string;
+  /** What {{user}} becomes in the persona's text. */
+  consumerName: string;
+  /** An earlier turn of this conversation finished but its memories are not written yet. */
+  memoriesPending: boolean;
+  /** The persona has knowledge chunks for this embedding model (no vector search otherwise). */
+  hasKnowledge: boolean;
+}
+
+export type ClaimResult = { claimed: ClaimedTurn } | { finished: TurnRow };
+
+export interface CompletedTurnFields {
+  replyText: string;
+  modelId: string;
+  modelHash: string;
+  embeddingModelId: string;
+  params: unknown;
+  prompt: unknown;
+  memoryIds: string[];
+  knowledgeIds: string[];
+  promptTokens: number;
+  completionTokens: number;
+  promptTokenIds: number[] | null;
+  outputTokenIds: number[] | null;
+  truncatedPromptTokens: number | null;
+  retrievedAt: Date;
+  firstTokenAt: Date;
+  verificationMs: number | null;
+  nodeAddress: string;
+}
+
+export interface NewReceipt {
+  id: string;
+  level: string;
+  receipt: unknown;
+  transcript: unknown;
+  reexecStatus: 'matched' | 'mismatch' | null;
+}
+
+@Injectable()
+export class TurnRepository {
+  constructor(
+    @Inject(DATABASE) private readonly db: Kysely<Database>,
+    private readonly memories: MemoryRepository,
+  ) {}
+
+  /**
+   * Marks the turn running on this node (a retry after a crash takes it over) and returns it with its user message,
+   * persona and consumer name; or the stored turn when it already finished.
+   */
+  async claim(turnId: string, workerId: string, embeddingModel: string): Promise<ClaimResult> {
+    const { rows } = await sql<TurnRow & { user_text: string; user_position: string; persona_id: string; consumer_name: string; memories_pending: boolean; has_knowledge: boolean }>`
+      UPDATE turns SET
+        status = 'running', worker_id = ${workerId}, attempts = turns.attempts + 1,
+        started_at = coalesce(turns.started_at, clock_timestamp())
+      FROM messages AS user_message, conversations, accounts
+      WHERE turns.id = ${turnId} AND turns.status IN ('queued', 'running')
+        AND user_message.id = turns.user_message_id
+        AND conversations.id = turns.conversation_id
+        AND accounts.id = conversations.consumer_id
+      RETURNING turns.*,
+        user_message.content AS user_text, user_message.position::text AS user_position,
+        conversations.persona_id, accounts.display_name AS consumer_name,
+        EXISTS (SELECT 1 FROM turns AS earlier WHERE earlier.conversation_id = turns.conversation_id
+                  AND earlier.status = 'done' AND earlier.memories_written_at IS NULL) AS memories_pending,
+        EXISTS (SELECT 1 FROM knowledge_chunks WHERE knowledge_chunks.persona_id = conversations.persona_id
+                  AND knowledge_chunks.embedding_model = ${embeddingModel}) AS has_knowledge`.execute(this.db);
+    const row = rows[0];
+    if (!row) {
+      const stored = await this.db.selectFrom('turns').selectAll().where('id', '=', turnId).executeTakeFirst();
+      if (!stored) throw new Error(`turn ${turnId} does not exist`);
+      return { finished: stored };
+    }
+    const { user_text, user_position, persona_id, consumer_name, memories_pending, has_knowledge, ...turn } = row;
+    return {
+      claimed: {
+        turn: turn as TurnRow,
+        userText: user_text,
+        userPosition: user_position,
+        personaId: persona_id,
+        consumerName: consumer_name,
+        memoriesPending: memories_pending,
+        hasKnowledge: has_knowledge,
+      },
+    };
+  }
+
+  /**
+   * Stores the reply and finishes the turn in one transaction: the assistant message, the turn's record, the
+   * conversation's last activity, the receipt, and for a regenerated reply the earlier replies become alternatives.
+   * Null when another node took the turn over meanwhile (nothing is stored: its attempt is the one that counts).
+   */
+  async complete(
+    turn: Pick<TurnRow, 'id' | 'conversation_id' | 'consumer_id' | 'user_message_id' | 'kind'>,
+    workerId: string,
+    fields: CompletedTurnFields,
+    receipt: NewReceipt | null,
+  ): Promise<{ messageId: string; timestamps: TurnTimestamps; outshoneMessageIds: string[] } | null> {
+    return this.db
+      .transaction()
+      .execute(async (trx) => {
+        const { rows } = await sql<TurnTimestamps & { assistant_message_id: string }>`
+          WITH reply AS (
+            INSERT INTO messages (conversation_id, role, content, turn_id, reply_to)
+            VALUES (${turn.conversation_id}, 'assistant', ${fields.replyText}, ${turn.id}, ${turn.user_message_id})
+            RETURNING id
+          ), touched AS (
+            UPDATE conversations SET last_message_at = now() WHERE id = ${turn.conversation_id}
+          )
+          UPDATE turns SET
+            status = 'done', assistant_message_id = (SELECT id FROM reply),
+            model_id = ${fields.modelId}, model_hash = ${fields.modelHash}, embedding_model_id = ${fields.embeddingModelId},
+            generation_params = ${JSON.stringify(fields.params)}::jsonb, prompt = ${JSON.stringify(fields.prompt)}::jsonb,
+            retrieved_memory_ids = ${fields.memoryIds}::uuid[], retrieved_knowledge_ids = ${fields.knowledgeIds}::uuid[],
+            prompt_tokens = ${fields.promptTokens}, completion_tokens = ${fields.completionTokens},
+            prompt_token_ids = ${fields.promptTokenIds}::integer[], output_token_ids = ${fields.outputTokenIds}::integer[],
+            truncated_prompt_tokens = ${fields.truncatedPromptTokens}, retrieved_at = ${fields.retrievedAt},
+            first_token_at = ${fields.firstTokenAt}, verification_ms = ${fields.verificationMs},
+            node_address = ${fields.nodeAddress}, finished_at = clock_timestamp()
+          WHERE id = ${turn.id} AND status = 'running' AND worker_id = ${workerId}
+          RETURNING assistant_message_id, queued_at, started_at, retrieved_at, first_token_at, finished_at`.execute(trx);
+        const finished = rows[0];
+        if (!finished) throw new TakenOver();
+        let outshoneMessageIds: string[] = [];
+        // Only a regenerated reply can find another shown reply to the same message (edits supersede them at intake).
+        if (turn.kind === 'regenerate') {
+          const outshone = await trx
+            .updateTable('messages')
+            .set({ state: 'alternative' })
+            .where('reply_to', '=', turn.user_message_id)
+            .where('state', '=', 'shown')
+            .where('id', '<>', finished.assistant_message_id)
+            .returning('id')
+            .execute();
+          outshoneMessageIds = outshone.map((row) => row.id);
+          await this.memories.leaveContext(trx, outshoneMessageIds);
+        }
+        if (receipt) {
+          await trx
+            .insertInto('receipts')
+            .values({
+              id: receipt.id,
+              turn_id: turn.id,
+              message_id: finished.assistant_message_id,
+              consumer_id: turn.consumer_id,
+              level: receipt.level as never,
+              receipt: JSON.stringify(receipt.receipt),
+              transcript: JSON.stringify(receipt.transcript),
+              reexec_status: receipt.reexecStatus,
+            })
+            .execute();
+        }
+        const { assistant_message_id: messageId, ...timestamps } = finished;
+        return { messageId, timestamps, outshoneMessageIds };
+      })
+      .catch((error: unknown) => {
+        if (error instanceof TakenOver) return null;
+        throw error;
+      });
+  }
+
+  /** Marks the turn failed unless it already finished; false when it had. */
+  async fail(turnId: string, code: ErrorCode, message: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('turns')
+      .set({ status: 'failed', error_code: code, error_message: message, finished_at: sql<Date>`clock_timestamp()` })
+      .where('id', '=', turnId)
+      .where('status', 'in', ['queued', 'running'])
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Fails every turn queued longer than the deadline that nobody finished; returns their ids. */
+  async failOverdue(deadlineMs: number, code: ErrorCode, message: string): Promise<string[]> {
+    const overdue = await this.db
+      .updateTable('turns')
+      .set({ status: 'failed', error_code: code, error_message: message, finished_at: sql<Date>`clock_timestamp()` })
+      .where('status', 'in', ['queued', 'running'])
+      .where('queued_at', '<', sql<Date>`now() - make_interval(secs => ${deadlineMs / 1000})`)
+      .returning('id')
+      .execute();
+    return overdue.map((turn) => turn.id);
+  }
+
+  /** The conversation's shown messages before `position`, oldest first, at most `limit`. */
+  async historyBefore(conversationId: string, position: string, limit: number): Promise<{ role: 'user' | 'assistant'; content: string }[]> {
+    const rows = await this.db
+      .selectFrom('messages')
+      .select(['role', 'content'])
+      .where('conversation_id', '=', conversationId)
+      .where('position', '<', position)
+      .where('state', '=', 'shown')
+      .orderBy('position', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.reverse();
+  }
+
+  async storedReply(messageId: string): Promise<{ id: string; content: string }> {
+    return this.db.selectFrom('messages').select(['id', 'content']).where('id', '=', messageId).executeTakeFirstOrThrow();
+  }
+
+  async storedReceipt(turnId: string) {
+    return this.db.selectFrom('receipts').selectAll().where('turn_id', '=', turnId).executeTakeFirst();
+  }
+}
+
+class TakenOver extends Error {}
