@@ -13,7 +13,9 @@
 #
 # Settings (env): LOADTEST_PORT (3100), LOADTEST_WORKERS (2), WORKER_CONCURRENCY (the runtime's default unless set),
 # SYNTHETIC_TTFT_MS (150), SYNTHETIC_TOKENS_PER_SECOND (50), STREAM_CHUNK_INTERVAL_MS (30),
-# LOADTEST_PG_PORT (5433), LOADTEST_REDIS_PORT (6380), LOADTEST_PG_DIR (/tmp/doppel-loadtest-pg).
+# LOADTEST_PG_PORT (5433), LOADTEST_REDIS_PORT (6380), LOADTEST_PG_DIR (/tmp/doppel-loadtest-pg),
+# LOADTEST_PROFILE=1 (V8 CPU profiles of the gateway and workers, written to loadtest/.stack/profiles on stop;
+# summarise them with `node loadtest/profile-summary.mjs loadtest/.stack/profiles/*.cpuprofile`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STACK=loadtest/.stack
@@ -116,11 +118,13 @@ start() {
   fi
   # Only this stack's Redis keys: queues and streams left by an earlier run would skew the next.
   redis-cli -u "$REDIS_URL" --scan --pattern "${REDIS_PREFIX}*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null
-  nohup node "$STACK/dist/apps/gateway/main.js" >"$STACK/logs/gateway.log" 2>&1 &
+  profile=()
+  [ "${LOADTEST_PROFILE:-0}" = 1 ] && profile=(--cpu-prof --cpu-prof-dir "$STACK/profiles")
+  nohup node "${profile[@]}" "$STACK/dist/apps/gateway/main.js" >"$STACK/logs/gateway.log" 2>&1 &
   echo $! >"$STACK/gateway.pid"
   for i in $(seq 1 "$WORKERS"); do
     key=$(node -e 'console.log("0x"+require("crypto").randomBytes(32).toString("hex"))')
-    WORKER_ID="load-worker-$i" NODE_PRIVATE_KEY=$key nohup node "$STACK/dist/apps/worker/main.js" >"$STACK/logs/worker-$i.log" 2>&1 &
+    WORKER_ID="load-worker-$i" NODE_PRIVATE_KEY=$key nohup node "${profile[@]}" "$STACK/dist/apps/worker/main.js" >"$STACK/logs/worker-$i.log" 2>&1 &
     echo $! >"$STACK/worker-$i.pid"
   done
   url="http://127.0.0.1:${PORT}"

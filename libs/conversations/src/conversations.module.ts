@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { PersonasModule } from '@doppel/personas';
 import { ProducerQueuesModule } from '@doppel/queue';
 import { ConversationsService } from './conversations.service';
+import { TurnIntakeRepository } from './turn-intake.repository';
 import { TurnIntakeService } from './turn-intake.service';
 import { TurnLookup } from './turn-lookup.service';
 
 @Module({
   imports: [PersonasModule, ProducerQueuesModule],
-  providers: [ConversationsService, TurnIntakeService, TurnLookup],
+  providers: [ConversationsService, TurnIntakeRepository, TurnIntakeService, TurnLookup],
   exports: [ConversationsService, TurnIntakeService, TurnLookup],
 })
 export class ConversationsModule {}

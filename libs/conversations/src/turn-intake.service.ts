@@ -1,4 +1,5 @@
-// Gateway side of a turn: store the user's message and the turn row in one transaction, then queue the job.
+// Gateway side of a turn: check the conversation, store the user's message and the turn row (one statement), then
+// queue the job.
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
@@ -11,6 +12,7 @@ import { JobName, ProducerQueues, turnJobId, turnQueueName } from '@doppel/queue
 import { REDIS } from '@doppel/redis';
 import { strictestLevel, requirementsOf, type VerificationLevel } from '@doppel/verification';
 import { conversationNotFound } from './conversations.service';
+import { TurnConflict, TurnIntakeRepository, type NewTurn, type StoredTurnRef } from './turn-intake.repository';
 
 interface TurnRequestBase {
   conversationId: string;
@@ -35,8 +37,6 @@ export interface AcceptedTurn {
   duplicate: boolean;
 }
 
-class DuplicateTurn extends Error {}
-
 @Injectable()
 export class TurnIntakeService {
   private readonly logger = new Logger(TurnIntakeService.name);
@@ -46,6 +46,7 @@ export class TurnIntakeService {
   constructor(
     @Inject(DATABASE) private readonly db: Kysely<Database>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly repository: TurnIntakeRepository,
     @Inject(REDIS) redis: Redis,
     private readonly queues: ProducerQueues,
   ) {
@@ -56,80 +57,48 @@ export class TurnIntakeService {
     if (request.kind !== 'regenerate') this.assertTextAcceptable(request.text);
     if (!isUuid(request.conversationId)) throw conversationNotFound(request.conversationId);
 
-    const existing = await this.findByClientTurnId(request.conversationId, consumerId, request.clientTurnId);
-    if (existing) return this.resumeDuplicate(existing);
-
-    let accepted: { turnId: string; modelId: string; verification: VerificationLevel };
+    const conversation = await this.repository.conversationForTurn(request.conversationId, consumerId);
+    if (!conversation) throw conversationNotFound(request.conversationId);
+    if (conversation.status === 'archived') {
+      throw new DoppelError(ErrorCode.PersonaArchived, 'This persona has been archived and no longer replies.');
+    }
+    const verification = strictestLevel(request.verification, conversation.min_verification ?? 'none');
+    const turn: NewTurn = {
+      turnId: randomUUID(),
+      conversationId: request.conversationId,
+      consumerId,
+      personaVersionId: conversation.persona_version_id,
+      clientTurnId: request.clientTurnId,
+      kind: request.kind ?? 'send',
+      modelId: conversation.model_id,
+      verification,
+    };
     try {
-      accepted = await this.db.transaction().execute(async (trx) => {
-        const conversation = await trx
-          .selectFrom('conversations')
-          .innerJoin('personas', 'personas.id', 'conversations.persona_id')
-          .innerJoin('persona_versions', 'persona_versions.id', 'conversations.persona_version_id')
-          .select([
-            'conversations.persona_version_id',
-            'personas.status',
-            sql<string>`persona_versions.definition->>'defaultModel'`.as('model_id'),
-            sql<VerificationLevel | null>`persona_versions.definition->>'minVerification'`.as('min_verification'),
-          ])
-          .where('conversations.id', '=', request.conversationId)
-          .where('conversations.consumer_id', '=', consumerId)
-          .executeTakeFirst();
-        if (!conversation) throw conversationNotFound(request.conversationId);
-        if (conversation.status === 'archived') {
-          throw new DoppelError(ErrorCode.PersonaArchived, 'This persona has been archived and no longer replies.');
-        }
-        const verification = strictestLevel(request.verification, conversation.min_verification ?? 'none');
-        await this.assertModelServed(conversation.model_id, requirementsOf(verification).reexec);
-        const newTurnId = randomUUID();
-        const userMessageId = await this.userMessageFor(trx, request, newTurnId);
-        const inserted = await trx
-          .insertInto('turns')
-          .values({
-            id: newTurnId,
-            conversation_id: request.conversationId,
-            consumer_id: consumerId,
-            persona_version_id: conversation.persona_version_id,
-            client_turn_id: request.clientTurnId,
-            user_message_id: userMessageId,
-            kind: request.kind ?? 'send',
-            model_id: conversation.model_id,
-            verification_level: verification,
-          })
-          .onConflict((conflict) => conflict.columns(['conversation_id', 'client_turn_id']).doNothing())
-          .returning('id')
-          .executeTakeFirst();
-        // A concurrent resend won the race: roll back our message and answer with its turn.
-        if (!inserted) throw new DuplicateTurn();
-        await trx.updateTable('conversations').set({ last_message_at: sql<Date>`now()` }).where('id', '=', request.conversationId).execute();
-        return { turnId: newTurnId, modelId: conversation.model_id, verification };
-      });
+      await this.assertModelServed(conversation.model_id, requirementsOf(verification).reexec);
+      if (request.kind === undefined || request.kind === 'send') {
+        await this.repository.insertMessageAndTurn(turn, request.text);
+      } else {
+        await this.db.transaction().execute(async (trx) => this.repository.insertTurn(trx, turn, await this.userMessageFor(trx, request)));
+      }
     } catch (error) {
-      if ((error as { constraint?: string }).constraint === 'turns_one_in_flight') {
+      if (!(error instanceof TurnConflict) && !(error instanceof DoppelError)) throw error;
+      // A resend of an accepted turn answers with that turn, whatever else refused this one.
+      const earlier = await this.repository.findByClientTurnId(request.conversationId, consumerId, request.clientTurnId);
+      if (earlier) return this.resumeDuplicate(earlier);
+      if (error instanceof TurnConflict) {
         throw new DoppelError(ErrorCode.TurnInProgress, 'This conversation already has a turn in progress; wait for its turn:done or turn:error.', {
           retryAfterSeconds: 1,
         });
       }
-      if (!(error instanceof DuplicateTurn)) throw error;
-      const winner = await this.findByClientTurnId(request.conversationId, consumerId, request.clientTurnId);
-      if (!winner) throw error;
-      return this.resumeDuplicate(winner);
+      throw error;
     }
 
-    await this.enqueue(accepted.turnId, request.conversationId, accepted.modelId);
-    return { turnId: accepted.turnId, conversationId: request.conversationId, verification: accepted.verification, duplicate: false };
+    await this.enqueue(turn.turnId, request.conversationId, turn.modelId);
+    return { turnId: turn.turnId, conversationId: request.conversationId, verification, duplicate: false };
   }
 
   /** The user message the new turn answers: a new one (send), or the conversation's last one (regenerate, edit). */
-  private async userMessageFor(trx: Transaction<Database>, request: TurnRequest, newTurnId: string): Promise<string> {
-    if (request.kind === undefined || request.kind === 'send') {
-      const message = await trx
-        .insertInto('messages')
-        .values({ conversation_id: request.conversationId, role: 'user', content: request.text, turn_id: newTurnId })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return message.id;
-    }
+  private async userMessageFor(trx: Transaction<Database>, request: TurnRequest): Promise<string> {
     const last = await trx
       .selectFrom('messages')
       .select('id')
@@ -174,16 +143,6 @@ export class TurnIntakeService {
     }
   }
 
-  private async findByClientTurnId(conversationId: string, consumerId: string, clientTurnId: string) {
-    return this.db
-      .selectFrom('turns')
-      .select(['id', 'conversation_id', 'status', 'model_id', 'verification_level'])
-      .where('conversation_id', '=', conversationId)
-      .where('consumer_id', '=', consumerId)
-      .where('client_turn_id', '=', clientTurnId)
-      .executeTakeFirst();
-  }
-
   /**
    * Fails fast, before anything is stored, when no live node serves the persona's model, or when re-execution is
    * required and fewer than two distinct nodes serve it: a level is never quietly lowered.
@@ -209,13 +168,7 @@ export class TurnIntakeService {
     }
   }
 
-  private async resumeDuplicate(turn: {
-    id: string;
-    conversation_id: string;
-    status: string;
-    model_id: string | null;
-    verification_level: VerificationLevel;
-  }): Promise<AcceptedTurn> {
+  private async resumeDuplicate(turn: StoredTurnRef): Promise<AcceptedTurn> {
     // Queueing is idempotent by job id, so a turn whose first enqueue failed gets a second chance here.
     if (turn.status === 'queued' && turn.model_id) await this.enqueue(turn.id, turn.conversation_id, turn.model_id);
     return { turnId: turn.id, conversationId: turn.conversation_id, verification: turn.verification_level, duplicate: true };
@@ -236,12 +189,7 @@ export class TurnIntakeService {
       );
     } catch (error) {
       this.logger.error(`could not queue turn ${turnId}: ${(error as Error).message}`);
-      await this.db
-        .updateTable('turns')
-        .set({ status: 'failed', error_code: ErrorCode.QueueUnavailable, error_message: 'queue unavailable', finished_at: sql<Date>`now()` })
-        .where('id', '=', turnId)
-        .where('status', '=', 'queued')
-        .execute();
+      await this.repository.failUnqueued(turnId, ErrorCode.QueueUnavailable);
       throw new DoppelError(ErrorCode.QueueUnavailable, 'The turn queue is unavailable right now; try again in a few seconds.');
     }
   }

@@ -1,0 +1,123 @@
+// The gateway's writes of a new turn: its user message and its `turns` row. A new message is one statement (no
+// transaction round trips, no lookup first); a resend is recognised by the unique violation it causes.
+import { Inject, Injectable } from '@nestjs/common';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { DATABASE, type Database } from '@doppel/db';
+import type { VerificationLevel } from '@doppel/verification';
+
+export interface ConversationForTurn {
+  persona_version_id: string;
+  status: string;
+  model_id: string;
+  min_verification: VerificationLevel | null;
+}
+
+export interface NewTurn {
+  turnId: string;
+  conversationId: string;
+  consumerId: string;
+  personaVersionId: string;
+  clientTurnId: string;
+  kind: 'send' | 'regenerate' | 'edit';
+  modelId: string;
+  verification: VerificationLevel;
+}
+
+export interface StoredTurnRef {
+  id: string;
+  conversation_id: string;
+  status: string;
+  model_id: string | null;
+  verification_level: VerificationLevel;
+}
+
+/** The conversation already has this clientTurnId, or a turn in flight: the caller decides which from the row. */
+export class TurnConflict extends Error {}
+
+const TURN_CONFLICTS = new Set(['turns_conversation_id_client_turn_id_key', 'turns_one_in_flight']);
+
+function asTurnConflict(error: unknown): never {
+  const { code, constraint } = error as { code?: string; constraint?: string };
+  if (code === '23505' && constraint && TURN_CONFLICTS.has(constraint)) throw new TurnConflict(constraint);
+  throw error;
+}
+
+@Injectable()
+export class TurnIntakeRepository {
+  constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
+
+  /** What a new turn needs to know of the consumer's conversation: its version, model, minimum level, persona status. */
+  async conversationForTurn(conversationId: string, consumerId: string): Promise<ConversationForTurn | undefined> {
+    return this.db
+      .selectFrom('conversations')
+      .innerJoin('personas', 'personas.id', 'conversations.persona_id')
+      .innerJoin('persona_versions', 'persona_versions.id', 'conversations.persona_version_id')
+      .select([
+        'conversations.persona_version_id',
+        'personas.status',
+        sql<string>`persona_versions.definition->>'defaultModel'`.as('model_id'),
+        sql<VerificationLevel | null>`persona_versions.definition->>'minVerification'`.as('min_verification'),
+      ])
+      .where('conversations.id', '=', conversationId)
+      .where('conversations.consumer_id', '=', consumerId)
+      .executeTakeFirst();
+  }
+
+  /** A new user message and the turn that answers it, and the conversation's last activity, in one statement. */
+  async insertMessageAndTurn(turn: NewTurn, text: string): Promise<void> {
+    await sql`
+      WITH message AS (
+        INSERT INTO messages (conversation_id, role, content, turn_id)
+        VALUES (${turn.conversationId}, 'user', ${text}, ${turn.turnId})
+        RETURNING id
+      ), turn AS (
+        INSERT INTO turns (id, conversation_id, consumer_id, persona_version_id, client_turn_id, user_message_id, kind, model_id, verification_level)
+        SELECT ${turn.turnId}, ${turn.conversationId}, ${turn.consumerId}, ${turn.personaVersionId}, ${turn.clientTurnId},
+               message.id, ${turn.kind}, ${turn.modelId}, ${turn.verification}
+        FROM message
+      )
+      UPDATE conversations SET last_message_at = now() WHERE id = ${turn.conversationId}`
+      .execute(this.db)
+      .catch(asTurnConflict);
+  }
+
+  /** The turn answering an existing message (regenerate, edit), inside the caller's transaction. */
+  async insertTurn(trx: Transaction<Database>, turn: NewTurn, userMessageId: string): Promise<void> {
+    await trx
+      .insertInto('turns')
+      .values({
+        id: turn.turnId,
+        conversation_id: turn.conversationId,
+        consumer_id: turn.consumerId,
+        persona_version_id: turn.personaVersionId,
+        client_turn_id: turn.clientTurnId,
+        user_message_id: userMessageId,
+        kind: turn.kind,
+        model_id: turn.modelId,
+        verification_level: turn.verification,
+      })
+      .execute()
+      .catch(asTurnConflict);
+    await trx.updateTable('conversations').set({ last_message_at: sql<Date>`now()` }).where('id', '=', turn.conversationId).execute();
+  }
+
+  async findByClientTurnId(conversationId: string, consumerId: string, clientTurnId: string): Promise<StoredTurnRef | undefined> {
+    return this.db
+      .selectFrom('turns')
+      .select(['id', 'conversation_id', 'status', 'model_id', 'verification_level'])
+      .where('conversation_id', '=', conversationId)
+      .where('consumer_id', '=', consumerId)
+      .where('client_turn_id', '=', clientTurnId)
+      .executeTakeFirst();
+  }
+
+  /** A turn whose job could not be queued fails at once (the consumer is told to retry). */
+  async failUnqueued(turnId: string, code: string): Promise<void> {
+    await this.db
+      .updateTable('turns')
+      .set({ status: 'failed', error_code: code, error_message: 'queue unavailable', finished_at: sql<Date>`now()` })
+      .where('id', '=', turnId)
+      .where('status', '=', 'queued')
+      .execute();
+  }
+}
