@@ -2,6 +2,7 @@
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '@doppel/db';
+import type { TurnResumeAck } from '@doppel/protocol';
 import { MEMORY_HEADER } from '@doppel/turns';
 import { api, connectChat, sendTurn, signUp, type ChatClient, type TurnResult } from './support/clients';
 import { memoriesSettled, testDatabase } from './support/database';
@@ -164,6 +165,34 @@ describe('a chat turn, end to end', () => {
       .where('id', 'in', [...aliceTurnIds, ...bobTurnIds])
       .execute();
     expect(workers.map((row) => row.worker_id).sort()).toEqual(['node-a', 'node-b']);
+  });
+
+  it('streams one turn whole to two sockets of the same consumer on one gateway (a second tab follows it too)', async () => {
+    const secondTab = await connectChat(stack.url, alice.apiKey);
+    try {
+      const conversationId = await newConversation(alice.apiKey);
+      const tokens: string[] = [];
+      let secondDone: { text: string } | null = null;
+      const secondFinished = new Promise<void>((resolve) => {
+        secondTab.on('turn:token', (event) => tokens.push(event.text));
+        secondTab.on('turn:done', (event) => {
+          secondDone = event;
+          resolve();
+        });
+      });
+      const sent = sendTurn(aliceSocket, { conversationId, text: 'Tell both of my tabs.' });
+      const turnId = await new Promise<string>((resolve) => aliceSocket.once('turn:queued', (event) => resolve(event.turnId)));
+      const resumed = await new Promise<TurnResumeAck>((resolve) => secondTab.emit('turn:resume', { turnId, afterSeq: -1 }, resolve));
+      expect(resumed.ok).toBe(true);
+      const first = await sent;
+      await secondFinished;
+      // The first socket kept its stream although a second follower joined the same turn on this gateway.
+      expect(first.done?.text).toBe(first.tokens.map((token) => token.text).join(''));
+      expect(secondDone!.text).toBe(first.done!.text);
+      expect(tokens.join('')).toBe(first.done!.text);
+    } finally {
+      secondTab.disconnect();
+    }
   });
 
   it('treats a resent clientTurnId as the same turn: one user message, one reply', async () => {

@@ -112,19 +112,7 @@ export class ModelRegistry {
       .onConflict((conflict) => conflict.column('id').doUpdateSet({ ...values }))
       .returningAll()
       .executeTakeFirstOrThrow();
-    if (kind === 'embedding' && dimensions !== null) await this.ensureVectorIndex(dimensions);
     return toRecord(row);
-  }
-
-  /** Each embedding dimension gets its own partial HNSW index over memories. */
-  private async ensureVectorIndex(dimensions: number): Promise<void> {
-    if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 4096) throw new Error(`bad dimension ${dimensions}`);
-    await sql
-      .raw(
-        `CREATE INDEX IF NOT EXISTS memories_embedding_hnsw_${dimensions} ON memories USING hnsw ` +
-          `((embedding::vector(${dimensions})) vector_cosine_ops) WITH (m = 16, ef_construction = 64) WHERE embedding_dims = ${dimensions}`,
-      )
-      .execute(this.db);
   }
 }
 

@@ -3,6 +3,8 @@ import Redis from 'ioredis';
 /**
  * maxRetriesPerRequest: null is what BullMQ requires of its connections, and what a blocking reader needs;
  * plain command connections keep ioredis's default so a Redis outage fails requests instead of hanging them.
+ * Command connections pipeline automatically: commands issued in the same tick (the chunks of every turn a node
+ * streams, flushed together) leave in one write and come back in one read.
  */
 export function createRedis(url: string, options: { blocking?: boolean; name?: string } = {}): Redis {
   return new Redis(url, {
@@ -10,6 +12,7 @@ export function createRedis(url: string, options: { blocking?: boolean; name?: s
     maxRetriesPerRequest: options.blocking ? null : 3,
     enableReadyCheck: true,
     lazyConnect: false,
+    enableAutoPipelining: !options.blocking,
   });
 }
 

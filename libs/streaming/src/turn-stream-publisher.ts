@@ -46,24 +46,15 @@ export class TurnStreamPublisher {
   }
 
   private append(event: TurnStreamEvent): void {
-    // One connection keeps command order, so entries land in the order they were appended. The TTL is set with
-    // the first entry and renewed with the terminal one, not on every chunk (one round trip per chunk, not four).
+    // One connection keeps command order, so entries land in the order they were appended (plain commands only: a
+    // MULTI would not keep its place among auto-pipelined ones). The TTL is set with the first entry and renewed with
+    // the terminal one, not on every chunk.
     const payload = JSON.stringify(event);
     const setsTtl = !this.ttlSet || event.type === 'done' || event.type === 'error';
     this.ttlSet = true;
-    const write = (
-      setsTtl
-        ? this.redis
-            .multi()
-            .xadd(this.key, '*', EVENT_FIELD, payload)
-            .expire(this.key, this.ttlSeconds)
-            .exec()
-            .then((results) => {
-              const failed = results?.find(([error]) => error);
-              if (failed) throw failed[0];
-            })
-        : this.redis.xadd(this.key, '*', EVENT_FIELD, payload)
-    ).catch((error: unknown) => {
+    const writes: Promise<unknown>[] = [this.redis.xadd(this.key, '*', EVENT_FIELD, payload)];
+    if (setsTtl) writes.push(this.redis.expire(this.key, this.ttlSeconds));
+    const write = Promise.all(writes).catch((error: unknown) => {
       this.writeError ??= error;
     });
     this.pending = Promise.all([this.pending, write]);

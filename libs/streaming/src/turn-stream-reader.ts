@@ -1,5 +1,7 @@
 // Gateway side of the token relay. One blocking connection reads every turn this gateway follows with a single
 // XREAD over many streams; following a new turn interrupts the block (CLIENT UNBLOCK) so it is read at once.
+// Several followers of one turn (the same consumer in two tabs, a resume beside a live follower) each get every
+// entry after their own position: the stream is read from the earliest of them.
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { EVENT_FIELD, isTerminal, turnStreamKey, type TurnStreamEvent } from './turn-stream-events';
@@ -14,7 +16,7 @@ const READ_COUNT = 256;
 
 export class TurnStreamReader {
   private readonly logger = new Logger(TurnStreamReader.name);
-  private readonly followers = new Map<string, Follower>();
+  private readonly followers = new Map<string, Set<Follower>>();
   private myClientId: number | null = null;
   /** Counts XREAD calls; an interrupt aimed at one read must not hit the next. */
   private readGeneration = 0;
@@ -39,16 +41,23 @@ export class TurnStreamReader {
   follow(turnId: string, onEvent: (event: TurnStreamEvent) => void, fromId = '0'): () => void {
     const key = turnStreamKey(this.prefix, turnId);
     const follower: Follower = { lastId: fromId, onEvent };
-    this.followers.set(key, follower);
+    let followers = this.followers.get(key);
+    if (!followers) this.followers.set(key, (followers = new Set()));
+    followers.add(follower);
     this.ensureLoop();
     this.interruptBlock();
-    return () => {
-      if (this.followers.get(key) === follower) this.followers.delete(key);
-    };
+    return () => this.unfollow(key, follower);
   }
 
+  /** Turns followed (streams read), not followers. */
   get followedCount(): number {
     return this.followers.size;
+  }
+
+  private unfollow(key: string, follower: Follower): void {
+    const followers = this.followers.get(key);
+    if (!followers?.delete(follower)) return;
+    if (followers.size === 0) this.followers.delete(key);
   }
 
   async close(): Promise<void> {
@@ -88,7 +97,7 @@ export class TurnStreamReader {
         continue;
       }
       const keys = [...this.followers.keys()];
-      const ids = keys.map((key) => this.followers.get(key)!.lastId);
+      const ids = keys.map((key) => earliestId([...this.followers.get(key)!].map((follower) => follower.lastId)));
       let reply: [string, [string, string[]][]][] | null;
       try {
         this.myClientId ??= Number(await this.blockingRedis.client('ID'));
@@ -108,22 +117,33 @@ export class TurnStreamReader {
   }
 
   private deliver(key: string, entries: [string, string[]][]): void {
-    const follower = this.followers.get(key);
-    if (!follower) return;
     for (const [id, fields] of entries) {
-      follower.lastId = id;
+      const followers = this.followers.get(key);
+      if (!followers) return;
       const raw = fields[fields.indexOf(EVENT_FIELD) + 1];
-      if (raw === undefined) continue;
-      const event = JSON.parse(raw) as TurnStreamEvent;
-      try {
-        follower.onEvent(event);
-      } catch (error) {
-        this.logger.error(`turn stream handler failed for ${key}: ${(error as Error).message}`);
-      }
-      if (isTerminal(event)) {
-        this.followers.delete(key);
-        return;
+      const event = raw === undefined ? null : (JSON.parse(raw) as TurnStreamEvent);
+      for (const follower of followers) {
+        if (compareIds(id, follower.lastId) <= 0) continue;
+        follower.lastId = id;
+        if (!event) continue;
+        try {
+          follower.onEvent(event);
+        } catch (error) {
+          this.logger.error(`turn stream handler failed for ${key}: ${(error as Error).message}`);
+        }
+        if (isTerminal(event)) this.unfollow(key, follower);
       }
     }
   }
+}
+
+/** Orders Redis stream ids ("ms-seq"; "0" is the start). */
+export function compareIds(a: string, b: string): number {
+  const [aMs = 0, aSeq = 0] = a.split('-').map(Number);
+  const [bMs = 0, bSeq = 0] = b.split('-').map(Number);
+  return aMs - bMs || aSeq - bSeq;
+}
+
+function earliestId(ids: string[]): string {
+  return ids.reduce((earliest, id) => (compareIds(id, earliest) < 0 ? id : earliest));
 }
