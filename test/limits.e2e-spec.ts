@@ -40,6 +40,8 @@ describe('abuse limits', () => {
     const socket = await connectChat(stack.url, user.apiKey);
     sockets.push(socket);
     const first = sendTurn(socket, { conversationId, text: 'first' });
+    // Once the first is accepted (two sends racing each other could be accepted in either order).
+    await new Promise((resolve) => socket.once('turn:queued', resolve));
     const second = await sendRaw(socket, { conversationId, text: 'second, too soon', clientTurnId: randomUUID() });
     expect(second).toMatchObject({ ok: false, error: { code: ErrorCode.TurnInProgress, details: { retryAfterSeconds: 1 } } });
     expect((await first).done).not.toBeNull();

@@ -27,6 +27,7 @@ export const COUNTERS = [
   'output_tokens',
   'chunks',
   'dropped_turns',
+  'shed_turns',
   'integrity_errors',
   'connect_errors',
   'setup_errors',
@@ -34,8 +35,11 @@ export const COUNTERS = [
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
 
-/** Rates: passes / total. turn_errors passes = errored turns; goodput passes = turns meeting every SLO. */
-export const RATES = ['turn_errors', 'goodput', 'checks'] as const;
+/**
+ * Rates: passes / total. turn_errors passes = errored turns; goodput passes = turns meeting every SLO;
+ * admitted_goodput = the same over the turns the runtime admitted (those it shed with OVERLOADED left out).
+ */
+export const RATES = ['turn_errors', 'goodput', 'admitted_goodput', 'checks'] as const;
 export type RateName = (typeof RATES)[number];
 
 /** Microseconds from 1 µs to one hour, three significant digits. */

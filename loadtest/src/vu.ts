@@ -267,6 +267,9 @@ export class VirtualUser {
       (slo.e2eMs === undefined || e2e <= slo.e2eMs);
     recorder.rate('goodput', good);
     if (good) recorder.add('good_turns');
+    if (acked) recorder.rate('admitted_goodput', good);
+    // Refused at once, with a retry time, because the runtime was at capacity: shed, not failed late.
+    if (errorCode === 'OVERLOADED') recorder.add('shed_turns');
 
     const checked: CheckedTurn = { ok, errorCode, text: done?.text ?? '', chunks: state?.integrity.chunkCount ?? 0, completionTokens, ttftMs: ttft, e2eMs: e2e };
     recorder.check('ack ok', acked);

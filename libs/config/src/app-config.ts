@@ -15,6 +15,7 @@ export interface AppConfig {
     readonly maxBodyBytes: number;
     readonly turnsPerMinute: number;
     readonly connectionsPerMinute: number;
+    readonly admission: { readonly targetStartMs: number; readonly maxTurnsInFlight: number; readonly maxLoopDelayMs: number };
     readonly maxSocketsPerKey: number;
   };
   readonly worker: {
@@ -95,6 +96,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxBodyBytes: e.MAX_BODY_BYTES,
       turnsPerMinute: e.RATE_TURNS_PER_MINUTE,
       connectionsPerMinute: e.RATE_CONNECTIONS_PER_MINUTE,
+      admission: {
+        targetStartMs: e.ADMISSION_TARGET_START_MS,
+        maxTurnsInFlight: e.ADMISSION_MAX_TURNS_IN_FLIGHT,
+        maxLoopDelayMs: e.ADMISSION_MAX_LOOP_DELAY_MS,
+      },
       maxSocketsPerKey: e.MAX_SOCKETS_PER_KEY,
     },
     worker: {

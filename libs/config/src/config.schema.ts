@@ -23,6 +23,14 @@ export const envSchema = z.object({
   MAX_BODY_BYTES: positiveInt.default(256 * 1024),
   RATE_TURNS_PER_MINUTE: positiveInt.default(120),
   RATE_CONNECTIONS_PER_MINUTE: positiveInt.default(60),
+  /**
+   * Admission control (a gateway refuses new turns with OVERLOADED instead of admitting work it cannot serve in
+   * time): the delay from accepting a turn to a node starting it that the gateway aims under, the most turns it keeps
+   * in flight, and the event-loop delay past which it also refuses new connections.
+   */
+  ADMISSION_TARGET_START_MS: positiveInt.max(60_000).default(150),
+  ADMISSION_MAX_TURNS_IN_FLIGHT: positiveInt.max(1_000_000).default(4096),
+  ADMISSION_MAX_LOOP_DELAY_MS: positiveInt.max(60_000).default(250),
   MAX_SOCKETS_PER_KEY: positiveInt.default(20),
 
   WORKER_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).optional(),

@@ -31,6 +31,8 @@ export enum ErrorCode {
   TurnNotFound = 'TURN_NOT_FOUND',
   TurnInProgress = 'TURN_IN_PROGRESS',
   RateLimited = 'RATE_LIMITED',
+  /** The runtime is at capacity: nothing was stored; retry after `retryAfterSeconds`. */
+  Overloaded = 'OVERLOADED',
   TooManySockets = 'TOO_MANY_SOCKETS',
   ImportInvalid = 'IMPORT_INVALID',
   ImportUnsupportedFormat = 'IMPORT_UNSUPPORTED_FORMAT',
@@ -73,6 +75,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.TurnNotFound]: 404,
   [ErrorCode.TurnInProgress]: 409,
   [ErrorCode.RateLimited]: 429,
+  [ErrorCode.Overloaded]: 503,
   [ErrorCode.TooManySockets]: 429,
   [ErrorCode.ImportInvalid]: 400,
   [ErrorCode.ImportUnsupportedFormat]: 400,

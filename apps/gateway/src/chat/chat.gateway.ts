@@ -141,6 +141,10 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
   /** Connection rate and concurrent sockets per key; an Error (sent as connect_error) when refused. */
   private async admit(socket: ChatSocket, accountId: string): Promise<Error | null> {
     const refuse = (code: ErrorCode, message: string, retryAfterSeconds: number) => connectRefusal(code, message, { retryAfterSeconds });
+    const capacity = this.admission.control.admitConnection();
+    if (!capacity.admitted) {
+      return refuse(ErrorCode.Overloaded, `Doppel is at capacity right now (${capacity.reason}); connect again in ${capacity.retryAfterSeconds} s.`, capacity.retryAfterSeconds);
+    }
     const rate = await this.rateLimiter.hit('connections', accountId, this.config.gateway.connectionsPerMinute);
     if (!rate.allowed) {
       return refuse(ErrorCode.RateLimited, `More than ${this.config.gateway.connectionsPerMinute} connections a minute on this key; retry in ${rate.retryAfterSeconds} s.`, rate.retryAfterSeconds);

@@ -1,15 +1,17 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { RateLimiter } from '@doppel/accounts';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { TurnIntakeService, type AcceptedTurn, type TurnRequest } from '@doppel/conversations';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { REDIS } from '@doppel/redis';
+import { AdmissionControl } from './admission-control';
 
-/** Every way a turn starts, over the socket or REST: the key's turn rate first, then the intake. */
+/** Every way a turn starts, over the socket or REST: capacity first, then the key's turn rate, then the intake. */
 @Injectable()
-export class TurnAdmission {
+export class TurnAdmission implements OnModuleDestroy {
   private readonly rateLimiter: RateLimiter;
+  readonly control: AdmissionControl;
 
   constructor(
     private readonly intake: TurnIntakeService,
@@ -17,9 +19,16 @@ export class TurnAdmission {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.rateLimiter = new RateLimiter(redis, config.redis.prefix);
+    this.control = new AdmissionControl(config.gateway.admission);
   }
 
   async accept(accountId: string, request: TurnRequest): Promise<AcceptedTurn> {
+    const capacity = this.control.admitTurn();
+    if (!capacity.admitted) {
+      throw new DoppelError(ErrorCode.Overloaded, `Doppel is at capacity right now (${capacity.reason}); nothing was stored. Retry in ${capacity.retryAfterSeconds} s.`, {
+        retryAfterSeconds: capacity.retryAfterSeconds,
+      });
+    }
     const perMinute = this.config.gateway.turnsPerMinute;
     const rate = await this.rateLimiter.hit('turns', accountId, perMinute);
     if (!rate.allowed) {
@@ -27,6 +36,12 @@ export class TurnAdmission {
         retryAfterSeconds: rate.retryAfterSeconds,
       });
     }
-    return this.intake.accept(accountId, request);
+    const accepted = await this.intake.accept(accountId, request);
+    if (!accepted.duplicate) this.control.accepted(accepted.turnId);
+    return accepted;
+  }
+
+  onModuleDestroy(): void {
+    this.control.close();
   }
 }

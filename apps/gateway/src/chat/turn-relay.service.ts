@@ -6,6 +6,7 @@ import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import type { ChatClientToServerEvents, ChatServerToClientEvents, ChatSocketData } from '@doppel/protocol';
 import { createRedis, REDIS } from '@doppel/redis';
 import { TurnStreamReader, turnStreamKey, type TurnStreamEvent } from '@doppel/streaming';
+import { TurnAdmission } from './turn-admission.service';
 
 export type ChatSocket = Socket<ChatClientToServerEvents, ChatServerToClientEvents, Record<string, never>, ChatSocketData>;
 
@@ -20,6 +21,7 @@ export class TurnRelayService implements OnApplicationShutdown {
   constructor(
     @Inject(REDIS) private readonly commandRedis: Redis,
     @Inject(APP_CONFIG) config: AppConfig,
+    private readonly admission: TurnAdmission,
   ) {
     this.prefix = config.redis.prefix;
     this.blockingRedis = createRedis(config.redis.url, { blocking: true, name: 'doppel-turn-reader' });
@@ -37,13 +39,17 @@ export class TurnRelayService implements OnApplicationShutdown {
     let attempt = 1;
     const stop = this.reader.follow(turnId, (event) => {
       if (event.type === 'started') {
+        this.admission.control.started(turnId);
         attempt = event.attempt;
         if (resume && attempt <= resume.attempt) return;
       } else if (event.type === 'token' && resume && attempt === resume.attempt && event.seq <= resume.afterSeq) {
         return;
       }
       this.emit(socket, turnId, event);
-      if (event.type === 'done' || event.type === 'error') follows.delete(turnId);
+      if (event.type === 'done' || event.type === 'error') {
+        follows.delete(turnId);
+        this.admission.control.finished(turnId);
+      }
     });
     follows.set(turnId, stop);
   }
@@ -54,7 +60,10 @@ export class TurnRelayService implements OnApplicationShutdown {
   }
 
   dropSocket(socketId: string): void {
-    for (const stop of this.followsBySocket.get(socketId)?.values() ?? []) stop();
+    for (const [turnId, stop] of this.followsBySocket.get(socketId) ?? []) {
+      stop();
+      this.admission.control.finished(turnId);
+    }
     this.followsBySocket.delete(socketId);
   }
 
