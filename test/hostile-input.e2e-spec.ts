@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '@doppel/db';
+import { ErrorCode } from '@doppel/protocol';
 import { api, connectChat, sendRaw, sendTurn, signUp, type ChatClient } from './support/clients';
 import { testDatabase } from './support/database';
 import { MAX_MESSAGE_CHARS, startStack, type Stack } from './support/processes';
@@ -123,5 +124,98 @@ describe('hostile input', () => {
     const stored = await db.selectFrom('messages').select('content').where('turn_id', '=', (turn.ack as { turnId: string }).turnId).where('role', '=', 'user').executeTakeFirstOrThrow();
     expect(stored.content).toBe(text);
     expect((await api(stack.url)('GET', '/health/ready')).status).toBe(200);
+  });
+});
+
+describe('regex lorebook keys', () => {
+  let stack: Stack;
+  let creator: { id: string; apiKey: string };
+
+  beforeAll(async () => {
+    stack = await startStack(['node-r']);
+    creator = await signUp(stack.url, 'Regex creator');
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const regexEntry = (keys: string[], index: number) => ({ keys, content: `Lore ${index}.`, useRegex: true, insertionOrder: index });
+
+  it('refuses keys RE2 cannot run, and too many regex keys, with LOREBOOK_KEY_INVALID naming the entry (create, edit, preview)', async () => {
+    const call = api(stack.url, creator.apiKey);
+    const lorebook = { entries: [{ keys: ['harbour'], content: 'Plain.' }, regexEntry(['ships?', '(\\w+) and \\1'], 1)] };
+    const created = await call('POST', '/personas', { name: 'Backref', lorebook });
+    expect(created).toMatchObject({ status: 400, body: { code: ErrorCode.LorebookKeyInvalid } });
+    expect(created.body.message).toContain('lorebook.entries.1.keys.1');
+    expect(created.body.message).toMatch(/no backreferences or lookaround/);
+    const preview = await call('POST', '/personas/preview-prompt', { persona: { name: 'Backref', lorebook }, sampleMessage: 'ships' });
+    expect(preview).toMatchObject({ status: 400, body: { code: ErrorCode.LorebookKeyInvalid } });
+    const personaId = (await call('POST', '/personas', { name: 'Fine' })).body.id;
+    const edited = await call('PATCH', `/personas/${personaId}`, { lorebook: { entries: [regexEntry(['(?<!un)happy'], 0)] } });
+    expect(edited).toMatchObject({ status: 400, body: { code: ErrorCode.LorebookKeyInvalid } });
+    expect(edited.body.message).toContain('lorebook.entries.0.keys.0');
+    const tooMany = await call('POST', '/personas', { name: 'Many', lorebook: { entries: Array.from({ length: 2 }, (_, index) => regexEntry(Array.from({ length: 32 }, (_, key) => `k${index}_${key}`), index)) } });
+    expect(tooMany).toMatchObject({ status: 400, body: { code: ErrorCode.LorebookKeyInvalid } });
+    expect(tooMany.body.message).toMatch(/lorebook.entries.1.keys.0: a lorebook has at most 32 regex keys/);
+  });
+
+  it('keeps the gateway and the worker responsive while a preview and a turn run hostile regex keys', async () => {
+    const call = api(stack.url, creator.apiKey);
+    // The probe's key, then keys whose DFA explodes on a/b text ([ab]*a[ab]{n} has 2^n states), all distinct, so
+    // every preview compiles and checks 32 new keys and nothing is cached.
+    const hostileEntries = (variant: number) => [
+      regexEntry([`(a+)+$|never${variant}`], 0),
+      ...Array.from({ length: 31 }, (_, index) => regexEntry([`(?:[ab]*a[ab]{${20 + 2 * index}}Q|never${variant}_${index})$`], index + 1)),
+    ];
+    const entries = hostileEntries(0);
+    const created = await call('POST', '/personas', { name: 'Hostile lore', lorebook: { scanDepth: 50, entries } });
+    expect(created.status).toBe(201);
+    let seed = 11;
+    const ab = (length: number) => Array.from({ length }, (_, index) => (index % 97 === 96 ? 'Q' : (seed = (seed * 48271) % 2147483647) % 2 ? 'a' : 'b')).join('');
+
+    const conversationId = (await call('POST', '/conversations', { personaId: created.body.id })).body.id;
+    const socket = await connectChat(stack.url, creator.apiKey);
+    // A process's first preview and first turn also pay V8's compiling of that code (tens of ms, once): measured after.
+    const warmUp = { persona: { name: 'Hostile draft', lorebook: { scanDepth: 50, entries: hostileEntries(99) } }, sampleMessage: ab(4000) };
+    expect((await call('POST', '/personas/preview-prompt', warmUp)).status).toBe(200);
+    expect((await sendTurn(socket, { conversationId, text: 'hello' })).done).not.toBeNull();
+
+    const healthLatencies: number[] = [];
+    let hostileRunning = true;
+    const pollHealth = (async () => {
+      while (hostileRunning) {
+        const started = performance.now();
+        const response = await fetch(`${stack.url}/health/live`);
+        await response.text();
+        healthLatencies.push(performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+
+    const previews = (async () => {
+      for (const [variant, sampleMessage] of [`${'a'.repeat(3999)}!`, ab(4000), ab(4000), `${'a'.repeat(3999)}!`, ab(4000)].entries()) {
+        const persona = { name: 'Hostile draft', lorebook: { scanDepth: 50, entries: hostileEntries(variant + 1) } };
+        const preview = await call('POST', '/personas/preview-prompt', { persona, sampleMessage });
+        expect(preview.status).toBe(200);
+      }
+    })();
+    const turns = (async () => {
+      const results = [];
+      for (const text of [`${'a'.repeat(MAX_MESSAGE_CHARS - 1)}!`, ab(MAX_MESSAGE_CHARS), ab(MAX_MESSAGE_CHARS)]) results.push(await sendTurn(socket, { conversationId, text }));
+      return results;
+    })();
+    const [, finishedTurns] = await Promise.all([previews, turns]);
+    hostileRunning = false;
+    await pollHealth;
+    socket.close();
+
+    for (const turn of finishedTurns) {
+      expect(turn.done, JSON.stringify(turn.error)).not.toBeNull();
+      // JavaScript's RegExp spent 1.3 s here on 27 characters of the probe's input (this one has 500).
+      expect(turn.done!.timings.retrievalMs).toBeLessThan(500);
+    }
+    expect(healthLatencies.length).toBeGreaterThan(5);
+    expect(Math.max(...healthLatencies), healthLatencies.map((ms) => ms.toFixed(0)).join(' ')).toBeLessThan(100);
   });
 });

@@ -1,5 +1,5 @@
 // A card's character_book (V2/V3 lorebook) to and from a persona's lorebook.
-import { lorebookEntrySchema, lorebookSchema, type Lorebook } from '@doppel/personas';
+import { lorebookEntrySchema, lorebookSchema, MAX_LOREBOOK_REGEX_KEYS, type Lorebook } from '@doppel/personas';
 import type { ImportReportBuilder } from './import-report';
 import { isRecord } from './persona-fields';
 
@@ -12,6 +12,7 @@ export function lorebookFromCharacterBook(book: unknown, fromPath: string, repor
     return undefined;
   }
   const entries = [];
+  let regexKeys = 0;
   for (const [index, raw] of (Array.isArray(book.entries) ? book.entries : []).entries()) {
     const entryPath = `${fromPath}.entries[${index}]`;
     if (!isRecord(raw)) {
@@ -30,11 +31,18 @@ export function lorebookFromCharacterBook(book: unknown, fromPath: string, repor
     };
     // A constant entry needs no key, but the schema wants one: its name stands in.
     if (candidate.constant && candidate.keys.length === 0) candidate.keys = [typeof raw.name === 'string' && raw.name ? raw.name : 'always'];
+    // Counted before the keys are compiled: a file with thousands of regex keys costs nothing past the limit.
+    const entryRegexKeys = candidate.useRegex ? candidate.keys.length + candidate.secondaryKeys.length : 0;
+    if (regexKeys + entryRegexKeys > MAX_LOREBOOK_REGEX_KEYS) {
+      report.drop(entryPath, `a lorebook holds at most ${MAX_LOREBOOK_REGEX_KEYS} regex keys`);
+      continue;
+    }
     const parsed = lorebookEntrySchema.safeParse(candidate);
     if (!parsed.success) {
       report.drop(entryPath, `not a usable lorebook entry: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
       continue;
     }
+    regexKeys += entryRegexKeys;
     entries.push(parsed.data);
   }
   const lorebook = lorebookSchema.safeParse({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { personaDefinitionSchema } from '@doppel/personas';
+import { lorebookSchema, personaDefinitionSchema } from '@doppel/personas';
 import { buildZip } from '../test/build-zip';
 import { cardV1, cardV2, cardV3, elizaLater, elizaV01, elizaV1, SECRET_VALUES } from '../test/character-fixtures';
 import { importCharacter, type ImportResult } from './import-character';
@@ -98,6 +98,27 @@ describe('importCharacter: character cards', () => {
     expect(result.report.mapped).toContainEqual({ from: 'scenario', to: 'scenario' });
     expect(result.persona.scenario).toBe(cardV1.scenario);
     expect(result.report.warnings).toHaveLength(1);
+  });
+
+  it('drops lorebook entries whose regex keys RE2 cannot run, and regex keys past the limit, saying which', () => {
+    const regexEntry = (keys: string[]) => ({ keys, content: `lore for ${keys[0]}`, use_regex: true, enabled: true, insertion_order: 1 });
+    const entries = [
+      regexEntry(['(a)\\1']),
+      regexEntry(['(?<=x)y']),
+      regexEntry(['dragons?']),
+      ...Array.from({ length: 300 }, (_, index) => regexEntry(Array.from({ length: 31 }, (_, key) => `(x+x+)+y${index}_${key}`))),
+    ];
+    const started = performance.now();
+    const result = importCharacter(json({ ...cardV2, data: { ...cardV2.data, character_book: { entries } } }));
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(result.persona.lorebook?.entries?.map((entry) => entry.keys[0])).toEqual(['dragons?', '(x+x+)+y0_0']);
+    const reasons = Object.fromEntries(result.report.dropped.map((dropped) => [dropped.field, dropped.reason]));
+    expect(reasons['data.character_book.entries[0]']).toMatch(/regex key "\(a\)\\\\1" is not a supported regular expression/);
+    expect(reasons['data.character_book.entries[1]']).toMatch(/not a supported regular expression/);
+    // 1 + 31 regex keys fit in 32, the next entry would make 63.
+    expect(reasons['data.character_book.entries[3]']).toBeUndefined();
+    expect(reasons['data.character_book.entries[4]']).toMatch(/at most 32 regex keys/);
+    expect(lorebookSchema.safeParse(result.persona.lorebook).success).toBe(true);
   });
 
   it('maps a V2 card with its lorebook, scenario and post-history instructions, and drops secrets', () => {

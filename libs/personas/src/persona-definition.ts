@@ -1,6 +1,8 @@
 // What a creator configures. A persona version is exactly one of these, hashed.
 import { z } from 'zod';
+import { ErrorCode, ISSUE_ERROR_CODE } from '@doppel/protocol';
 import { verificationLevelSchema } from '@doppel/verification';
+import { lorebookRegexProblem, MAX_LOREBOOK_REGEX_KEYS } from './lorebook-regex';
 
 export const generationParamsSchema = z.strictObject({
   maxTokens: z.number().int().min(1).max(4096).default(256),
@@ -18,13 +20,13 @@ export const exampleDialogueSchema = z.strictObject({
 });
 
 /** A lorebook entry: its content joins the prompt when one of its keys appears in the scanned recent messages. */
-export const lorebookEntrySchema = z.strictObject({
+const lorebookEntryFieldsSchema = z.strictObject({
   keys: z.array(z.string().min(1).max(100)).min(1).max(32),
   /** When present, one of these must match too (a "selective" entry). */
   secondaryKeys: z.array(z.string().min(1).max(100)).max(32).default([]),
   content: z.string().min(1).max(4000),
   caseSensitive: z.boolean().default(false),
-  /** Keys are JavaScript regular expressions instead of plain text. */
+  /** Keys are regular expressions (RE2 syntax: no backreferences or lookaround) instead of plain text. */
   useRegex: z.boolean().default(false),
   /** Lower goes first, and wins when the budget is tight. */
   insertionOrder: z.number().int().min(-10_000).max(10_000).default(100),
@@ -32,15 +34,44 @@ export const lorebookEntrySchema = z.strictObject({
   /** Always included, no key needed. */
   constant: z.boolean().default(false),
 });
+type LorebookEntryFields = z.infer<typeof lorebookEntryFieldsSchema>;
+
+const regexKeysOf = (entry: LorebookEntryFields) =>
+  entry.useRegex ? (['keys', 'secondaryKeys'] as const).flatMap((field) => entry[field].map((key, index) => ({ key, path: [field, index] }))) : [];
+
+function checkRegexKeys(keys: { key: string; path: (string | number)[] }[], context: z.RefinementCtx): void {
+  for (const { key, path } of keys) {
+    const problem = lorebookRegexProblem(key);
+    if (problem) context.addIssue({ code: 'custom', path, message: `regex key ${JSON.stringify(key)} ${problem}`, params: { [ISSUE_ERROR_CODE]: ErrorCode.LorebookKeyInvalid } });
+  }
+}
+
+/** One entry on its own (an import checks entries one by one); its regex keys must compile under RE2. */
+export const lorebookEntrySchema = lorebookEntryFieldsSchema.superRefine((entry, context) => checkRegexKeys(regexKeysOf(entry), context));
 export type LorebookEntry = z.infer<typeof lorebookEntrySchema>;
 
-export const lorebookSchema = z.strictObject({
-  /** How many of the latest messages (the new one included) are scanned for keys. */
-  scanDepth: z.number().int().min(1).max(50).default(4),
-  /** Most tokens the triggered entries may take in the prompt. */
-  tokenBudget: z.number().int().min(16).max(4096).default(512),
-  entries: z.array(lorebookEntrySchema).max(200).default([]),
-});
+export const lorebookSchema = z
+  .strictObject({
+    /** How many of the latest messages (the new one included) are scanned for keys. */
+    scanDepth: z.number().int().min(1).max(50).default(4),
+    /** Most tokens the triggered entries may take in the prompt. */
+    tokenBudget: z.number().int().min(16).max(4096).default(512),
+    entries: z.array(lorebookEntryFieldsSchema).max(200).default([]),
+  })
+  // Counted before any key is compiled, so an oversized lorebook costs nothing to refuse.
+  .superRefine((lorebook, context) => {
+    const regexKeys = lorebook.entries.flatMap((entry, index) => regexKeysOf(entry).map(({ key, path }) => ({ key, path: ['entries', index, ...path] })));
+    if (regexKeys.length > MAX_LOREBOOK_REGEX_KEYS) {
+      context.addIssue({
+        code: 'custom',
+        path: regexKeys[MAX_LOREBOOK_REGEX_KEYS]!.path,
+        message: `a lorebook has at most ${MAX_LOREBOOK_REGEX_KEYS} regex keys (keys and secondary keys of regex entries); this one has ${regexKeys.length}`,
+        params: { [ISSUE_ERROR_CODE]: ErrorCode.LorebookKeyInvalid },
+      });
+      return;
+    }
+    checkRegexKeys(regexKeys, context);
+  });
 export type Lorebook = z.infer<typeof lorebookSchema>;
 
 export const personaDefinitionSchema = z.strictObject({

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, decodeCursor, encodeCursor, isTimestampText, isUuid, type Database } from '@doppel/db';
-import { DoppelError, ErrorCode, personaContentHash } from '@doppel/protocol';
+import { DoppelError, ErrorCode, errorCodeOfIssues, personaContentHash } from '@doppel/protocol';
 import {
   personaDefinitionSchema,
   type CreatePersonaInput,
@@ -89,7 +89,8 @@ export class PersonasService {
       const merged = { ...(current.definition as PersonaDefinition), ...definitionPatch };
       const parsed = personaDefinitionSchema.safeParse(merged);
       if (!parsed.success) {
-        throw new DoppelError(ErrorCode.ValidationFailed, 'The edited persona is not valid.', parsed.error.issues);
+        const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+        throw new DoppelError(errorCodeOfIssues(parsed.error.issues), `The edited persona is not valid: ${problems}`, parsed.error.issues);
       }
       await this.assertChatModel(trx, parsed.data.defaultModel);
       if (personaContentHash(parsed.data) !== current.content_hash) {

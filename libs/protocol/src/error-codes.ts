@@ -40,6 +40,7 @@ export enum ErrorCode {
   NothingToRegenerate = 'NOTHING_TO_REGENERATE',
   MessageNotEditable = 'MESSAGE_NOT_EDITABLE',
   PinLimitReached = 'PIN_LIMIT_REACHED',
+  LorebookKeyInvalid = 'LOREBOOK_KEY_INVALID',
   Internal = 'INTERNAL',
 }
 
@@ -83,5 +84,6 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.NothingToRegenerate]: 409,
   [ErrorCode.MessageNotEditable]: 409,
   [ErrorCode.PinLimitReached]: 409,
+  [ErrorCode.LorebookKeyInvalid]: 400,
   [ErrorCode.Internal]: 500,
 };

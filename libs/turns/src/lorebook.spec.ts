@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lorebookSchema, personaDefinitionSchema } from '@doppel/personas';
 import { countApproximateTokens } from '@doppel/inference';
-import { triggeredLoreEntries } from './lorebook';
+import { REGEX_SCAN_BUDGET_MS, triggeredLoreEntries } from './lorebook';
 import { assemblePrompt, LORE_HEADER } from './prompt-assembler';
 
 const lorebook = lorebookSchema.parse({
@@ -61,5 +61,50 @@ describe('lorebook triggering', () => {
 
     const without = assemblePrompt({ persona: { ...persona, lorebook: undefined }, memories: [], history: [], userText: 'lighthouse', tokenBudget: 2048, countTokens: countApproximateTokens });
     expect(without.prompt.messages[0]!.content).not.toContain(LORE_HEADER);
+  });
+});
+
+describe('regex keys a creator can abuse', () => {
+  const entry = (keys: string[], extra: object = {}) => ({ keys, secondaryKeys: [], content: 'lore', caseSensitive: false, useRegex: true, insertionOrder: 0, enabled: true, constant: false, ...extra });
+  // CPU time, not wall time: a loaded machine may deschedule the test, which says nothing about the matcher.
+  const timed = <T>(run: () => T): { result: T; ms: number } => {
+    const started = process.cpuUsage();
+    const result = run();
+    const used = process.cpuUsage(started);
+    return { result, ms: (used.user + used.system) / 1000 };
+  };
+
+  it('matches a catastrophic-backtracking key in linear time', () => {
+    // JavaScript's RegExp needs ~2^40 steps for this; RE2 semantics need one pass.
+    const book = lorebookSchema.parse({ entries: [entry(['(a+)+$']), entry(['(x+x+)+y'])] });
+    const { result, ms } = timed(() => triggeredLoreEntries(book, [`${'a'.repeat(40)}!`, 'x'.repeat(4000)]));
+    expect(result).toEqual([]);
+    expect(ms).toBeLessThan(50);
+    expect(triggeredLoreEntries(book, ['aaaa'])).toHaveLength(1);
+  });
+
+  it('keeps a whole lorebook of costly keys within its budget, whatever the window', () => {
+    // Each key defeats the DFA cache ([ab]*a[ab]{n} has 2^n states) and each is distinct, so nothing is cached.
+    // 6,400 regex keys is far past what a lorebook may now be saved with: the matcher must hold even so.
+    const entries = Array.from({ length: 200 }, (_, index) =>
+      entry(Array.from({ length: 32 }, (_, key) => `(?:[ab]*a[ab]{${20 + ((index * 32 + key) % 60)}}Q|z${index}_${key})$`)),
+    );
+    const book = { scanDepth: 50, tokenBudget: 512, entries };
+    let seed = 7;
+    const text = Array.from({ length: 4000 }, (_, index) => (index % 97 === 96 ? 'Q' : (seed = (seed * 48271) % 2147483647) % 2 ? 'a' : 'b')).join('');
+    const { ms } = timed(() => triggeredLoreEntries(book, Array.from({ length: 50 }, () => text)));
+    // The budget plus the one test started before it ran out (≤ 50 ms in a fresh process), on a busy machine.
+    expect(ms).toBeLessThan(REGEX_SCAN_BUDGET_MS + 60);
+  });
+
+  it('never matches a stored key that does not compile under RE2 (saved before keys were checked)', () => {
+    const stored = { scanDepth: 4, tokenBudget: 512, entries: [entry(['(a)\\1']), entry(['(?=a)a']), entry(['[a-z]+'])] };
+    expect(triggeredLoreEntries(stored, ['aa']).map(({ index }) => index)).toEqual([2]);
+  });
+
+  it('honours case sensitivity with the RE2 engine', () => {
+    const book = lorebookSchema.parse({ entries: [entry(['Mary\\s+Rose'], { caseSensitive: true }), entry(['storm'])] });
+    expect(triggeredLoreEntries(book, ['the MARY rose in a STORM']).map(({ index }) => index)).toEqual([1]);
+    expect(triggeredLoreEntries(book, ['the Mary  Rose']).map(({ index }) => index)).toEqual([0]);
   });
 });

@@ -1,6 +1,6 @@
 import type { PipeTransform } from '@nestjs/common';
 import { z } from 'zod';
-import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { DoppelError, ErrorCode, errorCodeOfIssues } from '@doppel/protocol';
 
 /** Validates a body or query against one zod schema; the error lists every problem with its path. */
 export class ZodValidationPipe<Schema extends z.ZodType> implements PipeTransform<unknown, z.infer<Schema>> {
@@ -18,7 +18,7 @@ export class ZodValidationPipe<Schema extends z.ZodType> implements PipeTransfor
     const parsed = this.schema.safeParse(value);
     if (parsed.success) return parsed.data;
     throw new DoppelError(
-      ErrorCode.ValidationFailed,
+      errorCodeOfIssues(parsed.error.issues),
       `The ${this.what} is not valid: ${issuesOf(parsed.error)}`,
       parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
     );
