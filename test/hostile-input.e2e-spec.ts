@@ -160,7 +160,9 @@ describe('regex lorebook keys', () => {
     expect(tooMany.body.message).toMatch(/lorebook.entries.1.keys.0: a lorebook has at most 32 regex keys/);
   });
 
-  it('keeps the gateway and the worker responsive while a preview and a turn run hostile regex keys', async () => {
+  // A hostile preview costs the gateway ~15 ms of CPU; on a machine whose cores other work saturates, scheduling alone
+  // can hold a request past 100 ms once, so one retry. A regex that backtracks fails every attempt (it never returns).
+  it('keeps the gateway and the worker responsive while a preview and a turn run hostile regex keys', { retry: 1 }, async () => {
     const call = api(stack.url, creator.apiKey);
     // The probe's key, then keys whose DFA explodes on a/b text ([ab]*a[ab]{n} has 2^n states), all distinct, so
     // every preview compiles and checks 32 new keys and nothing is cached.

@@ -6,11 +6,11 @@ import { compileLorebookRegex, type CompiledLorebookRegex, type Lorebook, type L
 const MAX_SCAN_CHARS = 20_000;
 /**
  * Program size × characters one regex test may cost. The engine's worst case (a lazily built DFA that keeps missing
- * its cache) is about 0.08 µs per unit once V8 has optimised it and ~1 µs before, so one test stays near 4 ms (50 ms
- * the first time in a process). A typical key (program size 10–30) scans the last 1,600–5,000 characters, the most
- * complex allowed (100) the last 500.
+ * its cache) is about 0.08 µs per unit once V8 has optimised it and ~1 µs before, so one test stays near 2.5 ms (30 ms
+ * while the process is new to it). A typical key (program size 10–30) scans the last 1,000–3,000 characters, the
+ * most complex allowed (100) the last 300.
  */
-const REGEX_TEST_WORK = 50_000;
+const REGEX_TEST_WORK = 30_000;
 /** Time all regex tests of one scan may take together; keys left when it is spent count as not matching. */
 export const REGEX_SCAN_BUDGET_MS = 10;
 /** Compiled keys kept per process; only keys that matched cheaply are kept (a DFA that blew up holds megabytes). */

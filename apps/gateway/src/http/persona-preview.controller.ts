@@ -1,5 +1,6 @@
 // The creator studio's live preview: the model input a persona definition gives, built by the same
 // PromptAssembler the worker uses, so the preview never drifts from what a node sends the model.
+import { setImmediate as nextTurnOfEventLoop } from 'node:timers/promises';
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
@@ -32,7 +33,10 @@ export class PersonaPreviewController {
   @HttpCode(200)
   @ApiOperation({ summary: 'The model input a persona definition gives for a sample message (no memories, history or knowledge): for live previews while editing.' })
   @ApiBody({ schema: openApiSchema(previewSchema) })
-  preview(@Body(new ZodValidationPipe(previewSchema, 'preview')) body: z.infer<typeof previewSchema>): PromptPreview {
+  async preview(@Body(new ZodValidationPipe(previewSchema, 'preview')) body: z.infer<typeof previewSchema>): Promise<PromptPreview> {
+    // Checking the lorebook's regex keys and matching them each take a few ms for a hostile lorebook: other requests
+    // get the event loop in between.
+    await nextTurnOfEventLoop();
     const { visibility: _visibility, ...fields } = body.persona;
     const persona = personaDefinitionSchema.parse({ ...fields, defaultModel: fields.defaultModel ?? this.config.models.defaultChatModel });
     const assembled = assemblePrompt({
