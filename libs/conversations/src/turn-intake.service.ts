@@ -183,7 +183,9 @@ export class TurnIntakeService {
           jobId: turnJobId(turnId),
           attempts: this.config.turns.jobAttempts,
           backoff: { type: 'exponential', delay: 500 },
-          removeOnComplete: { age: 3600, count: 10_000 },
+          // The turn row is the record; a finished job is only Redis memory and trimming work on every completion.
+          // (A later add with the same jobId runs a claim that finds the turn finished and republishes its done.)
+          removeOnComplete: true,
           removeOnFail: { age: 24 * 3600 },
         },
       );

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { Kysely, PostgresDialect } from 'kysely';
-import { Pool, types } from 'pg';
+import { Pool, types, type PoolClient, type QueryConfig } from 'pg';
 import type { Database } from './database.types';
 
 // bigint (int8) columns such as messages.position arrive as strings; keep them strings so nothing overflows.
@@ -11,5 +12,40 @@ export function createDatabase(databaseUrl: string, options: { maxConnections?: 
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: 5000,
   });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
+}
+
+/**
+ * Every parameterised query runs as a named prepared statement (named by its SQL text's hash), so each connection
+ * parses and plans a query shape once instead of on every execution: at thousands of turns that planning was most
+ * of PostgreSQL's CPU. Queries without parameters (migrations, DDL, several statements at once) run as they are, and
+ * so do those with many (multi-row inserts, long IN lists: their shapes vary with the row count, and a connection
+ * would keep a plan for each).
+ */
+function preparingPool(pool: Pool): Pool {
+  const prepared = new WeakSet<PoolClient>();
+  const connect = pool.connect.bind(pool) as () => Promise<PoolClient>;
+  const preparingConnect = async (): Promise<PoolClient> => {
+    const client = await connect();
+    if (!prepared.has(client)) {
+      prepared.add(client);
+      const query = client.query.bind(client) as (config: QueryConfig) => Promise<unknown>;
+      (client as { query: unknown }).query = (text: string | QueryConfig, values?: unknown[]) =>
+        typeof text === 'string' && values && values.length > 0 && values.length <= MAX_PREPARED_PARAMETERS ? query({ name: statementName(text), text, values }) : query(typeof text === 'string' ? { text, values } : text);
+    }
+    return client;
+  };
+  return new Proxy(pool, { get: (target, property) => (property === 'connect' ? preparingConnect : Reflect.get(target, property, target)) });
+}
+
+const MAX_PREPARED_PARAMETERS = 64;
+const names = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (!name) {
+    name = `q${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+    if (names.size < 10_000) names.set(text, name);
+  }
+  return name;
 }
