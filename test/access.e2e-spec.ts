@@ -8,7 +8,7 @@ import type { Database } from '@doppel/db';
 import { ErrorCode, type TurnResumeAck } from '@doppel/protocol';
 import { api, connectChat, sendRaw, sendTurn, signUp, type ChatClient } from './support/clients';
 import { testDatabase } from './support/database';
-import { startStack, type Stack } from './support/processes';
+import { startGateway, startStack, startWorker, testEnv, waitFor, type RunningProcess, type Stack } from './support/processes';
 
 interface Fixture {
   aliceId: string;
@@ -172,7 +172,12 @@ describe('access control walk', () => {
     aliceSocket = await connectChat(stack.url, alice.apiKey);
     bobSocket = await connectChat(stack.url, bob.apiKey);
     const turn = await sendTurn(aliceSocket, { conversationId, text: 'a secret about me', verification: 'signed' });
-    const memoryId = (await call('GET', `/personas/${personaId}/memories`)).body.items[0].id;
+    // Memories are written after turn:done, off the turn's path.
+    const memories = await waitFor(async () => {
+      const items = (await call('GET', `/personas/${personaId}/memories`)).body.items as { id: string }[];
+      return items.length === 2 && items;
+    }, "the turn's memories");
+    const memoryId = memories[0]!.id;
     const operatorKey = (await new AccountsService(db).create('Ops', ['consumer', 'creator', 'operator'])).apiKey;
     const nodeAddress = (await api(stack.url, operatorKey)('GET', '/nodes')).body[0].address;
     fixture = { aliceId: alice.id, personaId, conversationId, memoryId, receiptId: turn.done!.verification!.receiptId, turnId: (turn.ack as { turnId: string }).turnId, nodeAddress };
@@ -284,5 +289,89 @@ describe('API keys', () => {
     expect(fetched.body).toMatchObject({ status: 'done', done: { messageId: turn.done!.messageId, text: turn.done!.text } });
     const other = await signUp(stack.url, 'Other');
     expect((await api(stack.url, other.apiKey)('GET', `/turns/${turnId}`)).status).toBe(404);
+  });
+});
+
+describe('rotating and revoking a key across two gateways', () => {
+  // Long enough that only the pub/sub message can explain a refusal inside it, short enough to test the fallback.
+  const CACHE_TTL_MS = 3000;
+  let gateways: (RunningProcess & { url: string })[];
+  let worker: RunningProcess;
+  let db: Kysely<Database>;
+  let operatorKey: string;
+
+  beforeAll(async () => {
+    const env = testEnv({ API_KEY_CACHE_TTL_MS: String(CACHE_TTL_MS) });
+    [worker, ...gateways] = await Promise.all([startWorker('node-g', env), startGateway(env), startGateway(env)]);
+    db = testDatabase();
+    operatorKey = (await new AccountsService(db).create('Ops', ['consumer', 'creator', 'operator'])).apiKey;
+    await waitFor(async () => (await api(gateways[0]!.url)('GET', '/health/ready')).status === 200, 'the worker to be ready');
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+    await Promise.all([...(gateways ?? []).map((gateway) => gateway.stop()), worker?.stop()]);
+  });
+
+  const closed = (socket: ChatClient) => new Promise<number>((resolve) => {
+    const started = performance.now();
+    socket.once('disconnect', () => resolve(performance.now() - started));
+  });
+  const refusedWithin = async (url: string, apiKey: string) => {
+    const started = performance.now();
+    await waitFor(async () => (await api(url, apiKey)('GET', '/accounts/me')).status === 401, 'the key to be refused', CACHE_TTL_MS * 3);
+    return performance.now() - started;
+  };
+
+  it('closes the old key\'s sockets on every gateway and refuses it at once, keeping the new key working', async () => {
+    const [a, b] = gateways;
+    const user = await signUp(a!.url, 'Rotator');
+    const personaId = (await api(a!.url, user.apiKey)('POST', '/personas', { name: 'Mine' })).body.id;
+    const conversationId = (await api(a!.url, user.apiKey)('POST', '/conversations', { personaId })).body.id;
+    // B knows the key (cached) and holds a socket with it; so does A.
+    expect((await api(b!.url, user.apiKey)('GET', '/accounts/me')).status).toBe(200);
+    const onB = await connectChat(b!.url, user.apiKey);
+    const onA = await connectChat(a!.url, user.apiKey);
+    expect((await sendTurn(onB, { conversationId, text: 'before rotating' })).done).not.toBeNull();
+
+    const bClosed = closed(onB);
+    const aClosed = closed(onA);
+    const rotated = await api(a!.url, user.apiKey)('POST', '/accounts/me/rotate-key');
+    expect(rotated.status).toBe(200);
+    // Well inside the cache TTL: the pub/sub message did it.
+    expect(await bClosed).toBeLessThan(CACHE_TTL_MS / 2);
+    expect(await aClosed).toBeLessThan(CACHE_TTL_MS / 2);
+    expect(await refusedWithin(b!.url, user.apiKey)).toBeLessThan(CACHE_TTL_MS / 2);
+    expect(await connectChat(b!.url, user.apiKey).then(() => 'connected', (error: Error & { data?: { code: string } }) => error.data?.code)).toBe(ErrorCode.Unauthenticated);
+
+    // The new key works on both gateways, and its socket outlives the old key's revocation.
+    const newKey = rotated.body.apiKey as string;
+    expect((await api(b!.url, newKey)('GET', '/accounts/me')).body.id).toBe(user.id);
+    const fresh = await connectChat(b!.url, newKey);
+    const memories = await new Promise<{ ok: boolean }>((resolve) => (fresh.emit as (...args: unknown[]) => void)('memory:list', { personaId }, resolve));
+    expect(memories.ok).toBe(true);
+
+    // An operator revokes the new key through A: B closes its socket and refuses it the same way.
+    const freshClosed = closed(fresh);
+    expect((await api(a!.url, operatorKey)('POST', `/operator/accounts/${user.id}/revoke-key`)).status).toBe(204);
+    expect(await freshClosed).toBeLessThan(CACHE_TTL_MS / 2);
+    expect(await refusedWithin(b!.url, newKey)).toBeLessThan(CACHE_TTL_MS / 2);
+    // Nothing was stored through the old sockets after the rotation.
+    const turns = await db.selectFrom('turns').select('id').where('conversation_id', '=', conversationId).execute();
+    expect(turns).toHaveLength(1);
+  });
+
+  it('still closes the sockets and refuses the key within the cache TTL when the message is missed', async () => {
+    const [, b] = gateways;
+    const user = await signUp(b!.url, 'Missed');
+    expect((await api(b!.url, user.apiKey)('GET', '/accounts/me')).status).toBe(200);
+    const socket = await connectChat(b!.url, user.apiKey);
+    const socketClosed = closed(socket);
+    // Revoked in the database with no message, as if every gateway's subscriber had been reconnecting.
+    await db.updateTable('accounts').set({ key_revoked_at: new Date() }).where('id', '=', user.id).execute();
+    // The cache entry lasts one TTL; the keys of open sockets are re-checked every TTL.
+    const [restRefusedAfter, socketClosedAfter] = await Promise.all([refusedWithin(b!.url, user.apiKey), socketClosed]);
+    expect(restRefusedAfter).toBeLessThan(CACHE_TTL_MS + 1000);
+    expect(socketClosedAfter).toBeLessThan(CACHE_TTL_MS * 2 + 1000);
   });
 });

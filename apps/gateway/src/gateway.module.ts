@@ -11,6 +11,7 @@ import { MemoryModule } from '@doppel/memory';
 import { NodesModule } from '@doppel/nodes';
 import { RedisModule } from '@doppel/redis';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { KeyAuthenticator } from './auth/key-authenticator.service';
 import { ChatControlsGateway } from './chat/chat-controls.gateway';
 import { ChatGateway } from './chat/chat.gateway';
 import { ConsumerMemories } from './memories/consumer-memories.service';
@@ -63,6 +64,6 @@ import { KnowledgeHttpModule } from './http/knowledge-http.module';
     TurnsController,
     HealthController,
   ],
-  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, ConsumerMemories, ChatControlsGateway, TurnRelayService, TurnDeadlineService, ChatGateway, VerificationStats, OpsSnapshotService, OpsGateway],
+  providers: [KeyAuthenticator, { provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, ConsumerMemories, ChatControlsGateway, TurnRelayService, TurnDeadlineService, ChatGateway, VerificationStats, OpsSnapshotService, OpsGateway],
 })
 export class GatewayModule {}

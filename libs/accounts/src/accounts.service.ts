@@ -34,38 +34,75 @@ export class AccountsService {
     return { ...toAccount(row), apiKey: key.apiKey };
   }
 
-  /** Issues a new key for the account; the old one stops working at once. */
-  async rotateKey(accountId: string): Promise<CreatedAccount> {
+  /** Issues a new key for the account; the old one stops working at once. Says which key it replaced. */
+  async rotateKey(accountId: string): Promise<{ account: CreatedAccount; replacedKeyPrefix: string }> {
     const key = issueApiKey();
-    const row = await this.db
-      .updateTable('accounts')
-      .set({ api_key_prefix: key.prefix, api_key_hash: key.hash, key_revoked_at: null })
-      .where('id', '=', accountId)
-      .returning(['id', 'display_name', 'api_key_prefix', 'roles', 'created_at'])
-      .executeTakeFirst();
-    if (!row) throw new DoppelError(ErrorCode.AccountNotFound, `Account ${accountId} does not exist.`);
-    return { ...toAccount(row), apiKey: key.apiKey };
+    return this.db.transaction().execute(async (trx) => {
+      const current = await trx.selectFrom('accounts').select('api_key_prefix').where('id', '=', accountId).forUpdate().executeTakeFirst();
+      if (!current) throw new DoppelError(ErrorCode.AccountNotFound, `Account ${accountId} does not exist.`);
+      const row = await trx
+        .updateTable('accounts')
+        .set({ api_key_prefix: key.prefix, api_key_hash: key.hash, key_revoked_at: null })
+        .where('id', '=', accountId)
+        .returning(['id', 'display_name', 'api_key_prefix', 'roles', 'created_at'])
+        .executeTakeFirstOrThrow();
+      return { account: { ...toAccount(row), apiKey: key.apiKey }, replacedKeyPrefix: current.api_key_prefix };
+    });
   }
 
   /** Revokes the account's key (operators); the account can get a new one only from an operator rotating it. */
-  async revokeKey(accountId: string): Promise<void> {
-    const result = await this.db.updateTable('accounts').set({ key_revoked_at: new Date() }).where('id', '=', accountId).executeTakeFirst();
-    if (result.numUpdatedRows === 0n) throw new DoppelError(ErrorCode.AccountNotFound, `Account ${accountId} does not exist.`);
+  async revokeKey(accountId: string): Promise<{ revokedKeyPrefix: string }> {
+    const row = await this.db
+      .updateTable('accounts')
+      .set({ key_revoked_at: new Date() })
+      .where('id', '=', accountId)
+      .returning('api_key_prefix')
+      .executeTakeFirst();
+    if (!row) throw new DoppelError(ErrorCode.AccountNotFound, `Account ${accountId} does not exist.`);
+    return { revokedKeyPrefix: row.api_key_prefix };
   }
 
   /** The account owning this key, or null for a malformed, unknown or wrong key (callers cannot tell which). */
   async authenticate(apiKey: string | undefined | null): Promise<Account | null> {
-    if (!apiKey) return null;
-    const prefix = apiKeyPrefix(apiKey);
-    if (!prefix) return null;
+    const prefix = apiKey ? apiKeyPrefix(apiKey) : null;
+    if (!apiKey || !prefix) return null;
+    return accountForKey(apiKey, await this.findKey(prefix));
+  }
+
+  /** The stored key with this prefix (its hash, whether revoked) and its account, or null. */
+  async findKey(prefix: string): Promise<StoredKey | null> {
     const row = await this.db
       .selectFrom('accounts')
       .select(['id', 'display_name', 'api_key_prefix', 'api_key_hash', 'roles', 'key_revoked_at', 'created_at'])
       .where('api_key_prefix', '=', prefix)
       .executeTakeFirst();
-    if (!row || row.key_revoked_at || !apiKeyMatches(apiKey, row.api_key_hash)) return null;
-    return toAccount(row);
+    return row ? { account: toAccount(row), hash: row.api_key_hash, revoked: row.key_revoked_at !== null } : null;
   }
+
+  /** Which of these key prefixes still name a key that works (for re-checking keys behind open connections). */
+  async workingKeyPrefixes(prefixes: readonly string[]): Promise<Set<string>> {
+    if (prefixes.length === 0) return new Set();
+    const rows = await this.db
+      .selectFrom('accounts')
+      .select('api_key_prefix')
+      .where('api_key_prefix', 'in', [...prefixes])
+      .where('key_revoked_at', 'is', null)
+      .execute();
+    return new Set(rows.map((row) => row.api_key_prefix));
+  }
+}
+
+/** A key as stored: enough to check a presented key without the database again. */
+export interface StoredKey {
+  account: Account;
+  hash: string;
+  revoked: boolean;
+}
+
+/** The account a presented key authenticates as, given what is stored under its prefix. */
+export function accountForKey(apiKey: string, stored: StoredKey | null): Account | null {
+  if (!stored || stored.revoked || !apiKeyMatches(apiKey, stored.hash)) return null;
+  return stored.account;
 }
 
 function toAccount(row: { id: string; display_name: string; api_key_prefix: string; roles: string[]; created_at: Date }): Account {

@@ -17,6 +17,7 @@ export interface AppConfig {
     readonly connectionsPerMinute: number;
     readonly admission: { readonly targetStartMs: number; readonly maxTurnsInFlight: number; readonly maxLoopDelayMs: number };
     readonly maxSocketsPerKey: number;
+    readonly apiKeyCacheTtlMs: number;
   };
   readonly worker: {
     readonly id: string;
@@ -102,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         maxLoopDelayMs: e.ADMISSION_MAX_LOOP_DELAY_MS,
       },
       maxSocketsPerKey: e.MAX_SOCKETS_PER_KEY,
+      apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     },
     worker: {
       id: e.WORKER_ID ?? `${hostname()}-${process.pid}`,

@@ -32,6 +32,11 @@ export const envSchema = z.object({
   ADMISSION_MAX_TURNS_IN_FLIGHT: positiveInt.max(1_000_000).default(4096),
   ADMISSION_MAX_LOOP_DELAY_MS: positiveInt.max(60_000).default(250),
   MAX_SOCKETS_PER_KEY: positiveInt.default(20),
+  /**
+   * How long a gateway trusts a cached API-key lookup. Rotating or revoking a key reaches every gateway at once over
+   * Redis pub/sub; this bounds how long a missed message can leave a revoked key working.
+   */
+  API_KEY_CACHE_TTL_MS: positiveInt.max(300_000).default(5000),
 
   WORKER_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).optional(),
   /** Turns one worker holds at once. Waiting on a model costs little; ONNX copies (ONNX_CHAT_THREADS) bound the compute. */

@@ -1,8 +1,9 @@
 import { createParamDecorator, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { AccountsService, type Account, type Role } from '@doppel/accounts';
+import type { Account, Role } from '@doppel/accounts';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { KeyAuthenticator } from './key-authenticator.service';
 
 const PUBLIC_ROUTE = 'doppel:public-route';
 const REQUIRED_ROLE = 'doppel:required-role';
@@ -23,7 +24,7 @@ export function bearerToken(header: string | string[] | undefined): string | nul
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
-    private readonly accounts: AccountsService,
+    private readonly keys: KeyAuthenticator,
     private readonly reflector: Reflector,
   ) {}
 
@@ -31,7 +32,7 @@ export class ApiKeyGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()])) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const account = await this.accounts.authenticate(bearerToken(request.headers.authorization));
+    const account = (await this.keys.authenticate(bearerToken(request.headers.authorization)))?.account;
     if (!account) {
       throw new DoppelError(ErrorCode.Unauthenticated, 'Send a valid API key as "Authorization: Bearer dpl_…" (create one with POST /accounts).');
     }

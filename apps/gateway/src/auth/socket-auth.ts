@@ -2,9 +2,10 @@
 // with `data: { code, … }`, like the REST error bodies.
 import type { Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
-import type { Account, AccountsService } from '@doppel/accounts';
+import type { Account } from '@doppel/accounts';
 import { ErrorCode } from '@doppel/protocol';
 import { bearerToken } from './api-key.guard';
+import type { KeyAuthenticator } from './key-authenticator.service';
 
 export function connectRefusal(code: ErrorCode, message: string, details: Record<string, unknown> = {}): Error {
   return Object.assign(new Error(message), { data: { code, ...details } });
@@ -12,17 +13,19 @@ export function connectRefusal(code: ErrorCode, message: string, details: Record
 
 /**
  * A namespace middleware: the key from `auth.token` (or an Authorization header) must belong to an account, then
- * `admit` may still refuse (role, limits) by returning an Error, or accept by returning null.
+ * `admit` may still refuse (role, limits) by returning an Error, or accept by returning null. An admitted socket is
+ * closed when its key is rotated or revoked.
  */
-export function authenticateHandshake(accounts: AccountsService, logger: Logger, admit: (socket: Socket, account: Account) => Promise<Error | null>) {
+export function authenticateHandshake(keys: KeyAuthenticator, logger: Logger, admit: (socket: Socket, account: Account) => Promise<Error | null>) {
   return (socket: Socket, next: (error?: Error) => void): void => {
     const auth = socket.handshake.auth as { token?: unknown };
     const token = typeof auth?.token === 'string' ? auth.token : bearerToken(socket.handshake.headers.authorization);
-    accounts
+    keys
       .authenticate(token)
-      .then(async (account) => {
-        if (!account) return next(connectRefusal(ErrorCode.Unauthenticated, 'A valid API key is required: connect with auth: { token: "dpl_…" }.'));
-        const refusal = await admit(socket, account);
+      .then(async (key) => {
+        if (!key) return next(connectRefusal(ErrorCode.Unauthenticated, 'A valid API key is required: connect with auth: { token: "dpl_…" }.'));
+        const refusal = await admit(socket, key.account);
+        if (!refusal) keys.watch(socket, key);
         next(refusal ?? undefined);
       })
       .catch((error: unknown) => {

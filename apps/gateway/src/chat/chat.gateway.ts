@@ -3,12 +3,13 @@ import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, type 
 import type Redis from 'ioredis';
 import type { Namespace } from 'socket.io';
 import { z } from 'zod';
-import { AccountsService, RateLimiter, SocketCounter } from '@doppel/accounts';
+import { RateLimiter, SocketCounter } from '@doppel/accounts';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { TurnLookup, type TurnRequest } from '@doppel/conversations';
 import { CHAT_NAMESPACE, ErrorCode, type TurnResumeAck, type TurnSendAck } from '@doppel/protocol';
 import { REDIS } from '@doppel/redis';
 import { verificationLevelSchema } from '@doppel/verification';
+import { KeyAuthenticator } from '../auth/key-authenticator.service';
 import { authenticateHandshake, connectRefusal } from '../auth/socket-auth';
 import { CHAT_GATEWAY_OPTIONS, failedEvent, invalidPayload } from './event-payloads';
 import { TurnAdmission } from './turn-admission.service';
@@ -40,7 +41,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
   private readonly logger = new Logger(ChatGateway.name);
 
   constructor(
-    private readonly accounts: AccountsService,
+    private readonly accounts: KeyAuthenticator,
     private readonly admission: TurnAdmission,
     private readonly relay: TurnRelayService,
     private readonly turns: TurnLookup,

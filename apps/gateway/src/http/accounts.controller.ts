@@ -5,6 +5,7 @@ import { AccountsService, type Account, type CreatedAccount } from '@doppel/acco
 import { isUuid } from '@doppel/db';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { CurrentAccount, PublicRoute, RequireRole } from '../auth/api-key.guard';
+import { KeyAuthenticator } from '../auth/key-authenticator.service';
 import { openApiSchema, ZodValidationPipe } from './zod-validation.pipe';
 
 const createAccountSchema = z.strictObject({ displayName: z.string().trim().min(1).max(100) });
@@ -20,7 +21,17 @@ function accountId(id: string): string {
 @ApiTags('accounts')
 @Controller()
 export class AccountsController {
-  constructor(private readonly accounts: AccountsService) {}
+  constructor(
+    private readonly accounts: AccountsService,
+    private readonly keys: KeyAuthenticator,
+  ) {}
+
+  /** Issues the new key and makes every gateway drop the old one (and its open sockets) before answering. */
+  private async rotateKey(accountId: string): Promise<CreatedAccount> {
+    const { account, replacedKeyPrefix } = await this.accounts.rotateKey(accountId);
+    await this.keys.keyStopped({ accountId, keyPrefix: replacedKeyPrefix });
+    return account;
+  }
 
   @Post('accounts')
   @HttpCode(201)
@@ -40,9 +51,9 @@ export class AccountsController {
   @Post('accounts/me/rotate-key')
   @HttpCode(200)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Issue a new API key for yourself; the key you called with stops working at once.' })
+  @ApiOperation({ summary: 'Issue a new API key for yourself; the key you called with stops working at once (REST and open sockets).' })
   rotate(@CurrentAccount() account: Account): Promise<CreatedAccount> {
-    return this.accounts.rotateKey(account.id);
+    return this.rotateKey(account.id);
   }
 
   @Post('operator/accounts')
@@ -61,7 +72,8 @@ export class AccountsController {
   @RequireRole('operator')
   @ApiOperation({ summary: "Operators: revoke an account's API key; it stops authenticating at once (REST and sockets)." })
   async revoke(@Param('id') id: string): Promise<void> {
-    await this.accounts.revokeKey(accountId(id));
+    const { revokedKeyPrefix } = await this.accounts.revokeKey(accountId(id));
+    await this.keys.keyStopped({ accountId: id, keyPrefix: revokedKeyPrefix });
   }
 
   @Post('operator/accounts/:id/rotate-key')
@@ -70,6 +82,6 @@ export class AccountsController {
   @RequireRole('operator')
   @ApiOperation({ summary: 'Operators: issue a new key for an account (e.g. after revoking a leaked one).' })
   rotateAsOperator(@Param('id') id: string): Promise<CreatedAccount> {
-    return this.accounts.rotateKey(accountId(id));
+    return this.rotateKey(accountId(id));
   }
 }

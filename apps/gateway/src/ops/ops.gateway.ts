@@ -2,8 +2,8 @@
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
-import { AccountsService } from '@doppel/accounts';
 import { ErrorCode, OPS_NAMESPACE, type OpsClientToServerEvents, type OpsServerToClientEvents } from '@doppel/protocol';
+import { KeyAuthenticator } from '../auth/key-authenticator.service';
 import { authenticateHandshake, connectRefusal } from '../auth/socket-auth';
 import { OpsSnapshotService } from './ops-snapshot.service';
 
@@ -18,7 +18,7 @@ export class OpsGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
   private computing = false;
 
   constructor(
-    private readonly accounts: AccountsService,
+    private readonly accounts: KeyAuthenticator,
     private readonly snapshots: OpsSnapshotService,
   ) {}
 
