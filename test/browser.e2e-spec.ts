@@ -203,8 +203,13 @@ describe('the web app in a browser', () => {
     expect(afterEdit.at(-2)).toMatchObject({ role: 'user', content: 'Which way is the wind tomorrow?' });
     expect(visibleText(await lastReply.locator('.body').textContent())).toBe(visibleText(afterEdit.at(-1)!.content));
 
+    // The reply's memories are written just after it; the panel looks again until none are pending.
+    await expect
+      .poll(async () => (await api(stack.url, consumer.apiKey)('GET', `/personas/${personaId}/memories?limit=50`)).body, { timeout: 10_000 })
+      .toMatchObject({ pendingWrites: 0 });
+    const memoryCount = (await api(stack.url, consumer.apiKey)('GET', `/personas/${personaId}/memories?limit=50`)).body.items.length;
+    await expect.poll(() => page.locator('.memory-panel').getByRole('button', { name: /^Pin:/ }).count(), { timeout: 10_000 }).toBe(memoryCount);
     const pin = page.locator('.memory-panel').getByRole('button', { name: /^Pin:/ }).first();
-    await pin.waitFor({ timeout: 10_000 });
     await pin.click();
     await expect.poll(() => pin.getAttribute('aria-pressed')).toBe('true');
     const pinned = await api(stack.url, consumer.apiKey)('GET', `/personas/${personaId}/memories?pinned=true`);

@@ -11,7 +11,7 @@ import { AccountsService } from '@doppel/accounts';
 import type { Database } from '@doppel/db';
 import { ErrorCode } from '@doppel/protocol';
 import { api, connectChat, sendRaw, sendTurn, signUp, type ChatClient } from './support/clients';
-import { testDatabase } from './support/database';
+import { memoriesSettled, testDatabase } from './support/database';
 import { startStack, startWorker, testEnv, waitFor, type RunningProcess, type Stack } from './support/processes';
 
 const run = promisify(execFile);
@@ -66,6 +66,7 @@ describe('shipped ONNX models', () => {
     expect(turn.model_id).toBe('doppel-nano-chat');
     expect(turn.output_token_ids!.length).toBe(result.done!.usage.completionTokens);
     expect(turn.prompt_token_ids!.length).toBe(result.done!.usage.promptTokens);
+    await memoriesSettled(db);
     const dims = await db.selectFrom('memories').select(['embedding_model', 'embedding_dims']).where('conversation_id', '=', conversationId).execute();
     expect(dims).toEqual([
       { embedding_model: 'doppel-embed-small', embedding_dims: 100 },

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '@doppel/db';
 import { ErrorCode } from '@doppel/protocol';
 import { api, connectChat, sendTurn, signUp, type ChatClient } from './support/clients';
-import { testDatabase } from './support/database';
+import { memoriesSettled, testDatabase } from './support/database';
 import { startStack, type Stack } from './support/processes';
 
 describe('memory privacy and deletion', () => {
@@ -41,8 +41,10 @@ describe('memory privacy and deletion', () => {
     const conversationId = (await call('POST', '/conversations', { personaId })).body.id;
     for (const text of ['I grow tomatoes on my balcony.', 'My bike is green.']) expect((await sendTurn(socket, { conversationId, text })).done).not.toBeNull();
 
+    await memoriesSettled(db);
     const listed = await call('GET', `/personas/${personaId}/memories`);
     expect(listed.status).toBe(200);
+    expect(listed.body.pendingWrites).toBe(0);
     expect(listed.body.items).toHaveLength(4);
     expect(listed.body.items.map((memory: { content: string }) => memory.content)).toContain('I grow tomatoes on my balcony.');
     expect((await api(stack.url, bob.apiKey)('GET', `/personas/${personaId}/memories`)).body.items).toEqual([]);
@@ -61,6 +63,7 @@ describe('memory privacy and deletion', () => {
     const call = api(stack.url, alice.apiKey);
     const conversationId = (await call('POST', '/conversations', { personaId })).body.id;
     expect((await sendTurn(socket, { conversationId, text: 'Remember my locker code is on a card.', verification: 'signed' })).done?.verification).not.toBeNull();
+    await memoriesSettled(db);
     expect(await memoryCount({ consumerId: alice.id, conversationId })).toBe(2);
 
     expect(await api(stack.url, bob.apiKey)('DELETE', `/conversations/${conversationId}`)).toMatchObject({ status: 404, body: { code: ErrorCode.ConversationNotFound } });

@@ -253,6 +253,23 @@ export class MemoryRepository {
     return rows.map((row) => row.id);
   }
 
+  /**
+   * How many of the consumer's finished turns with this persona still have their memories to be written (they are
+   * written after the reply, batched): a client that shows memories can look again shortly while this is above 0.
+   */
+  async pendingWrites(personaId: string, consumerId: string): Promise<number> {
+    const { count } = await this.db
+      .selectFrom('turns')
+      .innerJoin('conversations', 'conversations.id', 'turns.conversation_id')
+      .select(sql<string>`count(*)::text`.as('count'))
+      .where('conversations.persona_id', '=', personaId)
+      .where('turns.consumer_id', '=', consumerId)
+      .where('turns.status', '=', 'done')
+      .where('turns.memories_written_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(count);
+  }
+
   /** A consumer's memories of one persona, newest first (what the persona remembers about them). */
   async listForConsumer(
     personaId: string,

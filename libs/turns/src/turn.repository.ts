@@ -3,7 +3,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
 import { DATABASE, type Database, type TurnRow } from '@doppel/db';
-import { MemoryRepository } from '@doppel/memory';
 import type { ErrorCode } from '@doppel/protocol';
 import type { TurnTimestamps } from './turn-timings';
 
@@ -53,10 +52,7 @@ export interface NewReceipt {
 
 @Injectable()
 export class TurnRepository {
-  constructor(
-    @Inject(DATABASE) private readonly db: Kysely<Database>,
-    private readonly memories: MemoryRepository,
-  ) {}
+  constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
 
   /**
    * Marks the turn running on this node (a retry after a crash takes it over) and returns it with its user message,
@@ -100,77 +96,57 @@ export class TurnRepository {
   }
 
   /**
-   * Stores the reply and finishes the turn in one transaction: the assistant message, the turn's record, the
-   * conversation's last activity, the receipt, and for a regenerated reply the earlier replies become alternatives.
-   * Null when another node took the turn over meanwhile (nothing is stored: its attempt is the one that counts).
+   * Stores the reply and finishes the turn in one statement: the assistant message, the turn's record, the
+   * conversation's last activity, the receipt, and for a regenerated reply the earlier replies become alternatives
+   * (their memories leave retrieval). The turn row is locked first and everything hangs on it: when another node took
+   * the turn over meanwhile, nothing is stored and this returns null (that node's attempt is the one that counts).
    */
   async complete(
     turn: Pick<TurnRow, 'id' | 'conversation_id' | 'consumer_id' | 'user_message_id' | 'kind'>,
     workerId: string,
     fields: CompletedTurnFields,
     receipt: NewReceipt | null,
-  ): Promise<{ messageId: string; timestamps: TurnTimestamps; outshoneMessageIds: string[] } | null> {
-    return this.db
-      .transaction()
-      .execute(async (trx) => {
-        const { rows } = await sql<TurnTimestamps & { assistant_message_id: string }>`
-          WITH reply AS (
-            INSERT INTO messages (conversation_id, role, content, turn_id, reply_to)
-            VALUES (${turn.conversation_id}, 'assistant', ${fields.replyText}, ${turn.id}, ${turn.user_message_id})
-            RETURNING id
-          ), touched AS (
-            UPDATE conversations SET last_message_at = now() WHERE id = ${turn.conversation_id}
-          )
-          UPDATE turns SET
-            status = 'done', assistant_message_id = (SELECT id FROM reply),
-            model_id = ${fields.modelId}, model_hash = ${fields.modelHash}, embedding_model_id = ${fields.embeddingModelId},
-            generation_params = ${JSON.stringify(fields.params)}::jsonb, prompt = ${JSON.stringify(fields.prompt)}::jsonb,
-            retrieved_memory_ids = ${fields.memoryIds}::uuid[], retrieved_knowledge_ids = ${fields.knowledgeIds}::uuid[],
-            prompt_tokens = ${fields.promptTokens}, completion_tokens = ${fields.completionTokens},
-            prompt_token_ids = ${fields.promptTokenIds}::integer[], output_token_ids = ${fields.outputTokenIds}::integer[],
-            truncated_prompt_tokens = ${fields.truncatedPromptTokens}, retrieved_at = ${fields.retrievedAt},
-            first_token_at = ${fields.firstTokenAt}, verification_ms = ${fields.verificationMs},
-            node_address = ${fields.nodeAddress}, finished_at = clock_timestamp()
-          WHERE id = ${turn.id} AND status = 'running' AND worker_id = ${workerId}
-          RETURNING assistant_message_id, queued_at, started_at, retrieved_at, first_token_at, finished_at`.execute(trx);
-        const finished = rows[0];
-        if (!finished) throw new TakenOver();
-        let outshoneMessageIds: string[] = [];
-        // Only a regenerated reply can find another shown reply to the same message (edits supersede them at intake).
-        if (turn.kind === 'regenerate') {
-          const outshone = await trx
-            .updateTable('messages')
-            .set({ state: 'alternative' })
-            .where('reply_to', '=', turn.user_message_id)
-            .where('state', '=', 'shown')
-            .where('id', '<>', finished.assistant_message_id)
-            .returning('id')
-            .execute();
-          outshoneMessageIds = outshone.map((row) => row.id);
-          await this.memories.leaveContext(trx, outshoneMessageIds);
-        }
-        if (receipt) {
-          await trx
-            .insertInto('receipts')
-            .values({
-              id: receipt.id,
-              turn_id: turn.id,
-              message_id: finished.assistant_message_id,
-              consumer_id: turn.consumer_id,
-              level: receipt.level as never,
-              receipt: JSON.stringify(receipt.receipt),
-              transcript: JSON.stringify(receipt.transcript),
-              reexec_status: receipt.reexecStatus,
-            })
-            .execute();
-        }
-        const { assistant_message_id: messageId, ...timestamps } = finished;
-        return { messageId, timestamps, outshoneMessageIds };
-      })
-      .catch((error: unknown) => {
-        if (error instanceof TakenOver) return null;
-        throw error;
-      });
+  ): Promise<{ messageId: string; timestamps: TurnTimestamps } | null> {
+    const { rows } = await sql<TurnTimestamps & { assistant_message_id: string }>`
+      WITH owned AS (
+        SELECT id FROM turns WHERE id = ${turn.id} AND status = 'running' AND worker_id = ${workerId} FOR UPDATE
+      ), reply AS (
+        INSERT INTO messages (conversation_id, role, content, turn_id, reply_to)
+        SELECT ${turn.conversation_id}, 'assistant', ${fields.replyText}, owned.id, ${turn.user_message_id} FROM owned
+        RETURNING id
+      ), touched AS (
+        UPDATE conversations SET last_message_at = now() WHERE id = ${turn.conversation_id} AND EXISTS (SELECT 1 FROM owned)
+      ), outshone AS (
+        -- Only a regenerated reply finds another shown reply to the same message (edits supersede them at intake);
+        -- the new reply is not among them (a statement does not see its own inserts).
+        UPDATE messages SET state = 'alternative'
+        WHERE ${turn.kind === 'regenerate'} AND reply_to = ${turn.user_message_id} AND state = 'shown' AND EXISTS (SELECT 1 FROM owned)
+        RETURNING id
+      ), forgotten AS (
+        UPDATE memories SET in_context = false WHERE source_message_id IN (SELECT id FROM outshone)
+      ), receipt AS (
+        INSERT INTO receipts (id, turn_id, message_id, consumer_id, level, receipt, transcript, reexec_status)
+        SELECT ${receipt?.id ?? null}::uuid, ${turn.id}, reply.id, ${turn.consumer_id}, ${receipt?.level ?? null},
+               ${receipt ? JSON.stringify(receipt.receipt) : null}::jsonb, ${receipt ? JSON.stringify(receipt.transcript) : null}::jsonb,
+               ${receipt?.reexecStatus ?? null}
+        FROM reply WHERE ${receipt !== null}
+      )
+      UPDATE turns SET
+        status = 'done', assistant_message_id = (SELECT id FROM reply),
+        model_id = ${fields.modelId}, model_hash = ${fields.modelHash}, embedding_model_id = ${fields.embeddingModelId},
+        generation_params = ${JSON.stringify(fields.params)}::jsonb, prompt = ${JSON.stringify(fields.prompt)}::jsonb,
+        retrieved_memory_ids = ${fields.memoryIds}::uuid[], retrieved_knowledge_ids = ${fields.knowledgeIds}::uuid[],
+        prompt_tokens = ${fields.promptTokens}, completion_tokens = ${fields.completionTokens},
+        prompt_token_ids = ${fields.promptTokenIds}::integer[], output_token_ids = ${fields.outputTokenIds}::integer[],
+        truncated_prompt_tokens = ${fields.truncatedPromptTokens}, retrieved_at = ${fields.retrievedAt},
+        first_token_at = ${fields.firstTokenAt}, verification_ms = ${fields.verificationMs},
+        node_address = ${fields.nodeAddress}, finished_at = clock_timestamp()
+      WHERE id = (SELECT id FROM owned)
+      RETURNING assistant_message_id, queued_at, started_at, retrieved_at, first_token_at, finished_at`.execute(this.db);
+    const finished = rows[0];
+    if (!finished) return null;
+    const { assistant_message_id: messageId, ...timestamps } = finished;
+    return { messageId, timestamps };
   }
 
   /** Marks the turn failed unless it already finished; false when it had. */
@@ -219,4 +195,3 @@ export class TurnRepository {
   }
 }
 
-class TakenOver extends Error {}

@@ -10,7 +10,7 @@ export interface AdmissionOptions {
   targetStartMs: number;
   /** Turns in flight never exceed this, whatever the measurements say. */
   maxTurnsInFlight: number;
-  /** Event-loop delay (p99 over the last window) past which the gateway refuses new work and connections. */
+  /** Event-loop delay (p90 over two windows in a row) past which the gateway refuses new work and connections. */
   maxLoopDelayMs: number;
   /** How often the limit is adjusted. */
   windowMs?: number;
@@ -19,6 +19,8 @@ export interface AdmissionOptions {
 export type Admission = { admitted: true } | { admitted: false; retryAfterSeconds: number; reason: string };
 
 const MIN_LIMIT = 4;
+/** Fewer start delays than this in a window say nothing about capacity (one slow turn is not a trend). */
+const MIN_SAMPLES = 10;
 const DECREASE = 0.8;
 /** A turn still counted after this long lost its follower unnoticed; it stops counting. */
 const FORGET_AFTER_MS = 120_000;
@@ -28,6 +30,7 @@ export class AdmissionControl {
   private startDelays: number[] = [];
   private limit: number;
   private overloadedLoop = false;
+  private slowLoopWindows = 0;
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   private readonly timer: NodeJS.Timeout;
 
@@ -37,7 +40,7 @@ export class AdmissionControl {
   ) {
     this.limit = Math.min(options.maxTurnsInFlight, 256);
     this.loopDelay.enable();
-    this.timer = setInterval(() => this.adjust(), options.windowMs ?? 250);
+    this.timer = setInterval(() => this.adjust(), options.windowMs ?? 500);
     this.timer.unref();
   }
 
@@ -81,12 +84,15 @@ export class AdmissionControl {
   adjust(): void {
     const forgetBefore = this.now() - FORGET_AFTER_MS;
     for (const [turnId, at] of this.acceptedAt) if (at < forgetBefore) this.acceptedAt.delete(turnId);
-    const loopP99Ms = this.loopDelay.percentile(99) / 1e6;
+    // A saturated loop lags all the time; one long pause (a GC, a start-up burst) is not saturation: two windows in a
+    // row whose p90 is past the bound are.
+    const loopP90Ms = this.loopDelay.percentile(90) / 1e6;
     this.loopDelay.reset();
-    this.overloadedLoop = loopP99Ms > this.options.maxLoopDelayMs;
+    this.slowLoopWindows = loopP90Ms > this.options.maxLoopDelayMs ? this.slowLoopWindows + 1 : 0;
+    this.overloadedLoop = this.slowLoopWindows >= 2;
     const delays = this.startDelays.sort((a, b) => a - b);
     this.startDelays = [];
-    const p90 = delays.length > 0 ? delays[Math.min(delays.length - 1, Math.floor(delays.length * 0.9))]! : null;
+    const p90 = delays.length >= MIN_SAMPLES ? delays[Math.min(delays.length - 1, Math.floor(delays.length * 0.9))]! : null;
     if ((p90 !== null && p90 > this.options.targetStartMs) || this.overloadedLoop) {
       this.limit = Math.max(MIN_LIMIT, Math.floor(Math.min(this.limit, this.acceptedAt.size) * DECREASE));
     } else if (this.acceptedAt.size >= this.limit * 0.75) {

@@ -21,7 +21,7 @@ export class MemoriesController {
     @CurrentAccount() account: Account,
     @Param('id') personaId: string,
     @Query(new ZodValidationPipe(memoryListQuerySchema, 'query')) query: z.infer<typeof memoryListQuerySchema>,
-  ): Promise<{ items: MemoryView[]; nextCursor: string | null }> {
+  ): Promise<{ items: MemoryView[]; nextCursor: string | null; pendingWrites: number }> {
     return this.memories.list(personaId, account.id, query);
   }
 

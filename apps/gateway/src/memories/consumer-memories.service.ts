@@ -13,9 +13,18 @@ export class ConsumerMemories {
     private readonly personas: PersonasService,
   ) {}
 
-  async list(personaId: string, consumerId: string, options: { limit: number; before?: string; pinned?: boolean }): Promise<{ items: MemoryView[]; nextCursor: string | null }> {
+  /** `pendingWrites`: finished turns whose memories are still being written (look again shortly while above 0). */
+  async list(
+    personaId: string,
+    consumerId: string,
+    options: { limit: number; before?: string; pinned?: boolean },
+  ): Promise<{ items: MemoryView[]; nextCursor: string | null; pendingWrites: number }> {
     await this.assertPersonaKnown(personaId, consumerId);
-    return this.memories.listForConsumer(personaId, consumerId, options);
+    const [page, pendingWrites] = await Promise.all([
+      this.memories.listForConsumer(personaId, consumerId, options),
+      this.memories.pendingWrites(personaId, consumerId),
+    ]);
+    return { ...page, pendingWrites };
   }
 
   async forgetAll(personaId: string, consumerId: string): Promise<{ deleted: number }> {

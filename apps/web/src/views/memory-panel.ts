@@ -8,8 +8,15 @@ const KIND_LABELS: Record<string, string> = { assistant_reply: 'they said', user
 export function memoryPanel(personaId: string): { root: HTMLElement; refresh: () => Promise<void> } {
   const list = el('ul', { class: 'plain memories' });
   const status = statusLine();
-  const refresh = async () => {
-    const page = await request<Page<Memory>>('GET', `/personas/${encodeURIComponent(personaId)}/memories?limit=50`);
+  let recheck: ReturnType<typeof setTimeout> | null = null;
+  let rechecks = 0;
+  const refresh = async (): Promise<void> => {
+    if (recheck) clearTimeout(recheck);
+    recheck = null;
+    const page = await request<Page<Memory> & { pendingWrites?: number }>('GET', `/personas/${encodeURIComponent(personaId)}/memories?limit=50`);
+    // A reply's memories are written just after it: look again while some are on their way.
+    rechecks = page.pendingWrites ? rechecks + 1 : 0;
+    if (page.pendingWrites && rechecks <= 20) recheck = setTimeout(() => void refresh().catch(() => undefined), 250);
     replaceChildren(
       list,
       page.items.length === 0
