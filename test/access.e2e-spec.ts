@@ -18,7 +18,10 @@ interface Fixture {
   receiptId: string;
   turnId: string;
   nodeAddress: string;
+  lorebookId: string;
 }
+
+const aLorebook = () => ({ name: 'Bob’s book', entries: [{ keys: ['k'], content: 'c' }] });
 
 /** 'public': no key needed. 'self': acts only on the caller's own account (tested in "API keys" below). */
 type Expectation = { status: number; code?: ErrorCode } | 'public' | 'self';
@@ -147,6 +150,25 @@ const ROUTES: Record<string, { path: (f: Fixture) => string; body?: (f: Fixture)
   'GET /nodes': { path: () => '/nodes', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
   'POST /nodes/{address}/revoke': { path: (f) => `/nodes/${f.nodeAddress}/revoke`, body: () => ({ reason: 'x' }), stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
   'GET /operator/verification': { path: () => '/operator/verification', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
+  'POST /avatars': { path: () => '/avatars', body: () => ({ not: 'an image' }), stranger: { status: 400, code: ErrorCode.AvatarInvalid }, needsKey: true },
+  'GET /avatars/{hash}': { path: () => `/avatars/${'0'.repeat(64)}`, stranger: 'public', needsKey: false },
+  'GET /avatars/{hash}/thumbnail': { path: () => `/avatars/${'0'.repeat(64)}/thumbnail`, stranger: 'public', needsKey: false },
+  'GET /lorebooks': { path: () => '/lorebooks', stranger: (body, f) => expect(body.map((book: { id: string }) => book.id)).not.toContain(f.lorebookId), needsKey: true },
+  'POST /lorebooks': { path: () => '/lorebooks', body: aLorebook, stranger: { status: 201 }, needsKey: true },
+  'GET /lorebooks/{id}': { path: (f) => `/lorebooks/${f.lorebookId}`, stranger: { status: 404, code: ErrorCode.LorebookNotFound }, needsKey: true },
+  'PUT /lorebooks/{id}': { path: (f) => `/lorebooks/${f.lorebookId}`, body: aLorebook, stranger: { status: 404, code: ErrorCode.LorebookNotFound }, needsKey: true },
+  'DELETE /lorebooks/{id}': { path: (f) => `/lorebooks/${f.lorebookId}`, stranger: { status: 404, code: ErrorCode.LorebookNotFound }, needsKey: true },
+  'GET /lorebooks/{id}/export': { path: (f) => `/lorebooks/${f.lorebookId}/export`, stranger: { status: 404, code: ErrorCode.LorebookNotFound }, needsKey: true },
+  'POST /lorebooks/{id}/personas/{personaId}': {
+    path: (f) => `/lorebooks/${f.lorebookId}/personas/${f.personaId}`,
+    stranger: { status: 404, code: ErrorCode.LorebookNotFound },
+    needsKey: true,
+  },
+  'DELETE /lorebooks/{id}/personas/{personaId}': {
+    path: (f) => `/lorebooks/${f.lorebookId}/personas/${f.personaId}`,
+    stranger: { status: 404, code: ErrorCode.LorebookNotFound },
+    needsKey: true,
+  },
   'GET /metrics': { path: () => '/metrics', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
   'GET /health/live': { path: () => '/health/live', stranger: 'public', needsKey: false },
   'GET /health/ready': { path: () => '/health/ready', stranger: 'public', needsKey: false },
@@ -180,7 +202,8 @@ describe('access control walk', () => {
     const memoryId = memories[0]!.id;
     const operatorKey = (await new AccountsService(db).create('Ops', ['consumer', 'creator', 'operator'])).apiKey;
     const nodeAddress = (await api(stack.url, operatorKey)('GET', '/nodes')).body[0].address;
-    fixture = { aliceId: alice.id, personaId, conversationId, memoryId, receiptId: turn.done!.verification!.receiptId, turnId: (turn.ack as { turnId: string }).turnId, nodeAddress };
+    const lorebookId = (await call('POST', '/lorebooks', { name: 'Alice’s book', entries: [{ keys: ['secret'], content: 'Alice’s lore.' }] })).body.id;
+    fixture = { aliceId: alice.id, personaId, conversationId, memoryId, receiptId: turn.done!.verification!.receiptId, turnId: (turn.ack as { turnId: string }).turnId, nodeAddress, lorebookId };
   });
 
   afterAll(async () => {
@@ -224,6 +247,7 @@ describe('access control walk', () => {
     expect(persona.body).toMatchObject({ status: 'active', version: 1 });
     expect((await api(stack.url, alice.apiKey)('GET', `/personas/${fixture.personaId}/memories`)).body.items.length).toBe(2);
     expect((await api(stack.url, alice.apiKey)('GET', `/receipts/${fixture.receiptId}`)).status).toBe(200);
+    expect((await api(stack.url, alice.apiKey)('GET', `/lorebooks/${fixture.lorebookId}`)).body).toMatchObject({ book: { name: 'Alice’s book' }, attachedTo: [] });
     const node = await db.selectFrom('nodes').select('revoked_at').where('address', '=', fixture.nodeAddress).executeTakeFirstOrThrow();
     expect(node.revoked_at).toBeNull();
   });

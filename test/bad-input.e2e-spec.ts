@@ -142,8 +142,13 @@ describe('bad input and failures', () => {
       const call = api(stack.url, alice.apiKey);
       const invalid = await call('POST', '/personas', undefined, { rawBody: '{"name": ' });
       expect(invalid).toMatchObject({ status: 400, body: { code: ErrorCode.ValidationFailed } });
-      const huge = await call('POST', '/personas', { name: 'Big', description: 'x'.repeat(70_000) });
+      const huge = await call('POST', '/conversations', { personaId: 'x'.repeat(70_000) });
       expect(huge).toMatchObject({ status: 413, body: { code: ErrorCode.PayloadTooLarge } });
+      // Persona definitions hold up to 64k characters a field, so their routes take up to PERSONA_MAX_BODY_BYTES.
+      const long = await call('POST', '/personas', { name: 'Long', description: 'x'.repeat(60_000), personality: 'y'.repeat(60_000) });
+      expect(long.status).toBe(201);
+      const hugePersona = await call('POST', '/personas', { name: 'Big', description: 'x'.repeat(5 * 1024 * 1024) });
+      expect(hugePersona).toMatchObject({ status: 413, body: { code: ErrorCode.PayloadTooLarge } });
     });
 
     it('answers unknown and private personas alike: 404 PERSONA_NOT_FOUND', async () => {

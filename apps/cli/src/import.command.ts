@@ -1,15 +1,25 @@
-// `import <file> [--public] [--url <gateway>]`: imports an ElizaOS character or a character card (JSON, PNG, CHARX)
-// through the running gateway and prints the report. Uses DOPPEL_API_KEY, or the demo key that `seed` wrote.
+// `import <file> [--public] [--url <gateway>]`: imports an ElizaOS character (or a list of them), a character card
+// (JSON, PNG, CHARX) or a lorebook through the running gateway, sending the file itself, and prints the report.
+// Uses DOPPEL_API_KEY, or the demo key that `seed` wrote.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { readDemoCredentials } from './demo-credentials';
 
-interface ImportResponse {
-  persona?: { id: string; definition: { name: string } };
-  report?: { format: string; mapped: { from: string; to: string }[]; dropped: { field: string; reason: string }[]; warnings: string[] };
-  code?: string;
-  message?: string;
+interface Report {
+  format: string;
+  mapped: { from: string; to: string }[];
+  dropped: { field: string; reason: string }[];
+  warnings: string[];
 }
+interface ImportedPersona {
+  persona: { id: string; definition: { name: string } };
+  report: Report;
+}
+type ImportResponse =
+  | ({ kind: 'persona' } & ImportedPersona)
+  | { kind: 'personas'; personas: ImportedPersona[] }
+  | { kind: 'lorebook'; lorebook: { id: string; book: { name: string; entries: unknown[] } }; report: Report }
+  | { kind?: undefined; code: string; message: string };
 
 export async function runImport(args: string[]): Promise<void> {
   let url = process.env.DOPPEL_URL ?? 'http://127.0.0.1:3000';
@@ -21,19 +31,29 @@ export async function runImport(args: string[]): Promise<void> {
     else if (arg === '--public') visibility = 'public';
     else file ??= arg;
   }
-  if (!file) throw new Error('usage: import <character.json|card.png|card.charx> [--public] [--url <gateway>]');
+  if (!file) throw new Error('usage: import <character.json|card.png|card.charx|lorebook.json> [--public] [--url <gateway>]');
   const apiKey = process.env.DOPPEL_API_KEY ?? (await readDemoCredentials())?.apiKey;
   if (!apiKey) throw new Error('No API key: set DOPPEL_API_KEY, or run `npm run seed` for the demo key.');
   const content = await readFile(file);
-  const response = await fetch(new URL('/personas/import', url), {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ fileName: basename(file), contentBase64: content.toString('base64'), visibility }),
-  });
+  const target = new URL('/personas/import', url);
+  target.searchParams.set('fileName', basename(file));
+  target.searchParams.set('visibility', visibility);
+  const response = await fetch(target, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/octet-stream' }, body: content });
   const body = (await response.json()) as ImportResponse;
-  if (!response.ok || !body.persona || !body.report) throw new Error(`import refused (${response.status} ${body.code}): ${body.message}`);
-  console.log(`imported "${body.persona.definition.name}" as persona ${body.persona.id} (${visibility}) from ${body.report.format}`);
-  for (const mapping of body.report.mapped) console.log(`  mapped   ${mapping.from} → ${mapping.to}`);
-  for (const dropped of body.report.dropped) console.log(`  dropped  ${dropped.field}: ${dropped.reason}`);
-  for (const warning of body.report.warnings) console.log(`  warning  ${warning}`);
+  if (!response.ok || !body.kind) throw new Error(`import refused (${response.status} ${'code' in body ? body.code : ''}): ${'message' in body ? body.message : ''}`);
+  if (body.kind === 'lorebook') {
+    console.log(`imported lorebook "${body.lorebook.book.name}" (${body.lorebook.book.entries.length} entries) as ${body.lorebook.id} from ${body.report.format}`);
+    printReport(body.report);
+    return;
+  }
+  for (const { persona, report } of body.kind === 'persona' ? [body] : body.personas) {
+    console.log(`imported "${persona.definition.name}" as persona ${persona.id} (${visibility}) from ${report.format}`);
+    printReport(report);
+  }
+}
+
+function printReport(report: Report): void {
+  for (const mapping of report.mapped) console.log(`  mapped   ${mapping.from} → ${mapping.to}`);
+  for (const dropped of report.dropped) console.log(`  dropped  ${dropped.field}: ${dropped.reason}`);
+  for (const warning of report.warnings) console.log(`  warning  ${warning}`);
 }

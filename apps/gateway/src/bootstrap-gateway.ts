@@ -6,6 +6,7 @@ import { enabledLogLevels, type AppConfig } from '@doppel/config';
 import { assertSchemaReady } from '@doppel/db';
 import { GatewayModule } from './gateway.module';
 import { HttpErrorFilter } from './http/error.filter';
+import { jsonBodies } from './http/request-bodies';
 import { findWebAppDir, serveWebApp } from './web/serve-web-app';
 
 /** Builds the gateway app (not yet listening): shared by main.ts and the end-to-end tests. */
@@ -18,7 +19,7 @@ export async function createGatewayApp(config: AppConfig): Promise<INestApplicat
     logger: enabledLogLevels(config.logLevel),
     bodyParser: false,
   });
-  app.useBodyParser('json', { limit: config.gateway.maxBodyBytes });
+  app.use(jsonBodies(config));
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableCors({ origin: true });
 

@@ -28,12 +28,12 @@ import { NodesController } from './http/nodes.controller';
 import { ReceiptsController } from './http/receipts.controller';
 import { TurnsController } from './http/turns.controller';
 import { PersonasController } from './http/personas.controller';
-import { PersonaImportController } from './http/persona-import.controller';
 import { PersonaPreviewController } from './http/persona-preview.controller';
 import { OpsGateway } from './ops/ops.gateway';
 import { OpsSnapshotService } from './ops/ops-snapshot.service';
 import { VerificationStats } from './ops/verification-stats';
 import { KnowledgeHttpModule } from './http/knowledge-http.module';
+import { PersonaFilesModule } from './http/persona-files.module';
 
 /** REST + socket.io. Produces turn jobs; never runs a model and never consumes a queue. */
 @Module({
@@ -49,11 +49,11 @@ import { KnowledgeHttpModule } from './http/knowledge-http.module';
     MemoryModule,
     KnowledgeModule,
     KnowledgeHttpModule,
+    PersonaFilesModule,
   ],
   controllers: [
     AccountsController,
     PersonasController,
-    PersonaImportController,
     PersonaPreviewController,
     ConversationsController,
     ModelsController,

@@ -50,6 +50,7 @@ export interface AppConfig {
     readonly deadlineMs: number;
   };
   readonly knowledge: { readonly maxBytes: number; readonly topK: number; readonly maxDistance: number };
+  readonly personaFiles: { readonly importMaxBytes: number; readonly maxBodyBytes: number; readonly avatarMaxBytes: number };
   readonly seedDemo: boolean;
   readonly shutdownGraceMs: number;
   readonly verification: {
@@ -145,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       deadlineMs: e.TURN_DEADLINE_MS,
     },
     knowledge: { maxBytes: e.KNOWLEDGE_MAX_BYTES, topK: e.KNOWLEDGE_TOP_K, maxDistance: e.KNOWLEDGE_MAX_DISTANCE },
+    personaFiles: { importMaxBytes: e.PERSONA_IMPORT_MAX_BYTES, maxBodyBytes: e.PERSONA_MAX_BODY_BYTES, avatarMaxBytes: e.AVATAR_MAX_BYTES },
     seedDemo: e.SEED_DEMO,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     verification: {

@@ -87,6 +87,13 @@ export const envSchema = z.object({
    * texts measure about 0.2–0.6 with doppel-embed-small and hashing-384, unrelated ones 0.85 and more). */
   KNOWLEDGE_MAX_DISTANCE: z.coerce.number().min(0).max(2).default(0.75),
 
+  /** Largest persona file POST /personas/import takes as multipart or a raw body (card PNGs run to 5 MB). */
+  PERSONA_IMPORT_MAX_BYTES: positiveInt.max(64 * 1024 * 1024).default(20 * 1024 * 1024),
+  /** Largest JSON body of the persona and lorebook routes (a definition holds up to 64k characters a field). */
+  PERSONA_MAX_BODY_BYTES: positiveInt.max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** Largest avatar image a creator may upload (PNG, JPEG or WebP; it is re-encoded before it is stored). */
+  AVATAR_MAX_BYTES: positiveInt.max(64 * 1024 * 1024).default(8 * 1024 * 1024),
+
   STREAM_CHUNK_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(30),
   TURN_STREAM_TTL_SECONDS: positiveInt.default(3600),
   TURN_JOB_ATTEMPTS: positiveInt.max(10).default(3),

@@ -153,6 +153,9 @@ export interface Database {
   message_ratings: MessageRatingsTable;
   knowledge_documents: KnowledgeDocumentsTable;
   knowledge_chunks: KnowledgeChunksTable;
+  avatars: AvatarsTable;
+  lorebooks: LorebooksTable;
+  persona_lorebooks: PersonaLorebooksTable;
   schema_migrations: SchemaMigrationsTable;
 }
 
@@ -263,4 +266,28 @@ export interface KnowledgeChunksTable {
   embedding: string;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+export interface AvatarsTable {
+  hash: string;
+  png: Buffer;
+  thumbnail: Buffer;
+  width: number;
+  height: number;
+  created_at: CreatedAt;
+}
+
+export interface LorebooksTable {
+  id: Generated<string>;
+  owner_id: string;
+  book: Json<unknown>;
+  content_hash: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface PersonaLorebooksTable {
+  persona_id: string;
+  lorebook_id: string;
+  attached_at: CreatedAt;
 }

@@ -7,7 +7,7 @@ import { isRecord } from './persona-fields';
 
 export const DOPPEL_EXTENSION_KEY = 'doppel';
 
-type ExtensionField =
+export type ExtensionField =
   | 'greeting'
   | 'alternateGreetings'
   | 'scenario'
@@ -15,10 +15,27 @@ type ExtensionField =
   | 'generation'
   | 'minVerification'
   | 'defaultModel'
-  | 'lorebook';
+  | 'lorebook'
+  | 'attachedLorebooks'
+  | 'creator'
+  | 'creatorNotes'
+  | 'characterVersion'
+  | 'nickname'
+  | 'extensions';
 
-export function doppelExtensionOf(definition: PersonaDefinition, fields: readonly ExtensionField[]): Record<string, unknown> {
-  return Object.fromEntries(fields.filter((field) => definition[field] !== undefined).map((field) => [field, definition[field]]));
+/**
+ * The given fields of the definition. `extensions` carries only the other formats' blocks: a format's own block is
+ * written back into the file itself.
+ */
+export function doppelExtensionOf(definition: PersonaDefinition, fields: readonly ExtensionField[], ownBlock?: 'eliza' | 'card'): Record<string, unknown> {
+  const carried = fields.filter((field) => definition[field] !== undefined).map((field) => [field, definition[field]] as [string, unknown]);
+  return Object.fromEntries(
+    carried.flatMap(([field, value]): [string, unknown][] => {
+      if (field !== 'extensions' || !ownBlock) return [[field, value]];
+      const { [ownBlock]: _own, ...others } = value as Record<string, unknown>;
+      return Object.keys(others).length > 0 ? [[field, others]] : [];
+    }),
+  );
 }
 
 /** Each known field is validated on its own, so one bad value drops only itself. */

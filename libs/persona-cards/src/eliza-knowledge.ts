@@ -13,18 +13,18 @@ export interface ImportedKnowledge {
 
 const KNOWLEDGE_KEYS = ['knowledge', 'documents'] as const;
 
-export function elizaKnowledge(file: Record<string, unknown>, characterName: string, report: ImportReportBuilder): ImportedKnowledge[] {
+export function elizaKnowledge(file: Record<string, unknown>, characterName: string, report: ImportReportBuilder, fromPrefix = ''): ImportedKnowledge[] {
   const documents: ImportedKnowledge[] = [];
   for (const key of KNOWLEDGE_KEYS) {
     const value = file[key];
     if (value === undefined || value === null) continue;
     if (!Array.isArray(value)) {
-      report.drop(key, 'not a list of knowledge items');
+      report.drop(`${fromPrefix}${key}`, 'not a list of knowledge items');
       continue;
     }
     const texts: string[] = [];
     value.forEach((item, index) => {
-      const itemPath = `${key}[${index}]`;
+      const itemPath = `${fromPrefix}${key}[${index}]`;
       if (typeof item === 'string') {
         if (item.trim()) texts.push(item.trim());
       } else if (isRecord(item) && (typeof item.path === 'string' || typeof item.directory === 'string')) {
@@ -35,7 +35,7 @@ export function elizaKnowledge(file: Record<string, unknown>, characterName: str
     });
     if (texts.length === 0) continue;
     documents.push({ title: `${characterName.trim() || 'Character'} ${key} (imported)`, mediaType: 'text/plain', content: texts.join('\n\n') });
-    report.map(key, 'knowledge documents');
+    report.map(`${fromPrefix}${key}`, 'knowledge documents');
   }
   return documents;
 }

@@ -1,6 +1,6 @@
 // Example exchanges from either format become {user, persona} pairs: a user line answered by the persona.
+import { PERSONA_LIMITS } from '@doppel/personas';
 import type { ImportReportBuilder } from './import-report';
-import { TEXT_LIMITS } from './imported-persona';
 
 export interface SpokenLine {
   speaker: 'user' | 'persona';
@@ -30,17 +30,17 @@ export function pairDialogues(conversations: SpokenLine[][], fromPath: string, r
         unpairedLines++;
         continue;
       }
-      if (!pendingUser.trim() || !line.text.trim() || pendingUser.length > TEXT_LIMITS.exampleUser || line.text.length > TEXT_LIMITS.examplePersona) overLimit++;
-      else if (dialogues.length >= TEXT_LIMITS.exampleDialogues) overCount++;
+      if (!pendingUser.trim() || !line.text.trim() || pendingUser.length > PERSONA_LIMITS.textChars || line.text.length > PERSONA_LIMITS.textChars) overLimit++;
+      else if (dialogues.length >= PERSONA_LIMITS.exampleDialogues) overCount++;
       else dialogues.push({ user: pendingUser, persona: line.text });
       pendingUser = null;
     }
     if (pendingUser !== null) unpairedLines++;
   }
   if (overLimit > 0) {
-    report.drop(`${fromPath} (${overLimit} exchanges)`, `empty, or longer than ${TEXT_LIMITS.exampleUser} (user) / ${TEXT_LIMITS.examplePersona} (persona) characters`);
+    report.drop(`${fromPath} (${overLimit} exchanges)`, `empty, or longer than ${PERSONA_LIMITS.textChars} characters`);
   }
-  if (overCount > 0) report.drop(`${fromPath} (${overCount} exchanges)`, `a persona keeps at most ${TEXT_LIMITS.exampleDialogues} example dialogues`);
+  if (overCount > 0) report.drop(`${fromPath} (${overCount} exchanges)`, `a persona keeps at most ${PERSONA_LIMITS.exampleDialogues} example dialogues`);
   if (unpairedLines > 0) report.warn(`${fromPath}: ${unpairedLines} line(s) were not a user line answered by the character and were skipped.`);
   return dialogues;
 }

@@ -8,7 +8,7 @@ export function importInvalid(message: string, details?: unknown): DoppelError {
 export function unsupportedFormat(message: string): DoppelError {
   return new DoppelError(
     ErrorCode.ImportUnsupportedFormat,
-    `${message} Supported: ElizaOS character JSON, Character Card V1/V2/V3 as JSON, PNG (tEXt chunk "ccv3" or "chara") or CHARX (zip with card.json).`,
+    `${message} Supported: ElizaOS character JSON (one character or a list), Character Card V1/V2/V3 as JSON, PNG (tEXt chunk "ccv3" or "chara") or CHARX (zip with card.json), and lorebooks (SillyTavern World Info, Agnai memory books, lorebook_v3).`,
   );
 }
 

@@ -1,5 +1,7 @@
 // What an import did with each field of the file: mapped where, dropped why. Never holds a field's value.
 export type CharacterFormat = 'eliza-v0.1' | 'eliza-v1' | 'eliza-later' | 'character-card-v1' | 'character-card-v2' | 'character-card-v3';
+export type LorebookFormat = 'sillytavern-world-info' | 'agnai-memory-book' | 'lorebook-v3';
+export type ImportFormat = CharacterFormat | LorebookFormat;
 export type CharacterContainer = 'json' | 'png' | 'charx';
 
 export interface FieldMapping {
@@ -13,7 +15,7 @@ export interface DroppedField {
 }
 
 export interface ImportReport {
-  format: CharacterFormat;
+  format: ImportFormat;
   container: CharacterContainer;
   mapped: FieldMapping[];
   dropped: DroppedField[];
@@ -37,7 +39,7 @@ export class ImportReportBuilder {
     this.warnings.push(warning);
   }
 
-  build(format: CharacterFormat, container: CharacterContainer): ImportReport {
+  build(format: ImportFormat, container: CharacterContainer): ImportReport {
     return { format, container, mapped: [...this.mapped], dropped: [...this.dropped], warnings: [...this.warnings] };
   }
 }

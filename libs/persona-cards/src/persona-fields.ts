@@ -1,10 +1,6 @@
 // Turning a file's loosely typed values into persona fields, reporting everything that does not fit.
+import { PERSONA_LIMITS, TAG_PATTERN } from '@doppel/personas';
 import type { ImportReportBuilder } from './import-report';
-import { TEXT_LIMITS } from './imported-persona';
-
-type TextField = 'name' | 'description' | 'personality' | 'systemPrompt' | 'greeting' | 'scenario' | 'postHistoryInstructions';
-
-const TAG_PATTERN = /^[a-z0-9][a-z0-9 _-]{0,31}$/;
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -33,34 +29,48 @@ export function textOf(value: unknown, fromPath: string, report: ImportReportBui
   return undefined;
 }
 
-/** Cuts text to the persona field's limit, saying so: an import that fails on a long card helps no one. */
-export function fitText(text: string, target: TextField, fromPath: string, report: ImportReportBuilder): string {
-  const limit = TEXT_LIMITS[target];
+/** Cuts text to a limit, saying so: an import that fails on a long card helps no one. */
+export function fitText(text: string, target: string, fromPath: string, report: ImportReportBuilder, limit: number = PERSONA_LIMITS.textChars): string {
   if (text.length <= limit) return text;
   report.drop(`${fromPath} (beyond character ${limit})`, `Doppel's ${target} holds at most ${limit} characters`);
   report.warn(`${fromPath} was cut to ${limit} characters to fit ${target}; review it.`);
   return text.slice(0, limit);
 }
 
-/** Tags lower-cased, with characters the tag rule refuses turned into spaces; duplicates and misfits reported. */
-export function normalizeTags(value: unknown, fromPath: string, report: ImportReportBuilder): string[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) {
+/** Short metadata text (creator, version, nickname), cut to the metadata limit with a report. */
+export function metadataOf(value: unknown, fromPath: string, target: string, report: ImportReportBuilder): string | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  const text = String(value).trim();
+  if (!text) return undefined;
+  report.map(fromPath, target);
+  return fitText(text, target, fromPath, report, PERSONA_LIMITS.metadataChars);
+}
+
+/**
+ * Tags lower-cased, with characters the tag rule refuses turned into spaces. Every tag is kept up to the persona's
+ * limit; duplicates are merged silently, and a tag that still breaks the rule is reported by name.
+ */
+export function normalizeTags(value: unknown, fromPath: string, report: ImportReportBuilder, into: string[] = []): string[] {
+  if (value === undefined || value === null) return into;
+  const items = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(items)) {
     report.drop(fromPath, 'not a list of tags');
-    return [];
+    return into;
   }
-  const tags: string[] = [];
-  value.forEach((item, index) => {
+  const tags = into;
+  items.forEach((item, index) => {
     const itemPath = `${fromPath}[${index}]`;
     if (typeof item !== 'string') return report.drop(itemPath, 'not text');
     const tag = item
       .toLowerCase()
-      .replace(/\s*[^a-z0-9 _-]+\s*/g, ' ')
+      .replace(/[^\p{L}\p{N} _-]+/gu, ' ')
+      .replace(/\s+/g, ' ')
       .trim()
       .replace(/^[ _-]+/, '');
-    if (!TAG_PATTERN.test(tag)) return report.drop(itemPath, 'not a valid tag (1-32 letters, digits, space, _ or -)');
+    if (!tag) return item.trim() ? report.drop(`${itemPath} "${item.slice(0, 40)}"`, 'no letters or digits left to make a tag') : undefined;
+    if (!TAG_PATTERN.test(tag)) return report.drop(`${itemPath} "${item.slice(0, 40)}"`, `longer than ${PERSONA_LIMITS.tagChars} characters, the most a tag holds`);
     if (tags.includes(tag)) return;
-    if (tags.length >= TEXT_LIMITS.tags) return report.drop(itemPath, `a persona has at most ${TEXT_LIMITS.tags} tags`);
+    if (tags.length >= PERSONA_LIMITS.tags) return report.drop(`${itemPath} "${tag}"`, `a persona has at most ${PERSONA_LIMITS.tags} tags`);
     tags.push(tag);
   });
   return tags;

@@ -14,17 +14,47 @@ export const generationParamsSchema = z.strictObject({
 });
 export type GenerationParams = z.infer<typeof generationParamsSchema>;
 
+/**
+ * What a definition may hold. Creator text takes what real cards carry (descriptions and lorebook entries of 20-40k
+ * characters exist); the prompt assembler's token budget, not the schema, decides what reaches a model.
+ */
+export const PERSONA_LIMITS = {
+  nameChars: 80,
+  textChars: 65_536,
+  alternateGreetings: 100,
+  exampleDialogues: 100,
+  tags: 256,
+  tagChars: 64,
+  lorebookEntries: 1000,
+  lorebookKeys: 256,
+  lorebookKeyChars: 256,
+  metadataChars: 256,
+  attachedLorebooks: 16,
+  /** The whole definition as JSON: a version is read by every turn that uses it. */
+  definitionBytes: 4 * 1024 * 1024,
+} as const;
+
+const creatorText = () => z.string().max(PERSONA_LIMITS.textChars);
+const metadataText = () => z.string().max(PERSONA_LIMITS.metadataChars);
+/** Data another application keeps in a file (unknown fields, its own extensions), carried so an export gives it back. */
+const carriedData = () => z.record(z.string().max(PERSONA_LIMITS.metadataChars), z.unknown());
+
+export const TAG_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} _-]{0,63}$/u;
+export const AVATAR_HASH_PATTERN = /^[0-9a-f]{64}$/;
+
 export const exampleDialogueSchema = z.strictObject({
-  user: z.string().min(1).max(1000),
-  persona: z.string().min(1).max(2000),
+  user: creatorText().min(1),
+  persona: creatorText().min(1),
 });
+
+const lorebookKeys = () => z.array(z.string().min(1).max(PERSONA_LIMITS.lorebookKeyChars)).max(PERSONA_LIMITS.lorebookKeys);
 
 /** A lorebook entry: its content joins the prompt when one of its keys appears in the scanned recent messages. */
 const lorebookEntryFieldsSchema = z.strictObject({
-  keys: z.array(z.string().min(1).max(100)).min(1).max(32),
+  keys: lorebookKeys().min(1),
   /** When present, one of these must match too (a "selective" entry). */
-  secondaryKeys: z.array(z.string().min(1).max(100)).max(32).default([]),
-  content: z.string().min(1).max(4000),
+  secondaryKeys: lorebookKeys().default([]),
+  content: creatorText().min(1),
   caseSensitive: z.boolean().default(false),
   /** Keys are regular expressions (RE2 syntax: no backreferences or lookaround) instead of plain text. */
   useRegex: z.boolean().default(false),
@@ -33,6 +63,10 @@ const lorebookEntryFieldsSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** Always included, no key needed. */
   constant: z.boolean().default(false),
+  /** A title for editors (SillyTavern's `comment`); never part of a prompt. */
+  name: metadataText().optional(),
+  /** Fields of the source format Doppel does not use (position, depth, probability, groups…), written back on export. */
+  extras: carriedData().optional(),
 });
 type LorebookEntryFields = z.infer<typeof lorebookEntryFieldsSchema>;
 
@@ -50,46 +84,62 @@ function checkRegexKeys(keys: { key: string; path: (string | number)[] }[], cont
 export const lorebookEntrySchema = lorebookEntryFieldsSchema.superRefine((entry, context) => checkRegexKeys(regexKeysOf(entry), context));
 export type LorebookEntry = z.infer<typeof lorebookEntrySchema>;
 
-export const lorebookSchema = z
-  .strictObject({
-    /** How many of the latest messages (the new one included) are scanned for keys. */
-    scanDepth: z.number().int().min(1).max(50).default(4),
-    /** Most tokens the triggered entries may take in the prompt. */
-    tokenBudget: z.number().int().min(16).max(4096).default(512),
-    entries: z.array(lorebookEntryFieldsSchema).max(200).default([]),
-  })
-  // Counted before any key is compiled, so an oversized lorebook costs nothing to refuse.
-  .superRefine((lorebook, context) => {
-    const regexKeys = lorebook.entries.flatMap((entry, index) => regexKeysOf(entry).map(({ key, path }) => ({ key, path: ['entries', index, ...path] })));
-    if (regexKeys.length > MAX_LOREBOOK_REGEX_KEYS) {
-      context.addIssue({
-        code: 'custom',
-        path: regexKeys[MAX_LOREBOOK_REGEX_KEYS]!.path,
-        message: `a lorebook has at most ${MAX_LOREBOOK_REGEX_KEYS} regex keys (keys and secondary keys of regex entries); this one has ${regexKeys.length}`,
-        params: { [ISSUE_ERROR_CODE]: ErrorCode.LorebookKeyInvalid },
-      });
-      return;
-    }
-    checkRegexKeys(regexKeys, context);
-  });
+const lorebookFieldsSchema = z.strictObject({
+  /** How many of the latest messages (the new one included) are scanned for keys. */
+  scanDepth: z.number().int().min(1).max(50).default(4),
+  /** Most tokens the triggered entries may take in the prompt. */
+  tokenBudget: z.number().int().min(16).max(32_768).default(512),
+  entries: z.array(lorebookEntryFieldsSchema).max(PERSONA_LIMITS.lorebookEntries).default([]),
+  name: metadataText().optional(),
+  description: creatorText().optional(),
+  /** Book-level fields of the source format Doppel does not use (recursive scanning, extensions…). */
+  extras: carriedData().optional(),
+});
+
+// Counted before any key is compiled, so an oversized lorebook costs nothing to refuse.
+function checkLorebookRegexKeys(lorebook: { entries: LorebookEntryFields[] }, context: z.RefinementCtx): void {
+  const regexKeys = lorebook.entries.flatMap((entry, index) => regexKeysOf(entry).map(({ key, path }) => ({ key, path: ['entries', index, ...path] })));
+  if (regexKeys.length > MAX_LOREBOOK_REGEX_KEYS) {
+    context.addIssue({
+      code: 'custom',
+      path: regexKeys[MAX_LOREBOOK_REGEX_KEYS]!.path,
+      message: `a lorebook has at most ${MAX_LOREBOOK_REGEX_KEYS} regex keys (keys and secondary keys of regex entries); this one has ${regexKeys.length}`,
+      params: { [ISSUE_ERROR_CODE]: ErrorCode.LorebookKeyInvalid },
+    });
+    return;
+  }
+  checkRegexKeys(regexKeys, context);
+}
+
+export const lorebookSchema = lorebookFieldsSchema.superRefine(checkLorebookRegexKeys);
 export type Lorebook = z.infer<typeof lorebookSchema>;
 
+const standaloneLorebookFieldsSchema = lorebookFieldsSchema.extend({ name: z.string().trim().min(1).max(PERSONA_LIMITS.metadataChars) });
+
+/** A lorebook kept on its own (World Info), which a creator attaches to personas. */
+export const standaloneLorebookSchema = standaloneLorebookFieldsSchema.superRefine(checkLorebookRegexKeys);
+export type StandaloneLorebook = z.infer<typeof standaloneLorebookSchema>;
+
+/** A standalone lorebook as attached to a persona version: the book as it was, with its id. */
+export const attachedLorebookSchema = standaloneLorebookFieldsSchema.extend({ id: z.uuid() }).superRefine(checkLorebookRegexKeys);
+export type AttachedLorebook = z.infer<typeof attachedLorebookSchema>;
+
 export const personaDefinitionSchema = z.strictObject({
-  name: z.string().trim().min(1).max(80),
-  description: z.string().max(2000).default(''),
-  personality: z.string().max(2000).default(''),
-  systemPrompt: z.string().max(8000).default(''),
-  greeting: z.string().max(2000).default(''),
+  name: z.string().trim().min(1).max(PERSONA_LIMITS.nameChars),
+  description: creatorText().default(''),
+  personality: creatorText().default(''),
+  systemPrompt: creatorText().default(''),
+  greeting: creatorText().default(''),
   /** The situation the conversation starts in (optional; absent hashes as before). */
-  scenario: z.string().max(2000).optional(),
+  scenario: creatorText().optional(),
   /** Placed after the chat history, just before the consumer's new message: the last word on how to reply. */
-  postHistoryInstructions: z.string().max(2000).optional(),
+  postHistoryInstructions: creatorText().optional(),
   /** Other openings a consumer may choose when starting a conversation (optional; absent hashes as before). */
-  alternateGreetings: z.array(z.string().min(1).max(2000)).max(20).optional(),
-  exampleDialogues: z.array(exampleDialogueSchema).max(20).default([]),
+  alternateGreetings: z.array(creatorText().min(1)).max(PERSONA_LIMITS.alternateGreetings).optional(),
+  exampleDialogues: z.array(exampleDialogueSchema).max(PERSONA_LIMITS.exampleDialogues).default([]),
   tags: z
-    .array(z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9 _-]{0,31}$/, 'tags are 1-32 letters, digits, space, _ or -'))
-    .max(16)
+    .array(z.string().trim().toLowerCase().regex(TAG_PATTERN, 'tags are 1-64 letters, digits, space, _ or -'))
+    .max(PERSONA_LIMITS.tags)
     .default([]),
   /** A registered chat model id; the server fills in DEFAULT_CHAT_MODEL when a new persona leaves it out. */
   defaultModel: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a registered model id'),
@@ -98,6 +148,17 @@ export const personaDefinitionSchema = z.strictObject({
   minVerification: verificationLevelSchema.default('none'),
   /** Optional; personas without one hash exactly as before it existed. */
   lorebook: lorebookSchema.optional(),
+  /** Standalone lorebooks attached to the persona, as they were when this version was made (a version never changes). */
+  attachedLorebooks: z.array(attachedLorebookSchema).max(PERSONA_LIMITS.attachedLorebooks).optional(),
+  /** sha256 (hex) of the persona's avatar image, served at /avatars/<hash>. */
+  avatar: z.string().regex(AVATAR_HASH_PATTERN, 'the sha256 hex of an uploaded avatar').optional(),
+  /** Card metadata for readers of the card, never part of a prompt; export writes it back. */
+  creator: metadataText().optional(),
+  creatorNotes: creatorText().optional(),
+  characterVersion: metadataText().optional(),
+  nickname: metadataText().optional(),
+  /** Fields of the imported file with no place in a persona, by source format (`eliza`, `card`), written back on export. */
+  extensions: z.strictObject({ eliza: carriedData().optional(), card: carriedData().optional() }).optional(),
 });
 export type PersonaDefinition = z.infer<typeof personaDefinitionSchema>;
 
@@ -127,6 +188,12 @@ export const updatePersonaSchema = z
     generation: z.record(z.string(), z.unknown()),
     minVerification: z.string(),
     lorebook: z.record(z.string(), z.unknown()),
+    avatar: z.string().nullable(),
+    creator: z.string(),
+    creatorNotes: z.string(),
+    characterVersion: z.string(),
+    nickname: z.string(),
+    extensions: z.record(z.string(), z.unknown()),
     visibility: personaVisibilitySchema,
   })
   .partial()

@@ -3,8 +3,11 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, decodeCursor, encodeCursor, isTimestampText, isUuid, type Database } from '@doppel/db';
 import { DoppelError, ErrorCode, errorCodeOfIssues, personaContentHash } from '@doppel/protocol';
+import { AvatarRepository } from './avatars/avatar.repository';
 import {
+  PERSONA_LIMITS,
   personaDefinitionSchema,
+  type AttachedLorebook,
   type CreatePersonaInput,
   type PersonaDefinition,
   type PersonaVisibility,
@@ -52,22 +55,34 @@ export class PersonasService {
   constructor(
     @Inject(DATABASE) private readonly db: Kysely<Database>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly avatars: AvatarRepository,
   ) {}
 
   async create(ownerId: string, input: CreatePersonaInput): Promise<PersonaView> {
-    const { visibility, ...definitionInput } = input;
-    const definition = personaDefinitionSchema.parse({ ...definitionInput, defaultModel: input.defaultModel ?? this.config.models.defaultChatModel });
-    await this.assertChatModel(this.db, definition.defaultModel);
-    const personaId = await this.db.transaction().execute(async (trx) => {
-      const persona = await trx
-        .insertInto('personas')
-        .values({ owner_id: ownerId, visibility: visibility ?? 'public' })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await this.insertVersion(trx, persona.id, 1, definition);
-      return persona.id;
+    const [created] = await this.createMany(ownerId, [input]);
+    return created!;
+  }
+
+  /** Several personas in one transaction (an ElizaOS file with several characters): all of them, or none. */
+  async createMany(ownerId: string, inputs: readonly CreatePersonaInput[]): Promise<PersonaView[]> {
+    const prepared: { visibility: PersonaVisibility; definition: PersonaDefinition }[] = [];
+    for (const input of inputs) {
+      const { visibility, ...definitionInput } = input;
+      const parsed = personaDefinitionSchema.safeParse({ ...definitionInput, defaultModel: input.defaultModel ?? this.config.models.defaultChatModel });
+      if (!parsed.success) throw new DoppelError(errorCodeOfIssues(parsed.error.issues), `The persona is not valid: ${problemsOf(parsed.error.issues)}`, parsed.error.issues);
+      await this.assertStorable(this.db, parsed.data);
+      prepared.push({ visibility: visibility ?? 'public', definition: parsed.data });
+    }
+    const personaIds = await this.db.transaction().execute(async (trx) => {
+      const ids: string[] = [];
+      for (const { visibility, definition } of prepared) {
+        const persona = await trx.insertInto('personas').values({ owner_id: ownerId, visibility }).returning('id').executeTakeFirstOrThrow();
+        await this.insertVersion(trx, persona.id, 1, definition);
+        ids.push(persona.id);
+      }
+      return ids;
     });
-    return this.getVisible(personaId, ownerId);
+    return Promise.all(personaIds.map((personaId) => this.getVisible(personaId, ownerId)));
   }
 
   /** Editing never changes a version: it adds one (unless the definition did not change). */
@@ -75,30 +90,62 @@ export class PersonasService {
     if (!isUuid(personaId)) throw notFound(personaId);
     const { visibility, ...definitionPatch } = patch;
     await this.db.transaction().execute(async (trx) => {
-      const current = await trx
-        .selectFrom('personas')
-        .innerJoin('persona_versions', 'persona_versions.id', 'personas.current_version_id')
-        .select(['personas.owner_id', 'personas.status', 'persona_versions.version', 'persona_versions.definition', 'persona_versions.content_hash'])
-        .where('personas.id', '=', personaId)
-        .forUpdate('personas')
-        .executeTakeFirst();
-      if (!current || current.owner_id !== editorId) throw notFound(personaId);
-      if (current.status === 'archived') {
-        throw new DoppelError(ErrorCode.PersonaArchived, `Persona ${personaId} is archived; archived personas cannot be edited.`);
-      }
-      const merged = { ...(current.definition as PersonaDefinition), ...definitionPatch };
-      const parsed = personaDefinitionSchema.safeParse(merged);
-      if (!parsed.success) {
-        const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-        throw new DoppelError(errorCodeOfIssues(parsed.error.issues), `The edited persona is not valid: ${problems}`, parsed.error.issues);
-      }
-      await this.assertChatModel(trx, parsed.data.defaultModel);
-      if (personaContentHash(parsed.data) !== current.content_hash) {
-        await this.insertVersion(trx, personaId, current.version + 1, parsed.data);
-      }
+      await this.revise(trx, personaId, editorId, (current) => {
+        const merged: Record<string, unknown> = { ...current, ...definitionPatch };
+        // `avatar: null` takes the picture away.
+        if (merged.avatar === null) delete merged.avatar;
+        return merged;
+      });
       if (visibility) await trx.updateTable('personas').set({ visibility }).where('id', '=', personaId).execute();
     });
     return this.getVisible(personaId, editorId);
+  }
+
+  /**
+   * Inside the caller's transaction: the persona's copy of a standalone lorebook added or replaced (`book`), or
+   * removed (`null`). A new version, like any edit; archived personas keep theirs (they take no new turns).
+   */
+  async setAttachedLorebook(trx: Transaction<Database>, personaId: string, ownerId: string, lorebookId: string, book: AttachedLorebook | null): Promise<void> {
+    if (!isUuid(personaId)) throw notFound(personaId);
+    await this.revise(trx, personaId, ownerId, (current) => {
+      const others = (current.attachedLorebooks ?? []).filter((attached) => attached.id !== lorebookId);
+      const attached = book ? [...others, book] : others;
+      if (attached.length > PERSONA_LIMITS.attachedLorebooks) {
+        throw new DoppelError(ErrorCode.ValidationFailed, `A persona has at most ${PERSONA_LIMITS.attachedLorebooks} lorebooks attached.`);
+      }
+      const { attachedLorebooks: _previous, ...rest } = current;
+      return attached.length > 0 ? { ...rest, attachedLorebooks: attached } : rest;
+    }, { archived: book === null ? 'skip' : 'refuse' });
+  }
+
+  /** Locks the persona, applies the change to its current definition, and stores a new version if anything changed. */
+  private async revise(
+    trx: Transaction<Database>,
+    personaId: string,
+    editorId: string,
+    change: (current: PersonaDefinition) => Record<string, unknown>,
+    options: { archived: 'refuse' | 'skip' } = { archived: 'refuse' },
+  ): Promise<void> {
+    const current = await trx
+      .selectFrom('personas')
+      .innerJoin('persona_versions', 'persona_versions.id', 'personas.current_version_id')
+      .select(['personas.owner_id', 'personas.status', 'persona_versions.version', 'persona_versions.definition', 'persona_versions.content_hash'])
+      .where('personas.id', '=', personaId)
+      .forUpdate('personas')
+      .executeTakeFirst();
+    if (!current || current.owner_id !== editorId) throw notFound(personaId);
+    if (current.status === 'archived') {
+      if (options.archived === 'skip') return;
+      throw new DoppelError(ErrorCode.PersonaArchived, `Persona ${personaId} is archived; archived personas cannot be edited.`);
+    }
+    const parsed = personaDefinitionSchema.safeParse(change(current.definition as PersonaDefinition));
+    if (!parsed.success) {
+      throw new DoppelError(errorCodeOfIssues(parsed.error.issues), `The edited persona is not valid: ${problemsOf(parsed.error.issues)}`, parsed.error.issues);
+    }
+    await this.assertStorable(trx, parsed.data);
+    if (personaContentHash(parsed.data) !== current.content_hash) {
+      await this.insertVersion(trx, personaId, current.version + 1, parsed.data);
+    }
   }
 
   async archive(personaId: string, ownerId: string): Promise<PersonaView> {
@@ -212,6 +259,21 @@ export class PersonasService {
     };
   }
 
+  /** A definition may be stored when its model is a chat model, its avatar was uploaded, and it is not too large. */
+  private async assertStorable(executor: Kysely<Database>, definition: PersonaDefinition): Promise<void> {
+    const bytes = Buffer.byteLength(JSON.stringify(definition), 'utf8');
+    if (bytes > PERSONA_LIMITS.definitionBytes) {
+      throw new DoppelError(ErrorCode.PersonaTooLarge, `The persona is ${bytes} bytes as JSON; a persona holds at most ${PERSONA_LIMITS.definitionBytes}. Move reference text into knowledge documents.`, {
+        limitBytes: PERSONA_LIMITS.definitionBytes,
+      });
+    }
+    await this.assertChatModel(executor, definition.defaultModel);
+    // Avatars are never deleted, so checking outside the transaction is enough.
+    if (definition.avatar && !(await this.avatars.exists(definition.avatar))) {
+      throw new DoppelError(ErrorCode.AvatarNotFound, `No avatar ${definition.avatar} has been uploaded; upload the image first (POST /avatars).`);
+    }
+  }
+
   private async assertChatModel(executor: Kysely<Database>, modelId: string): Promise<void> {
     const model = await executor.selectFrom('models').select('kind').where('id', '=', modelId).executeTakeFirst();
     if (model?.kind !== 'chat') {
@@ -246,6 +308,10 @@ export class PersonasService {
         sql<string>`personas.created_at::text`.as('created_at_text'),
       ]);
   }
+}
+
+function problemsOf(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  return issues.map((issue) => `${issue.path.map(String).join('.')}: ${issue.message}`).join('; ');
 }
 
 function toView(row: {

@@ -10,7 +10,11 @@ describe('fillPlaceholders', () => {
   });
 
   it('leaves other braces and names that only look alike untouched', () => {
-    expect(fillPlaceholders('{{random}} {char} {{character}} $user', names)).toBe('{{random}} {char} {{character}} $user');
+    expect(fillPlaceholders('{{random}} {char} {{character}} $user {{user2}}', names)).toBe('{{random}} {char} {{character}} $user {{user2}}');
+  });
+
+  it("fills ElizaOS's {{agentName}}, {{name}} (the character) and {{user1}}, {{name1}} (the user)", () => {
+    expect(fillPlaceholders('{{name}} greets {{user1}}; {{agentName}} and {{name1}}', names)).toBe('Lumen greets Ada; Lumen and Ada');
   });
 
   it('does not re-read a filled name as a placeholder', () => {

@@ -7,10 +7,12 @@ export interface PlaceholderNames {
   user: string;
 }
 
-const PLACEHOLDER = /\{\{\s*(char|user)\s*\}\}|<(BOT|USER)>/gi;
+// ElizaOS writes the agent as {{agentName}} (v2 bios: {{name}}) and the other side as {{user1}} / {{name1}}.
+const PLACEHOLDER = /\{\{\s*(char|user|agentname|name|user1|name1)\s*\}\}|<(BOT|USER)>/gi;
+const USER_PLACEHOLDERS = new Set(['user', 'user1', 'name1']);
 
 export function fillPlaceholders(text: string, names: PlaceholderNames): string {
   return text.replace(PLACEHOLDER, (_match, braced: string | undefined, angled: string | undefined) =>
-    (braced ?? angled)!.toLowerCase() === 'user' ? names.user : names.char,
+    USER_PLACEHOLDERS.has((braced ?? angled)!.toLowerCase()) ? names.user : names.char,
   );
 }

@@ -41,6 +41,11 @@ export enum ErrorCode {
   MessageNotEditable = 'MESSAGE_NOT_EDITABLE',
   PinLimitReached = 'PIN_LIMIT_REACHED',
   LorebookKeyInvalid = 'LOREBOOK_KEY_INVALID',
+  PersonaTooLarge = 'PERSONA_TOO_LARGE',
+  AvatarInvalid = 'AVATAR_INVALID',
+  AvatarTooLarge = 'AVATAR_TOO_LARGE',
+  AvatarNotFound = 'AVATAR_NOT_FOUND',
+  LorebookNotFound = 'LOREBOOK_NOT_FOUND',
   Internal = 'INTERNAL',
 }
 
@@ -85,5 +90,10 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.MessageNotEditable]: 409,
   [ErrorCode.PinLimitReached]: 409,
   [ErrorCode.LorebookKeyInvalid]: 400,
+  [ErrorCode.PersonaTooLarge]: 413,
+  [ErrorCode.AvatarInvalid]: 400,
+  [ErrorCode.AvatarTooLarge]: 413,
+  [ErrorCode.AvatarNotFound]: 404,
+  [ErrorCode.LorebookNotFound]: 404,
   [ErrorCode.Internal]: 500,
 };

@@ -1,6 +1,6 @@
 export { TurnsModule } from './turns.module';
 export { TurnRunner, ModelFailure, seedForTurn, type TurnOutcome } from './turn-runner.service';
-export { assemblePrompt, MEMORY_HEADER, LORE_HEADER, KNOWLEDGE_HEADER, type AssembledPrompt, type PromptInputs, type PromptMemory } from './prompt-assembler';
+export { assemblePrompt, MEMORY_HEADER, LORE_HEADER, KNOWLEDGE_HEADER, type AssembledPrompt, type PromptInputs, type PromptMemory, type LeftOut } from './prompt-assembler';
 export { triggeredLoreEntries } from './lorebook';
 export { PersonaVersionCache } from './persona-version-cache';
 export { turnTimings, type TurnTimestamps } from './turn-timings';

@@ -62,6 +62,31 @@ describe('lorebook triggering', () => {
     const without = assemblePrompt({ persona: { ...persona, lorebook: undefined }, memories: [], history: [], userText: 'lighthouse', tokenBudget: 2048, countTokens: countApproximateTokens });
     expect(without.prompt.messages[0]!.content).not.toContain(LORE_HEADER);
   });
+
+  it('places entries of attached lorebooks after the persona’s own, each within its own budget, and reports what did not fit', () => {
+    const persona = personaDefinitionSchema.parse({
+      name: 'Ada',
+      defaultModel: 'synthetic',
+      lorebook: { tokenBudget: 100, entries: [{ keys: ['lighthouse'], content: 'The lighthouse has 212 steps.' }] },
+      attachedLorebooks: [
+        {
+          id: '00000000-0000-4000-8000-000000000001',
+          name: 'World',
+          tokenBudget: 16,
+          entries: [
+            { keys: ['lighthouse'], content: 'Lighthouses guard the coast.', name: 'Coast' },
+            { keys: ['lighthouse'], content: 'Every keeper writes a log of the weather, the ships and the lamp, every single night.' },
+          ],
+        },
+      ],
+    });
+    const assembled = assemblePrompt({ persona, memories: [], history: [], userText: 'the lighthouse?', tokenBudget: 2048, countTokens: countApproximateTokens });
+    const system = assembled.prompt.messages[0]!.content;
+    expect(system.indexOf('The lighthouse has 212 steps.')).toBeLessThan(system.indexOf('Lighthouses guard the coast.'));
+    expect(assembled.loreEntries).toEqual([0]);
+    expect(assembled.attachedLoreEntries).toEqual([{ lorebookId: '00000000-0000-4000-8000-000000000001', index: 0 }]);
+    expect(assembled.leftOut).toEqual([{ part: 'lorebook "World" entry 2', tokens: expect.any(Number), reason: "over the book's budget of 16 tokens" }]);
+  });
 });
 
 describe('regex keys a creator can abuse', () => {

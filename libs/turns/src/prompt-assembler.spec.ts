@@ -47,8 +47,8 @@ function inputs(overrides: Partial<PromptInputs> = {}): PromptInputs {
   return { persona, memories, history, userText: 'How are the bees?', tokenBudget: 10_000, countTokens: countWords, ...overrides };
 }
 
-/** Cost of the persona core plus the user message: what is left when the budget admits nothing else. */
-const baseCost = () => assemblePrompt(inputs({ tokenBudget: 0 })).promptTokens;
+/** Cost of the whole persona core plus the user message: the budget that admits nothing else. */
+const baseCost = () => assemblePrompt(inputs({ tokenBudget: 10_000, memories: [], history: [] })).promptTokens;
 const memoryLineCost = (hit: MemoryHit) => countWords(`- They said: ${hit.content}`);
 const chunkCost = (hit: KnowledgeHit) => countWords(`[${hit.documentTitle}]\n${hit.content}`);
 const system = (assembled: { prompt: { messages: { content: string }[] } }) => assembled.prompt.messages[0]!.content;
@@ -133,6 +133,23 @@ describe('assemblePrompt', () => {
       expect(memories.slice(0, assembled.memoryIds.length).map((hit) => hit.id)).toEqual(assembled.memoryIds);
       expect(assembled.prompt.messages.slice(1, -1)).toEqual(history.slice(history.length - assembled.historyMessages));
     }
+  });
+
+  it('cuts persona text that does not fit from the end, whole example exchanges first, and says what it left out', () => {
+    const long = { ...persona, description: `${'word '.repeat(300)}end`, exampleDialogues: [persona.exampleDialogues[0]!, { user: 'More?', persona: 'Always more.' }] };
+    const assembled = assemblePrompt(inputs({ persona: long, memories: [], history: [], tokenBudget: 120 }));
+    expect(assembled.promptTokens).toBeLessThanOrEqual(120);
+    const text = system(assembled);
+    expect(text).toContain('You are Ada. Stay in character.');
+    expect(text).toMatch(/About you: (word )+word \[…\]/);
+    expect(text).not.toContain('Personality and style');
+    expect(text).not.toContain('Example exchanges');
+    expect(assembled.leftOut.map((left) => left.part)).toEqual(['description', 'personality', 'exampleDialogues']);
+    expect(assembled.leftOut[0]).toMatchObject({ reason: 'cut short: over the prompt budget', tokens: expect.any(Number) });
+    expect(assembled.leftOut[2]!.reason).toBe('2 of 2 exchanges over the prompt budget');
+    const roomy = assemblePrompt(inputs({ persona: long, memories: [], history: [] }));
+    expect(roomy.leftOut).toEqual([]);
+    expect(system(roomy)).toContain('word end');
   });
 
   it('always keeps the user message last, even when the budget cannot hold it', () => {

@@ -37,6 +37,18 @@ export interface AssembledPrompt {
   historyMessages: number;
   /** Indexes (in the persona's lorebook) of the entries placed in the prompt. */
   loreEntries: number[];
+  /** Entries of attached lorebooks placed in the prompt. */
+  attachedLoreEntries: { lorebookId: string; index: number }[];
+  /** Persona text and triggered lorebook entries the budget had no room for (the preview shows them). */
+  leftOut: LeftOut[];
+}
+
+export interface LeftOut {
+  /** What was left out: a persona field (`description`, `exampleDialogues`…) or a lorebook entry. */
+  part: string;
+  /** Tokens of it that are not in the prompt. */
+  tokens: number;
+  reason: string;
 }
 
 export const MEMORY_HEADER = 'What you remember from earlier conversations with this user (most relevant first):';
@@ -64,10 +76,12 @@ class PromptSection {
 export function assemblePrompt(inputs: PromptInputs): AssembledPrompt {
   const { persona, countTokens } = inputs;
   const names: PlaceholderNames = { char: persona.name, user: inputs.userName ?? 'User' };
-  const core = fillPlaceholders(personaCore(persona), names);
   // Card-style "post-history instructions": a system note between the history and the new message.
   const lastWord = persona.postHistoryInstructions?.trim() ? fillPlaceholders(persona.postHistoryInstructions.trim(), names) : null;
-  let used = countTokens(core) + countTokens(inputs.userText) + (lastWord ? countTokens(lastWord) : 0);
+  const leftOut: LeftOut[] = [];
+  const reserved = countTokens(inputs.userText) + (lastWord ? countTokens(lastWord) : 0);
+  const core = fitPersonaCore(persona, names, Math.max(0, inputs.tokenBudget - reserved), countTokens, leftOut);
+  let used = countTokens(core) + reserved;
   const fits = (cost: number) => used + cost <= inputs.tokenBudget;
 
   const memorySection = new PromptSection(MEMORY_HEADER, '\n');
@@ -87,17 +101,27 @@ export function assemblePrompt(inputs: PromptInputs): AssembledPrompt {
 
   const loreSection = new PromptSection(LORE_HEADER, '\n');
   const loreEntries: number[] = [];
-  if (persona.lorebook && persona.lorebook.entries.length > 0) {
-    const window = [...inputs.history.map((message) => message.content), inputs.userText];
+  const attachedLoreEntries: AssembledPrompt['attachedLoreEntries'] = [];
+  const window = [...inputs.history.map((message) => message.content), inputs.userText];
+  // The persona's own book first, then attached books in the order they were attached; each keeps its own budget.
+  const books = [
+    ...(persona.lorebook ? [{ book: persona.lorebook, label: 'lorebook', placed: (index: number) => loreEntries.push(index) }] : []),
+    ...(persona.attachedLorebooks ?? []).map((book) => ({ book, label: `lorebook "${book.name}"`, placed: (index: number) => attachedLoreEntries.push({ lorebookId: book.id, index }) })),
+  ];
+  for (const { book, label, placed } of books) {
     let loreUsed = 0;
-    for (const { index, entry } of triggeredLoreEntries(persona.lorebook, window)) {
+    for (const { index, entry } of triggeredLoreEntries(book, window)) {
       const content = fillPlaceholders(entry.content, names);
       const cost = loreSection.costOf(content, countTokens);
-      if (loreUsed + cost > persona.lorebook.tokenBudget || !fits(cost)) continue;
+      const overBook = loreUsed + cost > book.tokenBudget;
+      if (overBook || !fits(cost)) {
+        leftOut.push({ part: `${label} entry ${index + 1}${entry.name ? ` "${entry.name}"` : ''}`, tokens: cost, reason: overBook ? `over the book's budget of ${book.tokenBudget} tokens` : 'over the prompt budget' });
+        continue;
+      }
       loreUsed += cost;
       used += cost;
       loreSection.lines.push(content);
-      loreEntries.push(index);
+      placed(index);
     }
   }
 
@@ -138,6 +162,8 @@ export function assemblePrompt(inputs: PromptInputs): AssembledPrompt {
     knowledgeIds,
     historyMessages: history.length,
     loreEntries,
+    attachedLoreEntries,
+    leftOut,
   };
 }
 
@@ -163,14 +189,70 @@ function knowledgeBlock(hit: KnowledgeHit): string {
   return `[${hit.documentTitle}]\n${hit.content}`;
 }
 
-function personaCore(persona: PersonaDefinition): string {
-  const sections = [persona.systemPrompt.trim() || `You are ${persona.name}. Stay in character.`];
-  if (persona.description.trim()) sections.push(`About you: ${persona.description.trim()}`);
-  if (persona.personality.trim()) sections.push(`Personality and style: ${persona.personality.trim()}`);
-  if (persona.scenario?.trim()) sections.push(`Scenario: ${persona.scenario.trim()}`);
+/**
+ * The persona's own text, most important first: who it is (system prompt), description, personality, scenario,
+ * example exchanges. Creator text may run to tens of thousands of characters; what does not fit the budget is cut
+ * from the end (a field cut short, the fields after it, whole example exchanges) and listed in `leftOut`.
+ */
+function fitPersonaCore(persona: PersonaDefinition, names: PlaceholderNames, budget: number, countTokens: (text: string) => number, leftOut: LeftOut[]): string {
+  const fields: { part: string; text: string }[] = [
+    { part: 'systemPrompt', text: persona.systemPrompt.trim() || `You are ${persona.name}. Stay in character.` },
+    { part: 'description', text: persona.description.trim() ? `About you: ${persona.description.trim()}` : '' },
+    { part: 'personality', text: persona.personality.trim() ? `Personality and style: ${persona.personality.trim()}` : '' },
+    { part: 'scenario', text: persona.scenario?.trim() ? `Scenario: ${persona.scenario.trim()}` : '' },
+  ];
+  const sections: string[] = [];
+  let remaining = budget;
+  for (const { part, text } of fields) {
+    if (!text) continue;
+    const filled = fillPlaceholders(text, names);
+    const cost = countTokens(filled);
+    if (cost <= remaining) {
+      sections.push(filled);
+      remaining -= cost;
+      continue;
+    }
+    const kept = longestPrefixWithin(filled, remaining, countTokens);
+    if (kept) sections.push(`${kept} […]`);
+    const keptCost = kept ? countTokens(`${kept} […]`) : 0;
+    remaining -= keptCost;
+    leftOut.push({ part, tokens: cost - keptCost, reason: kept ? 'cut short: over the prompt budget' : 'over the prompt budget' });
+  }
   if (persona.exampleDialogues.length > 0) {
-    const examples = persona.exampleDialogues.map((dialogue) => `User: ${dialogue.user}\n${persona.name}: ${dialogue.persona}`);
-    sections.push(`Example exchanges:\n${examples.join('\n\n')}`);
+    const header = 'Example exchanges:';
+    const examples: string[] = [];
+    let omitted = 0;
+    let cost = countTokens(header);
+    for (const dialogue of persona.exampleDialogues) {
+      const example = fillPlaceholders(`User: ${dialogue.user}\n${persona.name}: ${dialogue.persona}`, names);
+      const exampleCost = countTokens(example);
+      if (omitted === 0 && cost + exampleCost <= remaining) {
+        examples.push(example);
+        cost += exampleCost;
+      } else {
+        omitted += exampleCost;
+      }
+    }
+    if (examples.length > 0) {
+      sections.push(`${header}\n${examples.join('\n\n')}`);
+      remaining -= cost;
+    }
+    if (omitted > 0) leftOut.push({ part: 'exampleDialogues', tokens: omitted, reason: `${persona.exampleDialogues.length - examples.length} of ${persona.exampleDialogues.length} exchanges over the prompt budget` });
   }
   return sections.join('\n\n');
+}
+
+/** The longest start of `text`, ending at a word boundary where it can, that counts at most `budget` tokens. */
+function longestPrefixWithin(text: string, budget: number, countTokens: (text: string) => number): string {
+  if (budget <= 1) return '';
+  let low = 0;
+  let high = text.length;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (countTokens(`${text.slice(0, middle)} […]`) <= budget) low = middle;
+    else high = middle - 1;
+  }
+  const prefix = text.slice(0, low);
+  const lastSpace = prefix.search(/\s\S*$/);
+  return (lastSpace > prefix.length * 0.8 ? prefix.slice(0, lastSpace) : prefix).trimEnd();
 }

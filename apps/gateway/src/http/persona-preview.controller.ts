@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { countApproximateTokens, type ChatMessage } from '@doppel/inference';
 import { createPersonaSchema, personaDefinitionSchema } from '@doppel/personas';
-import { assemblePrompt } from '@doppel/turns';
+import { assemblePrompt, type LeftOut } from '@doppel/turns';
 import { openApiSchema, ZodValidationPipe } from './zod-validation.pipe';
 
 const previewSchema = z.strictObject({
@@ -21,6 +21,10 @@ export interface PromptPreview {
   messages: ChatMessage[];
   approximateTokens: number;
   loreEntries: number[];
+  attachedLoreEntries: { lorebookId: string; index: number }[];
+  /** Persona text and triggered lorebook entries the prompt budget had no room for. */
+  leftOut: LeftOut[];
+  tokenBudget: number;
 }
 
 @ApiTags('personas')
@@ -31,7 +35,10 @@ export class PersonaPreviewController {
 
   @Post('preview-prompt')
   @HttpCode(200)
-  @ApiOperation({ summary: 'The model input a persona definition gives for a sample message (no memories, history or knowledge): for live previews while editing.' })
+  @ApiOperation({
+    summary:
+      'The model input a persona definition gives for a sample message (no memories, history or knowledge): for live previews while editing. `leftOut` lists the persona text and lorebook entries the prompt budget had no room for.',
+  })
   @ApiBody({ schema: openApiSchema(previewSchema) })
   async preview(@Body(new ZodValidationPipe(previewSchema, 'preview')) body: z.infer<typeof previewSchema>): Promise<PromptPreview> {
     // Checking the lorebook's regex keys and matching them each take a few ms for a hostile lorebook: other requests
@@ -49,6 +56,13 @@ export class PersonaPreviewController {
       // The gateway loads no tokenizer: the word-and-punctuation count of vocabulary-less backends stands in.
       countTokens: countApproximateTokens,
     });
-    return { messages: assembled.prompt.messages, approximateTokens: assembled.promptTokens, loreEntries: assembled.loreEntries };
+    return {
+      messages: assembled.prompt.messages,
+      approximateTokens: assembled.promptTokens,
+      loreEntries: assembled.loreEntries,
+      attachedLoreEntries: assembled.attachedLoreEntries,
+      leftOut: assembled.leftOut,
+      tokenBudget: this.config.turns.promptTokenBudget,
+    };
   }
 }
