@@ -13,6 +13,10 @@ describe('fillPlaceholders', () => {
     expect(fillPlaceholders('{{random}} {char} {{character}} $user {{user2}}', names)).toBe('{{random}} {char} {{character}} $user {{user2}}');
   });
 
+  it("drops SillyTavern's {{original}}: Doppel has no default prompt for it to stand for", () => {
+    expect(fillPlaceholders('{{original}}\nBe brief, {{user}}.', names)).toBe('\nBe brief, Ada.');
+  });
+
   it("fills ElizaOS's {{agentName}}, {{name}} (the character) and {{user1}}, {{name1}} (the user)", () => {
     expect(fillPlaceholders('{{name}} greets {{user1}}; {{agentName}} and {{name1}}', names)).toBe('Lumen greets Ada; Lumen and Ada');
   });

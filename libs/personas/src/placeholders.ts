@@ -11,8 +11,11 @@ export interface PlaceholderNames {
 const PLACEHOLDER = /\{\{\s*(char|user|agentname|name|user1|name1)\s*\}\}|<(BOT|USER)>/gi;
 const USER_PLACEHOLDERS = new Set(['user', 'user1', 'name1']);
 
+// SillyTavern's {{original}} (in a card's system prompt) stands for the app's own default prompt; Doppel has none.
+const ORIGINAL = /\{\{\s*original\s*\}\}/gi;
+
 export function fillPlaceholders(text: string, names: PlaceholderNames): string {
-  return text.replace(PLACEHOLDER, (_match, braced: string | undefined, angled: string | undefined) =>
-    USER_PLACEHOLDERS.has((braced ?? angled)!.toLowerCase()) ? names.user : names.char,
-  );
+  return text
+    .replace(ORIGINAL, '')
+    .replace(PLACEHOLDER, (_match, braced: string | undefined, angled: string | undefined) => (USER_PLACEHOLDERS.has((braced ?? angled)!.toLowerCase()) ? names.user : names.char));
 }
