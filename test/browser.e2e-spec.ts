@@ -1,9 +1,10 @@
 // The web app in a real browser (Debian's Chromium driven by playwright-core): a consumer chats and verifies a
 // receipt, a creator imports a card PNG, an operator watches the dashboard move. Screenshots go to
 // test-results/screenshots/.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
 import type { Kysely } from 'kysely';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { io } from 'socket.io-client';
@@ -17,6 +18,12 @@ import { testDatabase } from './support/database';
 import { startStack, type Stack } from './support/processes';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CORPUS = resolve(__dirname, '../../shared/fixtures/real-personas');
+/** A picture for the demo persona, drawn here (the corpus may be absent): sea, sun and a boat. */
+const SEA_PICTURE_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="320" height="480">
+  <rect width="320" height="480" fill="#7cc3e8"/><circle cx="230" cy="120" r="60" fill="#f6c945"/>
+  <rect y="300" width="320" height="180" fill="#1f5f8b"/><path d="M0 300 Q40 285 80 300 T160 300 T240 300 T320 300 V320 H0Z" fill="#2f7fb5"/>
+  <path d="M110 290 L210 290 L190 320 L130 320 Z" fill="#6b3e26"/><path d="M160 180 L160 288 L215 288 Z" fill="#fafafa"/></svg>`;
 const SCREENSHOTS = resolve(__dirname, '../test-results/screenshots');
 // Without the background-networking flags Chromium keeps trying to reach Google's hosts, which this network refuses.
 /** Text as rendered: Markdown markers and whitespace differ between the source and the page, the words do not. */
@@ -31,6 +38,7 @@ describe('the web app in a browser', () => {
   let creator: { id: string; apiKey: string };
   let consumer: { id: string; apiKey: string };
   let personaId: string;
+  let seaPicture: Buffer;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/provision.sh as root (it installs Debian's chromium), or set CHROMIUM_PATH`);
@@ -51,6 +59,11 @@ describe('the web app in a browser', () => {
     });
     expect(persona.status).toBe(201);
     personaId = persona.body.id;
+    seaPicture = await sharp(Buffer.from(SEA_PICTURE_SVG)).png().toBuffer();
+    const avatar = await fetch(`${stack.url}/avatars`, { method: 'POST', headers: { authorization: `Bearer ${creator.apiKey}`, 'content-type': 'image/png' }, body: seaPicture });
+    expect(avatar.status).toBe(201);
+    const { hash } = (await avatar.json()) as { hash: string };
+    expect((await api(stack.url, creator.apiKey)('PATCH', `/personas/${personaId}`, { avatar: hash })).status).toBe(200);
     await mkdir(SCREENSHOTS, { recursive: true });
     const runningAsRoot = process.getuid?.() === 0;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...(runningAsRoot ? ['--no-sandbox'] : [])] });
@@ -92,7 +105,6 @@ describe('the web app in a browser', () => {
     await expect.poll(() => card.isVisible()).toBe(false);
     await page.getByLabel('Search personas').fill('margu');
     await expect.poll(() => card.isVisible()).toBe(true);
-    await page.screenshot({ path: `${SCREENSHOTS}/gallery.png`, fullPage: true });
 
     // Keyboard only: from the search box, Tab reaches the persona's Chat button and Enter opens the chat.
     await page.getByLabel('Search personas').focus();
@@ -104,6 +116,8 @@ describe('the web app in a browser', () => {
     // The greeting came from history and its Markdown rendered as markup, not as asterisks.
     await expect.poll(() => page.locator('.message.assistant strong').first().textContent()).toBe('Mind the gap');
     await expect.poll(() => page.locator('.connection').textContent()).toBe('online');
+    // The chat header shows the persona's picture, served by its hash.
+    await expect.poll(() => page.locator('h1 .chat-avatar').getAttribute('src')).toMatch(/^\/avatars\/[0-9a-f]{64}\/thumbnail$/);
 
     // Record every rendering of the streaming reply, to prove text arrived in pieces before the end.
     // Page scripts are strings: this project's TypeScript has no DOM types outside apps/web.
@@ -227,25 +241,30 @@ describe('the web app in a browser', () => {
       defaultModel: 'synthetic',
       lorebook: { entries: [{ keys: ['lamp'], content: 'The lamp burns whale oil.' }] },
     });
-    const card = exportPersona(definition, 'ccv3-png');
+    const card = exportPersona(definition, 'ccv3-png', seaPicture);
     const page = await signedInPage(creator.apiKey, '#/studio');
     await page.getByRole('heading', { name: 'Import' }).waitFor();
     // Drag and drop as the browser delivers it: a DataTransfer holding the file, dropped on the zone.
     const base64 = Buffer.from(card.content).toString('base64');
-    const dataTransfer = await page.evaluateHandle(`(() => {
-      const bytes = Uint8Array.from(atob('${base64}'), (char) => char.charCodeAt(0));
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([bytes], 'captain-rook.png', { type: 'image/png' }));
-      return transfer;
-    })()`);
-    const zone = page.locator('[data-testid="dropzone"]');
-    await zone.dispatchEvent('dragover', { dataTransfer });
-    await zone.dispatchEvent('drop', { dataTransfer });
+    const drop = async (fileBase64: string, fileName: string, type: string) => {
+      const dataTransfer = await page.evaluateHandle(`(() => {
+        const bytes = Uint8Array.from(atob('${fileBase64}'), (char) => char.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], '${fileName}', { type: '${type}' }));
+        return transfer;
+      })()`);
+      const zone = page.locator('[data-testid="dropzone"]');
+      await zone.dispatchEvent('dragover', { dataTransfer });
+      await zone.dispatchEvent('drop', { dataTransfer });
+    };
+    await drop(base64, 'captain-rook.png', 'image/png');
     const report = page.locator('[data-testid="import-report"]');
     await expect.poll(() => page.locator('section:has(#import-heading) [role="status"]').textContent(), { timeout: 10_000 }).toBe('Imported Captain Rook.');
     expect(await report.textContent()).toContain('Imported “Captain Rook” from character-card-v3 (png)');
 
     await report.getByRole('link', { name: 'Edit it' }).click();
+    // The card's picture came along as the avatar.
+    await expect.poll(() => page.locator('.studio-avatar').getAttribute('src')).toMatch(/^\/avatars\/[0-9a-f]{64}\/thumbnail$/);
     const preview = page.locator('[data-testid="prompt-preview"]');
     await expect.poll(() => preview.textContent()).toContain('About you: Keeps a lighthouse log in verse.');
     // The preview follows the form as the creator types.
@@ -261,6 +280,14 @@ describe('the web app in a browser', () => {
     await page.getByLabel('Markdown', { exact: true }).fill('# Tides\n\nHigh water at six, low water at noon.');
     await page.getByRole('button', { name: 'Add document' }).click();
     await expect.poll(() => page.locator('[data-testid="knowledge-document"]').textContent(), { timeout: 20_000 }).toMatch(/Tide tables.*ready, \d+ chunks/);
+    // A standalone World Info file, dropped like a card, then attached to this persona.
+    const worldInfo = { entries: { '0': { uid: 0, key: ['harbour'], comment: 'The harbour', content: 'The harbour freezes in January.', order: 100, position: 0, disable: false } } };
+    await drop(Buffer.from(JSON.stringify(worldInfo)).toString('base64'), 'Harbour.json', 'application/json');
+    await expect.poll(() => page.locator('section:has(#import-heading) [role="status"]').textContent(), { timeout: 10_000 }).toBe('Imported the lorebook Harbour.');
+    await page.getByRole('button', { name: 'Attach to Captain Rook' }).click();
+    await expect.poll(() => page.getByText('Attached lorebooks').textContent(), { timeout: 10_000 }).toContain('Harbour (1 entries)');
+    await page.getByLabel('Sample message').fill('Is the harbour open?');
+    await expect.poll(() => preview.textContent()).toContain('The harbour freezes in January.');
     await page.screenshot({ path: `${SCREENSHOTS}/studio.png`, fullPage: true });
 
     await page.getByRole('link', { name: 'Personas' }).click();
@@ -268,6 +295,46 @@ describe('the web app in a browser', () => {
     await expect.poll(() => page.getByRole('heading', { name: 'Captain Rook' }).isVisible()).toBe(true);
     await page.context().close();
   }, 60_000);
+
+  it('a gallery of real personas stays browsable: pictures, clamped descriptions, the full text one click away', async () => {
+    // The creator's public imports of every character file of the corpus, when the corpus is here.
+    const corpusFiles = existsSync(CORPUS) ? readdirSync(CORPUS).filter((file) => /\.(json|png|charx)$/.test(file)) : [];
+    let imported = 0;
+    for (const file of corpusFiles) {
+      const response = await fetch(`${stack.url}/personas/import?visibility=public&fileName=${encodeURIComponent(file)}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${creator.apiKey}`, 'content-type': 'application/octet-stream' },
+        body: readFileSync(join(CORPUS, file)),
+      });
+      const body = (await response.json()) as { kind: string; personas?: unknown[] };
+      if (response.status === 201 && body.kind !== 'lorebook') imported += body.personas?.length ?? 1;
+    }
+    if (corpusFiles.length > 0) expect(imported).toBeGreaterThanOrEqual(20);
+    const page = await signedInPage(consumer.apiKey);
+    const cards = page.locator('.grid > .persona');
+    await expect.poll(() => cards.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(imported + 1);
+    // Every picture loaded (decoded, not a broken image), then the page measured. Pictures load lazily, as the
+    // page scrolls to them.
+    for (let y = 0; y < 20_000; y += 800) await page.evaluate(`window.scrollTo(0, ${y})`);
+    await page.evaluate('window.scrollTo(0, 0)');
+    await expect
+      .poll(() => page.evaluate<boolean>(`[...document.querySelectorAll('img.card-avatar')].every((img) => img.complete && img.naturalWidth > 0)`), { timeout: 20_000 })
+      .toBe(true);
+    const height = await page.evaluate<number>('document.documentElement.scrollHeight');
+    if (imported >= 20) expect(height, `${imported} personas`).toBeLessThan(4_500); // it was 9,400 px before cards were clamped
+    // A long description shows a few lines, and all of it after one click.
+    const long = page.locator('.persona:has(details.more)').first();
+    if (imported > 0) {
+      const clamped = await page.evaluate<number>(`(() => { const node = document.querySelector('.persona:has(details.more) [data-testid="card-description"]'); return node.scrollHeight - node.clientHeight; })()`);
+      expect(clamped).toBeGreaterThan(0);
+      await long.getByText('Read all').click();
+      await expect.poll(() => long.locator('.full').isVisible()).toBe(true);
+      await long.getByText('Read all').click();
+    }
+    await page.screenshot({ path: `${SCREENSHOTS}/gallery.png`, fullPage: true });
+    console.log(`gallery: ${await cards.count()} personas, page ${height} px tall at 1280 px wide`);
+    await page.context().close();
+  }, 120_000);
 
   it('an operator sees the node and a turns/s figure that moves while turns run; others cannot open /ops', async () => {
     const refused = await new Promise<string>((resolveRefusal) => {

@@ -8,12 +8,38 @@ export interface LorebookEntry {
   insertionOrder: number;
   enabled: boolean;
   constant: boolean;
+  /** A title for editors (SillyTavern's comment). */
+  name?: string;
+  /** Fields of the source format Doppel keeps for export. */
+  extras?: Record<string, unknown>;
 }
 
 export interface Lorebook {
   scanDepth: number;
   tokenBudget: number;
   entries: LorebookEntry[];
+  name?: string;
+  description?: string;
+  extras?: Record<string, unknown>;
+}
+
+export type StandaloneLorebook = Lorebook & { name: string };
+
+export interface LorebookView {
+  id: string;
+  ownerId: string;
+  book: StandaloneLorebook;
+  contentHash: string;
+  attachedTo: string[];
+}
+
+export interface LorebookSummary {
+  id: string;
+  name: string;
+  entryCount: number;
+  contentHash: string;
+  attachedTo: string[];
+  updatedAt: string;
 }
 
 export interface GenerationParams {
@@ -42,6 +68,14 @@ export interface PersonaDefinition {
   generation: GenerationParams;
   minVerification: VerificationLevel;
   lorebook?: Lorebook;
+  attachedLorebooks?: (StandaloneLorebook & { id: string })[];
+  /** sha256 of the avatar PNG: /avatars/<hash>, /avatars/<hash>/thumbnail. */
+  avatar?: string;
+  creator?: string;
+  creatorNotes?: string;
+  characterVersion?: string;
+  nickname?: string;
+  extensions?: { eliza?: Record<string, unknown>; card?: Record<string, unknown> };
 }
 
 export interface Persona {

@@ -2,13 +2,14 @@
 import { el, replaceChildren } from '../dom';
 import { request } from '../api';
 import { navigate } from '../router';
-import type { Conversation } from '../types';
+import type { Conversation, Persona } from '../types';
+import { avatarImage } from './avatar';
 import { mountChatPane } from './chat-pane';
 import { memoryPanel } from './memory-panel';
 
 export function renderChat(main: HTMLElement, conversationId: string): () => void {
   const pane = mountChatPane(conversationId);
-  const heading = el('h1', {}, 'Chat');
+  const heading = el('h1', { class: 'chat-title' }, 'Chat');
   const side = el('div', { class: 'side' });
   const remove = el('button', { type: 'button', class: 'small secondary' }, 'Delete this conversation');
   remove.addEventListener('click', async () => {
@@ -22,6 +23,9 @@ export function renderChat(main: HTMLElement, conversationId: string): () => voi
     .then((conversation) => {
       heading.textContent = `Chat with ${conversation.personaName}`;
       document.title = `${conversation.personaName} · Doppel`;
+      void request<Persona>('GET', `/personas/${encodeURIComponent(conversation.personaId)}`)
+        .then((persona) => replaceChildren(heading, avatarImage(persona.definition, 'thumbnail', 'avatar chat-avatar'), el('span', {}, `Chat with ${conversation.personaName}`)))
+        .catch(() => undefined);
       const memories = memoryPanel(conversation.personaId);
       side.append(memories.root);
       pane.onReplyDone = () => void memories.refresh().catch(() => undefined);

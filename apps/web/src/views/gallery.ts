@@ -1,9 +1,14 @@
 // The consumer's persona gallery: public personas and your own, searched on the server (name, description, tag);
-// opens a chat.
+// opens a chat. Each card shows the picture, the name, a few lines of the description (the whole of it one click
+// away) and the first tags, so a page of real personas stays browsable.
 import { el, field, replaceChildren, statusLine } from '../dom';
 import { request } from '../api';
 import { navigate } from '../router';
 import type { Conversation, Page, Persona } from '../types';
+import { avatarImage } from './avatar';
+
+/** Tags shown on a card; the rest are counted. */
+const CARD_TAGS = 6;
 
 export async function startConversation(personaId: string, greetingIndex = 0): Promise<void> {
   const conversation = await request<Conversation>('POST', '/conversations', { personaId, greetingIndex });
@@ -38,12 +43,23 @@ export function renderGallery(main: HTMLElement): () => void {
         status.textContent = error.message;
       });
     });
+    const { definition } = persona;
+    // Cards write {{char}} and {{user}}; a reader sees the name and "you".
+    const description = definition.description.trim().replace(/\{\{\s*(char|name|agentname)\s*\}\}/gi, definition.name).replace(/\{\{\s*user\d*\s*\}\}/gi, 'you');
+    const hiddenTags = definition.tags.length - CARD_TAGS;
     return el(
       'li',
       { class: 'card persona', 'data-persona-id': persona.id },
-      el('h2', {}, persona.definition.name),
-      el('p', { class: 'muted' }, persona.definition.description || 'No description.'),
-      el('ul', { class: 'tags', 'aria-label': 'Tags' }, persona.definition.tags.map((tag) => el('li', {}, tag))),
+      avatarImage(definition, 'thumbnail', 'avatar card-avatar'),
+      el('h2', {}, definition.name),
+      el('p', { class: 'muted clamp', 'data-testid': 'card-description' }, description || 'No description.'),
+      description.length > 160 ? el('details', { class: 'more' }, el('summary', {}, 'Read all'), el('p', { class: 'full' }, description)) : null,
+      el(
+        'ul',
+        { class: 'tags', 'aria-label': 'Tags' },
+        definition.tags.slice(0, CARD_TAGS).map((tag) => el('li', {}, tag)),
+        hiddenTags > 0 ? el('li', { class: 'more-tags', title: definition.tags.slice(CARD_TAGS).join(', ') }, `+${hiddenTags}`) : null,
+      ),
       el('p', { class: 'small muted' }, `${persona.visibility} · v${persona.version} · ${persona.definition.defaultModel}`),
       opening ? field('Opening', opening) : null,
       open,

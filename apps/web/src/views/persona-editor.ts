@@ -1,8 +1,13 @@
-// The creator's form over every field of a persona definition, with the lorebook, calling onChange on each edit.
-import { el, field, replaceChildren, uniqueId } from '../dom';
-import type { LorebookEntry, PersonaDefinition, VerificationLevel } from '../types';
+// The creator's form over every field of a persona definition, with its picture and lorebook, calling onChange on
+// each edit.
+import { el, field, replaceChildren, statusLine } from '../dom';
+import type { PersonaDefinition, VerificationLevel } from '../types';
+import { avatarImage, uploadAvatar } from './avatar';
+import { lines, commaList, numberInput, select, textArea, textInput } from './form-controls';
+import { lorebookEditor, newLoreEntry } from './lorebook-editor';
 
-export type Draft = PersonaDefinition & { visibility: 'public' | 'private' };
+/** `avatar: null` asks the server to take the picture away. */
+export type Draft = Omit<PersonaDefinition, 'avatar'> & { avatar?: string | null; visibility: 'public' | 'private' };
 
 export function emptyDraft(defaultModel: string): Draft {
   return {
@@ -21,45 +26,37 @@ export function emptyDraft(defaultModel: string): Draft {
   };
 }
 
-const lines = (text: string) => text.split('\n').map((line) => line.trim()).filter(Boolean);
-const commaList = (text: string) => text.split(',').map((item) => item.trim()).filter(Boolean);
-
-function textInput(value: string, onInput: (value: string) => void, attributes: Record<string, string | number | boolean> = {}): HTMLInputElement {
-  const input = el('input', { type: 'text', value, ...attributes });
-  input.addEventListener('input', () => onInput(input.value));
-  return input;
-}
-
-function textArea(value: string, onInput: (value: string) => void, rows = 3, maxlength?: number): HTMLTextAreaElement {
-  const area = el('textarea', { rows, maxlength });
-  area.value = value;
-  area.addEventListener('input', () => onInput(area.value));
-  return area;
-}
-
-function numberInput(value: number, onInput: (value: number) => void, attributes: { min: number; max: number; step: number }): HTMLInputElement {
-  const input = el('input', { type: 'number', value, ...attributes });
-  input.addEventListener('input', () => {
-    if (input.value !== '' && Number.isFinite(Number(input.value))) onInput(Number(input.value));
+function pictureField(draft: Draft, onChange: () => void): HTMLElement {
+  const status = statusLine();
+  const current = el('div', { class: 'avatar-slot' });
+  const picker = el('input', { type: 'file', accept: 'image/png,image/jpeg,image/webp' });
+  const remove = el('button', { type: 'button', class: 'small secondary' }, 'Remove picture');
+  const show = () => {
+    replaceChildren(current, avatarImage({ name: draft.name || '?', avatar: draft.avatar ?? undefined }, 'thumbnail', 'avatar studio-avatar'));
+    remove.hidden = !draft.avatar;
+  };
+  picker.addEventListener('change', async () => {
+    const file = picker.files?.[0];
+    picker.value = '';
+    if (!file) return;
+    status.textContent = `Uploading ${file.name}…`;
+    try {
+      draft.avatar = (await uploadAvatar(file)).hash;
+      status.textContent = 'Picture uploaded; save to keep it.';
+      show();
+      onChange();
+    } catch (error) {
+      status.textContent = `Not uploaded: ${(error as Error).message}`;
+    }
   });
-  return input;
-}
-
-function checkbox(label: string, checked: boolean, onChange: (checked: boolean) => void): HTMLElement {
-  const id = uniqueId('check');
-  const input = el('input', { type: 'checkbox', id, checked });
-  input.addEventListener('change', () => onChange(input.checked));
-  return el('label', { for: id }, input, label);
-}
-
-function select<T extends string>(options: readonly T[], value: T, onChange: (value: T) => void): HTMLSelectElement {
-  const control = el('select', {}, options.map((option) => el('option', { value: option, selected: option === value }, option)));
-  control.addEventListener('change', () => onChange(control.value as T));
-  return control;
-}
-
-function newLoreEntry(): LorebookEntry {
-  return { keys: [], secondaryKeys: [], content: '', caseSensitive: false, useRegex: false, insertionOrder: 100, enabled: true, constant: false };
+  remove.addEventListener('click', () => {
+    draft.avatar = null;
+    status.textContent = 'Picture removed; save to keep the change.';
+    show();
+    onChange();
+  });
+  show();
+  return el('div', { class: 'picture-field' }, current, el('div', {}, field('Picture (PNG, JPEG or WebP)', picker), remove, status));
 }
 
 export function personaEditor(draft: Draft, models: string[], onChange: () => void): HTMLElement {
@@ -88,60 +85,28 @@ export function personaEditor(draft: Draft, models: string[], onChange: () => vo
 
   const lore = el('div');
   const renderLore = () => {
-    const book = draft.lorebook;
-    if (!book) {
+    if (!draft.lorebook) {
       replaceChildren(lore, el('button', { type: 'button', class: 'small secondary', onclick: () => changed(() => { draft.lorebook = { scanDepth: 4, tokenBudget: 512, entries: [newLoreEntry()] }; renderLore(); }) }, 'Start a lorebook'));
       return;
     }
-    replaceChildren(
-      lore,
-      el(
-        'div',
-        { class: 'row' },
-        field('Scan depth (messages)', numberInput(book.scanDepth, (value) => changed(() => (book.scanDepth = value)), { min: 1, max: 50, step: 1 })),
-        field('Token budget', numberInput(book.tokenBudget, (value) => changed(() => (book.tokenBudget = value)), { min: 16, max: 4096, step: 1 })),
-      ),
-      book.entries.map((entry, index) =>
-        el(
-          'fieldset',
-          { class: 'lore-entry', 'data-testid': 'lore-entry' },
-          el('legend', {}, `Entry ${index + 1}`),
-          field('Keys', textInput(entry.keys.join(', '), (value) => changed(() => (entry.keys = commaList(value)))), 'comma-separated; any one triggers the entry'),
-          field('Secondary keys', textInput(entry.secondaryKeys.join(', '), (value) => changed(() => (entry.secondaryKeys = commaList(value)))), 'optional; one of these must match too'),
-          field('Content', textArea(entry.content, (value) => changed(() => (entry.content = value)), 3, 4000)),
-          el(
-            'div',
-            { class: 'row' },
-            field('Insertion order', numberInput(entry.insertionOrder, (value) => changed(() => (entry.insertionOrder = value)), { min: -10000, max: 10000, step: 1 }), 'lower goes first'),
-          ),
-          el(
-            'div',
-            { class: 'checks' },
-            checkbox('enabled', entry.enabled, (value) => changed(() => (entry.enabled = value))),
-            checkbox('always on (constant)', entry.constant, (value) => changed(() => (entry.constant = value))),
-            checkbox('case-sensitive', entry.caseSensitive, (value) => changed(() => (entry.caseSensitive = value))),
-            checkbox('keys are regular expressions', entry.useRegex, (value) => changed(() => (entry.useRegex = value))),
-          ),
-          el('button', { type: 'button', class: 'small secondary', onclick: () => changed(() => { book.entries.splice(index, 1); renderLore(); }) }, `Remove entry ${index + 1}`),
-        ),
-      ),
-      el('button', { type: 'button', class: 'small secondary', onclick: () => changed(() => { book.entries.push(newLoreEntry()); renderLore(); }) }, 'Add a lorebook entry'),
-    );
+    replaceChildren(lore, lorebookEditor(draft.lorebook, onChange));
   };
   renderLore();
 
   const generation = draft.generation;
   const modelOptions = models.includes(draft.defaultModel) ? models : [draft.defaultModel, ...models];
+  const attached = draft.attachedLorebooks ?? [];
   return el(
     'div',
     { class: 'editor' },
+    pictureField(draft, onChange),
     field('Name', textInput(draft.name, (value) => changed(() => (draft.name = value)), { required: true, maxlength: 80 })),
-    field('Description', textArea(draft.description, (value) => changed(() => (draft.description = value)), 3, 2000)),
-    field('Personality', textArea(draft.personality, (value) => changed(() => (draft.personality = value)), 3, 2000)),
-    field('System prompt', textArea(draft.systemPrompt, (value) => changed(() => (draft.systemPrompt = value)), 5, 8000), 'empty: “You are <name>. Stay in character.”'),
-    field('Greeting', textArea(draft.greeting, (value) => changed(() => (draft.greeting = value)), 2, 2000)),
-    field('Scenario', textArea(draft.scenario ?? '', (value) => changed(() => (draft.scenario = value)), 2, 2000), 'the situation the conversation starts in'),
-    field('Post-history instructions', textArea(draft.postHistoryInstructions ?? '', (value) => changed(() => (draft.postHistoryInstructions = value)), 2, 2000), 'placed after the chat history, just before the new message'),
+    field('Description', textArea(draft.description, (value) => changed(() => (draft.description = value)), 4)),
+    field('Personality', textArea(draft.personality, (value) => changed(() => (draft.personality = value)), 3)),
+    field('System prompt', textArea(draft.systemPrompt, (value) => changed(() => (draft.systemPrompt = value)), 5), 'empty: “You are <name>. Stay in character.”'),
+    field('Greeting', textArea(draft.greeting, (value) => changed(() => (draft.greeting = value)), 2)),
+    field('Scenario', textArea(draft.scenario ?? '', (value) => changed(() => (draft.scenario = value)), 2), 'the situation the conversation starts in'),
+    field('Post-history instructions', textArea(draft.postHistoryInstructions ?? '', (value) => changed(() => (draft.postHistoryInstructions = value)), 2), 'placed after the chat history, just before the new message'),
     field('Alternate greetings', textArea((draft.alternateGreetings ?? []).join('\n'), (value) => changed(() => (draft.alternateGreetings = lines(value))), 3), 'one per line'),
     field('Tags', textInput(draft.tags.join(', '), (value) => changed(() => (draft.tags = commaList(value).map((tag) => tag.toLowerCase())))), 'comma-separated'),
     el(
@@ -161,10 +126,21 @@ export function personaEditor(draft: Draft, models: string[], onChange: () => vo
       field('Top k', numberInput(generation.topK, (value) => changed(() => (generation.topK = value)), { min: 0, max: 1000, step: 1 })),
       field('Repetition penalty', numberInput(generation.repetitionPenalty, (value) => changed(() => (generation.repetitionPenalty = value)), { min: 1, max: 2, step: 0.05 })),
     ),
-    field('Stop sequences', textArea(generation.stop.join('\n'), (value) => changed(() => (generation.stop = lines(value))), 2), 'one per line'),
+    field('Stop sequences', textArea(generation.stop.join('\n'), (value) => changed(() => (generation.stop = lines(value))), 2, 640), 'one per line'),
     el('h3', {}, 'Example exchanges'),
     dialogues,
     el('h3', {}, 'Lorebook'),
     lore,
+    attached.length > 0 ? el('p', { class: 'small muted' }, `Attached lorebooks (edit them under Lorebooks): ${attached.map((book) => `${book.name} (${book.entries.length} entries)`).join(', ')}`) : null,
+    el('h3', {}, 'Card details'),
+    el('p', { class: 'small muted' }, 'For readers of the card; never part of a prompt. Exports write them back.'),
+    el(
+      'div',
+      { class: 'row' },
+      field('Creator', textInput(draft.creator ?? '', (value) => changed(() => (draft.creator = value || undefined)), { maxlength: 256 })),
+      field('Version', textInput(draft.characterVersion ?? '', (value) => changed(() => (draft.characterVersion = value || undefined)), { maxlength: 256 })),
+      field('Nickname', textInput(draft.nickname ?? '', (value) => changed(() => (draft.nickname = value || undefined)), { maxlength: 256 })),
+    ),
+    field('Creator notes', textArea(draft.creatorNotes ?? '', (value) => changed(() => (draft.creatorNotes = value || undefined)), 3)),
   );
 }

@@ -1,8 +1,9 @@
-// Import by drag and drop (or a file picker, for the keyboard): a character JSON, card PNG or CHARX goes to
-// POST /personas/import and the mapping report is shown.
+// Import by drag and drop (or a file picker, for the keyboard): a character JSON (one or a list), card PNG, CHARX
+// or lorebook goes to POST /personas/import as the file itself (multipart), and each report is shown.
 import { el, replaceChildren, statusLine, uniqueId } from '../dom';
-import { request } from '../api';
-import type { Persona } from '../types';
+import { ApiError } from '../api';
+import { apiKey } from '../session';
+import type { LorebookView, Persona } from '../types';
 
 interface ImportReport {
   format: string;
@@ -12,46 +13,76 @@ interface ImportReport {
   warnings: string[];
 }
 
-/** Base64 in chunks: String.fromCharCode over a whole file overflows the call stack on large PNGs. */
-export function bytesToBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (let offset = 0; offset < bytes.length; offset += 0x8000) binary += String.fromCharCode(...bytes.subarray(offset, offset + 0x8000));
-  return btoa(binary);
+interface ImportedPersona {
+  persona: Persona;
+  report: ImportReport;
 }
 
-function reportView(persona: Persona, report: ImportReport): HTMLElement {
+type ImportResponse = ({ kind: 'persona' } & ImportedPersona) | { kind: 'personas'; personas: ImportedPersona[] } | { kind: 'lorebook'; lorebook: LorebookView; report: ImportReport };
+
+function reportList(report: ImportReport): HTMLElement[] {
+  return [
+    el('details', {}, el('summary', {}, `Mapped (${report.mapped.length})`), el('ul', { class: 'small' }, report.mapped.map((entry) => el('li', {}, `${entry.from} → ${entry.to}`)))),
+    report.dropped.length > 0 ? el('h3', {}, `Dropped (${report.dropped.length})`) : el('p', { class: 'small muted' }, 'Nothing dropped.'),
+    el('ul', { class: 'small' }, report.dropped.map((entry) => el('li', {}, `${entry.field}: ${entry.reason}`))),
+    report.warnings.length > 0 ? el('ul', { class: 'small' }, report.warnings.map((warning) => el('li', {}, `⚠ ${warning}`))) : el('span'),
+  ];
+}
+
+function reportView(imported: ImportResponse): HTMLElement {
+  if (imported.kind === 'lorebook') {
+    const { lorebook, report } = imported;
+    return el(
+      'div',
+      { class: 'import-report', 'data-testid': 'import-report' },
+      el('p', {}, `Imported the lorebook “${lorebook.book.name}” (${lorebook.book.entries.length} entries) from ${report.format}. Attach it to a persona under Lorebooks.`),
+      ...reportList(report),
+    );
+  }
+  const items = imported.kind === 'persona' ? [imported] : imported.personas;
   return el(
     'div',
     { class: 'import-report', 'data-testid': 'import-report' },
-    el('p', {}, `Imported “${persona.definition.name}” from ${report.format} (${report.container}). `, el('a', { href: `#/studio/${encodeURIComponent(persona.id)}` }, 'Edit it')),
-    el('h3', {}, `Mapped (${report.mapped.length})`),
-    el('ul', { class: 'small' }, report.mapped.map((entry) => el('li', {}, `${entry.from} → ${entry.to}`))),
-    report.dropped.length > 0 ? el('h3', {}, `Dropped (${report.dropped.length})`) : null,
-    el('ul', { class: 'small' }, report.dropped.map((entry) => el('li', {}, `${entry.field}: ${entry.reason}`))),
-    report.warnings.length > 0 ? el('ul', { class: 'small' }, report.warnings.map((warning) => el('li', {}, `⚠ ${warning}`))) : null,
+    items.map(({ persona, report }) =>
+      el(
+        'div',
+        {},
+        el('p', {}, `Imported “${persona.definition.name}” from ${report.format} (${report.container}). `, el('a', { href: `#/studio/${encodeURIComponent(persona.id)}` }, 'Edit it')),
+        ...reportList(report),
+      ),
+    ),
   );
 }
 
-export function importPanel(onImported: (persona: Persona) => void): HTMLElement {
+async function sendFile(file: File, visibility: 'public' | 'private'): Promise<ImportResponse> {
+  const form = new FormData();
+  form.append('visibility', visibility);
+  form.append('file', file, file.name);
+  const key = apiKey();
+  const response = await fetch('/personas/import', { method: 'POST', headers: key ? { authorization: `Bearer ${key}` } : {}, body: form });
+  const body = (await response.json()) as ImportResponse & { code?: string; message?: string };
+  if (!response.ok) throw new ApiError(response.status, body.code ?? 'HTTP_ERROR', body.message ?? `HTTP ${response.status}`);
+  return body;
+}
+
+export function importPanel(onImported: (imported: ImportResponse) => void): HTMLElement {
   const status = statusLine();
   const result = el('div');
   const publicId = uniqueId('import-public');
   const makePublic = el('input', { type: 'checkbox', id: publicId });
-  const picker = el('input', { type: 'file', accept: '.json,.png,.charx,application/json,image/png', id: uniqueId('import-file') });
+  const picker = el('input', { type: 'file', accept: '.json,.png,.charx,application/json,image/png,application/zip', id: uniqueId('import-file') });
 
   const upload = async (file: File) => {
     status.textContent = `Importing ${file.name}…`;
     replaceChildren(result);
     try {
-      const contentBase64 = bytesToBase64(new Uint8Array(await file.arrayBuffer()));
-      const { persona, report } = await request<{ persona: Persona; report: ImportReport }>('POST', '/personas/import', {
-        contentBase64,
-        fileName: file.name,
-        visibility: makePublic.checked ? 'public' : 'private',
-      });
-      status.textContent = `Imported ${persona.definition.name}.`;
-      replaceChildren(result, reportView(persona, report));
-      onImported(persona);
+      const imported = await sendFile(file, makePublic.checked ? 'public' : 'private');
+      status.textContent =
+        imported.kind === 'lorebook'
+          ? `Imported the lorebook ${imported.lorebook.book.name}.`
+          : `Imported ${(imported.kind === 'persona' ? [imported] : imported.personas).map(({ persona }) => persona.definition.name).join(', ')}.`;
+      replaceChildren(result, reportView(imported));
+      onImported(imported);
     } catch (error) {
       status.textContent = `Import failed: ${(error as Error).message}`;
     }
@@ -60,7 +91,7 @@ export function importPanel(onImported: (persona: Persona) => void): HTMLElement
   const zone = el(
     'div',
     { class: 'dropzone', 'data-testid': 'dropzone' },
-    el('p', {}, 'Drop a character JSON, card PNG or CHARX here, or '),
+    el('p', {}, 'Drop a character (JSON, card PNG, CHARX) or a lorebook here, or '),
     el('label', { for: picker.id }, 'choose a file'),
     picker,
   );

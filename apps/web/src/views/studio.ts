@@ -8,6 +8,7 @@ import { mountChatPane, type ChatPane } from './chat-pane';
 import { emptyDraft, personaEditor, type Draft } from './persona-editor';
 import { importPanel } from './persona-import';
 import { knowledgePanel } from './knowledge-panel';
+import { lorebooksPanel, type LorebooksPanel } from './lorebooks-panel';
 import { exportPanel, ratingsPanel, versionsPanel } from './persona-history';
 
 function draftOf(persona: Persona): Draft {
@@ -19,10 +20,13 @@ interface PromptPreview {
   messages: { role: string; content: string }[];
   approximateTokens: number;
   loreEntries: number[];
+  attachedLoreEntries: { lorebookId: string; index: number }[];
+  leftOut: { part: string; tokens: number; reason: string }[];
+  tokenBudget: number;
 }
 
 /** The gateway assembles the preview with the worker's own PromptAssembler, so it is exactly what a model gets. */
-function livePreview(output: HTMLElement, sampleMessage: HTMLInputElement): (draft: Draft) => void {
+function livePreview(output: HTMLElement, leftOut: HTMLElement, sampleMessage: HTMLInputElement): (draft: Draft) => void {
   let timer: ReturnType<typeof setTimeout> | null = null;
   let latest = 0;
   return (draft) => {
@@ -30,15 +34,28 @@ function livePreview(output: HTMLElement, sampleMessage: HTMLInputElement): (dra
     timer = setTimeout(async () => {
       const request_ = ++latest;
       try {
-        const { visibility: _visibility, ...persona } = draft;
-        const preview = await request<PromptPreview>('POST', '/personas/preview-prompt', { persona: { ...persona, name: persona.name || 'Unnamed' }, sampleMessage: sampleMessage.value });
+        const { visibility: _visibility, avatar, ...persona } = draft;
+        const preview = await request<PromptPreview>('POST', '/personas/preview-prompt', {
+          persona: { ...persona, ...(avatar ? { avatar } : {}), name: persona.name || 'Unnamed' },
+          sampleMessage: sampleMessage.value,
+        });
         if (request_ !== latest) return;
         const parts = preview.messages.map((message, index) =>
           index === preview.messages.length - 1 && message.role === 'user' ? `[user]\n${message.content || '(sample message)'}` : `[${message.role}]\n${message.content}`,
         );
-        const lore = preview.loreEntries.length > 0 ? `\n\n(lorebook entries placed: ${preview.loreEntries.map((index) => index + 1).join(', ')})` : '';
-        output.textContent = `${parts.join('\n\n')}${lore}\n\n≈ ${preview.approximateTokens} tokens. Each turn adds memories, knowledge and history.`;
+        const placed = preview.loreEntries.length + preview.attachedLoreEntries.length;
+        const lore = placed > 0 ? `\n\n(lorebook entries placed: ${placed}${preview.loreEntries.length > 0 ? `; own book: ${preview.loreEntries.map((index) => index + 1).join(', ')}` : ''})` : '';
+        output.textContent = `${parts.join('\n\n')}${lore}\n\n≈ ${preview.approximateTokens} of ${preview.tokenBudget} tokens. Each turn adds memories, knowledge and history.`;
         output.classList.remove('stale');
+        replaceChildren(
+          leftOut,
+          preview.leftOut.length === 0
+            ? null
+            : [
+                el('h3', {}, `Left out of the prompt (${preview.leftOut.length})`),
+                el('ul', { class: 'small' }, preview.leftOut.map((left) => el('li', {}, `${left.part}: ≈ ${left.tokens} tokens, ${left.reason}`))),
+              ],
+        );
       } catch (error) {
         output.textContent = `Preview unavailable: ${(error as Error).message}`;
       }
@@ -52,7 +69,8 @@ export function renderStudio(main: HTMLElement, personaId: string | null, accoun
   const editorSlot = el('div');
   const preview = el('pre', { class: 'preview', 'data-testid': 'prompt-preview', tabindex: 0, 'aria-label': 'Model input preview' });
   const sampleMessage = el('input', { type: 'text', placeholder: 'a message that mentions a lorebook key', maxlength: 4000 });
-  const updatePreview = livePreview(preview, sampleMessage);
+  const leftOut = el('div', { 'data-testid': 'left-out' });
+  const updatePreview = livePreview(preview, leftOut, sampleMessage);
   let currentDraft: Draft | null = null;
   sampleMessage.addEventListener('input', () => currentDraft && updatePreview(currentDraft));
   const extras = el('div');
@@ -83,7 +101,13 @@ export function renderStudio(main: HTMLElement, personaId: string | null, accoun
           event.preventDefault();
           save.disabled = true;
           try {
-            const body = { ...draft, lorebook: draft.lorebook && draft.lorebook.entries.length === 0 && !persona?.definition.lorebook ? undefined : draft.lorebook };
+            const { attachedLorebooks: _attached, ...fields } = draft;
+            const body = {
+              ...fields,
+              // Only an edit can take a picture away; a new persona simply has none.
+              avatar: draft.avatar === null && !persona ? undefined : draft.avatar,
+              lorebook: draft.lorebook && draft.lorebook.entries.length === 0 && !persona?.definition.lorebook ? undefined : draft.lorebook,
+            };
             const saved = persona
               ? await request<Persona>('PATCH', `/personas/${encodeURIComponent(persona.id)}`, body)
               : await request<Persona>('POST', '/personas', body);
@@ -106,8 +130,26 @@ export function renderStudio(main: HTMLElement, personaId: string | null, accoun
     refreshPreview();
   };
 
+  const lorebooksSlot = el('div');
+  let lorebooks: LorebooksPanel | null = null;
+  const mountLorebooks = (persona: Persona | null, models: string[]) => {
+    const owned = persona && persona.ownerId === account?.id ? persona : null;
+    lorebooks = lorebooksPanel(owned, () => {
+      if (!owned) return;
+      // Attaching or editing a book made a new version of this persona: show it.
+      void request<Persona>('GET', `/personas/${encodeURIComponent(owned.id)}`)
+        .then((fresh) => {
+          mountPersona(fresh, models);
+          void loadMine();
+        })
+        .catch((error: Error) => (status.textContent = error.message));
+    });
+    replaceChildren(lorebooksSlot, lorebooks.root);
+  };
+
   const mountPersona = (persona: Persona | null, models: string[]) => {
     mountEditor(persona, models);
+    mountLorebooks(persona, models);
     chatPane?.close();
     chatPane = null;
     if (!persona) {
@@ -142,9 +184,18 @@ export function renderStudio(main: HTMLElement, personaId: string | null, accoun
     el(
       'div',
       { class: 'studio' },
-      el('div', {}, el('section', { class: 'card', 'aria-labelledby': 'mine-heading' }, el('h2', { id: 'mine-heading' }, 'Your personas'), mine), importPanel((persona) => void loadMine().then(() => persona))),
+      el(
+        'div',
+        {},
+        el('section', { class: 'card', 'aria-labelledby': 'mine-heading' }, el('h2', { id: 'mine-heading' }, 'Your personas'), mine),
+        importPanel((imported) => {
+          if (imported.kind === 'lorebook') void lorebooks?.refresh();
+          else void loadMine();
+        }),
+        lorebooksSlot,
+      ),
       el('div', {}, editorSlot, extras),
-      el('div', {}, el('section', { class: 'card', 'aria-labelledby': 'preview-heading' }, el('h2', { id: 'preview-heading' }, 'Prompt preview'), field('Sample message', sampleMessage), preview), el('section', { class: 'card', 'aria-labelledby': 'test-heading' }, el('h2', { id: 'test-heading' }, 'Test chat'), testChat)),
+      el('div', {}, el('section', { class: 'card', 'aria-labelledby': 'preview-heading' }, el('h2', { id: 'preview-heading' }, 'Prompt preview'), field('Sample message', sampleMessage), preview, leftOut), el('section', { class: 'card', 'aria-labelledby': 'test-heading' }, el('h2', { id: 'test-heading' }, 'Test chat'), testChat)),
     ),
   );
 

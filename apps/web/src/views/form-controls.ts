@@ -1,0 +1,42 @@
+// Small form controls shared by the studio's editors: each calls back with the new value on every edit.
+import { el, uniqueId } from '../dom';
+
+/** Creator text holds what real cards hold (the server takes 65,536 characters a field). */
+export const TEXT_MAX = 65_536;
+
+export const lines = (text: string) => text.split('\n').map((line) => line.trim()).filter(Boolean);
+export const commaList = (text: string) => text.split(',').map((item) => item.trim()).filter(Boolean);
+
+export function textInput(value: string, onInput: (value: string) => void, attributes: Record<string, string | number | boolean> = {}): HTMLInputElement {
+  const input = el('input', { type: 'text', value, ...attributes });
+  input.addEventListener('input', () => onInput(input.value));
+  return input;
+}
+
+export function textArea(value: string, onInput: (value: string) => void, rows = 3, maxlength: number = TEXT_MAX): HTMLTextAreaElement {
+  const area = el('textarea', { rows, maxlength });
+  area.value = value;
+  area.addEventListener('input', () => onInput(area.value));
+  return area;
+}
+
+export function numberInput(value: number, onInput: (value: number) => void, attributes: { min: number; max: number; step: number }): HTMLInputElement {
+  const input = el('input', { type: 'number', value, ...attributes });
+  input.addEventListener('input', () => {
+    if (input.value !== '' && Number.isFinite(Number(input.value))) onInput(Number(input.value));
+  });
+  return input;
+}
+
+export function checkbox(label: string, checked: boolean, onChange: (checked: boolean) => void): HTMLElement {
+  const id = uniqueId('check');
+  const input = el('input', { type: 'checkbox', id, checked });
+  input.addEventListener('change', () => onChange(input.checked));
+  return el('label', { for: id }, input, label);
+}
+
+export function select<T extends string>(options: readonly T[], value: T, onChange: (value: T) => void): HTMLSelectElement {
+  const control = el('select', {}, options.map((option) => el('option', { value: option, selected: option === value }, option)));
+  control.addEventListener('change', () => onChange(control.value as T));
+  return control;
+}
