@@ -4,7 +4,7 @@ import type { Logger } from '@nestjs/common';
 import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { AppConfig } from '@doppel/config';
 import type { JobName } from '@doppel/queue';
-import { bullConnectionOptions } from '@doppel/redis';
+import { bullConnectionOptions, bullPrefix } from '@doppel/redis';
 
 export function startJobWorker(
   config: AppConfig,
@@ -20,7 +20,7 @@ export function startJobWorker(
       if (!handler) throw new UnrecoverableError(`queue ${queueName} has no handler for job ${job.name}`);
       await handler(job as never);
     },
-    { connection: bullConnectionOptions(config.redis.url), prefix: `${config.redis.prefix}:bull`, ...options },
+    { connection: bullConnectionOptions(config.redis.url), prefix: bullPrefix(config.redis.prefix), ...options },
   );
   worker.on('error', (error) => logger.error(`queue ${queueName}: ${error.message}`));
   return worker;

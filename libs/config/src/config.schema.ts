@@ -28,7 +28,7 @@ export const envSchema = z.object({
    * time): the delay from accepting a turn to a node starting it that the gateway aims under, the most turns it keeps
    * in flight, and the event-loop delay past which it also refuses new connections.
    */
-  ADMISSION_TARGET_START_MS: positiveInt.max(60_000).default(150),
+  ADMISSION_TARGET_START_MS: positiveInt.max(60_000).default(300),
   ADMISSION_MAX_TURNS_IN_FLIGHT: positiveInt.max(1_000_000).default(4096),
   ADMISSION_MAX_LOOP_DELAY_MS: positiveInt.max(60_000).default(250),
   MAX_SOCKETS_PER_KEY: positiveInt.default(20),

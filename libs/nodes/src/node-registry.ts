@@ -1,5 +1,6 @@
 // Which inference nodes are alive: each node writes a heartbeat to Redis; anyone can list the live ones.
 import type Redis from 'ioredis';
+import { nodeKey, nodesIndexKey } from '@doppel/redis';
 
 export interface NodeHeartbeat {
   nodeId: string;
@@ -25,11 +26,11 @@ export class NodeRegistry {
     private readonly prefix: string,
     private readonly ttlMs: number,
   ) {
-    this.indexKey = `${prefix}:nodes`;
+    this.indexKey = nodesIndexKey(prefix);
   }
 
   private nodeKey(nodeId: string): string {
-    return `${this.prefix}:node:{${nodeId}}`;
+    return nodeKey(this.prefix, nodeId);
   }
 
   async beat(heartbeat: NodeHeartbeat): Promise<void> {

@@ -3,7 +3,7 @@
 import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { bullConnectionOptions } from '@doppel/redis';
+import { bullConnectionOptions, bullPrefix } from '@doppel/redis';
 import type { JobName, JobPayloads } from './queue-contracts';
 
 export type ProducerQueue<Name extends JobName> = Queue<JobPayloads[Name], void, Name>;
@@ -17,7 +17,7 @@ export class ProducerQueues implements OnApplicationShutdown {
   get<Name extends JobName>(queueName: string): ProducerQueue<Name> {
     let queue = this.queues.get(queueName);
     if (!queue) {
-      queue = new Queue(queueName, { connection: bullConnectionOptions(this.config.redis.url), prefix: `${this.config.redis.prefix}:bull` });
+      queue = new Queue(queueName, { connection: bullConnectionOptions(this.config.redis.url), prefix: bullPrefix(this.config.redis.prefix) });
       this.queues.set(queueName, queue);
     }
     return queue as unknown as ProducerQueue<Name>;

@@ -1,2 +1,3 @@
 export { createRedis, bullConnectionOptions } from './create-redis';
 export { RedisModule, REDIS } from './redis.module';
+export { bullPrefix, turnStreamKey, reexecResultKey, nodesIndexKey, nodeKey } from './redis-keys';

@@ -8,7 +8,7 @@ export type TurnStreamEvent =
   | { type: 'error'; code: ErrorCode; message: string };
 
 /** `{…}` is a Redis Cluster hash tag: everything about one turn lives in one slot. */
-export const turnStreamKey = (prefix: string, turnId: string): string => `${prefix}:turn:{${turnId}}:events`;
+export { turnStreamKey } from '@doppel/redis';
 
 export const EVENT_FIELD = 'event';
 

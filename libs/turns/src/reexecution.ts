@@ -44,4 +44,4 @@ export interface ReexecReply extends ExecutionHashes {
   detail?: string;
 }
 
-export const reexecResultKey = (prefix: string, turnId: string): string => `${prefix}:turn:{${turnId}}:reexec`;
+export { reexecResultKey } from '@doppel/redis';

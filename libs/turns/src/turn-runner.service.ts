@@ -114,7 +114,7 @@ export class TurnRunner {
       ? await this.verifier.dispatch({ turnId, modelId: chatModel.modelId, modelHash: chatModel.modelHash, prompt: assembled.prompt, params, kind: 'requested' })
       : null;
 
-    const generated = await this.generate(chatModel, assembled.prompt, params, signal, publisher);
+    const generated = await this.withDeadline(turn, signal, (bounded) => this.generate(chatModel, assembled.prompt, params, bounded, publisher));
     if (generated.trace?.truncatedTokens) this.logger.warn(`turn ${turnId}: ${generated.trace.truncatedTokens} prompt tokens dropped to fit the context window`);
 
     const verificationStarted = performance.now();
@@ -201,6 +201,26 @@ export class TurnRunner {
         .catch((error: Error) => this.logger.warn(`spot check of turn ${turnId} not dispatched: ${error.message}`));
     }
     return 'done';
+  }
+
+  /**
+   * Runs `work` with a signal that also fires at the turn's deadline (TURN_DEADLINE_MS after it was accepted): a
+   * node stops generating at once instead of finishing a reply the consumer was already told failed.
+   */
+  private async withDeadline<T>(turn: TurnRow, signal: AbortSignal, work: (bounded: AbortSignal) => Promise<T>): Promise<T> {
+    const deadline = new AbortController();
+    const remainingMs = this.config.turns.deadlineMs - (Date.now() - turn.queued_at.getTime());
+    const timer = setTimeout(() => deadline.abort(), Math.max(0, remainingMs));
+    try {
+      return await work(AbortSignal.any([signal, deadline.signal]));
+    } catch (error) {
+      if (deadline.signal.aborted && !signal.aborted) {
+        throw new DoppelError(ErrorCode.TurnDeadlineExceeded, `No node finished this turn within ${Math.round(this.config.turns.deadlineMs / 1000)} s; send the message again.`);
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Streams the model's tokens to the turn's Redis stream as they come; a model error is a ModelFailure. */

@@ -4,19 +4,22 @@ import type { Kysely } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, type Database } from '@doppel/db';
 import { REDIS } from '@doppel/redis';
-import { failOverdueTurns } from '@doppel/turns';
+import { failOverdueTurns, TurnRepository } from '@doppel/turns';
 
 /** Every few seconds, fails turns past TURN_DEADLINE_MS (see failOverdueTurns). */
 @Injectable()
 export class TurnDeadlineService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(TurnDeadlineService.name);
   private timer: NodeJS.Timeout | null = null;
+  private readonly turns: TurnRepository;
 
   constructor(
-    @Inject(DATABASE) private readonly db: Kysely<Database>,
+    @Inject(DATABASE) db: Kysely<Database>,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.turns = new TurnRepository(db);
+  }
 
   onApplicationBootstrap(): void {
     const every = Math.min(5000, Math.max(250, Math.floor(this.config.turns.deadlineMs / 4)));
@@ -30,7 +33,7 @@ export class TurnDeadlineService implements OnApplicationBootstrap, OnApplicatio
 
   private async sweep(): Promise<void> {
     try {
-      const failed = await failOverdueTurns(this.db, this.redis, {
+      const failed = await failOverdueTurns(this.turns, this.redis, {
         prefix: this.config.redis.prefix,
         deadlineMs: this.config.turns.deadlineMs,
         streamTtlSeconds: this.config.turns.streamTtlSeconds,
