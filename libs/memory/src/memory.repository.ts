@@ -127,23 +127,6 @@ export class MemoryRepository {
     }));
   }
 
-  /** The memories the consumer pinned for this persona, oldest first; they enter every prompt. */
-  async pinned(query: { personaId: string; consumerId: string; embeddingModel: string; limit: number }): Promise<MemoryHit[]> {
-    const rows = await this.db
-      .selectFrom('memories')
-      .select(['id', 'kind', 'content', 'content_hash', 'created_at'])
-      .where('persona_id', '=', query.personaId)
-      .where('consumer_id', '=', query.consumerId)
-      .where('embedding_model', '=', query.embeddingModel)
-      .where('pinned', '=', true)
-      .where('in_context', '=', true)
-      .orderBy('created_at')
-      .orderBy('id')
-      .limit(query.limit)
-      .execute();
-    return rows.map((row) => ({ id: row.id, kind: row.kind, content: row.content, contentHash: row.content_hash, distance: 0, createdAt: row.created_at, pinned: true }));
-  }
-
   /** Pins or unpins one of the consumer's memories; at most `maxPinned` per persona. Null when it is not theirs. */
   async setPinned(memoryId: string, consumerId: string, pinned: boolean): Promise<MemoryView | null> {
     if (!isUuid(memoryId)) return null;
@@ -218,11 +201,6 @@ export class MemoryRepository {
 
   async deleteByIds(executor: Kysely<Database>, ids: string[]): Promise<void> {
     if (ids.length > 0) await executor.deleteFrom('memories').where('id', 'in', ids).execute();
-  }
-
-  /** Takes the memories of replies outshone by a regenerated one out of retrieval (they stay listed as alternatives). */
-  async leaveContext(executor: Kysely<Database>, sourceMessageIds: string[]): Promise<void> {
-    if (sourceMessageIds.length > 0) await executor.updateTable('memories').set({ in_context: false }).where('source_message_id', 'in', sourceMessageIds).execute();
   }
 
   /** Inserts inside the caller's transaction, so memories commit together with the message they came from. */

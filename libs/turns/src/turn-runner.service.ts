@@ -64,7 +64,7 @@ export class TurnRunner {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly models: ModelHost,
     private readonly turns: TurnRepository,
-    private readonly memory: MemoryRepository,
+    memory: MemoryRepository,
     private readonly memoryWriter: MemoryWriter,
     knowledge: KnowledgeRepository,
     private readonly identity: NodeIdentity,
