@@ -20,6 +20,15 @@ import { startStack, type Stack } from './support/processes';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CORPUS = resolve(__dirname, '../../shared/fixtures/real-personas');
 /** A picture for the demo persona, drawn here (the corpus may be absent): sea, sun and a boat. */
+/** Pictures for the gallery's demo personas: a landscape each, drawn here so the committed screenshots carry none of the corpus's art. */
+const landscape = (sky: string, sun: string, ground: string, hill: string) => `<svg xmlns="http://www.w3.org/2000/svg" width="320" height="480">
+  <rect width="320" height="480" fill="${sky}"/><circle cx="230" cy="100" r="38" fill="${sun}"/>
+  <path d="M0 210 Q90 140 180 200 T320 180 V480 H0Z" fill="${hill}"/><path d="M0 260 Q120 220 200 250 T320 240 V480 H0Z" fill="${ground}"/></svg>`;
+const DEMO_PERSONAS = [
+  { name: 'Odile', picture: landscape('#f3c98b', '#fff3c4', '#6d4c2f', '#b5793b'), tags: ['desert', 'cartographer', 'travel'], description: 'A cartographer who has walked every dune sea on the old trade routes and mapped the wells that move with the sand. She speaks slowly, measures twice, and keeps a notebook of the names caravans give to places that have no name on any map. Ask her about the salt roads, the glass storms, or the city that appears only in years of drought.' },
+  { name: 'Tamsin', picture: landscape('#1d2b53', '#e8e8f0', '#0f1a33', '#2e3f73'), tags: ['astronomy', 'night', 'teacher'], description: 'An astronomer at a mountain observatory who teaches children to find the planets without a telescope. Patient, funny, fond of terrible puns about black holes.' },
+  { name: 'Bram', picture: landscape('#9fd3a8', '#fdf6b2', '#2f5d34', '#4f8a52'), tags: ['forest', 'woodworker'], description: 'A woodworker in a forest village who builds boats he will never sail.' },
+];
 const SEA_PICTURE_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="320" height="480">
   <rect width="320" height="480" fill="#7cc3e8"/><circle cx="230" cy="120" r="60" fill="#f6c945"/>
   <rect y="300" width="320" height="180" fill="#1f5f8b"/><path d="M0 300 Q40 285 80 300 T160 300 T240 300 T320 300 V320 H0Z" fill="#2f7fb5"/>
@@ -286,8 +295,24 @@ describe('the web app in a browser', () => {
     await expect.poll(() => page.locator('section:has(#import-heading) [role="status"]').textContent(), { timeout: 10_000 }).toBe('Imported the lorebook Harbour.');
     await page.getByRole('button', { name: 'Attach to Captain Rook' }).click();
     await expect.poll(() => page.getByText('Attached lorebooks').textContent(), { timeout: 10_000 }).toContain('Harbour (1 entries)');
+    // Attaching made a new version; the edit not saved yet is still in the form.
+    expect(await page.getByLabel('Personality').inputValue()).toBe('Terse, and fond of semaphore.');
     await page.getByLabel('Sample message').fill('Is the harbour open?');
     await expect.poll(() => preview.textContent()).toContain('The harbour freezes in January.');
+    // Real files people have, dropped the same way, when the corpus is here: a SillyTavern card, a CHARX, an ElizaOS
+    // list of three, and the TypeScript source an ElizaOS user might try first.
+    if (existsSync(CORPUS)) {
+      const expectations: [string, string, string | RegExp][] = [
+        ['st-default_Seraphina.png', 'image/png', 'Imported Seraphina.'],
+        ['tavernkit-test_character_with_lorebook.charx', 'application/zip', 'Imported Lorebook Test Character.'],
+        ['eliza-v1-multi-chars.json', 'application/json', 'Imported Ada, Max, Shaw.'],
+        ['eliza-v1-default-eliza.ts', 'text/plain', /^Import failed: .*Export the character as JSON/],
+      ];
+      for (const [file, type, status] of expectations) {
+        await drop(readFileSync(join(CORPUS, file)).toString('base64'), file, type);
+        await expect.poll(() => page.locator('section:has(#import-heading) [role="status"]').textContent(), { timeout: 15_000 }).toMatch(status);
+      }
+    }
     await page.screenshot({ path: `${SCREENSHOTS}/studio.png`, fullPage: true });
 
     await page.getByRole('link', { name: 'Personas' }).click();
@@ -297,6 +322,27 @@ describe('the web app in a browser', () => {
   }, 60_000);
 
   it('a gallery of real personas stays browsable: pictures, clamped descriptions, the full text one click away', async () => {
+    for (const demo of DEMO_PERSONAS) {
+      const picture = await sharp(Buffer.from(demo.picture)).png().toBuffer();
+      const uploaded = await fetch(`${stack.url}/avatars`, { method: 'POST', headers: { authorization: `Bearer ${creator.apiKey}`, 'content-type': 'image/png' }, body: picture });
+      const { hash } = (await uploaded.json()) as { hash: string };
+      const created = await api(stack.url, creator.apiKey)('POST', '/personas', { name: demo.name, description: demo.description, tags: demo.tags, avatar: hash, visibility: 'public' });
+      expect(created.status).toBe(201);
+    }
+    const demoPage = await signedInPage(consumer.apiKey);
+    await expect.poll(() => demoPage.evaluate<boolean>(`[...document.querySelectorAll('img.card-avatar')].length >= 4 && [...document.querySelectorAll('img.card-avatar')].every((img) => img.complete && img.naturalWidth > 0)`), { timeout: 20_000 }).toBe(true);
+    await demoPage.screenshot({ path: `${SCREENSHOTS}/gallery.png`, fullPage: true });
+    // Marguerite's chat, her picture in the header.
+    await demoPage.getByRole('button', { name: 'Chat with Marguerite' }).click();
+    await demoPage.waitForURL(/#\/chat\//);
+    await expect.poll(() => demoPage.evaluate<boolean>(`(() => { const img = document.querySelector('h1 img.chat-avatar'); return !!img && img.complete && img.naturalWidth > 0; })()`), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => demoPage.locator('.connection').textContent()).toBe('online');
+    await demoPage.getByLabel('Message', { exact: true }).fill('Which ferry goes to the islands?');
+    await demoPage.getByLabel('Message', { exact: true }).press('Enter');
+    await demoPage.locator('.message.assistant').last().getByRole('button', { name: 'Regenerate' }).waitFor({ timeout: 20_000 });
+    await demoPage.screenshot({ path: `${SCREENSHOTS}/chat-avatar.png`, fullPage: true });
+    await demoPage.context().close();
+
     // The creator's public imports of every character file of the corpus, when the corpus is here.
     const corpusFiles = existsSync(CORPUS) ? readdirSync(CORPUS).filter((file) => /\.(json|png|charx)$/.test(file)) : [];
     let imported = 0;
@@ -312,7 +358,7 @@ describe('the web app in a browser', () => {
     if (corpusFiles.length > 0) expect(imported).toBeGreaterThanOrEqual(20);
     const page = await signedInPage(consumer.apiKey);
     const cards = page.locator('.grid > .persona');
-    await expect.poll(() => cards.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(imported + 1);
+    await expect.poll(() => cards.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(imported + 1 + DEMO_PERSONAS.length);
     // Every picture loaded (decoded, not a broken image), then the page measured. Pictures load lazily, as the
     // page scrolls to them.
     for (let y = 0; y < 20_000; y += 800) await page.evaluate(`window.scrollTo(0, ${y})`);
@@ -321,7 +367,7 @@ describe('the web app in a browser', () => {
       .poll(() => page.evaluate<boolean>(`[...document.querySelectorAll('img.card-avatar')].every((img) => img.complete && img.naturalWidth > 0)`), { timeout: 20_000 })
       .toBe(true);
     const height = await page.evaluate<number>('document.documentElement.scrollHeight');
-    if (imported >= 20) expect(height, `${imported} personas`).toBeLessThan(4_500); // it was 9,400 px before cards were clamped
+    if (imported >= 20) expect(height, `${imported} personas`).toBeLessThan(5_000); // 20 real personas made 9,400 px before cards were clamped
     // A long description shows a few lines, and all of it after one click.
     const long = page.locator('.persona:has(details.more)').first();
     if (imported > 0) {
@@ -331,8 +377,21 @@ describe('the web app in a browser', () => {
       await expect.poll(() => long.locator('.full').isVisible()).toBe(true);
       await long.getByText('Read all').click();
     }
-    await page.screenshot({ path: `${SCREENSHOTS}/gallery.png`, fullPage: true });
+    // The corpus's pictures stay out of the committed screenshots: this one is for test-results only.
+    await page.screenshot({ path: `${SCREENSHOTS}/gallery-real-personas.png`, fullPage: true });
     console.log(`gallery: ${await cards.count()} personas, page ${height} px tall at 1280 px wide`);
+
+    // A chat with a real card: its picture in the header, its greeting, a reply.
+    const seraphina = page.locator('.persona', { has: page.getByRole('heading', { name: 'Seraphina' }) });
+    if ((await seraphina.count()) > 0) {
+      await seraphina.getByRole('button', { name: 'Chat with Seraphina' }).click();
+      await page.waitForURL(/#\/chat\//);
+      await expect.poll(() => page.evaluate<boolean>(`(() => { const img = document.querySelector('h1 img.chat-avatar'); return !!img && img.complete && img.naturalWidth > 0; })()`), { timeout: 10_000 }).toBe(true);
+      await expect.poll(() => page.locator('.connection').textContent()).toBe('online');
+      await page.getByLabel('Message', { exact: true }).fill('Where am I? What is this place?');
+      await page.getByLabel('Message', { exact: true }).press('Enter');
+      await page.locator('.message.assistant').last().getByRole('button', { name: 'Regenerate' }).waitFor({ timeout: 20_000 });
+    }
     await page.context().close();
   }, 120_000);
 

@@ -53,7 +53,7 @@ export function renderGallery(main: HTMLElement): () => void {
       avatarImage(definition, 'thumbnail', 'avatar card-avatar'),
       el('h2', {}, definition.name),
       el('p', { class: 'muted clamp', 'data-testid': 'card-description' }, description || 'No description.'),
-      description.length > 160 ? el('details', { class: 'more' }, el('summary', {}, 'Read all'), el('p', { class: 'full' }, description)) : null,
+      description.length > 90 ? el('details', { class: 'more' }, el('summary', {}, 'Read all'), el('p', { class: 'full' }, description)) : null,
       el(
         'ul',
         { class: 'tags', 'aria-label': 'Tags' },

@@ -87,8 +87,9 @@ export function renderStudio(main: HTMLElement, personaId: string | null, accoun
     );
   };
 
-  const mountEditor = (persona: Persona | null, models: string[]) => {
-    const draft = persona ? draftOf(persona) : emptyDraft(models[0] ?? 'synthetic');
+  /** `keep`: edits not saved yet, carried over when the persona gained a version meanwhile (a lorebook attached). */
+  const mountEditor = (persona: Persona | null, models: string[], keep?: Draft) => {
+    const draft = keep ?? (persona ? draftOf(persona) : emptyDraft(models[0] ?? 'synthetic'));
     currentDraft = draft;
     const refreshPreview = () => updatePreview(draft);
     const save = el('button', { type: 'submit' }, persona ? `Save as version ${persona.version + 1}` : 'Create persona');
@@ -139,7 +140,9 @@ export function renderStudio(main: HTMLElement, personaId: string | null, accoun
       // Attaching or editing a book made a new version of this persona: show it.
       void request<Persona>('GET', `/personas/${encodeURIComponent(owned.id)}`)
         .then((fresh) => {
-          mountPersona(fresh, models);
+          // The creator's unsaved edits stay; only the attached books come from the new version.
+          const keep = currentDraft ? { ...currentDraft, attachedLorebooks: fresh.definition.attachedLorebooks } : undefined;
+          mountPersona(fresh, models, keep);
           void loadMine();
         })
         .catch((error: Error) => (status.textContent = error.message));
@@ -147,8 +150,8 @@ export function renderStudio(main: HTMLElement, personaId: string | null, accoun
     replaceChildren(lorebooksSlot, lorebooks.root);
   };
 
-  const mountPersona = (persona: Persona | null, models: string[]) => {
-    mountEditor(persona, models);
+  const mountPersona = (persona: Persona | null, models: string[], keep?: Draft) => {
+    mountEditor(persona, models, keep);
     mountLorebooks(persona, models);
     chatPane?.close();
     chatPane = null;
