@@ -151,6 +151,67 @@ describe('bad input and failures', () => {
       expect(hugePersona).toMatchObject({ status: 413, body: { code: ErrorCode.PayloadTooLarge } });
     });
 
+    const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+      fetch(new URL(path, stack.url), { method: 'POST', body, headers: { authorization: `Bearer ${alice.apiKey}`, 'content-type': 'application/json', ...headers } }).then(async (response) => ({
+        status: response.status,
+        body: (await response.json()) as { code: string; message: string; details?: { path?: string } },
+      }));
+
+    it('refuses deeply nested JSON with 400 PAYLOAD_TOO_COMPLEX before anything walks it', async () => {
+      // 20 KB: 10,000 nested arrays (a recursive walk overflows the stack on them).
+      const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+      for (const body of [deep, `{"name":"Deep","tags":${deep}}`, `{"persona":{"name":"x","lorebook":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}}`]) {
+        const response = await post('/personas', body);
+        expect(response).toMatchObject({ status: 400, body: { code: ErrorCode.PayloadTooComplex } });
+        expect(response.body.message).toMatch(/nested more than 64 levels/);
+      }
+      expect(await post('/personas/preview-prompt', deep)).toMatchObject({ status: 400, body: { code: ErrorCode.PayloadTooComplex } });
+      expect((await api(stack.url)('GET', '/health/live')).status).toBe(200);
+    });
+
+    it('refuses unpaired surrogates with 400 naming the field, directly and in an import', async () => {
+      // Written as JSON escapes: JSON.stringify would escape a lone surrogate the same way.
+      const direct = await post('/personas', '{"name":"Broken","description":"half an emoji \\ud83d"}');
+      expect(direct).toMatchObject({ status: 400, body: { code: ErrorCode.ValidationFailed, details: { path: 'description' } } });
+      expect(direct.body.message).toMatch(/description contains an unpaired UTF-16 surrogate \(\\uD83D at index 14\)/);
+      const edited = await api(stack.url, alice.apiKey)('PATCH', `/personas/${personaId}`, { lorebook: { entries: [{ keys: ['k'], content: 'x\udfff' }] } });
+      expect(edited).toMatchObject({ status: 400, body: { code: ErrorCode.ValidationFailed, details: { path: 'lorebook.entries[0].content' } } });
+      const card = JSON.stringify({ spec: 'chara_card_v2', data: { name: 'Imported', description: 'ok', personality: 'bad \udc00' } });
+      const imported = await api(stack.url, alice.apiKey)('POST', '/personas/import', { contentBase64: Buffer.from(card).toString('base64') });
+      expect(imported).toMatchObject({ status: 400, body: { code: ErrorCode.ImportInvalid } });
+      expect(imported.body.message).toMatch(/personality contains an unpaired UTF-16 surrogate/);
+      // A well-formed pair is text like any other.
+      const emoji = await post('/personas', '{"name":"Fine","description":"a whole emoji \\ud83d\\ude00"}');
+      expect(emoji.status).toBe(201);
+      const ack = await sendRaw(socket, { conversationId: aliceConversation, text: 'lone \ud800 surrogate', clientTurnId: randomUUID() });
+      expect(ack).toMatchObject({ ok: false, error: { code: ErrorCode.ValidationFailed, message: expect.stringMatching(/text contains an unpaired UTF-16 surrogate/) } });
+    });
+
+    it('answers an unsupported charset or content encoding with 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+      expect(await post('/personas', '{"name":"x"}', { 'content-type': 'application/json; charset=ebcdic-xx' })).toMatchObject({
+        status: 415,
+        body: { code: ErrorCode.UnsupportedMediaType, message: expect.stringContaining('ebcdic-xx') },
+      });
+      expect(await post('/personas', '{"name":"x"}', { 'content-encoding': 'x-squash' })).toMatchObject({ status: 415, body: { code: ErrorCode.UnsupportedMediaType } });
+      expect((await post(`/personas/${personaId}/knowledge?title=x`, 'text', { 'content-type': 'text/plain; charset=ebcdic-xx' })).status).toBe(415);
+      // A charset body-parser knows is decoded, then checked like any body.
+      const utf16 = await fetch(new URL('/personas', stack.url), {
+        method: 'POST',
+        body: Buffer.from('{"name":"UTF-16"}', 'utf16le'),
+        headers: { authorization: `Bearer ${alice.apiKey}`, 'content-type': 'application/json; charset=utf-16le' },
+      });
+      expect(utf16.status).toBe(201);
+    });
+
+    it('answers malformed percent-encoding in a path with 400, not 500', async () => {
+      for (const segment of ['%E0%A4%A', '%', '%ED%A0%80', '%FF']) {
+        const response = await api(stack.url, alice.apiKey)('GET', `/personas/${segment}`);
+        expect(response.status, segment).toBeGreaterThanOrEqual(400);
+        expect(response.status, segment).toBeLessThan(500);
+        expect(typeof response.body.code).toBe('string');
+      }
+    });
+
     it('answers unknown and private personas alike: 404 PERSONA_NOT_FOUND', async () => {
       const secret = (await api(stack.url, alice.apiKey)('POST', '/personas', { name: 'Secret', visibility: 'private' })).body.id;
       const asMallory = api(stack.url, mallory.apiKey);

@@ -7,6 +7,7 @@ import { assertSchemaReady } from '@doppel/db';
 import { GatewayModule } from './gateway.module';
 import { HttpErrorFilter } from './http/error.filter';
 import { jsonBodies } from './http/request-bodies';
+import { PathParamsPipe } from './http/path-params.pipe';
 import { findWebAppDir, serveWebApp } from './web/serve-web-app';
 
 /** Builds the gateway app (not yet listening): shared by main.ts and the end-to-end tests. */
@@ -21,6 +22,7 @@ export async function createGatewayApp(config: AppConfig): Promise<INestApplicat
   });
   app.use(jsonBodies(config));
   app.useGlobalFilters(new HttpErrorFilter());
+  app.useGlobalPipes(new PathParamsPipe());
   app.enableCors({ origin: true });
 
   const openApi = new DocumentBuilder()

@@ -27,6 +27,8 @@ describe('importFile: bad input', () => {
     ['a V2 card without data', Buffer.from('{"spec": "chara_card_v2"}'), ErrorCode.ImportInvalid],
     ['plain text', Buffer.from('just some words'), ErrorCode.ImportUnsupportedFormat],
     ['a NUL character in a field', Buffer.from(JSON.stringify({ ...cardV2, data: { ...cardV2.data, personality: 'a\u0000b' } })), ErrorCode.ImportInvalid],
+    ['an unpaired surrogate in a field', Buffer.from(JSON.stringify({ ...cardV2, data: { ...cardV2.data, description: 'broken \ud800 emoji' } })), ErrorCode.ImportInvalid],
+    ['an unpaired surrogate in a lorebook entry', Buffer.from(JSON.stringify({ ...cardV2, data: { ...cardV2.data, character_book: { entries: [{ keys: ['k'], content: '\udc00' }] } } })), ErrorCode.ImportInvalid],
     ['a card without a name', Buffer.from(JSON.stringify({ spec: 'chara_card_v2', data: { description: 'x' } })), ErrorCode.ImportInvalid],
     ['a lorebook with no usable entry', Buffer.from(JSON.stringify({ entries: { '0': { key: [''], content: 'x' } } })), ErrorCode.ImportInvalid],
   ])('refuses %s', async (_what, bytes, code) => {
@@ -38,6 +40,14 @@ describe('importFile: bad input', () => {
   it('tells the sender of TypeScript source to export JSON', async () => {
     const error = await importError(Buffer.from("import { type Character } from '@elizaos/core';\nexport const character: Character = {};"), 'eliza.ts');
     expect(error).toMatchObject({ code: ErrorCode.ImportUnsupportedFormat, message: expect.stringMatching(/eliza\.ts is program source.*Export the character as JSON/) });
+  });
+
+  it('names the field that holds an unpaired surrogate', async () => {
+    const error = await importError(Buffer.from(JSON.stringify({ ...cardV2, data: { ...cardV2.data, description: 'broken \ud800 emoji' } })));
+    expect(error.message).toMatch(/description contains an unpaired UTF-16 surrogate \(\\uD800 at index 7\)/);
+    // A well-formed pair (an emoji) is fine.
+    const imported = await importFile(Buffer.from(JSON.stringify({ ...cardV2, data: { ...cardV2.data, description: 'ok \ud83d\ude00' } })));
+    expect(imported.kind === 'characters' && imported.characters[0]!.persona.description).toBe('ok 😀');
   });
 
   it('refuses a PNG whose chunk CRC is wrong', async () => {

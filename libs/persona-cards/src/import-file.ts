@@ -1,6 +1,7 @@
 // One entry point for every persona file: find the container, read the JSON inside, decide what it is (one character,
 // an ElizaOS array of characters, or a standalone lorebook), map it, validate the result.
 import type { Lorebook } from '@doppel/personas';
+import { clientJsonProblem } from '@doppel/protocol';
 import { cardFormatOf, mapCharacterCard, type AvatarSource } from './character-card';
 import { elizaGeneration, looksLikeElizaCharacter, mapElizaCharacter } from './eliza-character';
 import { elizaKnowledge, type ImportedKnowledge } from './eliza-knowledge';
@@ -74,7 +75,7 @@ async function importJson(unwrapped: Unwrapped, options: ImportOptions): Promise
     for (const secretPath of findSecretPaths(json)) report.drop(secretPath, SECRET_DROP_REASON);
     const lorebook = mapLorebookFile(json, lorebookFormat, options.fileName, report, options);
     if (!lorebook) throw importInvalid(`${options.fileName ?? 'The lorebook'} has no usable entries: ${report.build(lorebookFormat, container).dropped.map((dropped) => `${dropped.field}: ${dropped.reason}`).join('; ')}`);
-    assertNoNul(lorebook, 'lorebook');
+    assertStorable(lorebook, 'lorebook');
     return { kind: 'lorebook', lorebook: lorebook as ImportedLorebook, report: report.build(lorebookFormat, container) };
   }
   throw unsupportedFormat(`${options.fileName ?? 'The file'} is JSON but neither a character (ElizaOS or character card) nor a lorebook.`);
@@ -118,20 +119,15 @@ function finish(draft: PersonaDraft, report: ImportReport, knowledge: ImportedKn
       parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
     );
   }
-  assertNoNul(parsed.data, 'character');
-  assertNoNul(knowledge, 'character');
+  assertStorable(parsed.data, 'character');
+  assertStorable({ knowledge }, 'character');
   return { persona: parsed.data, report, knowledge, ...(avatar ? { avatar } : {}) };
 }
 
-/** PostgreSQL text cannot hold U+0000. */
-function assertNoNul(value: unknown, what: string): void {
-  if (containsNul(value)) throw importInvalid(`The ${what} contains a NUL character (U+0000); remove it and import again.`);
-}
-
-function containsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (Array.isArray(value)) return value.some(containsNul);
-  return isRecord(value) && Object.entries(value).some(([key, child]) => key.includes('\u0000') || containsNul(child));
+/** PostgreSQL text holds neither U+0000 nor an unpaired surrogate (a JSON "\ud800" escape makes one): named, refused. */
+function assertStorable(value: unknown, what: string): void {
+  const problem = clientJsonProblem(value);
+  if (problem) throw importInvalid(`The ${what}'s ${problem.message}; fix the file and import it again.`, [{ path: problem.path, message: problem.message }]);
 }
 
 async function avatarBytes(source: AvatarSource | undefined, unwrapped: Unwrapped, report: ImportReportBuilder): Promise<Buffer | undefined> {

@@ -46,6 +46,8 @@ export enum ErrorCode {
   AvatarTooLarge = 'AVATAR_TOO_LARGE',
   AvatarNotFound = 'AVATAR_NOT_FOUND',
   LorebookNotFound = 'LOREBOOK_NOT_FOUND',
+  PayloadTooComplex = 'PAYLOAD_TOO_COMPLEX',
+  UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   Internal = 'INTERNAL',
 }
 
@@ -95,5 +97,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.AvatarTooLarge]: 413,
   [ErrorCode.AvatarNotFound]: 404,
   [ErrorCode.LorebookNotFound]: 404,
+  [ErrorCode.PayloadTooComplex]: 400,
+  [ErrorCode.UnsupportedMediaType]: 415,
   [ErrorCode.Internal]: 500,
 };

@@ -3,7 +3,7 @@
 import type { Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import type { Account } from '@doppel/accounts';
-import { ErrorCode } from '@doppel/protocol';
+import { clientJsonProblem, ErrorCode, errorCodeOfClientJsonProblem } from '@doppel/protocol';
 import { bearerToken } from './api-key.guard';
 import type { KeyAuthenticator } from './key-authenticator.service';
 
@@ -25,7 +25,10 @@ export function authenticateHandshake(keys: KeyAuthenticator, logger: Logger, ad
       .then(async (key) => {
         if (!key) return next(connectRefusal(ErrorCode.Unauthenticated, 'A valid API key is required: connect with auth: { token: "dpl_…" }.'));
         const refusal = await admit(socket, key.account);
-        if (!refusal) keys.watch(socket, key);
+        if (!refusal) {
+          keys.watch(socket, key);
+          refuseMalformedEvents(socket);
+        }
         next(refusal ?? undefined);
       })
       .catch((error: unknown) => {
@@ -33,4 +36,18 @@ export function authenticateHandshake(keys: KeyAuthenticator, logger: Logger, ad
         next(connectRefusal(ErrorCode.Internal, 'Authentication is unavailable right now; try again.'));
       });
   };
+}
+
+/**
+ * Every event's payload meets the same bounds as a REST body (nesting, size, storable text) before any handler or
+ * schema sees it; one that does not is answered with a coded error ack and never dispatched.
+ */
+function refuseMalformedEvents(socket: Socket): void {
+  socket.use((packet, next) => {
+    const [event, ...args] = packet;
+    const ack = typeof args.at(-1) === 'function' ? (args.pop() as (answer: unknown) => void) : null;
+    const problem = clientJsonProblem(args.length === 1 ? args[0] : args);
+    if (!problem) return next();
+    ack?.({ ok: false, error: { code: errorCodeOfClientJsonProblem(problem), message: `The ${String(event)} payload is not valid: ${problem.message}.` } });
+  });
 }

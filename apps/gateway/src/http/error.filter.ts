@@ -16,14 +16,8 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   private toResponse(exception: unknown): { status: number; body: ErrorBody } {
     if (exception instanceof DoppelError) return { status: exception.httpStatus, body: exception.toBody() };
-    // body-parser errors are plain errors with a status and a type.
-    const parserError = exception as { status?: number; type?: string };
-    if (parserError.type === 'entity.too.large') {
-      return { status: 413, body: { code: ErrorCode.PayloadTooLarge, message: 'The request body is larger than the server accepts.' } };
-    }
-    if (parserError.type === 'entity.parse.failed') {
-      return { status: 400, body: { code: ErrorCode.ValidationFailed, message: 'The request body is not valid JSON.' } };
-    }
+    const clientError = requestError(exception);
+    if (clientError) return clientError;
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 404) return { status, body: { code: ErrorCode.RouteNotFound, message: exception.message } };
@@ -35,4 +29,33 @@ export class HttpErrorFilter implements ExceptionFilter {
       body: { code: ErrorCode.Internal, message: 'Something went wrong on our side; try again, and report it if it persists.' },
     };
   }
+}
+
+/**
+ * Errors Express and body-parser raise about the request itself (plain errors carrying a 4xx status and, from
+ * body-parser, a type): each answered with its status and a code, never as INTERNAL.
+ */
+function requestError(exception: unknown): { status: number; body: ErrorBody } | null {
+  const error = exception as { status?: unknown; statusCode?: unknown; type?: unknown; charset?: unknown; encoding?: unknown };
+  const status = typeof error?.status === 'number' ? error.status : typeof error?.statusCode === 'number' ? error.statusCode : null;
+  if (exception instanceof HttpException || status === null || status < 400 || status >= 500) return null;
+  switch (error.type) {
+    case 'entity.too.large':
+      return { status: 413, body: { code: ErrorCode.PayloadTooLarge, message: 'The request body is larger than the server accepts.' } };
+    case 'entity.parse.failed':
+      return { status: 400, body: { code: ErrorCode.ValidationFailed, message: 'The request body is not valid JSON.' } };
+    case 'charset.unsupported':
+      return {
+        status: 415,
+        body: { code: ErrorCode.UnsupportedMediaType, message: `The body's charset ${JSON.stringify(String(error.charset ?? '').slice(0, 40))} is not supported; send UTF-8.` },
+      };
+    case 'encoding.unsupported':
+      return {
+        status: 415,
+        body: { code: ErrorCode.UnsupportedMediaType, message: `The body's Content-Encoding ${JSON.stringify(String(error.encoding ?? '').slice(0, 40))} is not supported; send it as is, gzip or deflate.` },
+      };
+  }
+  if (status === 413) return { status, body: { code: ErrorCode.PayloadTooLarge, message: 'The request is larger than the server accepts.' } };
+  // A path with malformed percent-encoding, a body shorter than its Content-Length, an aborted upload…
+  return { status, body: { code: ErrorCode.ValidationFailed, message: 'The request is malformed (its path, headers or body could not be read).' } };
 }

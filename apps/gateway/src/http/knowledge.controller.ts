@@ -86,7 +86,7 @@ export class KnowledgeController {
 function uploadOf(body: unknown, query: unknown, contentType: string | undefined): KnowledgeUpload {
   if (typeof body === 'string') {
     const { title } = new ZodValidationPipe(rawUploadQuerySchema, 'query').transform(query);
-    return { title, mediaType: contentType ?? '', content: body };
+    return { title, mediaType: contentType ?? '', content: new ZodValidationPipe(z.string(), 'document').transform(body) };
   }
   if (!contentType?.toLowerCase().startsWith('application/json')) {
     throw new DoppelError(
