@@ -2,13 +2,13 @@
 // and template-looking strings. Each gets a 4xx (or an error ack) with a code, valid-but-nasty text is stored as
 // plain data, and the service is healthy afterwards.
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '@doppel/db';
-import { ErrorCode } from '@doppel/protocol';
+import { ErrorCode, type ChatClientToServerEvents } from '@doppel/protocol';
 import { api, connectChat, sendRaw, sendTurn, signUp, type ChatClient } from './support/clients';
 import { testDatabase } from './support/database';
-import { MAX_MESSAGE_CHARS, startStack, type Stack } from './support/processes';
+import { MAX_MESSAGE_CHARS, startStack, waitFor, type Stack } from './support/processes';
 
 const NASTY_STRINGS = [
   "'; DROP TABLE personas; --",
@@ -124,6 +124,166 @@ describe('hostile input', () => {
     const stored = await db.selectFrom('messages').select('content').where('turn_id', '=', (turn.ack as { turnId: string }).turnId).where('role', '=', 'user').executeTakeFirstOrThrow();
     expect(stored.content).toBe(text);
     expect((await api(stack.url)('GET', '/health/ready')).status).toBe(200);
+  });
+});
+
+/** Every client → server event; the type check fails when the protocol gains one this list lacks. */
+const SOCKET_EVENTS = ['turn:send', 'turn:regenerate', 'turn:edit', 'turn:resume', 'message:choose', 'message:rate', 'memory:list', 'memory:pin', 'memory:delete'] as const;
+const everyEventListed: Exclude<keyof ChatClientToServerEvents, (typeof SOCKET_EVENTS)[number]> extends never ? true : never = true;
+
+const DEEP_ARRAYS = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+/** Raw bodies and headers that once gave 500s (or could): each must get a coded 4xx wherever it is sent. */
+const HOSTILE_BODIES: { what: string; body: string | Buffer; headers?: Record<string, string> }[] = [
+  { what: '10,000 nested arrays', body: DEEP_ARRAYS },
+  { what: 'deep objects in a field', body: `{"name":"x","text":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}` },
+  { what: 'an unpaired surrogate', body: '{"name":"\\ud800","displayName":"\\udfff","text":"\\ud800","title":"\\ud800","content":"\\ud800","clientTurnId":"\\ud800"}' },
+  { what: 'a NUL', body: '{"name":"a\\u0000b","displayName":"\\u0000","text":"\\u0000","clientTurnId":"\\u0000"}' },
+  { what: 'an unsupported charset', body: '{"name":"x"}', headers: { 'content-type': 'application/json; charset=ebcdic-xx' } },
+  { what: 'an unsupported content encoding', body: '{"name":"x"}', headers: { 'content-encoding': 'x-squash' } },
+  { what: 'gzip that is not gzip', body: 'not gzip at all', headers: { 'content-encoding': 'gzip' } },
+  { what: 'UTF-16 with an unpaired surrogate', body: Buffer.from('{"name":"\ud800"}', 'utf16le'), headers: { 'content-type': 'application/json; charset=utf-16le' } },
+  { what: 'malformed JSON', body: '{"name": ' },
+  { what: 'a body over the limit', body: `{"name":"${'x'.repeat(70_000)}"}` },
+  { what: 'a knowledge document in EBCDIC', body: 'text', headers: { 'content-type': 'text/plain; charset=ebcdic-xx' } },
+];
+const HOSTILE_SEGMENTS = ['%E0%A4%A', '%ED%A0%80', '%', '%00', '..%2F..%2Fetc', 'x'.repeat(2000)];
+const HOSTILE_QUERIES = ['limit=%ED%A0%80&cursor=%FF', 'limit[]=1&limit[]=2', '__proto__[admin]=1&constructor[prototype][x]=1', `q=${'%5B'.repeat(2000)}`, 'before=%00&pinned=maybe'];
+
+describe('hostile-input corpus over every route and socket event', () => {
+  let stack: Stack;
+  let db: Kysely<Database>;
+  let fuzzer: { id: string; apiKey: string };
+  let ids: Record<string, string>;
+
+  beforeAll(async () => {
+    stack = await startStack(['node-c']);
+    db = testDatabase();
+    fuzzer = await signUp(stack.url, 'Corpus');
+    const call = api(stack.url, fuzzer.apiKey);
+    const personaId = (await call('POST', '/personas', { name: 'Corpus target', greeting: 'Hello.' })).body.id;
+    const conversationId = (await call('POST', '/conversations', { personaId })).body.id;
+    const messageId = (await call('GET', `/conversations/${conversationId}/messages`)).body.items[0].id;
+    ids = { personaId, conversationId, messageId };
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+    await stack?.stop();
+  });
+
+  const rowCounts = async () => {
+    const counts: Record<string, number> = {};
+    for (const table of ['accounts', 'personas', 'persona_versions', 'conversations', 'messages', 'turns', 'knowledge_documents'] as const) {
+      const row = await db.selectFrom(table).select(sql<string>`count(*)::text`.as('count')).executeTakeFirstOrThrow();
+      counts[table] = Number(row.count);
+    }
+    return counts;
+  };
+
+  /** A real id for each path parameter, so a request gets past the lookup to the body. */
+  const fill = (path: string, segment?: string) =>
+    path.replace(/\{(\w+)\}/g, (_, name: string, offset: number) => {
+      if (segment !== undefined) return segment;
+      const before = path.slice(0, offset);
+      if (name === 'messageId') return ids.messageId!;
+      if (name === 'address') return `0x${'0'.repeat(40)}`;
+      if (name === 'id' && before.endsWith('/personas/')) return ids.personaId!;
+      if (name === 'id' && before.endsWith('/conversations/')) return ids.conversationId!;
+      return randomUUID();
+    });
+
+  it('answers every hostile body, path and query on every route with a coded 4xx (or success), never a 500, and writes nothing', async () => {
+    const document = (await api(stack.url)('GET', '/docs/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    // Rotating would lock the corpus out of the routes after it; that route is covered by the access suite.
+    const routes = Object.entries(document.paths)
+      .flatMap(([path, methods]) => Object.keys(methods).map((method) => ({ method: method.toUpperCase(), path })))
+      .filter((route) => route.path !== '/accounts/me/rotate-key');
+    expect(routes.length).toBeGreaterThan(40);
+    const before = await rowCounts();
+    const failures: string[] = [];
+    const send = async (method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}) => {
+      const response = await fetch(new URL(path, stack.url), {
+        method,
+        body: method === 'GET' || method === 'HEAD' ? undefined : body,
+        headers: { authorization: `Bearer ${fuzzer.apiKey}`, 'content-type': 'application/json', ...headers },
+      });
+      const text = await response.text();
+      const label = `${method} ${path.slice(0, 80)} → ${response.status}`;
+      if (response.status >= 500) failures.push(`${label} ${text.slice(0, 120)}`);
+      else if (response.status >= 400) {
+        const parsed = JSON.parse(text) as { code?: unknown; message?: unknown };
+        if (typeof parsed.code !== 'string' || typeof parsed.message !== 'string') failures.push(`${label} without a code: ${text.slice(0, 120)}`);
+      }
+      return response.status;
+    };
+    for (const { method, path } of routes) {
+      for (const { what, body, headers } of HOSTILE_BODIES) {
+        const status = await send(method, fill(path), body, headers);
+        // A route that reads a body must refuse every one of these.
+        if (['POST', 'PUT', 'PATCH'].includes(method) && status < 400 && !['/personas/{id}/archive', '/conversations/{id}/move-to-latest-version', '/conversations/{id}/messages/{messageId}/choose', '/operator/accounts/{id}/rotate-key', '/operator/accounts/{id}/revoke-key', '/nodes/{address}/revoke'].includes(path)) {
+          failures.push(`${method} ${path} accepted ${what} (${status})`);
+        }
+      }
+      if (path.includes('{')) for (const segment of HOSTILE_SEGMENTS) await send(method, fill(path, segment), '{}');
+      for (const query of HOSTILE_QUERIES) await send(method, `${fill(path)}?${query}`, '{}');
+    }
+    expect(failures).toEqual([]);
+    // Nothing was created by any of it (deleting and archiving the corpus's own rows is fair).
+    const after = await rowCounts();
+    for (const [table, count] of Object.entries(after)) expect(count, table).toBeLessThanOrEqual(before[table]!);
+    expect((await api(stack.url)('GET', '/health/ready')).status).toBe(200);
+  });
+
+  it('answers every hostile payload of every socket event with a coded error ack, and keeps the socket and worker serving', async () => {
+    expect(everyEventListed).toBe(true);
+    // The REST corpus may have archived or deleted the first ones: fresh ones for the socket.
+    const call = api(stack.url, fuzzer.apiKey);
+    const personaId = (await call('POST', '/personas', { name: 'Socket target', greeting: 'Hello.' })).body.id;
+    const conversationId = (await call('POST', '/conversations', { personaId })).body.id;
+    ids = { personaId, conversationId, messageId: (await call('GET', `/conversations/${conversationId}/messages`)).body.items[0].id };
+    const socket = await connectChat(stack.url, fuzzer.apiKey);
+    // socket.io-client's encoder recurses (it looks for binary), so 1,000 levels is what a JS client can send.
+    const deep = JSON.parse(`${'['.repeat(1000)}${']'.repeat(1000)}`) as unknown;
+    const payloads = (base: Record<string, unknown>) => [
+      deep,
+      { ...base, nested: deep },
+      ...Object.keys(base).flatMap((field) => [{ ...base, [field]: 'x\uD800' }, { ...base, [field]: 'a\u0000b' }, { ...base, [field]: deep }, { ...base, [field]: null }]),
+      null,
+      42,
+      'text',
+      [],
+    ];
+    const bases: Record<(typeof SOCKET_EVENTS)[number], Record<string, unknown>> = {
+      'turn:send': { conversationId: ids.conversationId, text: 'hi', clientTurnId: 'c1' },
+      'turn:regenerate': { conversationId: ids.conversationId, clientTurnId: 'c2' },
+      'turn:edit': { conversationId: ids.conversationId, messageId: ids.messageId, text: 'hi', clientTurnId: 'c3' },
+      'turn:resume': { turnId: randomUUID(), afterSeq: 0 },
+      'message:choose': { conversationId: ids.conversationId, messageId: ids.messageId },
+      'message:rate': { conversationId: ids.conversationId, messageId: ids.messageId, score: 3 },
+      'memory:list': { personaId: ids.personaId },
+      'memory:pin': { memoryId: randomUUID(), pinned: true },
+      'memory:delete': { memoryId: randomUUID() },
+    };
+    const failures: string[] = [];
+    for (const event of SOCKET_EVENTS) {
+      for (const payload of payloads(bases[event])) {
+        const ack = await new Promise<{ ok: boolean; error?: { code?: unknown } } | 'no answer'>((resolve) => {
+          const timer = setTimeout(() => resolve('no answer'), 5000);
+          (socket.emit as (...args: unknown[]) => void)(event, payload, (answer: { ok: boolean }) => {
+            clearTimeout(timer);
+            resolve(answer);
+          });
+        });
+        const label = `${event} ${JSON.stringify(payload)?.slice(0, 60)}`;
+        if (ack === 'no answer' || ack.ok !== false || typeof ack.error?.code !== 'string' || ack.error.code === ErrorCode.Internal) failures.push(`${label} → ${JSON.stringify(ack)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(socket.connected).toBe(true);
+    const turn = await sendTurn(socket, { conversationId: ids.conversationId!, text: 'still there?' });
+    expect(turn.done).not.toBeNull();
+    socket.close();
+    await waitFor(async () => (await api(stack.url)('GET', '/health/ready')).status === 200, 'the stack to be ready');
   });
 });
 
