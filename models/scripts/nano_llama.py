@@ -144,6 +144,11 @@ class NanoLlama(nn.Module):
         """input_ids, position_ids [batch, seq]; attention_mask [batch, past + seq] (1 = attend);
         past: per layer (key, value) [batch, kv_heads, past_seq, head_dim] or None.
         Returns logits [batch, seq, vocab] and the present (key, value) per layer."""
+        hidden, presents = self.features(input_ids, attention_mask, position_ids, past)
+        return self.lm_head(hidden), presents
+
+    def features(self, input_ids, attention_mask, position_ids, past=None):
+        """The final normed hidden states [batch, seq, hidden] (training computes logits only where the loss is)."""
         seq = input_ids.shape[1]
         total = attention_mask.shape[1]
         past_len = total - seq
@@ -161,4 +166,4 @@ class NanoLlama(nn.Module):
             past_key, past_value = past[index] if past is not None else (None, None)
             x, present = layer(x, cos, sin, bias, past_key, past_value)
             presents.append(present)
-        return self.lm_head(self.norm(x)), presents
+        return self.norm(x), presents

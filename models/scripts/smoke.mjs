@@ -1,7 +1,7 @@
 // Smoke test of the shipped models through @huggingface/transformers, from the local folders, with no network:
-// nano-chat (chat template, KV-cache generation checked against the PyTorch reference, seeded sampling twice)
-// and embed-small (feature extraction, 100-dim unit vectors, paraphrase recall@1).
-// Run from the repository root: node models/scripts/smoke.mjs [chat|embed]
+// mini-chat and nano-chat (chat template, KV-cache generation checked against the PyTorch reference, seeded sampling
+// twice) and embed-small (feature extraction, 100-dim unit vectors, paraphrase recall@1).
+// Run from the repository root: node models/scripts/smoke.mjs [mini|nano|embed]
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,37 @@ async function readJson(relativePath) {
 function check(condition, message) {
   console.log(`${condition ? 'PASS' : 'FAIL'} ${message}`);
   if (!condition) process.exitCode = 1;
+}
+
+/** Every greedy reference of the build report: the ONNX graph with its KV cache must give the PyTorch ids. */
+async function checkGreedyReferences(tokenizer, model, checks) {
+  const eosId = model.generation_config.eos_token_id;
+  for (const reference of checks) {
+    const inputs = tokenizer.apply_chat_template(reference.messages, { add_generation_prompt: true, return_dict: true });
+    const promptIds = Array.from(inputs.input_ids.data, Number);
+    check(JSON.stringify(promptIds) === JSON.stringify(reference.prompt_ids), `prompt tokens equal the Python tokenizer's (${promptIds.length} tokens)`);
+    const greedy = await model.generate({ ...inputs, max_new_tokens: 64, do_sample: false, repetition_penalty: 1.0 });
+    const greedyIds = Array.from(greedy.data, Number).slice(promptIds.length);
+    check(JSON.stringify(greedyIds) === JSON.stringify(reference.greedy_reply_ids), `greedy ids equal the PyTorch reference for ${JSON.stringify(reference.messages.at(-1).content)}`);
+    check(greedyIds.at(-1) === eosId, `greedy reply ends with eos ${eosId}: ${JSON.stringify(tokenizer.decode(greedyIds, { skip_special_tokens: true }))}`);
+  }
+}
+
+async function smokeMiniChat() {
+  console.log('== doppel-mini-chat');
+  const tokenizer = await AutoTokenizer.from_pretrained('doppel-mini-chat', local);
+  const model = await AutoModelForCausalLM.from_pretrained('doppel-mini-chat', local);
+  const report = await readJson('eval/mini-chat-report.json');
+  await checkGreedyReferences(tokenizer, model, report.greedy_checks);
+  const inputs = tokenizer.apply_chat_template(report.greedy_checks[1].messages, { add_generation_prompt: true, return_dict: true });
+  const runs = [];
+  for (let run = 0; run < 2; run++) {
+    random.seed(42);
+    const output = await model.generate({ ...inputs, max_new_tokens: 64, do_sample: true, temperature: 0.8, top_k: 40, top_p: 0.95, repetition_penalty: 1.1 });
+    runs.push(tokenizer.decode(Array.from(output.data, Number).slice(inputs.input_ids.dims[1]), { skip_special_tokens: true }));
+    console.log(`sampled (seed 42, run ${run + 1}): ${JSON.stringify(runs[run])}`);
+  }
+  check(runs[0] === runs[1], 'two sampled runs with random.seed(42) are identical');
 }
 
 async function smokeChat() {
@@ -104,6 +135,7 @@ async function smokeEmbed() {
   console.log(`cos(cello fact, instrument question) ${dot(cello, instrument).toFixed(3)} vs cos(coffee fact, instrument question) ${dot(coffee, instrument).toFixed(3)}`);
 }
 
-const only = process.argv[2]; // 'chat' or 'embed' runs one part
-if (only !== 'embed') await smokeChat();
-if (only !== 'chat') await smokeEmbed();
+const only = process.argv[2]; // 'mini', 'nano' or 'embed' runs one part
+if (!only || only === 'mini') await smokeMiniChat();
+if (!only || only === 'nano') await smokeChat();
+if (!only || only === 'embed') await smokeEmbed();
