@@ -1,7 +1,9 @@
 // The shipped ONNX models on real nodes: a chat turn through doppel-nano-chat with doppel-embed-small memories,
-// reproducible token ids across processes, refusal of tampered or template-less models, context overflow.
+// reproducible token ids across processes (also for the default doppel-mini-chat), refusal of tampered or
+// template-less models, context overflow.
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,8 +21,8 @@ const ROOT = resolve(__dirname, '..');
 const NANO = join(ROOT, 'models', 'doppel-nano-chat');
 const ONNX_ENV = { CHAT_MODELS: 'doppel-nano-chat,synthetic', EMBEDDING_MODEL: 'doppel-embed-small', DEFAULT_CHAT_MODEL: 'doppel-nano-chat' };
 
-async function tryModel(seed: number): Promise<{ text: string; trace: { outputTokenIds: number[]; promptTokenIds: number[] } }> {
-  const { stdout } = await run(process.execPath, [join(ROOT, 'dist/apps/cli/main.js'), 'models', 'try', 'doppel-nano-chat', '--seed', String(seed), '--max-tokens', '24', 'Tell me about the sea.'], {
+async function tryModel(seed: number, model = 'doppel-nano-chat', maxTokens = 24): Promise<{ text: string; trace: { outputTokenIds: number[]; promptTokenIds: number[] } }> {
+  const { stdout } = await run(process.execPath, [join(ROOT, 'dist/apps/cli/main.js'), 'models', 'try', model, '--seed', String(seed), '--max-tokens', String(maxTokens), 'Tell me about the sea.'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', DATABASE_URL: inject('databaseUrl'), LOG_LEVEL: 'error' },
   });
@@ -81,6 +83,17 @@ describe('shipped ONNX models', () => {
     expect(second.text).toBe(first.text);
     expect(other.trace.promptTokenIds).toEqual(first.trace.promptTokenIds);
     expect(other.trace.outputTokenIds).not.toEqual(first.trace.outputTokenIds);
+  }, 90_000);
+
+  it('the default doppel-mini-chat: the same reply for the same seed in two processes, in dictionary words', async () => {
+    const [first, second] = await Promise.all([tryModel(42, 'doppel-mini-chat', 64), tryModel(42, 'doppel-mini-chat', 64)]);
+    expect(second.trace.outputTokenIds).toEqual(first.trace.outputTokenIds);
+    expect(second.text).toBe(first.text);
+    const words = first.text.match(/[A-Za-z]+/g) ?? [];
+    expect(words.length).toBeGreaterThan(3);
+    const dictionary = new Set(createRequire(__filename)('an-array-of-english-words') as string[]);
+    const known = words.filter((word) => dictionary.has(word.toLowerCase()) || /^[A-Z]/.test(word));
+    expect(known.length / words.length, first.text).toBeGreaterThanOrEqual(0.9);
   }, 90_000);
 
   it('co-signs a reexec turn: a second node reproduces the model output exactly', async () => {

@@ -134,6 +134,8 @@ def main() -> None:
     parser.add_argument('--conversations', type=int, default=6000)
     parser.add_argument('--checkpoint-every', type=int, default=25)
     parser.add_argument('--max-minutes', type=float, default=0, help='stop (after a checkpoint) once this much time has passed; 0 = no limit')
+    parser.add_argument('--extra-steps', type=int, default=0, help='a second phase after --steps: the rate rises again to --extra-lr and falls linearly to 10%%')
+    parser.add_argument('--extra-lr', type=float, default=1e-3)
     parser.add_argument('--export-only', action='store_true', help='export the latest checkpoint as it is, without training on')
     parser.add_argument('--out', default=str(MODELS_DIR / 'doppel-mini-chat'))
     parser.add_argument('--work', default=str(MODELS_DIR / '.work' / 'mini-chat'))
@@ -198,31 +200,36 @@ def main() -> None:
         optimizer.load_state_dict(state['optimizer'])
         schedule.load_state_dict(state['schedule'])
         start_step, history, trained_seconds = state['step'], state['history'], state['seconds']
-        if start_step > decay_from and (state['steps'], state['decay_steps']) != (args.steps, args.decay_steps):
+        if start_step > decay_from and (state.get('steps'), state.get('decay_steps')) != (args.steps, args.decay_steps):
             raise SystemExit(f'the checkpoint is past the start of its learning-rate fall (--steps {state["steps"]} --decay-steps {state["decay_steps"]}): resume with those')
         print(f'resumed from {checkpoint_path.name} at step {start_step}', flush=True)
 
     run_started = time.time()
     step = start_step
-    while step < args.steps and not args.export_only:
+    total_steps = args.steps + args.extra_steps
+    while step < total_steps and not args.export_only:
+        if step >= args.steps:  # the second phase sets its own rate
+            for group in optimizer.param_groups:
+                group['lr'] = args.extra_lr * (1.0 - 0.9 * (step - args.steps) / args.extra_steps)
         ids, mask = train_batches[step % len(train_batches)]
         loss = batch_loss(model, ids, mask)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-        schedule.step()
+        if step < args.steps:
+            schedule.step()
         step += 1
-        if step % 25 == 0 or step == args.steps or step == start_step + 1:
+        if step % 25 == 0 or step == total_steps or step == start_step + 1:
             elapsed = trained_seconds + time.time() - run_started
-            print(f'step {step:5d}  loss {loss.item():.3f}  lr {schedule.get_last_lr()[0]:.2e}  {elapsed:.0f}s', flush=True)
+            print(f'step {step:5d}  loss {loss.item():.3f}  lr {optimizer.param_groups[0]["lr"]:.2e}  {elapsed:.0f}s', flush=True)
             history.append({'step': step, 'train_loss': round(loss.item(), 4)})
-        if step % args.checkpoint_every == 0 or step == args.steps:
+        if step % args.checkpoint_every == 0 or step == total_steps:
             save_checkpoint(checkpoint_path, {'model': model.state_dict(), 'optimizer': optimizer.state_dict(),
                                               'schedule': schedule.state_dict(), 'step': step, 'history': history,
                                               'steps': args.steps, 'decay_steps': args.decay_steps,
                                               'seconds': trained_seconds + time.time() - run_started})
-            if args.max_minutes and (time.time() - run_started) / 60 > args.max_minutes and step < args.steps:
+            if args.max_minutes and (time.time() - run_started) / 60 > args.max_minutes and step < total_steps:
                 print(f'stopping at step {step} after {args.max_minutes} minutes; run again to resume', flush=True)
                 return
     train_seconds = trained_seconds + (0 if args.export_only else time.time() - run_started)
@@ -248,7 +255,8 @@ def main() -> None:
         'config': config.to_dict(),
         'data': {'conversations': len(encoded), 'wordnet_topics': len(topics), 'sayings': len(sayings),
                  'train_tokens': train_tokens, 'learned_tokens': learn_tokens, 'first_1000_digest': corpus_digest},
-        'train': {'steps': step, 'scheduled_steps': args.steps, 'decay_steps': args.decay_steps, 'batch': args.batch, 'max_seq': args.seq, 'lr': args.lr,
+        'train': {'steps': step, 'scheduled_steps': args.steps, 'decay_steps': args.decay_steps,
+                  'extra_steps': args.extra_steps, 'extra_lr': args.extra_lr, 'batch': args.batch, 'max_seq': args.seq, 'lr': args.lr,
                   'seconds': round(train_seconds), 'threads': torch.get_num_threads(), 'history': history},
         'held_out': {'conversations': len(valid), 'reply_loss': round(valid_loss, 4), 'reply_perplexity': round(math.exp(valid_loss), 3)},
         'onnx_bytes': os.path.getsize(onnx_path),
