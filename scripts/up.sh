@@ -12,8 +12,13 @@ bash scripts/build.sh
 step 3/6 "migrating the database and registering models"
 node dist/apps/cli/main.js migrate
 node dist/apps/cli/main.js models sync
-step 4/6 "seeding the demo persona"
+step 4/6 "seeding the demo persona and the model hub catalogue"
 node dist/apps/cli/main.js seed
+if [ -d ../shared/fixtures/model-hub/cards ]; then
+  node dist/apps/cli/main.js models hub import ../shared/fixtures/model-hub/cards
+else
+  echo "model hub: no seed catalogue at ../shared/fixtures/model-hub/cards; the hub starts empty"
+fi
 
 step 5/6 "starting one gateway and two workers (logs in .run/)"
 bash scripts/down.sh --quiet

@@ -170,6 +170,15 @@ const ROUTES: Record<string, { path: (f: Fixture) => string; body?: (f: Fixture)
     needsKey: true,
   },
   'GET /metrics': { path: () => '/metrics', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
+  'GET /hub/models': { path: () => '/hub/models?q=chat', stranger: 'public', needsKey: false },
+  'GET /hub/models/{ref}': { path: () => '/hub/models/never-published@1', stranger: 'public', needsKey: false },
+  'GET /hub/blobs/{sha256}': { path: () => `/hub/blobs/${'0'.repeat(64)}`, stranger: 'public', needsKey: false },
+  'POST /hub/models': {
+    path: () => '/hub/models',
+    body: () => ({ card: '---\nid: bobs-listing\nname: Bob’s listing\ntask: chat\n---\n\nA card.\n' }),
+    stranger: { status: 201 },
+    needsKey: true,
+  },
   'GET /health/live': { path: () => '/health/live', stranger: 'public', needsKey: false },
   'GET /health/ready': { path: () => '/health/ready', stranger: 'public', needsKey: false },
 };

@@ -11,6 +11,9 @@ const USAGE = `usage: doppel <command>
   migrate            create the database if needed and apply pending migrations
   models [sync]      list registered models; sync registers built-in and shipped models (hashing their files)
   models try <id> [--seed N] <message…>   one generation, printed as JSON with its token ids
+  models hub import <cards folder>   publish a folder of model cards to the hub (the seed catalogue)
+  models hub publish <model folder> --card <card.md> [--url <gateway>]   upload a model to a running hub
+  models hub reindex   embed the hub's cards again with the deployment's embedding model
   accounts create <name> [--operator]   create an account and print its API key once
   seed               create the demo account and persona (idempotent)
   chat [message…]    chat with the demo persona (or --persona <id>) in the terminal

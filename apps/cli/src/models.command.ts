@@ -2,10 +2,12 @@ import type { AppConfig } from '@doppel/config';
 import { createDatabase } from '@doppel/db';
 import { loadChatBackend, type GenerationTrace } from '@doppel/inference';
 import { ModelRegistry, verifyModelFiles } from '@doppel/models';
+import { runHub } from './hub.command';
 
 /** `models sync`: registers the built-in models and the project's shipped ONNX models, hashing their files. */
 export async function runModels(config: AppConfig, args: string[]): Promise<void> {
   const [subcommand] = args;
+  if (subcommand === 'hub') return runHub(config, args.slice(1));
   const db = createDatabase(config.databaseUrl, { maxConnections: 2 });
   try {
     const registry = new ModelRegistry(db, config);

@@ -4,6 +4,7 @@ import { AccountsModule } from '@doppel/accounts';
 import { ConfigModule } from '@doppel/config';
 import { ConversationsModule } from '@doppel/conversations';
 import { DatabaseModule } from '@doppel/db';
+import { HubModule } from '@doppel/hub';
 import { PersonasModule } from '@doppel/personas';
 import { ModelsModule } from '@doppel/models';
 import { KnowledgeModule } from '@doppel/knowledge';
@@ -21,6 +22,7 @@ import { TurnRelayService } from './chat/turn-relay.service';
 import { AccountsController } from './http/accounts.controller';
 import { ConversationsController } from './http/conversations.controller';
 import { HealthController } from './http/health.controller';
+import { HubController } from './http/hub.controller';
 import { MemoriesController } from './http/memories.controller';
 import { MetricsController } from './http/metrics.controller';
 import { ModelsController } from './http/models.controller';
@@ -50,6 +52,7 @@ import { PersonaFilesModule } from './http/persona-files.module';
     KnowledgeModule,
     KnowledgeHttpModule,
     PersonaFilesModule,
+    HubModule,
   ],
   controllers: [
     AccountsController,
@@ -63,6 +66,7 @@ import { PersonaFilesModule } from './http/persona-files.module';
     MemoriesController,
     TurnsController,
     HealthController,
+    HubController,
   ],
   providers: [KeyAuthenticator, { provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, ConsumerMemories, ChatControlsGateway, TurnRelayService, TurnDeadlineService, ChatGateway, VerificationStats, OpsSnapshotService, OpsGateway],
 })

@@ -51,6 +51,13 @@ export interface AppConfig {
   };
   readonly knowledge: { readonly maxBytes: number; readonly topK: number; readonly maxDistance: number };
   readonly personaFiles: { readonly importMaxBytes: number; readonly maxBodyBytes: number; readonly avatarMaxBytes: number };
+  readonly hub: {
+    readonly blobDir: string;
+    readonly maxUploadBytes: number;
+    readonly url?: string;
+    readonly pullModels: readonly string[];
+    readonly cacheDir: string;
+  };
   readonly seedDemo: boolean;
   readonly shutdownGraceMs: number;
   readonly verification: {
@@ -84,6 +91,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigValidationError([
       `HEARTBEAT_TTL_MS (${e.HEARTBEAT_TTL_MS}) must be greater than HEARTBEAT_INTERVAL_MS (${e.HEARTBEAT_INTERVAL_MS})`,
     ]);
+  }
+  if (e.HUB_MODELS.length > 0 && !e.HUB_URL) {
+    throw new ConfigValidationError([`HUB_MODELS (${e.HUB_MODELS.join(', ')}) needs HUB_URL, the hub to pull them from`]);
   }
   const config: AppConfig = {
     databaseUrl: e.DATABASE_URL,
@@ -147,6 +157,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     knowledge: { maxBytes: e.KNOWLEDGE_MAX_BYTES, topK: e.KNOWLEDGE_TOP_K, maxDistance: e.KNOWLEDGE_MAX_DISTANCE },
     personaFiles: { importMaxBytes: e.PERSONA_IMPORT_MAX_BYTES, maxBodyBytes: e.PERSONA_MAX_BODY_BYTES, avatarMaxBytes: e.AVATAR_MAX_BYTES },
+    hub: {
+      blobDir: resolve(e.HUB_BLOB_DIR),
+      maxUploadBytes: e.HUB_MAX_UPLOAD_BYTES,
+      url: e.HUB_URL,
+      pullModels: e.HUB_MODELS,
+      cacheDir: resolve(e.HUB_CACHE_DIR),
+    },
     seedDemo: e.SEED_DEMO,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     verification: {

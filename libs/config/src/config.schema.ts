@@ -107,6 +107,20 @@ export const envSchema = z.object({
   /** On SIGTERM, how long a process may take to finish in-flight work before it exits anyway. */
   SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
 
+  /** Where the model hub keeps published files, one per sha256 (the gateway that serves /hub). */
+  HUB_BLOB_DIR: z.string().min(1).default('.run/hub/blobs'),
+  /** Largest publication (all files together) the hub accepts, in bytes. */
+  HUB_MAX_UPLOAD_BYTES: positiveInt.default(4 * 1024 ** 3),
+  /** A hub this node pulls models from (a gateway's base URL), and which: model hashes or name@version, comma-separated. */
+  HUB_URL: z.string().url().optional(),
+  HUB_MODELS: z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').map((ref) => ref.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^(0x)?[0-9a-f]{64}$|^[a-z0-9][a-z0-9._-]{0,63}(@([1-9][0-9]{0,8}|latest))?$/, 'a model hash or name@version'))),
+  /** Pulled models, one folder per model hash, verified before every load. */
+  HUB_CACHE_DIR: z.string().min(1).default('.run/hub/cache'),
+
   /** A node's Ethereum key (hex). Without it the node keeps a generated key in an encrypted keystore. */
   NODE_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 32-byte hex private key with 0x').optional(),
   NODE_KEYSTORE_DIR: z.string().min(1).default('.run/keys'),

@@ -4,6 +4,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { loadChatBackend, loadEmbeddingBackend, type BackendRuntime, type ChatModelBackend, type EmbeddingBackend } from '@doppel/inference';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { HubPuller, type PulledModel } from './hub-pull';
 import { verifyModelFiles } from './model-files';
 import { ModelRegistry } from './model-registry.service';
 
@@ -32,7 +33,11 @@ export class ModelHost implements OnApplicationShutdown {
       onnxIntraOpThreads: this.config.models.onnxIntraOpThreads,
       env: process.env,
     };
-    for (const modelId of this.config.models.chatModels) {
+    const chatModels = [...this.config.models.chatModels];
+    for (const pulled of await this.pullFromHub()) {
+      if (pulled.kind === 'chat' && !chatModels.includes(pulled.modelId)) chatModels.push(pulled.modelId);
+    }
+    for (const modelId of chatModels) {
       try {
         const spec = await this.verifiedSpec(modelId, 'chat');
         const started = Date.now();
@@ -81,6 +86,24 @@ export class ModelHost implements OnApplicationShutdown {
     const spec = this.registry.toSpec(record);
     if (record.backend === 'onnx') await verifyModelFiles(modelId, spec.location, record.files);
     return spec;
+  }
+
+  /** HUB_MODELS: fetched (or found in the cache), every file verified, registered under the hub's name. */
+  private async pullFromHub(): Promise<PulledModel[]> {
+    const { url, pullModels, cacheDir } = this.config.hub;
+    if (!url || pullModels.length === 0) return [];
+    const puller = new HubPuller(url, cacheDir, (line) => this.logger.log(line));
+    const pulled: PulledModel[] = [];
+    for (const ref of pullModels) {
+      try {
+        const model = await puller.pull(ref);
+        await this.registry.registerPulled(model.modelId, model.kind, model.folder, model.modelHash);
+        pulled.push(model);
+      } catch (error) {
+        this.refuse(ref, error);
+      }
+    }
+    return pulled;
   }
 
   private refuse(modelId: string, error: unknown): void {

@@ -60,6 +60,13 @@ export class ModelRegistry {
     return this.upsert(input.id, input.kind, input.backend, input.location, input.parameters ?? {});
   }
 
+  /** A model pulled from a hub, registered at its cache folder; its files must hash to the hub's model hash. */
+  async registerPulled(id: string, kind: 'chat' | 'embedding', folder: string, modelHash: string): Promise<ModelRecord> {
+    const record = await this.upsert(id, kind, 'onnx', folder, {});
+    if (record.contentHash !== modelHash) throw new DoppelError(ErrorCode.ModelInvalid, `model ${id} at ${folder} hashes to ${record.contentHash}, not the hub's ${modelHash}`);
+    return record;
+  }
+
   /** Registers the built-in and shipped models, re-hashing shipped folders (a rebuilt model gets its new hash). */
   async syncBuiltIns(onProgress: (line: string) => void = () => {}): Promise<void> {
     for (const model of BUILT_IN_MODELS) {

@@ -48,6 +48,14 @@ export enum ErrorCode {
   LorebookNotFound = 'LOREBOOK_NOT_FOUND',
   PayloadTooComplex = 'PAYLOAD_TOO_COMPLEX',
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
+  HubCardInvalid = 'HUB_CARD_INVALID',
+  HubUploadInvalid = 'HUB_UPLOAD_INVALID',
+  HubUploadTooLarge = 'HUB_UPLOAD_TOO_LARGE',
+  HubSignatureInvalid = 'HUB_SIGNATURE_INVALID',
+  HubModelNotFound = 'HUB_MODEL_NOT_FOUND',
+  HubBlobNotFound = 'HUB_BLOB_NOT_FOUND',
+  HubNameTaken = 'HUB_NAME_TAKEN',
+  HubVersionExists = 'HUB_VERSION_EXISTS',
   Internal = 'INTERNAL',
 }
 
@@ -99,5 +107,13 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.LorebookNotFound]: 404,
   [ErrorCode.PayloadTooComplex]: 400,
   [ErrorCode.UnsupportedMediaType]: 415,
+  [ErrorCode.HubCardInvalid]: 400,
+  [ErrorCode.HubUploadInvalid]: 400,
+  [ErrorCode.HubUploadTooLarge]: 413,
+  [ErrorCode.HubSignatureInvalid]: 400,
+  [ErrorCode.HubModelNotFound]: 404,
+  [ErrorCode.HubBlobNotFound]: 404,
+  [ErrorCode.HubNameTaken]: 409,
+  [ErrorCode.HubVersionExists]: 409,
   [ErrorCode.Internal]: 500,
 };

@@ -1,0 +1,17 @@
+export { HubModule } from './hub.module';
+export { HubService, publishJsonSchema, type PublishJson, type HubModelView, type ServingNode } from './hub.service';
+export { HubSearchService, hubSearchQuerySchema, buildTsquery, highlightSegments, type HubSearchQuery, type HubSearchResult, type HubSearchHit, type HighlightSegment } from './hub-search.service';
+export { HubEmbedder } from './hub-embedder';
+export { HubRepository, type HubVersionRecord, type HubVersionSummary } from './hub.repository';
+export { HubSearchRepository, type HubSearchFilters } from './hub-search.repository';
+export { BlobStore } from './blob-store';
+export { parseModelCard, firstParagraph, HUB_NAME_PATTERN, VERIFICATION_LEVELS, type ModelCard, type CardFrontMatter } from './model-card';
+export { parseModelRef, formatModelRef, type ModelRef } from './model-ref';
+export { cardHash, cardOnlyModelHash, filesModelHash, remoteModelHash, normaliseModelHash } from './model-identity';
+export { PUBLICATION_TYPES, publicationDomain, publicationOf, checkPublicationSignature, type Publication } from './publication-signature';
+export { importCardFolder, type CardImportReport } from './card-import';
+export { analyseQuery, constraintFactor, type AnalysedQuery, type QueryConstraints } from './search-query';
+export { DEFAULT_RANKING, fuseScores, type RankingSettings } from './ranking';
+export { searchDocumentOf, type SearchDocument } from './search-document';
+export { modelFilePathProblem, MAX_FILES_PER_MODEL } from './model-files-upload';
+export type { HubFile, HubRemote, HubSource } from './hub-tables';
