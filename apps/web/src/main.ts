@@ -19,6 +19,7 @@ function renderNav(route: Route): void {
   const links: [string, Route][] = [
     ['Personas', { screen: 'gallery' }],
     ['Studio', { screen: 'studio', personaId: null }],
+    ['Models', { screen: 'hub', ref: null }],
   ];
   if (account?.roles.includes('operator')) links.push(['Operations', { screen: 'ops' }]);
   replaceChildren(
@@ -94,6 +95,12 @@ async function show(): Promise<void> {
     case 'ops': {
       const ops = await import('./views/ops');
       if (generation === shown) cleanup = ops.renderOps(main);
+      break;
+    }
+    case 'hub': {
+      const hub = route.ref ? await import('./views/hub-model') : await import('./views/hub');
+      if (generation !== shown) break;
+      cleanup = 'renderHubModel' in hub ? hub.renderHubModel(main, route.ref!) : hub.renderHub(main);
       break;
     }
     default:

@@ -1,15 +1,17 @@
-// Hash routes (#/, #/chat/<id>, #/studio, #/ops), so no screen path can shadow a REST route on the gateway.
+// Hash routes (#/, #/chat/<id>, #/studio, #/ops, #/hub, #/hub/<model ref>), so no screen path can shadow a REST route on the gateway.
 export type Route =
   | { screen: 'gallery' }
   | { screen: 'chat'; conversationId: string }
   | { screen: 'studio'; personaId: string | null }
-  | { screen: 'ops' };
+  | { screen: 'ops' }
+  | { screen: 'hub'; ref: string | null };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'chat' && parts[1]) return { screen: 'chat', conversationId: parts[1] };
   if (parts[0] === 'studio') return { screen: 'studio', personaId: parts[1] ?? null };
   if (parts[0] === 'ops') return { screen: 'ops' };
+  if (parts[0] === 'hub') return { screen: 'hub', ref: parts[1] ?? null };
   return { screen: 'gallery' };
 }
 
@@ -21,6 +23,8 @@ export function hrefOf(route: Route): string {
       return route.personaId ? `#/studio/${encodeURIComponent(route.personaId)}` : '#/studio';
     case 'ops':
       return '#/ops';
+    case 'hub':
+      return route.ref ? `#/hub/${encodeURIComponent(route.ref)}` : '#/hub';
     default:
       return '#/';
   }
