@@ -88,17 +88,7 @@ export class MemoryRepository {
       );
     }
     const rows = await select.orderBy(distance).limit(query.limit).execute();
-    return rows
-      .map((row) => ({
-        id: row.id,
-        kind: row.kind,
-        content: row.content,
-        contentHash: row.content_hash,
-        distance: Number(row.distance),
-        createdAt: row.created_at,
-        pinned: row.pinned,
-      }))
-      .sort((a, b) => a.distance - b.distance);
+    return rows.map(toMemoryHit).sort((a, b) => a.distance - b.distance);
   }
 
   /**
@@ -116,15 +106,7 @@ export class MemoryRepository {
       (SELECT id, kind, content, content_hash, created_at, false AS pinned,
               (embedding::vector(${dims})) <=> ${vector}::vector(${dims}) AS distance
          FROM memories WHERE ${owner} AND NOT pinned AND embedding_dims = ${dims} ORDER BY distance LIMIT ${query.topK})`.execute(this.db);
-    return rows.map((row) => ({
-      id: row.id,
-      kind: row.kind,
-      content: row.content,
-      contentHash: row.content_hash,
-      distance: Number(row.distance),
-      createdAt: row.created_at,
-      pinned: row.pinned,
-    }));
+    return rows.map(toMemoryHit);
   }
 
   /** Pins or unpins one of the consumer's memories; at most `maxPinned` per persona. Null when it is not theirs. */
@@ -292,4 +274,8 @@ export class MemoryRepository {
     const result = await this.db.deleteFrom('memories').where('persona_id', '=', personaId).where('consumer_id', '=', consumerId).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
+}
+
+function toMemoryHit(row: { id: string; kind: MemoryKind; content: string; content_hash: string; created_at: Date; pinned: boolean; distance: number }): MemoryHit {
+  return { id: row.id, kind: row.kind, content: row.content, contentHash: row.content_hash, distance: Number(row.distance), createdAt: row.created_at, pinned: row.pinned };
 }
