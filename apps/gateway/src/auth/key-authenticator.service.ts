@@ -75,7 +75,8 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
         for (const prefix of batch) {
           if (working.has(prefix)) continue;
           this.cache.forget(prefix);
-          this.sockets.revoke(prefix);
+          const closed = this.sockets.revoke(prefix);
+          if (closed > 0) this.logger.warn(`closed ${closed} socket(s) of key ${prefix}, revoked without a message reaching this gateway`);
         }
       }
     } catch (error) {
