@@ -367,7 +367,10 @@ describe('the web app in a browser', () => {
       .poll(() => page.evaluate<boolean>(`[...document.querySelectorAll('img.card-avatar')].every((img) => img.complete && img.naturalWidth > 0)`), { timeout: 20_000 })
       .toBe(true);
     const height = await page.evaluate<number>('document.documentElement.scrollHeight');
-    if (imported >= 20) expect(height, `${imported} personas`).toBeLessThan(5_000); // 20 real personas made 9,400 px before cards were clamped
+    // Other suites' public personas share the database, so each card is measured rather than the page: a card printing
+    // a whole Eliza bio ran to thousands of pixels (20 real personas made a 9,400 px page before cards were clamped).
+    const tallest = await page.evaluate<number>(`Math.max(...[...document.querySelectorAll('.grid > .persona')].map((card) => card.getBoundingClientRect().height))`);
+    expect(tallest).toBeLessThan(700);
     // A long description shows a few lines, and all of it after one click.
     const long = page.locator('.persona:has(details.more)').first();
     if (imported > 0) {
@@ -379,7 +382,7 @@ describe('the web app in a browser', () => {
     }
     // The corpus's pictures stay out of the committed screenshots: this one is for test-results only.
     await page.screenshot({ path: `${SCREENSHOTS}/gallery-real-personas.png`, fullPage: true });
-    console.log(`gallery: ${await cards.count()} personas, page ${height} px tall at 1280 px wide`);
+    console.log(`gallery: ${await cards.count()} personas, page ${height} px tall at 1280 px wide, tallest card ${tallest} px`);
 
     // A chat with a real card: its picture in the header, its greeting, a reply.
     const seraphina = page.locator('.persona', { has: page.getByRole('heading', { name: 'Seraphina' }) });

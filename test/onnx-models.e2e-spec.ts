@@ -110,7 +110,10 @@ describe('shipped ONNX models', () => {
     const result = await sendTurn(socket, { conversationId, text: 'and now a question '.repeat(20) }, 60_000);
     expect(result.done).not.toBeNull();
     const turn = await db.selectFrom('turns').selectAll().where('id', '=', (result.ack as { turnId: string }).turnId).executeTakeFirstOrThrow();
-    expect(turn.truncated_prompt_tokens).toBeGreaterThan(0);
+    // The assembler cuts persona text that does not fit from its end; the backend drops the oldest tokens of what
+    // the chat template still makes too long.
+    const system = (turn.prompt as { messages: { content: string }[] }).messages[0]!.content;
+    expect(system.endsWith('[…]') || turn.truncated_prompt_tokens! > 0).toBe(true);
     expect(turn.prompt_token_ids!.length + turn.output_token_ids!.length).toBeLessThanOrEqual(config.max_position_embeddings);
   }, 90_000);
 
