@@ -202,6 +202,8 @@ def main() -> None:
         start_step, history, trained_seconds = state['step'], state['history'], state['seconds']
         if start_step > decay_from and (state.get('steps'), state.get('decay_steps')) != (args.steps, args.decay_steps):
             raise SystemExit(f'the checkpoint is past the start of its learning-rate fall (--steps {state["steps"]} --decay-steps {state["decay_steps"]}): resume with those')
+        if start_step > args.steps + args.extra_steps:
+            raise SystemExit(f'the checkpoint is at step {start_step}, past --steps + --extra-steps: delete {work_dir} to start over')
         print(f'resumed from {checkpoint_path.name} at step {start_step}', flush=True)
 
     run_started = time.time()
