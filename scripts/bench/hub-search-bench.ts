@@ -158,10 +158,6 @@ async function main() {
     console.log(`catalogue grown to ${searchable} cards in ${importSeconds.toFixed(0)} s`);
 
     const latency = { ...(await measureLatency(search, queries, searchable)), importSecondsForGeneratedCards: Number(importSeconds.toFixed(1)) };
-    console.log(
-      `latency over ${searchable} cards: p50 ${latency.p50Ms} ms, p95 ${latency.p95Ms} ms, p99 ${latency.p99Ms} ms (${latency.searches} searches); ` +
-        `with a task filter p95 ${latency.withTaskFilter.p95Ms} ms; load average ${latency.loadAverage.before} → ${latency.loadAverage.after} on ${latency.loadAverage.cpus} CPUs`,
-    );
 
     const path = await writeResult('hub-search', {
       machine: machine(),

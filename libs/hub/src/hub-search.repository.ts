@@ -162,11 +162,13 @@ export class HubSearchRepository {
    */
   async lexicalCandidates(terms: readonly { lexeme: string; weight: number }[], filters: HubSearchFilters, perLexeme: number, limit: number): Promise<LexicalCandidate[]> {
     if (terms.length === 0) return [];
-    const filtered = hasFilters(filters);
-    const postings = filtered
+    const { task, ...others } = filters;
+    const byTask = task === undefined ? sql`` : sql` AND hp.task = ${task}`;
+    // A task filter alone is read from the postings' own (lexeme, task, impact) index; other filters need the card.
+    const postings = hasFilters(others)
       ? sql`SELECT hp.name, hp.impact FROM hub_search_postings hp JOIN hub_search s ON s.name = hp.name
-            WHERE hp.lexeme = t.lexeme AND ${filterSql(filters)} ORDER BY hp.impact DESC LIMIT ${perLexeme}`
-      : sql`SELECT hp.name, hp.impact FROM hub_search_postings hp WHERE hp.lexeme = t.lexeme ORDER BY hp.impact DESC LIMIT ${perLexeme}`;
+            WHERE hp.lexeme = t.lexeme${byTask} AND ${filterSql(others)} ORDER BY hp.impact DESC LIMIT ${perLexeme}`
+      : sql`SELECT hp.name, hp.impact FROM hub_search_postings hp WHERE hp.lexeme = t.lexeme${byTask} ORDER BY hp.impact DESC LIMIT ${perLexeme}`;
     const { rows } = await sql<{ name: string; parameters: string | null; languages: string[]; verification: string[]; score: number }>`
       SELECT c.name, c.score, s.parameters, s.languages, s.verification
       FROM (

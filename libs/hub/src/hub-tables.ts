@@ -1,4 +1,5 @@
-// Row types of the hub's tables (migrations/0015_model_hub.sql), as Kysely sees them. Only this lib reads them.
+// Row types of the hub's tables (migrations/0015_model_hub.sql, 0016_hub_postings_task.sql), as Kysely sees them.
+// Only this lib reads them.
 import type { ColumnType, Generated } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -72,6 +73,7 @@ export type HubTables = {
   hub_search_postings: {
     lexeme: string;
     name: string;
+    task: string;
     impact: number;
   };
   hub_search_lexemes: {

@@ -273,8 +273,8 @@ export class HubRepository {
                ${weightC}::float8 * tf_c / (1 - ${BM25_B}::float8 + ${BM25_B}::float8 * body.length / ${BODY_AVERAGE_LEXEMES}::float8) AS tf
         FROM terms, body
       )
-      INSERT INTO hub_search_postings (lexeme, name, impact)
-      SELECT lexeme, ${input.name}, tf * (${BM25_K1}::float8 + 1) / (tf + ${BM25_K1}::float8) FROM weighted WHERE tf > 0 AND length(lexeme) <= 100`.execute(trx);
+      INSERT INTO hub_search_postings (lexeme, name, task, impact)
+      SELECT lexeme, ${input.name}, ${card.task}, tf * (${BM25_K1}::float8 + 1) / (tf + ${BM25_K1}::float8) FROM weighted WHERE tf > 0 AND length(lexeme) <= 100`.execute(trx);
     await sql`
       INSERT INTO hub_search_lexemes (lexeme, documents)
       SELECT lexeme, 1 FROM hub_search_postings WHERE name = ${input.name} ORDER BY lexeme
