@@ -174,16 +174,22 @@ function warnAboutBudget(lorebook: Lorebook, fromPath: string, report: ImportRep
   });
 }
 
+/** What a card's `character_book` and a World Info file both carry at the top: kept extras, name, description, budgets. */
+function bookHeaderOf(lorebook: Lorebook): Record<string, unknown> {
+  return {
+    ...lorebook.extras,
+    ...(lorebook.name !== undefined ? { name: lorebook.name } : {}),
+    ...(lorebook.description !== undefined ? { description: lorebook.description } : {}),
+    scan_depth: lorebook.scanDepth,
+    token_budget: lorebook.tokenBudget,
+  };
+}
+
 /** A Doppel lorebook as a card's `character_book` (V2/V3 names). */
 export function characterBookOf(lorebook: Lorebook): Record<string, unknown> {
-  const { extras, ...rest } = lorebook;
   return {
-    ...extras,
-    ...(rest.name !== undefined ? { name: rest.name } : {}),
-    ...(rest.description !== undefined ? { description: rest.description } : {}),
-    scan_depth: rest.scanDepth,
-    token_budget: rest.tokenBudget,
-    extensions: extras?.extensions ?? {},
+    ...bookHeaderOf(lorebook),
+    extensions: lorebook.extras?.extensions ?? {},
     entries: lorebook.entries.map((entry, index) => ({
       ...entry.extras,
       id: index,
@@ -204,7 +210,6 @@ export function characterBookOf(lorebook: Lorebook): Record<string, unknown> {
 
 /** A Doppel lorebook as a SillyTavern World Info file: entries keyed by uid, SillyTavern's own field names. */
 export function worldInfoOf(lorebook: Lorebook): Record<string, unknown> {
-  const { extras, ...rest } = lorebook;
   const entries = Object.fromEntries(
     lorebook.entries.map((entry, uid) => [
       String(uid),
@@ -231,12 +236,5 @@ export function worldInfoOf(lorebook: Lorebook): Record<string, unknown> {
       },
     ]),
   );
-  return {
-    ...extras,
-    ...(rest.name !== undefined ? { name: rest.name } : {}),
-    ...(rest.description !== undefined ? { description: rest.description } : {}),
-    scan_depth: rest.scanDepth,
-    token_budget: rest.tokenBudget,
-    entries,
-  };
+  return { ...bookHeaderOf(lorebook), entries };
 }
