@@ -10,6 +10,7 @@ import { Aggregate } from './metrics';
 import { parseDuration, scenarioMaxVus, testDurationMs, validateOptions, formatDuration, type Options } from './options';
 import { CpuSampler, parseWatch, type Watch } from './proc-stats';
 import { renderHtml } from './report-html';
+import { referenceSummary } from './reference-summary';
 import { renderText } from './report-text';
 import { loadOptions, resolveScenarioFile, serialisableOptions, type OptionOverrides, type ScenarioSource } from './scenario-source';
 import { buildSummary, compareWithBaseline, evaluateThresholds, metricValues, refreshDerived, type Summary } from './summary';
@@ -17,6 +18,8 @@ import { splitThresholdFlag } from './thresholds';
 import { signUp } from './vu';
 
 export const EXIT_THRESHOLDS_FAILED = 99;
+/** Reference runs' small committed records; everything under loadtest/results is generated and untracked. */
+const REFERENCE_DIR = resolve(__dirname, '../../../reference');
 /** Bounds no flag can lift: the harness never runs unbounded. */
 const HARD_MAX_VUS = 20_000;
 const HARD_MAX_DURATION_MS = parseDuration('24h');
@@ -43,7 +46,9 @@ const USAGE = `usage: npm run loadtest -- [preset] [flags]
   --setup-concurrency N    REST calls in flight per generator while creating accounts (default 16)
   --note TEXT              recorded in the summary
   --render FILE.json       re-draw FILE.html and the text summary from a JSON summary (fills in derived
-                           fields added since it was recorded; with --compare, recomputes the ratios)`;
+                           fields added since it was recorded; with --compare, recomputes the ratios)
+  --reference FILE.json    write the committed record of a reference run, loadtest/reference/<name>.json: the
+                           summary without its per-second series plus 10-s windows (with --compare, the baseline's too)`;
 
 interface RunPlan {
   name: string;
@@ -350,6 +355,7 @@ export async function main(argv: string[]): Promise<number> {
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
       render: { type: 'string' },
+      reference: { type: 'string' },
     },
   });
   if (flags.help) {
@@ -363,6 +369,15 @@ export async function main(argv: string[]): Promise<number> {
     writeFileSync(flags.render, `${JSON.stringify(summary, null, 2)}\n`);
     writeFileSync(flags.render.replace(/\.json$/, '.html'), renderHtml(summary));
     process.stdout.write(renderText(summary));
+    return 0;
+  }
+  if (flags.reference) {
+    const baseline = flags.compare ? (JSON.parse(readFileSync(flags.compare, 'utf8')) as Summary) : undefined;
+    const run = JSON.parse(readFileSync(flags.reference, 'utf8')) as Summary;
+    const file = resolve(REFERENCE_DIR, basename(flags.reference));
+    mkdirSync(REFERENCE_DIR, { recursive: true });
+    writeFileSync(file, `${JSON.stringify(referenceSummary(run, baseline), null, 2)}\n`);
+    log(`wrote ${file}`);
     return 0;
   }
   const presetName = flags.preset ?? positionals[0] ?? (flags.scenario ? undefined : 'smoke');

@@ -1,7 +1,7 @@
-// The newest load-harness report (loadtest/results/*.json) summarised for the dashboard; re-read only when a
-// newer file appears.
+// The newest load-harness report summarised for the dashboard: local runs (loadtest/results/*.json, untracked) and
+// the committed reference runs (loadtest/reference/*.json); re-read only when a newer file appears.
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { OpsLoadTestSummary, OpsPercentiles } from '@doppel/protocol';
 
 interface ReportTrend {
@@ -26,11 +26,19 @@ export class LatestLoadTestReport {
   /** The directory listing (names and mtimes) the cached summary was computed from. */
   private cached: { listing: string; summary: OpsLoadTestSummary | null } | null = null;
 
-  constructor(private readonly dir = resolve(process.cwd(), 'loadtest/results')) {}
+  /** `dirs` are relative to `root`; the summary names its file by that relative path. */
+  constructor(
+    private readonly root = process.cwd(),
+    private readonly dirs = ['loadtest/results', 'loadtest/reference'],
+  ) {}
 
   async read(): Promise<OpsLoadTestSummary | null> {
-    const files = (await readdir(this.dir).catch(() => [] as string[])).filter((name) => name.endsWith('.json')).sort();
-    const stats = await Promise.all(files.map((file) => stat(join(this.dir, file)).then((info) => ({ file, mtimeMs: info.mtimeMs }))));
+    const files: string[] = [];
+    for (const dir of this.dirs) {
+      const names = await readdir(resolve(this.root, dir)).catch(() => [] as string[]);
+      files.push(...names.filter((name) => name.endsWith('.json')).sort().map((name) => `${dir}/${name}`));
+    }
+    const stats = await Promise.all(files.map((file) => stat(resolve(this.root, file)).then((info) => ({ file, mtimeMs: info.mtimeMs }))));
     const listing = stats.map(({ file, mtimeMs }) => `${file}@${mtimeMs}`).join('|');
     if (this.cached?.listing === listing) return this.cached.summary;
     // Files checked out together share one mtime, so the run's own start time decides which is newest.
@@ -45,11 +53,11 @@ export class LatestLoadTestReport {
 
   private async summarise(file: string, mtimeMs: number): Promise<OpsLoadTestSummary | null> {
     try {
-      const report = JSON.parse(await readFile(join(this.dir, file), 'utf8')) as LoadTestReport;
+      const report = JSON.parse(await readFile(resolve(this.root, file), 'utf8')) as LoadTestReport;
       if (!report.harness?.startsWith('doppel-loadtest')) return null;
       return {
-        file: `loadtest/results/${file}`,
-        name: report.name ?? file,
+        file,
+        name: report.name ?? basename(file),
         startedAt: report.startedAt ?? new Date(mtimeMs).toISOString(),
         durationS: report.durationS ?? 0,
         turnsPerS: report.throughput?.turnsPerS ?? null,

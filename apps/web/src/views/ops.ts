@@ -70,7 +70,7 @@ function render(container: HTMLElement, snapshot: OpsSnapshot): void {
             triple(loadTest.e2eMs),
             loadTest.thresholdsOk === null ? '—' : loadTest.thresholdsOk ? 'passed' : 'some failed',
           ]])
-        : el('p', { class: 'muted' }, 'No report in loadtest/results yet.')),
+        : el('p', { class: 'muted' }, 'No report in loadtest/results or loadtest/reference yet.')),
   );
 }
 
