@@ -181,6 +181,7 @@ const ROUTES: Record<string, { path: (f: Fixture) => string; body?: (f: Fixture)
   },
   'GET /health/live': { path: () => '/health/live', stranger: 'public', needsKey: false },
   'GET /health/ready': { path: () => '/health/ready', stranger: 'public', needsKey: false },
+  'GET /limits': { path: () => '/limits', stranger: 'public', needsKey: false },
 };
 
 describe('access control walk', () => {

@@ -75,6 +75,11 @@ describe('bad input and failures', () => {
       expect(exactly.done).not.toBeNull();
     });
 
+    it('tells clients the limit before they send (GET /limits, public)', async () => {
+      const limits = await api(stack.url)('GET', '/limits');
+      expect(limits).toMatchObject({ status: 200, body: { maxMessageChars: MAX_MESSAGE_CHARS, maxSampleMessageChars: 4000 } });
+    });
+
     it("answers unknown, malformed and someone else's conversation ids alike: CONVERSATION_NOT_FOUND", async () => {
       const malloryConversation = (await api(stack.url, mallory.apiKey)('POST', '/conversations', { personaId })).body.id;
       for (const conversationId of [randomUUID(), 'not-a-uuid', malloryConversation]) {

@@ -15,7 +15,7 @@ import { exportPersona } from '@doppel/persona-cards';
 import { personaDefinitionSchema } from '@doppel/personas';
 import { api, connectChat, sendTurn, signUp, type ChatClient } from './support/clients';
 import { testDatabase } from './support/database';
-import { startStack, type Stack } from './support/processes';
+import { MAX_MESSAGE_CHARS, startStack, type Stack } from './support/processes';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CORPUS = resolve(__dirname, '../../shared/fixtures/real-personas');
@@ -140,6 +140,8 @@ describe('the web app in a browser', () => {
       }).observe(document.querySelector('.messages'), { childList: true, subtree: true, characterData: true });
     })()`);
     await page.getByLabel('Verification').selectOption('signed');
+    // The limit is the server's MAX_MESSAGE_CHARS (GET /limits), not a number the app carries.
+    await expect.poll(() => page.getByLabel('Message', { exact: true }).getAttribute('maxlength')).toBe(String(MAX_MESSAGE_CHARS));
     await page.getByLabel('Message', { exact: true }).fill('What do the <b>tides</b> do tonight?');
     await page.getByLabel('Message', { exact: true }).press('Enter');
 

@@ -23,6 +23,7 @@ import { AccountsController } from './http/accounts.controller';
 import { ConversationsController } from './http/conversations.controller';
 import { HealthController } from './http/health.controller';
 import { HubController } from './http/hub.controller';
+import { LimitsController } from './http/limits.controller';
 import { MemoriesController } from './http/memories.controller';
 import { MetricsController } from './http/metrics.controller';
 import { ModelsController } from './http/models.controller';
@@ -66,6 +67,7 @@ import { PersonaFilesModule } from './http/persona-files.module';
     MemoriesController,
     TurnsController,
     HealthController,
+    LimitsController,
     HubController,
   ],
   providers: [KeyAuthenticator, { provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, ConsumerMemories, ChatControlsGateway, TurnRelayService, TurnDeadlineService, ChatGateway, VerificationStats, OpsSnapshotService, OpsGateway],

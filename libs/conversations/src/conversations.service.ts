@@ -50,8 +50,10 @@ export class ConversationsService {
     private readonly personas: PersonasService,
   ) {}
 
-  /** Opens a conversation on the persona's current version; its greeting becomes the first assistant message. */
-  /** `greetingIndex` 0 is the greeting; n picks alternateGreetings[n - 1]. */
+  /**
+   * Opens a conversation on the persona's current version; its greeting becomes the first assistant message.
+   * `greetingIndex` 0 is the greeting; n picks alternateGreetings[n - 1].
+   */
   async create(consumerId: string, personaId: string, greetingIndex = 0): Promise<ConversationView> {
     const persona = await this.personas.getVisible(personaId, consumerId);
     const greetings = [persona.definition.greeting, ...(persona.definition.alternateGreetings ?? [])];

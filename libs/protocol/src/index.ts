@@ -6,3 +6,4 @@ export * from './chat-events';
 export { canonicalJson } from './canonical-json';
 export { sha256Hex, personaContentHash } from './content-hash';
 export * from './ops-events';
+export type { ClientLimits } from './client-limits';

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { RateLimiter, SocketCounter } from '@doppel/accounts';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { TurnLookup, type TurnRequest } from '@doppel/conversations';
-import { CHAT_NAMESPACE, ErrorCode, type TurnResumeAck, type TurnSendAck } from '@doppel/protocol';
+import { CHAT_NAMESPACE, DoppelError, ErrorCode, type TurnResumeAck, type TurnSendAck } from '@doppel/protocol';
 import { REDIS } from '@doppel/redis';
 import { verificationLevelSchema } from '@doppel/verification';
 import { KeyAuthenticator } from '../auth/key-authenticator.service';
@@ -24,8 +24,6 @@ const turnSendSchema = z.strictObject({
 });
 const turnRegenerateSchema = turnSendSchema.omit({ text: true });
 const turnEditSchema = turnSendSchema.extend({ messageId: z.string().min(1).max(64) });
-
-
 
 /** A socket whose gateway stopped refreshing it (crashed) stops counting after this long. */
 const SOCKET_STALE_MS = 60_000;
@@ -116,13 +114,11 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
   @SubscribeMessage('turn:resume')
   async onTurnResume(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<TurnResumeAck> {
     const parsed = turnResumeSchema.safeParse(payload);
-    if (!parsed.success) {
-      return { ok: false, error: { code: ErrorCode.ValidationFailed, message: 'turn:resume needs { turnId, afterSeq, attempt? }.' } };
-    }
+    if (!parsed.success) return invalidPayload('turn:resume', turnResumeSchema, parsed.error);
     try {
       const { turnId, afterSeq, attempt } = parsed.data;
       const turn = await this.turns.findOwned(turnId, socket.data.accountId);
-      if (!turn) return { ok: false, error: { code: ErrorCode.TurnNotFound, message: `Turn ${turnId} does not exist or is not yours.` } };
+      if (!turn) throw new DoppelError(ErrorCode.TurnNotFound, `Turn ${turnId} does not exist or is not yours.`);
       if (await this.relay.streamExists(turnId)) {
         this.relay.forward(socket, turnId, { afterSeq, attempt: attempt ?? 1 });
       } else if (turn.status === 'done' || turn.status === 'failed') {
@@ -134,8 +130,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
       }
       return { ok: true, status: turn.status };
     } catch (error) {
-      this.logger.error(`turn:resume failed: ${(error as Error).message}`);
-      return { ok: false, error: { code: ErrorCode.Internal, message: 'The turn could not be resumed; try again.' } };
+      return failedEvent(this.logger, 'turn:resume', error);
     }
   }
 

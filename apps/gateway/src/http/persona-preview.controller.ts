@@ -10,10 +10,13 @@ import { createPersonaSchema, personaDefinitionSchema } from '@doppel/personas';
 import { assemblePrompt, type LeftOut } from '@doppel/turns';
 import { openApiSchema, ZodValidationPipe } from './zod-validation.pipe';
 
+/** The studio's sample message; a fixed bound (not MAX_MESSAGE_CHARS): it only places lorebook entries. */
+export const PREVIEW_SAMPLE_MAX_CHARS = 4000;
+
 const previewSchema = z.strictObject({
   persona: createPersonaSchema,
   /** A message to preview with: lorebook entries whose keys it contains are placed as in a real turn. */
-  sampleMessage: z.string().max(4000).default(''),
+  sampleMessage: z.string().max(PREVIEW_SAMPLE_MAX_CHARS).default(''),
   userName: z.string().trim().min(1).max(80).optional(),
 });
 

@@ -3,6 +3,7 @@
 import type { AlternativeReply, TurnDoneEvent, TurnSendAck, TurnVerification } from '@doppel/protocol';
 import { append, el, field, replaceChildren, statusLine } from '../dom';
 import { request } from '../api';
+import { applyMessageLimit } from '../limits';
 import { renderMarkdown } from '../markdown';
 import { apiKey } from '../session';
 import { ChatConnection, type TurnListener } from '../chat-connection';
@@ -72,7 +73,8 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
   const log = el('ol', { class: 'messages', role: 'log', 'aria-label': 'Messages', 'aria-live': 'polite' });
   const connection = el('span', { class: 'connection', role: 'status' }, 'connecting…');
   const status = statusLine();
-  const input = el('textarea', { rows: options.compact ? 2 : 3, maxlength: 4000, placeholder: 'Write a message (Enter sends, Shift+Enter for a new line)' });
+  const input = el('textarea', { rows: options.compact ? 2 : 3, placeholder: 'Write a message (Enter sends, Shift+Enter for a new line)' });
+  applyMessageLimit(input);
   const verification = el(
     'select',
     {},
@@ -268,7 +270,8 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
 
   const startEdit = (message: Entry) => {
     if (busy || !message.id) return;
-    const editor = el('textarea', { rows: 2, maxlength: 4000 });
+    const editor = el('textarea', { rows: 2 });
+    applyMessageLimit(editor);
     editor.value = message.content;
     const save = el('button', { type: 'submit', class: 'small' }, 'Save and answer again');
     const cancel = el('button', { type: 'button', class: 'small secondary' }, 'Cancel');

@@ -2,6 +2,7 @@
 // versions, ratings and a test chat.
 import { el, field, replaceChildren, statusLine } from '../dom';
 import { request } from '../api';
+import { applyMessageLimit } from '../limits';
 import { navigate } from '../router';
 import type { Account, Conversation, Page, Persona } from '../types';
 import { mountChatPane, type ChatPane } from './chat-pane';
@@ -68,7 +69,8 @@ export function renderStudio(main: HTMLElement, personaId: string | null, accoun
   const status = statusLine();
   const editorSlot = el('div');
   const preview = el('pre', { class: 'preview', 'data-testid': 'prompt-preview', tabindex: 0, 'aria-label': 'Model input preview' });
-  const sampleMessage = el('input', { type: 'text', placeholder: 'a message that mentions a lorebook key', maxlength: 4000 });
+  const sampleMessage = el('input', { type: 'text', placeholder: 'a message that mentions a lorebook key' });
+  applyMessageLimit(sampleMessage, 'maxSampleMessageChars');
   const leftOut = el('div', { 'data-testid': 'left-out' });
   const updatePreview = livePreview(preview, leftOut, sampleMessage);
   let currentDraft: Draft | null = null;
