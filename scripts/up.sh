@@ -33,9 +33,21 @@ start() {
   nohup env "$@" >".run/$name.log" 2>&1 &
   echo $! >".run/$name.pid"
 }
+# The gateway's Oblivious HTTP key (development: made once here, mode 0600, never printed); its public hash goes to
+# .run/ohttp.json, where `npm run chat -- --via-relay …` finds the pin.
+if [ -z "${OHTTP_KEYS:-}" ]; then
+  [ -s .run/ohttp-keys ] || (umask 077; node dist/apps/cli/main.js ohttp keygen --id 1 | node -pe 'JSON.parse(require("fs").readFileSync(0)).key' > .run/ohttp-keys)
+  export OHTTP_KEYS=$(cat .run/ohttp-keys)
+fi
+relay_port=${RELAY_PORT:-3200}
+relay_url="http://127.0.0.1:${relay_port}/"
+node dist/apps/cli/main.js ohttp pins | node -e '
+  const pins = require("fs").readFileSync(0, "utf8").trim().split("\n").map((line) => line.split("\t")[1]);
+  console.log(JSON.stringify({ relays: [process.argv[1]], pins }, null, 2));' "$relay_url" > .run/ohttp.json
 start gateway node dist/apps/gateway/main.js
 start worker-1 WORKER_ID="${HOSTNAME:-local}-worker-1" node dist/apps/worker/main.js
 start worker-2 WORKER_ID="${HOSTNAME:-local}-worker-2" node dist/apps/worker/main.js
+start ohttp-relay RELAY_GATEWAY_URL="http://127.0.0.1:${GATEWAY_PORT:-3000}/ohttp" RELAY_PORT="$relay_port" node dist/apps/ohttp-relay/main.js
 
 port=${GATEWAY_PORT:-3000}
 url="http://127.0.0.1:${port}"
@@ -53,12 +65,13 @@ Doppel is running.
   API + docs:   $url/docs
   readiness:    $url/health/ready
   chat (CLI):   npm run chat -- "Hello Ada"        (or plain \`npm run chat\` for a conversation)
-  logs:         .run/gateway.log .run/worker-1.log .run/worker-2.log
+  private chat: npm run chat -- --via-relay $relay_url "Hello Ada"   (Oblivious HTTP; docs/privacy.md)
+  logs:         .run/gateway.log .run/worker-1.log .run/worker-2.log .run/ohttp-relay.log
   stop:         npm run down
 DONE
     exit 0
   fi
-  for name in gateway worker-1 worker-2; do
+  for name in gateway worker-1 worker-2 ohttp-relay; do
     if ! kill -0 "$(cat ".run/$name.pid")" 2>/dev/null; then
       echo "$name exited; its log says:" >&2; tail -n 20 ".run/$name.log" >&2; exit 1
     fi

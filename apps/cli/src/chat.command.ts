@@ -1,10 +1,12 @@
 // `npm run chat -- [--persona <id>] [--url <gateway>] [message…]`: streams a persona's reply in the terminal.
 // With a message it sends one turn and exits; without one it reads lines from stdin until EOF.
+// With --via-relay <URL> (repeatable) the chat goes through Oblivious HTTP instead (private-chat.command.ts).
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import { io, type Socket } from 'socket.io-client';
 import { CHAT_NAMESPACE, type ChatClientToServerEvents, type ChatServerToClientEvents, type TurnSendAck } from '@doppel/protocol';
 import { readDemoCredentials } from './demo-credentials';
+import { defaultPins, runPrivateChat } from './private-chat.command';
 
 type ChatClient = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
 
@@ -13,6 +15,10 @@ interface ChatOptions {
   apiKey: string;
   personaId: string;
   message: string | null;
+  relays: string[];
+  pins: string[];
+  keysSource: string | null;
+  anonymous: boolean;
 }
 
 async function parseOptions(args: string[]): Promise<ChatOptions> {
@@ -20,16 +26,34 @@ async function parseOptions(args: string[]): Promise<ChatOptions> {
   let url = process.env.DOPPEL_URL ?? 'http://127.0.0.1:3000';
   let personaId = demo?.personaId ?? '';
   const words: string[] = [];
+  const relays: string[] = [];
+  const pins: string[] = [];
+  let keysSource: string | null = null;
+  let anonymous = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--persona') personaId = args[++i] ?? '';
     else if (arg === '--url') url = args[++i] ?? url;
+    else if (arg === '--via-relay') relays.push(args[++i] ?? '');
+    else if (arg === '--pin') pins.push(args[++i] ?? '');
+    else if (arg === '--ohttp-keys') keysSource = args[++i] ?? null;
+    else if (arg === '--anonymous') anonymous = true;
     else words.push(arg);
   }
   const apiKey = process.env.DOPPEL_API_KEY ?? demo?.apiKey;
   if (!apiKey) throw new Error('No API key: run `npm run seed` (writes the demo key) or set DOPPEL_API_KEY.');
   if (!personaId) throw new Error('No persona: pass --persona <id>, or run `npm run seed` for the demo persona.');
-  return { url, apiKey, personaId, message: words.length > 0 ? words.join(' ') : null };
+  if (relays.some((relay) => !/^https?:\/\//.test(relay))) throw new Error('--via-relay takes a relay URL (http://… or https://…)');
+  return {
+    url,
+    apiKey,
+    personaId,
+    message: words.length > 0 ? words.join(' ') : null,
+    relays,
+    pins: pins.length > 0 ? pins : await defaultPins(),
+    keysSource,
+    anonymous,
+  };
 }
 
 async function request<T>(options: ChatOptions, method: string, path: string, body?: unknown): Promise<T> {
@@ -92,6 +116,7 @@ function sendTurn(socket: ChatClient, conversationId: string, text: string, pers
 
 export async function runChat(args: string[]): Promise<void> {
   const options = await parseOptions(args);
+  if (options.relays.length > 0) return runPrivateChat(options);
   const persona = await request<{ definition: { name: string } }>(options, 'GET', `/personas/${options.personaId}`);
   const conversation = await request<{ id: string }>(options, 'POST', '/conversations', { personaId: options.personaId });
   const messages = await request<{ items: { role: string; content: string }[] }>(options, 'GET', `/conversations/${conversation.id}/messages`);

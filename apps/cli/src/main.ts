@@ -5,6 +5,7 @@ import { runChat } from './chat.command';
 import { runImport } from './import.command';
 import { runMigrate } from './migrate.command';
 import { runModels } from './models.command';
+import { runOhttp } from './ohttp.command';
 import { runSeed } from './seed.command';
 
 const USAGE = `usage: doppel <command>
@@ -17,7 +18,10 @@ const USAGE = `usage: doppel <command>
   accounts create <name> [--operator]   create an account and print its API key once
   seed               create the demo account and persona (idempotent)
   chat [message…]    chat with the demo persona (or --persona <id>) in the terminal
-  import <file> [--public]   import an ElizaOS character or a character card (JSON, PNG, CHARX) and print the report`;
+                     --via-relay <URL> [--pin <sha256>] [--anonymous]: privately, through an Oblivious HTTP relay
+  import <file> [--public]   import an ElizaOS character or a character card (JSON, PNG, CHARX) and print the report
+  ohttp keygen [--id N]      a new Oblivious HTTP gateway key for OHTTP_KEYS and the hash clients pin (JSON)
+  ohttp pins                 the pinned hashes of the keys in OHTTP_KEYS`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
@@ -34,6 +38,8 @@ async function main(argv: string[]): Promise<void> {
       return runChat(args);
     case 'import':
       return runImport(args);
+    case 'ohttp':
+      return runOhttp(args);
     default:
       console.error(USAGE);
       process.exitCode = 2;

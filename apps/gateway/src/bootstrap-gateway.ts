@@ -9,6 +9,8 @@ import { HttpErrorFilter } from './http/error.filter';
 import { jsonBodies } from './http/request-bodies';
 import { PathParamsPipe } from './http/path-params.pipe';
 import { findWebAppDir, serveWebApp } from './web/serve-web-app';
+import { accessLog } from './http/access-log';
+import { markInnerRequests } from './ohttp/inner-requests';
 
 /** Builds the gateway app (not yet listening): shared by main.ts and the end-to-end tests. */
 export async function createGatewayApp(config: AppConfig): Promise<INestApplication> {
@@ -20,6 +22,8 @@ export async function createGatewayApp(config: AppConfig): Promise<INestApplicat
     logger: enabledLogLevels(config.logLevel),
     bodyParser: false,
   });
+  app.use(markInnerRequests);
+  if (config.logLevel === 'verbose') app.use(accessLog);
   app.use(jsonBodies(config));
   app.useGlobalFilters(new HttpErrorFilter());
   app.useGlobalPipes(new PathParamsPipe());

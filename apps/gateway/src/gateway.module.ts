@@ -37,6 +37,8 @@ import { OpsSnapshotService } from './ops/ops-snapshot.service';
 import { VerificationStats } from './ops/verification-stats';
 import { KnowledgeHttpModule } from './http/knowledge-http.module';
 import { PersonaFilesModule } from './http/persona-files.module';
+import { OhttpController } from './ohttp/ohttp.controller';
+import { OhttpGateway } from './ohttp/ohttp-gateway.service';
 
 /** REST + socket.io. Produces turn jobs; never runs a model and never consumes a queue. */
 @Module({
@@ -69,7 +71,8 @@ import { PersonaFilesModule } from './http/persona-files.module';
     HealthController,
     LimitsController,
     HubController,
+    OhttpController,
   ],
-  providers: [KeyAuthenticator, { provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, ConsumerMemories, ChatControlsGateway, TurnRelayService, TurnDeadlineService, ChatGateway, VerificationStats, OpsSnapshotService, OpsGateway],
+  providers: [KeyAuthenticator, { provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, ConsumerMemories, ChatControlsGateway, TurnRelayService, TurnDeadlineService, ChatGateway, VerificationStats, OpsSnapshotService, OpsGateway, OhttpGateway],
 })
 export class GatewayModule {}

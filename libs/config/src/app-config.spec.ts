@@ -32,4 +32,17 @@ describe('loadConfig', () => {
   it('rejects a heartbeat TTL that is not longer than the interval', () => {
     expect(() => loadConfig({ HEARTBEAT_INTERVAL_MS: '5000', HEARTBEAT_TTL_MS: '5000' })).toThrow(/HEARTBEAT_TTL_MS/);
   });
+
+  it('reads OHTTP keys newest first and names a bad entry without echoing it', () => {
+    const keys = loadConfig({ OHTTP_KEYS: `2:${'ab'.repeat(32)}, 1:${'CD'.repeat(32)}` }).ohttp.keys;
+    expect(keys).toEqual([
+      { keyId: 2, seedHex: 'ab'.repeat(32) },
+      { keyId: 1, seedHex: 'cd'.repeat(32) },
+    ]);
+    expect(loadConfig({}).ohttp.keys).toEqual([]);
+    const secret = 'ef'.repeat(31);
+    expect(() => loadConfig({ OHTTP_KEYS: `1:${secret}` })).toThrow(/OHTTP_KEYS: entry 1/);
+    expect(() => loadConfig({ OHTTP_KEYS: `1:${secret}` })).not.toThrow(new RegExp(secret));
+    expect(() => loadConfig({ OHTTP_KEYS: `1:${'ab'.repeat(32)},1:${'cd'.repeat(32)}` })).toThrow(/appears twice/);
+  });
 });

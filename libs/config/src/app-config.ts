@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { parseKeySecrets, toHex } from '@doppel/ohttp';
 import { envSchema } from './config.schema';
 
 export interface AppConfig {
@@ -58,6 +59,12 @@ export interface AppConfig {
     readonly pullModels: readonly string[];
     readonly cacheDir: string;
   };
+  readonly ohttp: {
+    /** Key id and key material (hex) per key, newest first; empty when OHTTP is off. Never logged. */
+    readonly keys: readonly { readonly keyId: number; readonly seedHex: string }[];
+    readonly maxRequestBytes: number;
+    readonly replayWindowMs: number;
+  };
   readonly seedDemo: boolean;
   readonly shutdownGraceMs: number;
   readonly verification: {
@@ -95,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (e.HUB_MODELS.length > 0 && !e.HUB_URL) {
     throw new ConfigValidationError([`HUB_MODELS (${e.HUB_MODELS.join(', ')}) needs HUB_URL, the hub to pull them from`]);
   }
+  const ohttpKeys = parseOhttpKeys(e.OHTTP_KEYS);
   const config: AppConfig = {
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
@@ -164,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       pullModels: e.HUB_MODELS,
       cacheDir: resolve(e.HUB_CACHE_DIR),
     },
+    ohttp: { keys: ohttpKeys, maxRequestBytes: e.OHTTP_MAX_REQUEST_BYTES, replayWindowMs: e.OHTTP_REPLAY_WINDOW_MS },
     seedDemo: e.SEED_DEMO,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     verification: {
@@ -177,6 +186,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
   };
   return deepFreeze(config);
+}
+
+/** Checked here so a bad key stops the start; the error names the entry, never its material. */
+function parseOhttpKeys(spec: string | undefined): { keyId: number; seedHex: string }[] {
+  if (spec === undefined || spec.trim() === '') return [];
+  try {
+    return parseKeySecrets(spec).map(({ keyId, seed }) => ({ keyId, seedHex: toHex(seed) }));
+  } catch (error) {
+    throw new ConfigValidationError([`OHTTP_KEYS: ${(error as Error).message}`]);
+  }
 }
 
 function deepFreeze<T extends object>(value: T): T {

@@ -121,6 +121,17 @@ export const envSchema = z.object({
   /** Pulled models, one folder per model hash, verified before every load. */
   HUB_CACHE_DIR: z.string().min(1).default('.run/hub/cache'),
 
+  /**
+   * Oblivious HTTP gateway keys (POST /ohttp, GET /ohttp-keys): `<key id 0-255>:<64 hex digits of key material>`,
+   * comma-separated, newest first (the first is advertised first; the others still open requests during rotation).
+   * Unset: the gateway serves no OHTTP. Generate one with `node dist/apps/cli/main.js ohttp-keygen`.
+   */
+  OHTTP_KEYS: z.string().optional(),
+  /** Largest encapsulated request POST /ohttp reads. */
+  OHTTP_MAX_REQUEST_BYTES: positiveInt.max(64 * 1024 * 1024).default(1024 * 1024),
+  /** An inner request's Date must be this close to the gateway's clock; its encapsulated key is remembered twice as long. */
+  OHTTP_REPLAY_WINDOW_MS: positiveInt.min(1000).max(3_600_000).default(60_000),
+
   /** A node's Ethereum key (hex). Without it the node keeps a generated key in an encrypted keystore. */
   NODE_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 32-byte hex private key with 0x').optional(),
   NODE_KEYSTORE_DIR: z.string().min(1).default('.run/keys'),

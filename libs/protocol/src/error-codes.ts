@@ -56,6 +56,14 @@ export enum ErrorCode {
   HubBlobNotFound = 'HUB_BLOB_NOT_FOUND',
   HubNameTaken = 'HUB_NAME_TAKEN',
   HubVersionExists = 'HUB_VERSION_EXISTS',
+  /** Oblivious HTTP (POST /ohttp): the same strings as @doppel/ohttp's OhttpErrorCode. */
+  OhttpNotConfigured = 'OHTTP_NOT_CONFIGURED',
+  OhttpKeyUnknown = 'OHTTP_KEY_UNKNOWN',
+  OhttpDecryptFailed = 'OHTTP_DECRYPT_FAILED',
+  OhttpTruncated = 'OHTTP_TRUNCATED',
+  OhttpMalformed = 'OHTTP_MALFORMED',
+  OhttpReplayed = 'OHTTP_REPLAYED',
+  OhttpStale = 'OHTTP_STALE',
   Internal = 'INTERNAL',
 }
 
@@ -115,5 +123,12 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.HubBlobNotFound]: 404,
   [ErrorCode.HubNameTaken]: 409,
   [ErrorCode.HubVersionExists]: 409,
+  [ErrorCode.OhttpNotConfigured]: 404,
+  [ErrorCode.OhttpKeyUnknown]: 400,
+  [ErrorCode.OhttpDecryptFailed]: 400,
+  [ErrorCode.OhttpTruncated]: 400,
+  [ErrorCode.OhttpMalformed]: 400,
+  [ErrorCode.OhttpReplayed]: 400,
+  [ErrorCode.OhttpStale]: 400,
   [ErrorCode.Internal]: 500,
 };

@@ -1,3 +1,3 @@
 export { createRedis, bullConnectionOptions } from './create-redis';
 export { RedisModule, REDIS } from './redis.module';
-export { bullPrefix, turnStreamKey, reexecResultKey, nodesIndexKey, nodeKey } from './redis-keys';
+export { bullPrefix, turnStreamKey, reexecResultKey, nodesIndexKey, nodeKey, ohttpSeenKey } from './redis-keys';

@@ -13,3 +13,6 @@ export const reexecResultKey = (prefix: string, turnId: string): string => `${pr
 /** The live nodes (sorted by heartbeat) and one node's advertised state. */
 export const nodesIndexKey = (prefix: string): string => `${prefix}:nodes`;
 export const nodeKey = (prefix: string, nodeId: string): string => `${prefix}:node:{${nodeId}}`;
+
+/** An OHTTP encapsulated key already served (replay protection), by its hash; kept for twice the replay window. */
+export const ohttpSeenKey = (prefix: string, encHash: string): string => `${prefix}:ohttp:seen:${encHash}`;
