@@ -3,8 +3,8 @@
 # browser app into dist/web (Vite), which the gateway serves at `/`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "build: gateway, worker, cli, verify…"
-for app in gateway worker cli verify; do
+echo "build: gateway, worker, cli, verify, ohttp-relay…"
+for app in gateway worker cli verify ohttp-relay; do
   npx --no-install nest build "$app" >/tmp/doppel-build-$app.log 2>&1 || { cat /tmp/doppel-build-$app.log >&2; echo "build: $app failed (log above)" >&2; exit 1; }
 done
 echo "build: web app…"
