@@ -40,7 +40,7 @@ export interface RunningProcess {
   stop: () => Promise<void>;
 }
 
-function startNode(entry: string, env: Record<string, string>, readyPattern: RegExp): Promise<{ process: RunningProcess; match: RegExpMatchArray }> {
+export function startNode(entry: string, env: Record<string, string>, readyPattern: RegExp): Promise<{ process: RunningProcess; match: RegExpMatchArray }> {
   const script = resolve(ROOT, entry);
   if (!existsSync(script)) throw new Error(`${entry} is missing: run \`npm run build\` before the end-to-end tests (npm test does).`);
   const child = spawn(process.execPath, [script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -60,7 +60,7 @@ function startNode(entry: string, env: Record<string, string>, readyPattern: Reg
       }),
   };
   return new Promise((resolveStart, rejectStart) => {
-    const timer = setTimeout(() => rejectStart(new Error(`${entry} did not become ready in 20 s:\n${output}`)), 20_000);
+    const timer = setTimeout(() => rejectStart(new Error(`${entry} did not become ready in 60 s:\n${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = output.match(readyPattern);
