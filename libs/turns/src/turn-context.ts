@@ -1,14 +1,14 @@
 // What one turn's prompt is built from. The claim already brought the user's message, the persona and the consumer's
-// name; here the message is embedded once (the memory writer reuses the vector) and the persona version (cached),
-// the remembered memories (pinned and nearest, one query), the recent history and, when the persona has any, its
-// knowledge are read in parallel.
+// name and the recent history; here the message is embedded once (the memory writer reuses the vector) and the
+// persona version (cached), the remembered memories (pinned and nearest, one query) and, when the persona has any,
+// its knowledge are read in parallel.
 import type { AppConfig } from '@doppel/config';
 import type { EmbeddingBackend } from '@doppel/inference';
 import type { KnowledgeHit, KnowledgeRepository } from '@doppel/knowledge';
 import type { MemoryHit, MemoryRepository } from '@doppel/memory';
 import type { PersonaVersion } from '@doppel/personas';
 import type { PersonaVersionCache } from './persona-version-cache';
-import type { ClaimedTurn, TurnRepository } from './turn.repository';
+import type { ClaimedTurn } from './turn.repository';
 
 export interface TurnContext {
   userMessage: { content: string; position: string };
@@ -29,7 +29,6 @@ export class TurnContextLoader {
     private readonly config: AppConfig,
     private readonly memory: MemoryRepository,
     private readonly knowledge: KnowledgeRepository,
-    private readonly turns: TurnRepository,
     private readonly personaVersions: PersonaVersionCache,
   ) {}
 
@@ -37,13 +36,12 @@ export class TurnContextLoader {
     const { turn } = claimed;
     const [[embedding], personaVersion] = await Promise.all([embedder.embed([claimed.userText]), this.personaVersions.get(turn.persona_version_id)]);
     const owner = { personaId: claimed.personaId, consumerId: turn.consumer_id, embeddingModel: embedder.modelId };
-    const [knowledge, memories, history] = await Promise.all([
+    const [knowledge, memories] = await Promise.all([
       // Shared by all the persona's consumers; found with the same query vector as the memories.
       claimed.hasKnowledge
         ? this.knowledge.search({ personaId: owner.personaId, embeddingModel: owner.embeddingModel, embedding: embedding!, limit: this.config.knowledge.topK })
         : [],
       this.memory.recall({ ...owner, embedding: embedding!, maxPinned: this.config.turns.maxPinnedMemories, topK: this.config.turns.memoryTopK }),
-      this.turns.historyBefore(turn.conversation_id, claimed.userPosition, this.config.turns.historyMaxMessages),
     ]);
     return {
       userMessage: { content: claimed.userText, position: claimed.userPosition },
@@ -53,7 +51,7 @@ export class TurnContextLoader {
       personaVersion,
       knowledge,
       memories,
-      history,
+      history: claimed.history,
     };
   }
 }

@@ -73,7 +73,7 @@ export class TurnRunner {
     personas: PersonasService,
   ) {
     const personaVersions = new PersonaVersionCache((versionId) => personas.getVersion(versionId));
-    this.context = new TurnContextLoader(config, memory, knowledge, turns, personaVersions);
+    this.context = new TurnContextLoader(config, memory, knowledge, personaVersions);
   }
 
   /** claim → load context → generate → prove → record, then publish `done`; memories are made after, in batches. */
@@ -82,7 +82,7 @@ export class TurnRunner {
     const publisher = this.publisherFor(turnId, this.config.turns.chunkIntervalMs);
     const embedder = this.models.embedder;
 
-    const claim = await this.turns.claim(turnId, workerId, embedder.modelId);
+    const claim = await this.turns.claim(turnId, workerId, embedder.modelId, this.config.turns.historyMaxMessages);
     if ('finished' in claim) {
       // Stored, but the done event may not have reached Redis before a crash: publish it again.
       if (claim.finished.status === 'done') await this.publishStoredDone(publisher, claim.finished);
