@@ -5,6 +5,8 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: __dirname,
   base: './',
+  // Private mode's OHTTP client (loaded on demand); every other @doppel import in the app is type-only.
+  resolve: { alias: { '@doppel/ohttp': resolve(__dirname, '../../libs/ohttp/src/index.ts') } },
   build: {
     outDir: resolve(__dirname, '../../dist/web'),
     emptyOutDir: true,

@@ -9,7 +9,7 @@ import { startNode, type RunningProcess } from './processes';
 export function fetchFrom(localAddress: string, extraHeaders: Record<string, string> = {}): typeof fetch {
   return ((input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(String(input));
-    const body = init?.body ? Buffer.from(init.body as Uint8Array) : undefined;
+    const body = init?.body ? Buffer.from(init.body as ArrayBuffer) : undefined;
     const headers: Record<string, string> = { ...extraHeaders, ...((init?.headers as Record<string, string>) ?? {}) };
     if (body) headers['content-length'] = String(body.length);
     return new Promise<Response>((resolve, reject) => {

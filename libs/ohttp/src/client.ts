@@ -1,6 +1,7 @@
 // A client of Doppel's Oblivious HTTP gateway, for Node and browsers: it seals each request to a pinned gateway key,
 // posts it to one of several relays, and opens the reply (whole, or chunk by chunk for a streamed one).
 import { decodeResponse, encodeRequest, ResponseDecoder, type HeaderList } from './bhttp';
+import { toArrayBuffer } from './bytes';
 import { encapsulateRequest } from './encapsulation';
 import { decodeKeyConfigList, keyConfigHash, pickSymmetric, type KeyConfig } from './key-config';
 import { OhttpError, OhttpErrorCode } from './errors';
@@ -150,7 +151,7 @@ export class OhttpClient {
     const response = await this.fetchImpl(relay, {
       method: 'POST',
       headers: { 'content-type': encapsulated.contentType, ...(chunked ? { incremental: '?1' } : {}) },
-      body: encapsulated.body,
+      body: toArrayBuffer(encapsulated.body),
       signal,
     });
     if (response.status !== 200) {

@@ -81,6 +81,10 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
     (['none', 'signed', 'reexec', 'signed+reexec'] as VerificationLevel[]).map((level) => el('option', { value: level }, level)),
   );
   const send = el('button', { type: 'submit' }, 'Send');
+  const privateMode = el('input', { type: 'checkbox', title: 'Send turns sealed with Oblivious HTTP through a relay (docs/privacy.md)' });
+  const relaysInput = el('input', { type: 'text', placeholder: 'https://relay.example/ (several: comma-separated)' });
+  const pinsInput = el('input', { type: 'text', placeholder: 'sha256 of the key configuration, from the operator' });
+  const privateSettings = el('div', { class: 'private-settings', hidden: true }, field('Relays', relaysInput), field('Pinned key hashes', pinsInput));
   const older = el('button', { type: 'button', class: 'secondary small', hidden: true }, 'Older messages');
   let olderCursor: string | null = null;
   let busy = false;
@@ -245,6 +249,39 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
 
   const level = () => verification.value as VerificationLevel;
 
+  let personaId: string | null = null;
+  /** Private mode: the turn goes to POST /v1/chat/completions, sealed for the gateway and carried by a relay. */
+  const sendPrivately = async (text: string, listener: TurnListener): Promise<TurnSendAck> => {
+    const module = await import('../private-mode');
+    const settings = { relays: module.listOf(relaysInput.value), pins: module.listOf(pinsInput.value) };
+    module.saveSettings(settings);
+    personaId ??= (await request<{ personaId: string }>('GET', path(''))).personaId;
+    let soFar = '';
+    let turnId = '';
+    try {
+      for await (const event of module.sendPrivately(settings, { apiKey: apiKey() ?? '', personaId, conversationId, text })) {
+        if (event.type === 'start') status.textContent = `Private mode: via ${new URL(event.relay).host}`;
+        else if (event.type === 'token') listener.onText((soFar += event.text));
+        else {
+          const doppel = (event.doppel ?? {}) as { turnId?: string; messageId?: string; verification?: TurnVerification | null; usage?: TurnDoneEvent['usage']; timings?: TurnDoneEvent['timings'] };
+          turnId = doppel.turnId ?? '';
+          listener.onDone({
+            turnId,
+            messageId: doppel.messageId ?? '',
+            text: soFar,
+            usage: doppel.usage ?? ({ completionTokens: 0 } as TurnDoneEvent['usage']),
+            timings: doppel.timings ?? ({ totalMs: null } as TurnDoneEvent['timings']),
+            verification: doppel.verification ?? null,
+          } as TurnDoneEvent);
+        }
+      }
+    } catch (error) {
+      const failure = error as { code?: string; message: string };
+      listener.onError({ code: (failure.code ?? 'PRIVATE_MODE') as never, message: failure.message } as never);
+    }
+    return { ok: true, turnId, duplicate: false, verification: level() } as TurnSendAck;
+  };
+
   const submit = async () => {
     const text = input.value.trim();
     if (!text || busy) return;
@@ -254,7 +291,7 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
     log.append(question.root, reply.root);
     for (const entry of entries) replaceChildren(entry.latest);
     input.value = '';
-    await stream(reply, (listener) => chat.send(conversationId, text, level(), listener));
+    await stream(reply, (listener) => (privateMode.checked ? sendPrivately(text, listener) : chat.send(conversationId, text, level(), listener)));
   };
 
   /** A new reply to the last message replaces the one shown; the old one stays reachable through ‹ ›. */
@@ -307,8 +344,18 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
       },
     },
     field('Message', input),
-    el('div', { class: 'composer-actions' }, field('Verification', verification), send),
+    el('div', { class: 'composer-actions' }, field('Verification', verification), el('label', { class: 'private-toggle' }, privateMode, ' Private mode'), send),
+    privateSettings,
   );
+  privateMode.addEventListener('change', () => {
+    privateSettings.hidden = !privateMode.checked;
+    if (!privateMode.checked) return;
+    void import('../private-mode').then((module) => {
+      const saved = module.loadSettings();
+      relaysInput.value ||= saved.relays.join(', ');
+      pinsInput.value ||= saved.pins.join(', ');
+    });
+  });
   input.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
