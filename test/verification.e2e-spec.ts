@@ -132,6 +132,41 @@ describe('verified inference', () => {
     expect(rows).toEqual([expect.objectContaining({ kind: 'requested', matched: true, checking_node: signatures.reexec.node })]);
   });
 
+  it('takes a set of levels as a list, and the receipt and turn:done list what was proven', async () => {
+    const result = await sendTurn(socket, { conversationId, text: 'both, as a list', verification: ['reexec', 'signed'] });
+    expect(result.ack).toMatchObject({ ok: true, verification: 'signed+reexec' });
+    const verification = result.done!.verification!;
+    expect(verification).toMatchObject({ level: 'signed+reexec', levels: ['signed', 'reexec'], reexec: 'matched' });
+    expect((verification.receipt.message as { level: string }).level).toBe('signed+reexec');
+    const check = await verifyViaApi({ receipt: verification.receipt, transcript: verification.transcript });
+    expect(check.body).toMatchObject({ valid: true, claimed: ['signed', 'reexec'], proven: ['signed', 'reexec'] });
+  });
+
+  it('refuses tee loudly on nodes without TEE hardware, whatever else the set holds, and stores nothing', async () => {
+    const turnsBefore = await db.selectFrom('turns').select((eb) => eb.fn.countAll<string>().as('count')).where('conversation_id', '=', conversationId).executeTakeFirstOrThrow();
+    for (const [clientTurnId, verification] of [
+      ['tee-alone', 'tee'],
+      ['tee-in-a-set', ['signed', 'reexec', 'tee']],
+    ] as const) {
+      const ack = await sendRaw(socket, { conversationId, text: 'prove the enclave', clientTurnId, verification });
+      expect(ack).toMatchObject({ ok: false, error: { code: ErrorCode.VerificationUnavailable, details: { level: 'tee', attestedNodes: 0 } } });
+      expect((ack as { error: { message: string } }).error.message).toMatch(/TEE attestation of a measurement approved/);
+    }
+    const unknown = await sendRaw(socket, { conversationId, text: 'x', clientTurnId: 'sgx', verification: ['signed', 'sgx'] });
+    expect(unknown).toMatchObject({ ok: false, error: { code: ErrorCode.ValidationFailed } });
+    const turnsAfter = await db.selectFrom('turns').select((eb) => eb.fn.countAll<string>().as('count')).where('conversation_id', '=', conversationId).executeTakeFirstOrThrow();
+    expect(turnsAfter.count).toBe(turnsBefore.count);
+  });
+
+  it('keeps a persona minimum given as a set, as its canonical label', async () => {
+    const both = (await api(stack.url, alice.apiKey)('POST', '/personas', { name: 'Both', minVerification: ['reexec', 'signed'] })).body.id;
+    expect((await api(stack.url, alice.apiKey)('GET', `/personas/${both}`)).body).toMatchObject({ definition: { minVerification: 'signed+reexec' } });
+    const bothConversation = (await api(stack.url, alice.apiKey)('POST', '/conversations', { personaId: both })).body.id;
+    const result = await sendTurn(socket, { conversationId: bothConversation, text: 'hi', verification: 'signed' });
+    expect(result.ack).toMatchObject({ ok: true, verification: 'signed+reexec' });
+    expect(result.done!.verification).toMatchObject({ levels: ['signed', 'reexec'], reexec: 'matched' });
+  });
+
   it("applies the persona's minimum even when the client asks for less", async () => {
     const strict = (await api(stack.url, alice.apiKey)('POST', '/personas', { name: 'Strict', minVerification: 'signed' })).body.id;
     const strictConversation = (await api(stack.url, alice.apiKey)('POST', '/conversations', { personaId: strict })).body.id;
@@ -169,7 +204,7 @@ describe('verified inference', () => {
     const byLevel = Object.fromEntries(stats.body.levels.map((level: { level: string }) => [level.level, level]));
     expect(byLevel.signed.turnsDone).toBeGreaterThanOrEqual(2);
     expect(byLevel.signed.addedMs.p50).toBeGreaterThan(0);
-    expect(byLevel['signed+reexec']).toMatchObject({ turnsDone: reexecBefore.turnsDone + 2, reexecMismatches: reexecBefore.reexecMismatches + 1 });
+    expect(byLevel['signed+reexec']).toMatchObject({ turnsDone: reexecBefore.turnsDone + 4, reexecMismatches: reexecBefore.reexecMismatches + 1 });
     const response = await fetch(`${stack.url}/metrics`, { headers: { authorization: `Bearer ${operatorKey}` } });
     const text = await response.text();
     expect(response.headers.get('content-type')).toContain('text/plain');

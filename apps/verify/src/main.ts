@@ -25,7 +25,7 @@ async function main(args: string[]): Promise<number> {
   const transcript = transcriptPath
     ? (JSON.parse(await readFile(transcriptPath, 'utf8')) as ReceiptTranscript)
     : ((file.transcript as ReceiptTranscript | undefined) ?? undefined);
-  const result = verifyReceipt(receipt, trustedSet(nodes), transcript);
+  const result = await verifyReceipt(receipt, trustedSet(nodes), transcript);
   console.log(JSON.stringify(result, null, 2));
   console.log(result.valid ? 'VALID' : `INVALID: ${result.reasons.join('; ')}`);
   return result.valid ? 0 : 1;

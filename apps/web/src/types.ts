@@ -51,7 +51,8 @@ export interface GenerationParams {
   stop: string[];
 }
 
-export type VerificationLevel = 'none' | 'signed' | 'reexec' | 'signed+reexec';
+/** A level-set label: 'none' or level names joined by '+' (signed, reexec, tee, zk), as the receipt signs it. */
+export type VerificationLevel = string;
 
 export interface PersonaDefinition {
   name: string;

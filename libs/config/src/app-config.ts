@@ -75,6 +75,7 @@ export interface AppConfig {
     readonly reexecTimeoutMs: number;
     readonly spotCheckRate: number;
     readonly faultyReexec: boolean;
+    readonly teeAttestationMaxAgeMs: number;
   };
 }
 
@@ -183,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       reexecTimeoutMs: e.REEXEC_TIMEOUT_MS,
       spotCheckRate: e.REEXEC_SPOT_CHECK_RATE,
       faultyReexec: e.FAULTY_REEXEC,
+      teeAttestationMaxAgeMs: e.TEE_ATTESTATION_MAX_AGE_MS,
     },
   };
   return deepFreeze(config);

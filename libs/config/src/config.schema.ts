@@ -142,6 +142,8 @@ export const envSchema = z.object({
   REEXEC_SPOT_CHECK_RATE: z.coerce.number().min(0).max(1).default(0),
   /** TEST ONLY: this node perturbs the outputs it re-executes, to prove mismatches are caught. */
   FAULTY_REEXEC: booleanFlag.default(false),
+  /** Level tee: how old a node's key binding (attestation) may be before the node must attest again. */
+  TEE_ATTESTATION_MAX_AGE_MS: positiveInt.default(3_600_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

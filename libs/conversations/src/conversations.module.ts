@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { NodesModule } from '@doppel/nodes';
 import { PersonasModule } from '@doppel/personas';
 import { ProducerQueuesModule } from '@doppel/queue';
 import { ConversationsService } from './conversations.service';
@@ -7,7 +8,7 @@ import { TurnIntakeService } from './turn-intake.service';
 import { TurnLookup } from './turn-lookup.service';
 
 @Module({
-  imports: [PersonasModule, ProducerQueuesModule],
+  imports: [NodesModule, PersonasModule, ProducerQueuesModule],
   providers: [ConversationsService, TurnIntakeRepository, TurnIntakeService, TurnLookup],
   exports: [ConversationsService, TurnIntakeService, TurnLookup],
 })

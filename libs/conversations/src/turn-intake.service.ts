@@ -7,10 +7,10 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, isUuid, type Database } from '@doppel/db';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
-import { LiveNodesCache, NodeRegistry } from '@doppel/nodes';
+import { LiveNodesCache, NodeAttestationsRepository, NodeRegistry } from '@doppel/nodes';
 import { JobName, ProducerQueues, turnJobId, turnQueueName } from '@doppel/queue';
 import { REDIS } from '@doppel/redis';
-import { strictestLevel, requirementsOf, type VerificationLevel } from '@doppel/verification';
+import { levelsOf, strictestLevel, UnknownLevelError, type Level, type VerificationLevel } from '@doppel/verification';
 import { conversationNotFound } from './conversations.service';
 import { TurnConflict, TurnIntakeRepository, type NewTurn, type StoredTurnRef } from './turn-intake.repository';
 
@@ -49,6 +49,7 @@ export class TurnIntakeService {
     private readonly repository: TurnIntakeRepository,
     @Inject(REDIS) redis: Redis,
     private readonly queues: ProducerQueues,
+    private readonly attestations: NodeAttestationsRepository,
   ) {
     this.liveNodes = new LiveNodesCache(new NodeRegistry(redis, config.redis.prefix, config.worker.heartbeatTtlMs));
   }
@@ -62,7 +63,7 @@ export class TurnIntakeService {
     if (conversation.status === 'archived') {
       throw new DoppelError(ErrorCode.PersonaArchived, 'This persona has been archived and no longer replies.');
     }
-    const verification = strictestLevel(request.verification, conversation.min_verification ?? 'none');
+    const verification = this.levelFor(request.verification, conversation.min_verification);
     const turn: NewTurn = {
       turnId: randomUUID(),
       conversationId: request.conversationId,
@@ -74,7 +75,8 @@ export class TurnIntakeService {
       verification,
     };
     try {
-      await this.assertModelServed(conversation.model_id, requirementsOf(verification).reexec);
+      await this.assertModelServed(conversation.model_id);
+      await this.assertLevelsAvailable(conversation.model_id, levelsOf(verification));
       if (request.kind === undefined || request.kind === 'send') {
         await this.repository.insertMessageAndTurn(turn, request.text);
       } else {
@@ -143,28 +145,64 @@ export class TurnIntakeService {
     }
   }
 
-  /**
-   * Fails fast, before anything is stored, when no live node serves the persona's model, or when re-execution is
-   * required and fewer than two distinct nodes serve it: a level is never quietly lowered.
-   */
-  private async assertModelServed(modelId: string, needsSecondNode: boolean): Promise<void> {
-    const nodes = await this.liveNodes.servingChatModel(modelId);
-    if (needsSecondNode) {
-      const withModel = new Set((await this.liveNodes.withChatModel(modelId, { fresh: true })).map((node) => node.address)).size;
-      if (withModel < 2) {
-        throw new DoppelError(
-          ErrorCode.VerificationUnavailable,
-          `Re-execution needs two live nodes with ${modelId}; ${withModel} ${withModel === 1 ? 'is' : 'are'} up. Ask for "signed" instead, or start another worker.`,
-          { modelId, liveNodes: withModel },
-        );
-      }
+  /** The union of the request and the persona's minimum (sets since issue 17); an unknown name is a 400, not a quiet drop. */
+  private levelFor(requested: VerificationLevel | undefined, personaMinimum: VerificationLevel | null): VerificationLevel {
+    try {
+      return strictestLevel(requested, personaMinimum ?? 'none');
+    } catch (error) {
+      if (error instanceof UnknownLevelError) throw new DoppelError(ErrorCode.ValidationFailed, error.message, { field: 'verification' });
+      throw error;
     }
+  }
+
+  /** Fails fast, before anything is stored, when no live node serves the persona's model. */
+  private async assertModelServed(modelId: string): Promise<void> {
+    const nodes = await this.liveNodes.servingChatModel(modelId);
     if (nodes.length === 0) {
       throw new DoppelError(
         ErrorCode.ModelUnavailable,
         `No inference node serves model ${modelId} right now; start a worker with CHAT_MODELS including it, or pick another model for the persona.`,
         { modelId },
       );
+    }
+  }
+
+  /**
+   * Every level of the set must be possible right now, or the turn is refused before anything is stored: a level
+   * is never quietly dropped. One check per level; a level without one here cannot be served.
+   */
+  private async assertLevelsAvailable(modelId: string, levels: Level[]): Promise<void> {
+    for (const level of levels) {
+      switch (level) {
+        case 'signed':
+          break;
+        case 'reexec': {
+          const withModel = new Set((await this.liveNodes.withChatModel(modelId, { fresh: true })).map((node) => node.address)).size;
+          if (withModel < 2) {
+            throw new DoppelError(
+              ErrorCode.VerificationUnavailable,
+              `Re-execution needs two live nodes with ${modelId}; ${withModel} ${withModel === 1 ? 'is' : 'are'} up. Ask for "signed" instead, or start another worker.`,
+              { modelId, level, liveNodes: withModel },
+            );
+          }
+          break;
+        }
+        case 'tee': {
+          const live = new Set((await this.liveNodes.servingChatModel(modelId)).map((node) => node.address.toLowerCase()));
+          const boundAfter = new Date(Date.now() - this.config.verification.teeAttestationMaxAgeMs);
+          const attested = (await this.attestations.attestedFor(modelId, boundAfter)).filter((address) => live.has(address));
+          if (attested.length === 0) {
+            throw new DoppelError(
+              ErrorCode.VerificationUnavailable,
+              `Level tee needs a live node serving ${modelId} whose signing key is bound, within the last ${Math.round(this.config.verification.teeAttestationMaxAgeMs / 60_000)} min, by a TEE attestation of a measurement approved for this model; there is none (a node without TEE hardware never has one).`,
+              { modelId, level, attestedNodes: 0 },
+            );
+          }
+          break;
+        }
+        default:
+          throw new DoppelError(ErrorCode.VerificationUnavailable, `Level ${level} cannot be served by this deployment yet.`, { modelId, level });
+      }
     }
   }
 

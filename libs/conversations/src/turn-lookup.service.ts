@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { DATABASE, isUuid, type Database, type TurnStatus } from '@doppel/db';
 import { ErrorCode, type TurnDoneEvent, type TurnErrorEvent } from '@doppel/protocol';
 import { turnTimings } from '@doppel/turns';
+import { levelsOf } from '@doppel/verification';
 
 @Injectable()
 export class TurnLookup {
@@ -32,7 +33,8 @@ export class TurnLookup {
         timings: turnTimings(turn),
         verification: receipt
           ? {
-              level: receipt.level as 'signed',
+              level: receipt.level,
+              levels: levelsOf(receipt.level),
               reexec: receipt.reexec_status,
               receiptId: receipt.id,
               receipt: receipt.receipt as Record<string, unknown>,

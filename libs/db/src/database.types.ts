@@ -94,7 +94,8 @@ export interface TurnsTable {
   prompt_token_ids: number[] | null;
   output_token_ids: number[] | null;
   truncated_prompt_tokens: number | null;
-  verification_level: Generated<'none' | 'signed' | 'reexec' | 'signed+reexec'>;
+  /** A canonical level-set label (libs/verification/src/levels.ts): 'none', 'signed', 'signed+reexec+tee', … */
+  verification_level: Generated<string>;
   verification_ms: number | null;
   node_address: string | null;
   error_code: string | null;
@@ -157,6 +158,8 @@ export interface Database {
   lorebooks: LorebooksTable;
   persona_lorebooks: PersonaLorebooksTable;
   schema_migrations: SchemaMigrationsTable;
+  tee_measurements: TeeMeasurementsTable;
+  node_attestations: NodeAttestationsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -192,6 +195,29 @@ export interface NodesTable {
   revoked_at: Timestamp | null;
   revoked_reason: string | null;
   last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface TeeMeasurementsTable {
+  id: Generated<string>;
+  model_id: string;
+  platform: 'nitro' | 'sev-snp' | 'tdx';
+  measurement: string;
+  note: string | null;
+  approved_by: string | null;
+  revoked_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface NodeAttestationsTable {
+  node_address: string;
+  platform: 'nitro' | 'sev-snp' | 'tdx';
+  measurement: string;
+  evidence: Buffer;
+  bound_at: ColumnType<Date, Date | string, Date | string>;
+  verified_at: ColumnType<Date, Date | string, Date | string>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
+import { NodeAttestationsRepository } from './node-attestations.repository';
 import { NodesRepository } from './nodes.repository';
+import { TeeMeasurementsRepository } from './tee-measurements.repository';
 
-@Module({ providers: [NodesRepository], exports: [NodesRepository] })
+const REPOSITORIES = [NodesRepository, TeeMeasurementsRepository, NodeAttestationsRepository];
+
+@Module({ providers: REPOSITORIES, exports: REPOSITORIES })
 export class NodesModule {}

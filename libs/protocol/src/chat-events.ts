@@ -4,13 +4,22 @@ import type { ErrorCode } from './error-codes';
 
 export const CHAT_NAMESPACE = '/chat';
 
+/** A verification level; the list and what each proves: libs/verification/src/levels.ts, docs/receipts.md. */
+export type VerificationLevelName = 'signed' | 'reexec' | 'tee' | 'zk';
+/** What a client may send: a label ('none', 'signed', 'signed+reexec+tee') or a list of level names. */
+export type VerificationSpec = string | VerificationLevelName[];
+
 export interface TurnSendPayload {
   conversationId: string;
   text: string;
   /** Chosen by the client; resending the same id returns the same turn instead of a second reply. */
   clientTurnId: string;
-  /** Proof wanted for this turn; the persona's minimum applies too. Default none. */
-  verification?: 'none' | 'signed' | 'reexec' | 'signed+reexec';
+  /**
+   * Proof wanted for this turn, as a set: a list (`["signed", "tee"]`) or a `+`-joined label (`"signed+reexec"`,
+   * the single-level strings of earlier clients included). The persona's minimum is added; the turn gets every
+   * level or fails. Default none.
+   */
+  verification?: VerificationSpec;
 }
 
 /** Another reply to the conversation's last user message; earlier replies stay as alternatives. */
@@ -71,7 +80,7 @@ export interface MemoryItem {
 }
 
 export type TurnSendAck =
-  | { ok: true; turnId: string; duplicate: boolean; verification: 'none' | 'signed' | 'reexec' | 'signed+reexec' }
+  | { ok: true; turnId: string; duplicate: boolean; verification: string }
   | { ok: false; error: ErrorBody };
 
 export interface TurnTimings {
@@ -100,7 +109,10 @@ export interface TurnTokenEvent {
 }
 /** Proof attached to a verified turn (verification level other than none). See docs/receipts.md. */
 export interface TurnVerification {
-  level: 'signed' | 'reexec' | 'signed+reexec';
+  /** The canonical label of the levels this receipt proves ('signed', 'signed+reexec+tee', …); also the receipt's signed `level`. */
+  level: string;
+  /** The same set as a list. */
+  levels: VerificationLevelName[];
   /** matched: a second node reproduced the output and co-signed; mismatch: it did not (recorded on the node). */
   reexec: 'matched' | 'mismatch' | null;
   receiptId: string;

@@ -64,6 +64,7 @@ export enum ErrorCode {
   OhttpMalformed = 'OHTTP_MALFORMED',
   OhttpReplayed = 'OHTTP_REPLAYED',
   OhttpStale = 'OHTTP_STALE',
+  MeasurementNotFound = 'MEASUREMENT_NOT_FOUND',
   Internal = 'INTERNAL',
 }
 
@@ -130,5 +131,6 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.OhttpMalformed]: 400,
   [ErrorCode.OhttpReplayed]: 400,
   [ErrorCode.OhttpStale]: 400,
+  [ErrorCode.MeasurementNotFound]: 404,
   [ErrorCode.Internal]: 500,
 };

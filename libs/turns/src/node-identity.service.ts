@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { NodesRepository } from '@doppel/nodes';
-import { loadNodeWallet, type NodeWallet, type ReceiptDomain } from '@doppel/verification';
+import { loadNodeWallet, type NodeWallet, type ReceiptDomain, type ReceiptEvidence } from '@doppel/verification';
 
 @Injectable()
 export class NodeIdentity {
   private loaded: NodeWallet | null = null;
   readonly domain: ReceiptDomain;
+  /** This node's verified attestation binding its key, when it runs in a TEE (set by the attester); null elsewhere. */
+  teeEvidence: NonNullable<ReceiptEvidence['tee']> | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,

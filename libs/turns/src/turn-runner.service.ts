@@ -12,11 +12,12 @@ import type { GenerationTrace, SamplingParams } from '@doppel/inference';
 import { MemoryRepository, MemoryWriter } from '@doppel/memory';
 import { ModelHost } from '@doppel/models';
 import { PersonasService } from '@doppel/personas';
-import { DoppelError, ErrorCode, type TurnVerification } from '@doppel/protocol';
+import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { REDIS } from '@doppel/redis';
 import { TurnStreamPublisher } from '@doppel/streaming';
 import {
   RECEIPT_TYPES,
+  levelsOf,
   requirementsOf,
   signReceipt,
   toBytes32,
@@ -109,6 +110,7 @@ export class TurnRunner {
     });
     const retrievedAt = new Date();
     const level = turn.verification_level as VerificationLevel;
+    this.assertLevelsServable(level);
     // Started now, so the checking node computes while this one streams.
     const reexecution: PendingReexecution | null = requirementsOf(level).reexec
       ? await this.verifier.dispatch({ turnId, modelId: chatModel.modelId, modelHash: chatModel.modelHash, prompt: assembled.prompt, params, kind: 'requested' })
@@ -177,7 +179,8 @@ export class TurnRunner {
       timings: turnTimings(stored.timestamps),
       verification: proof
         ? {
-            level: level as TurnVerification['level'],
+            level,
+            levels: levelsOf(level),
             reexec: proof.reexec,
             receiptId: proof.receipt.id,
             receipt: proof.receipt as unknown as Record<string, unknown>,
@@ -274,6 +277,7 @@ export class TurnRunner {
     };
     const receipt: Receipt = { id: randomUUID(), domain: this.identity.domain, types: RECEIPT_TYPES, primaryType: 'Receipt', message, signatures: {} };
     if (requirementsOf(input.level).signed) receipt.signatures.node = await signReceipt(this.identity.wallet, this.identity.domain, message);
+    if (requirementsOf(input.level).tee) receipt.evidence = { ...receipt.evidence, tee: this.identity.teeEvidence! };
     let reexec: 'matched' | 'mismatch' | null = null;
     if (input.reexecution) {
       const reply = await input.reexecution.wait();
@@ -291,6 +295,18 @@ export class TurnRunner {
       if (!matched) this.logger.warn(`turn ${input.turnId}: re-execution by ${reply.node} did not match (${reply.detail ?? 'different output'})`);
     }
     return { receipt, transcript: input.transcript, reexec };
+  }
+
+  /**
+   * The gateway only accepts a level some live node can serve, but any node of the model may take the job: one that
+   * cannot prove a level fails the turn loudly rather than return it with less proof than was asked.
+   */
+  private assertLevelsServable(level: VerificationLevel): void {
+    const required = requirementsOf(level);
+    if (required.tee && !this.identity.teeEvidence) {
+      throw new DoppelError(ErrorCode.VerificationUnavailable, `Node ${this.identity.address} has no TEE attestation binding its key, so it cannot serve level tee.`);
+    }
+    if (required.zk) throw new DoppelError(ErrorCode.VerificationUnavailable, `Node ${this.identity.address} has no zk prover, so it cannot serve level zk.`);
   }
 
   /** Marks the turn failed (unless it already finished) and tells the consumer why. */
@@ -313,7 +329,8 @@ export class TurnRunner {
       timings: turnTimings(turn),
       verification: receipt
         ? {
-            level: receipt.level as TurnVerification['level'],
+            level: receipt.level,
+            levels: levelsOf(receipt.level),
             reexec: receipt.reexec_status,
             receiptId: receipt.id,
             receipt: receipt.receipt as Record<string, unknown>,

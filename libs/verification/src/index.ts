@@ -1,4 +1,17 @@
-export { verificationLevelSchema, requirementsOf, levelOf, strictestLevel, type VerificationLevel, type LevelRequirements } from './levels';
+export {
+  VERIFICATION_LEVELS,
+  LEVEL_NAMES,
+  UnknownLevelError,
+  verificationLevelSchema,
+  levelsOf,
+  labelOf,
+  requirementsOf,
+  levelOf,
+  strictestLevel,
+  type Level,
+  type VerificationLevel,
+  type LevelRequirements,
+} from './levels';
 export {
   RECEIPT_TYPES,
   REEXECUTION_TYPES,
@@ -8,6 +21,7 @@ export {
   transcriptHashes,
   type Receipt,
   type ReceiptDomain,
+  type ReceiptEvidence,
   type ReceiptMessage,
   type ReceiptSignatures,
   type ReceiptTranscript,
@@ -15,4 +29,4 @@ export {
 } from './receipt';
 export { loadNodeWallet, type NodeWallet } from './node-identity';
 export { signReceipt, signReexecution } from './sign-receipt';
-export { verifyReceipt, trustedSet, type TrustedNodes, type ReceiptVerification } from './verify-receipt';
+export { verifyReceipt, trustedSet, type TrustedNodes, type ReceiptVerification, type LevelCheck, type VerifyOptions } from './verify-receipt';

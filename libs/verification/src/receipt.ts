@@ -94,6 +94,17 @@ export interface ReceiptSignatures {
   reexec?: { node: string; signature: string };
 }
 
+/**
+ * What a level needs besides signatures, carried beside the typed data (not in it, so the EIP-712 type and every
+ * receipt signed before sets stay as they were). The signed `level` says which of these must be present and pass.
+ */
+export interface ReceiptEvidence {
+  /** The node's attestation document binding its signing key (docs/receipts.md, "TEE binding"). */
+  tee?: { platform: 'nitro' | 'sev-snp' | 'tdx'; document: string; boundAt: number };
+  /** Filled by the zk level. */
+  zk?: Record<string, unknown>;
+}
+
 export interface Receipt {
   id: string;
   domain: ReceiptDomain;
@@ -101,6 +112,7 @@ export interface Receipt {
   primaryType: 'Receipt';
   message: ReceiptMessage;
   signatures: ReceiptSignatures;
+  evidence?: ReceiptEvidence;
 }
 
 /** sha256 of canonical JSON (RFC 8785-compatible for these values), as a 0x-prefixed bytes32. */

@@ -26,7 +26,7 @@ const receiptSchema = z.object({
     node: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
     startedAt: z.number().int().nonnegative(),
     finishedAt: z.number().int().nonnegative(),
-    level: z.enum(['none', 'signed', 'reexec', 'signed+reexec']),
+    level: z.string().max(64).regex(/^(none|[a-z]+(\+[a-z]+)*)$/),
   }),
   signatures: z.object({
     node: z.string().max(200).optional(),
