@@ -139,7 +139,7 @@ describe('the web app in a browser', () => {
         if (renders[renders.length - 1] !== text) renders.push(text);
       }).observe(document.querySelector('.messages'), { childList: true, subtree: true, characterData: true });
     })()`);
-    await page.getByLabel('Verification').selectOption('signed');
+    await page.getByRole('group', { name: 'Verification' }).getByLabel('signed', { exact: true }).check();
     // The limit is the server's MAX_MESSAGE_CHARS (GET /limits), not a number the app carries.
     await expect.poll(() => page.getByLabel('Message', { exact: true }).getAttribute('maxlength')).toBe(String(MAX_MESSAGE_CHARS));
     await page.getByLabel('Message', { exact: true }).fill('What do the <b>tides</b> do tonight?');
@@ -160,6 +160,8 @@ describe('the web app in a browser', () => {
     await expect.poll(() => reply.locator('.badge').textContent()).toBe('signed');
     await reply.getByRole('button', { name: /Verify this reply/ }).click();
     await expect.poll(() => reply.locator('.verify-result').textContent(), { timeout: 10_000 }).toMatch(/^✓ verified in your browser: signed by 0x/);
+    // Each level of the turn has its own badge, marked by the check.
+    expect(await reply.locator('.badge[data-level="signed"]').textContent()).toBe('signed ✓');
 
     await reply.getByRole('button', { name: 'Rate 4 of 5' }).click();
     await expect.poll(() => reply.getByRole('status').filter({ hasText: 'Rated' }).textContent()).toBe('Rated 4 of 5');

@@ -1,21 +1,27 @@
 // Verified inference end to end: signed receipts, re-execution by a second node, fail-loud levels, revocation.
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { Wallet } from 'ethers';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountsService } from '@doppel/accounts';
 import type { Database } from '@doppel/db';
 import { ErrorCode, type TurnVerification } from '@doppel/protocol';
 import { deployVerifier } from '../libs/verification/src/onchain-harness';
+import { RECEIPT_TYPES, signReceipt, hashCanonical, type Receipt, type ReceiptMessage } from '@doppel/verification';
 import { api, connectChat, sendRaw, sendTurn, signUp, type ChatClient } from './support/clients';
 import { testDatabase } from './support/database';
 import { startStack, startWorker, testEnv, waitFor, type RunningProcess, type Stack } from './support/processes';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '..');
+const TEE_FIXTURES = resolve(ROOT, '../shared/fixtures/tee-attestations');
+const teeFixtures = existsSync(join(TEE_FIXTURES, 'expected.json'));
+if (!teeFixtures) console.warn(`TEE attestation fixtures not found at ${TEE_FIXTURES}: the receipt checks with real evidence are skipped`);
 
 describe('verified inference', () => {
   let stack: Stack;
@@ -165,6 +171,90 @@ describe('verified inference', () => {
     const result = await sendTurn(socket, { conversationId: bothConversation, text: 'hi', verification: 'signed' });
     expect(result.ack).toMatchObject({ ok: true, verification: 'signed+reexec' });
     expect(result.done!.verification).toMatchObject({ levels: ['signed', 'reexec'], reexec: 'matched' });
+  });
+
+  describe('level tee: the measurement registry, and nodes without TEE hardware', () => {
+    let measurementId: string;
+    let synthetic: { id: string; contentHash: string };
+    const nitroProdPcrs = () => {
+      const doc = JSON.parse(readFileSync(join(TEE_FIXTURES, 'expected.json'), 'utf8')).nitro.docs['blocky-prod-2024-09-07.b64'];
+      return { doc, measurement: `${doc.nonzero_pcrs['0']}${doc.nonzero_pcrs['1']}${doc.nonzero_pcrs['2']}` };
+    };
+    const syntheticMeasurement = 'ab'.repeat(144);
+
+    it('workers here report no TEE hardware and store no attestation', async () => {
+      for (const worker of stack.workers) expect(worker.output()).toMatch(/ready \(.*; tee no\)/);
+      expect(await db.selectFrom('node_attestations').selectAll().execute()).toEqual([]);
+    });
+
+    it('lets operators approve, list and revoke measurements per model, and no one else', async () => {
+      const models = (await api(stack.url, alice.apiKey)('GET', '/models')).body as { id: string; contentHash: string }[];
+      synthetic = models.find((model) => model.id === 'synthetic')!;
+      expect(synthetic).toBeDefined();
+      const body = { modelId: 'synthetic', platform: 'nitro', measurement: syntheticMeasurement.toUpperCase(), note: 'test enclave image' };
+      expect(await api(stack.url, alice.apiKey)('POST', '/tee/measurements', body)).toMatchObject({ status: 403 });
+      expect(await api(stack.url, operatorKey)('POST', '/tee/measurements', { ...body, measurement: 'ab'.repeat(48) })).toMatchObject({
+        status: 400,
+        body: { code: ErrorCode.ValidationFailed },
+      });
+      const approved = await api(stack.url, operatorKey)('POST', '/tee/measurements', body);
+      expect(approved).toMatchObject({ status: 201, body: { modelId: 'synthetic', platform: 'nitro', measurement: syntheticMeasurement, revokedAt: null } });
+      measurementId = approved.body.id;
+      expect((await api(stack.url, operatorKey)('GET', '/tee/measurements?modelId=synthetic')).body).toEqual([expect.objectContaining({ id: measurementId })]);
+      expect(await api(stack.url, operatorKey)('POST', `/tee/measurements/${measurementId}/revoke`)).toMatchObject({ status: 200, body: { revokedAt: expect.any(String) } });
+      expect(await api(stack.url, operatorKey)('POST', '/tee/measurements/not-an-id/revoke')).toMatchObject({ status: 404, body: { code: ErrorCode.MeasurementNotFound } });
+      const again = await api(stack.url, operatorKey)('POST', '/tee/measurements', body);
+      expect(again.body).toMatchObject({ id: measurementId, revokedAt: null });
+    });
+
+    it('still refuses tee with an approved measurement, because no node here has evidence binding its key', async () => {
+      const ack = await sendRaw(socket, { conversationId, text: 'enclave now?', clientTurnId: 'tee-approved', verification: ['tee'] });
+      expect(ack).toMatchObject({ ok: false, error: { code: ErrorCode.VerificationUnavailable, details: { level: 'tee' } } });
+    });
+
+    it.skipIf(!teeFixtures)('checks a receipt claiming tee against real Nitro evidence: approved, genuine, but binding another key, so tee is not proven', async () => {
+      const { doc, measurement } = nitroProdPcrs();
+      await api(stack.url, operatorKey)('POST', '/tee/measurements', { modelId: 'synthetic', platform: 'nitro', measurement });
+      const wallet = Wallet.createRandom();
+      const message: ReceiptMessage = {
+        turnId: 'tee-claim',
+        conversationId,
+        personaVersionHash: hashCanonical('persona'),
+        modelHash: `0x${synthetic.contentHash.replace(/^0x/, '')}`,
+        inputHash: hashCanonical('in'),
+        outputHash: hashCanonical('out'),
+        paramsHash: hashCanonical('params'),
+        memoriesHash: hashCanonical([]),
+        node: wallet.address,
+        startedAt: doc.timestamp_ms + 1000,
+        finishedAt: doc.timestamp_ms + 2000,
+        level: 'signed+tee',
+      };
+      const domain = { name: 'Doppel', version: '1', chainId: 1337 };
+      const receipt: Receipt = {
+        id: 'tee-claim',
+        domain,
+        types: RECEIPT_TYPES,
+        primaryType: 'Receipt',
+        message,
+        signatures: { node: await signReceipt(wallet, domain, message) },
+        evidence: { tee: { platform: 'nitro', document: readFileSync(join(TEE_FIXTURES, 'nitro/blocky-prod-2024-09-07.b64'), 'utf8'), boundAt: doc.timestamp_ms } },
+      };
+      const check = await verifyViaApi({ receipt });
+      expect(check.body).toMatchObject({ valid: false, claimed: ['signed', 'tee'], proven: ['signed'] });
+      expect(check.body.reasons.join(' ')).toMatch(/tee: BINDING_MISMATCH: nitro: the attestation's user_data does not bind node/);
+      const withoutEvidence = await verifyViaApi({ receipt: { ...receipt, evidence: undefined } });
+      expect(withoutEvidence.body.reasons.join(' ')).toMatch(/tee: the receipt carries no attestation evidence/);
+
+      const file = join(scratch, 'tee-claim.json');
+      await writeFile(file, JSON.stringify(receipt));
+      const cli = await run(process.execPath, [join(ROOT, 'dist/apps/verify/main.js'), file, '--nodes', wallet.address, '--tee-measurements', measurement]).catch(
+        (error: { code: number; stdout: string }) => error,
+      );
+      expect(cli).toMatchObject({ code: 1 });
+      expect((cli as { stdout: string }).stdout).toMatch(/signed: ✓ proven\ntee: ✗ not proven/);
+      expect((cli as { stdout: string }).stdout).toMatch(/BINDING_MISMATCH/);
+    });
   });
 
   it("applies the persona's minimum even when the client asks for less", async () => {

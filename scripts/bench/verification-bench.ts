@@ -1,12 +1,17 @@
 // What each verification level costs, with the synthetic backend so model time does not hide it:
-// added latency to turn completion (p50/p95), node CPU per turn, and receipts signed per second on one core.
-// Starts its own gateway and two workers on a scratch database and Redis prefix.   npm run bench:verification
+// added latency to turn completion (p50/p95), node CPU per turn, and receipts signed per second on one core; what
+// checking each TEE platform's evidence costs (the real documents in ../shared/fixtures/tee-attestations); and that
+// tee is refused on nodes without TEE hardware. Starts its own gateway and two workers on a scratch database and
+// Redis prefix.   npm run bench:verification   (BENCH_PARTS=attestation: only the evidence checks, no stack)
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Wallet } from 'ethers';
 import { io } from 'socket.io-client';
 import { AccountsService } from '@doppel/accounts';
-import { hashCanonical, signReceipt, type ReceiptMessage, type VerificationLevel } from '@doppel/verification';
+import { verifyEvidenceDocument, type TeeEvidence } from '@doppel/attestation';
+import { hashCanonical, signReceipt, trustedSet, verifyReceipt, type Receipt, type ReceiptMessage, type VerificationLevel } from '@doppel/verification';
 import { cpuMs, machine, median, percentile, scratchDatabase, startProcess, writeResult } from './bench-support';
 
 const LEVELS: VerificationLevel[] = ['none', 'signed', 'reexec', 'signed+reexec'];
@@ -37,7 +42,104 @@ async function signingRate(): Promise<number> {
   return count / ((performance.now() - started) / 1000);
 }
 
+const FIXTURES = resolve(__dirname, '../..', '../shared/fixtures/tee-attestations');
+
+function timed(runs: number, work: () => unknown): { p50: number; p95: number } {
+  for (let i = 0; i < 10; i++) work();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    work();
+    samples.push(performance.now() - started);
+  }
+  return { p50: median(samples), p95: percentile(samples, 95) };
+}
+
+/** Checking each platform's evidence once (what a verifier pays per tee receipt), and how many bytes it adds. */
+async function attestationCosts() {
+  if (!existsSync(join(FIXTURES, 'expected.json'))) return { skipped: `fixtures absent at ${FIXTURES}` };
+  const file = (path: string) => readFileSync(join(FIXTURES, path));
+  const nitroDoc = file('nitro/blocky-prod-2024-09-07.b64').toString('utf8');
+  const cases: { platform: string; evidence: TeeEvidence; now: Date; allowDebug?: boolean; tcbPolicy?: 'report'; note?: string }[] = [
+    { platform: 'nitro', evidence: { platform: 'nitro', document: nitroDoc, boundAt: 0 }, now: new Date(1725719859545 + 60_000) },
+    {
+      platform: 'sev-snp',
+      evidence: { platform: 'sev-snp', document: file('sev-snp/report-milan.bin').toString('base64'), boundAt: 0, endorsements: { vcek: file('sev-snp/vcek-milan.der').toString('base64'), askArk: file('sev-snp/ask_ark_milan.pem').toString('utf8') } },
+      now: new Date('2024-01-01T00:00:00Z'),
+      allowDebug: true,
+      note: 'the fixture guest allows debugging; measured with allowDebug so every cryptographic check runs',
+    },
+    {
+      platform: 'tdx',
+      evidence: {
+        platform: 'tdx',
+        document: file('tdx/quote-v4-SPR-E4.dat').subarray(0, 4935).toString('base64'),
+        boundAt: 0,
+        endorsements: { tcbInfo: file('tdx/sample_tcbInfo_response.json').toString('utf8'), qeIdentity: file('tdx/sample_qeIdentity_response.json').toString('utf8'), tcbSigningChain: file('tdx/tcb_signing_chain.pem').toString('utf8') },
+      },
+      now: new Date('2023-07-01T01:00:00Z'),
+      tcbPolicy: 'report',
+      note: "the sample TCB info lists no level this platform reaches; measured with tcbPolicy 'report' so every check runs",
+    },
+  ];
+  const runs = Number(process.env.BENCH_ATTESTATION_RUNS ?? 200);
+  return {
+    runs,
+    platforms: cases.map(({ platform, evidence, now, allowDebug, tcbPolicy, note }) => ({
+      platform,
+      verifyMs: timed(runs, () => verifyEvidenceDocument(evidence, { now, allowDebug, tcbPolicy })),
+      evidenceBytesInReceipt: Buffer.byteLength(JSON.stringify(evidence)),
+      ...(note ? { note } : {}),
+    })),
+  };
+}
+
+/** What the signed level costs a verifier: one EIP-712 recovery per receipt. */
+async function receiptCheckMs(): Promise<{ p50: number; p95: number }> {
+  const wallet = Wallet.createRandom();
+  const domain = { name: 'Doppel', version: '1', chainId: 1337 };
+  const message: ReceiptMessage = {
+    turnId: randomUUID(),
+    conversationId: randomUUID(),
+    personaVersionHash: hashCanonical(1),
+    modelHash: hashCanonical(2),
+    inputHash: hashCanonical(3),
+    outputHash: hashCanonical(4),
+    paramsHash: hashCanonical(5),
+    memoriesHash: hashCanonical(6),
+    node: wallet.address,
+    startedAt: Date.now(),
+    finishedAt: Date.now(),
+    level: 'signed',
+  };
+  const receipt = { id: randomUUID(), domain, message, signatures: { node: await signReceipt(wallet, domain, message) } } as unknown as Receipt;
+  const trusted = trustedSet([wallet.address]);
+  const samples: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    const started = performance.now();
+    await verifyReceipt(receipt, trusted);
+    samples.push(performance.now() - started);
+  }
+  return { p50: median(samples.slice(20)), p95: percentile(samples.slice(20), 95) };
+}
+
+function printAttestation(attestation: Awaited<ReturnType<typeof attestationCosts>>, signedCheck: { p50: number; p95: number }) {
+  console.log(`checking a signed receipt (EIP-712 recovery): p50 ${signedCheck.p50.toFixed(2)} ms, p95 ${signedCheck.p95.toFixed(2)} ms`);
+  if ('skipped' in attestation) return console.log(`TEE evidence checks skipped: ${attestation.skipped}`);
+  for (const entry of attestation.platforms) {
+    console.log(`checking ${entry.platform.padEnd(8)} evidence: p50 ${entry.verifyMs.p50.toFixed(2)} ms, p95 ${entry.verifyMs.p95.toFixed(2)} ms, ${entry.evidenceBytesInReceipt} bytes in the receipt`);
+  }
+}
+
 async function main() {
+  const attestation = await attestationCosts();
+  const signedCheck = await receiptCheckMs();
+  if (process.env.BENCH_PARTS === 'attestation') {
+    printAttestation(attestation, signedCheck);
+    const path = await writeResult('verification-attestation', { machine: machine(), receiptCheckMs: { signed: signedCheck }, attestation });
+    console.log(`results written to ${path}`);
+    return;
+  }
   const receiptsPerSecond = await signingRate();
   const scratch = await scratchDatabase('doppel_bench_verification');
   const prefix = `benchverify${Date.now() % 100000}`;
@@ -90,6 +192,13 @@ async function main() {
         });
       });
 
+    // Level tee on nodes without TEE hardware: refused at intake, before anything is stored.
+    const teeStarted = performance.now();
+    const teeAck = await new Promise<{ ok: boolean; error?: { code: string; message: string } }>((resolveAck) =>
+      socket.emit('turn:send', { conversationId: conversations[0]!.id, text: 'tee?', clientTurnId: randomUUID(), verification: ['signed', 'tee'] }, resolveAck),
+    );
+    const teeRefusal = { level: 'signed+tee', refused: !teeAck.ok, code: teeAck.error?.code ?? null, ms: performance.now() - teeStarted };
+
     const levels = [];
     for (const level of LEVELS) {
       for (const conversation of conversations) await turn(conversation.id, level); // warm-up
@@ -119,6 +228,9 @@ async function main() {
       backend: 'synthetic (5 ms TTFT, 2000 tokens/s, 32 tokens)',
       concurrency: CONCURRENCY,
       receiptsSignedPerSecondOneCore: receiptsPerSecond,
+      receiptCheckMs: { signed: signedCheck },
+      attestation,
+      teeOnThisMachine: teeRefusal,
       levels: levels.map((level) => ({
         ...level,
         addedTurnMs: { p50: level.turnMs.p50 - baseline.turnMs.p50, p95: level.turnMs.p95 - baseline.turnMs.p95 },
@@ -134,6 +246,8 @@ async function main() {
         `${level.level.padEnd(14)}${f(level.turnMs.p50)}  ${f(level.turnMs.p95)}  ${f(level.addedTurnMs.p50)}  ${f(level.addedTurnMs.p95)}  ${f(level.nodeProofMs.p50)}  ${f(level.nodeProofMs.p95)}  ${f(level.cpuPerTurnMs)} ms`,
       );
     }
+    printAttestation(attestation, signedCheck);
+    console.log(`tee on this machine: ${teeRefusal.refused ? `refused ${teeRefusal.code} in ${teeRefusal.ms.toFixed(1)} ms` : 'ACCEPTED (unexpected)'}`);
     console.log(`results written to ${path}`);
   } finally {
     await Promise.all([gateway.stop(), ...workers.map((worker) => worker.stop())]);

@@ -29,6 +29,7 @@ import { MetricsController } from './http/metrics.controller';
 import { ModelsController } from './http/models.controller';
 import { NodesController } from './http/nodes.controller';
 import { ReceiptsController } from './http/receipts.controller';
+import { TeeMeasurementsController } from './http/tee-measurements.controller';
 import { TurnsController } from './http/turns.controller';
 import { PersonasController } from './http/personas.controller';
 import { PersonaPreviewController } from './http/persona-preview.controller';
@@ -65,6 +66,7 @@ import { OhttpGateway } from './ohttp/ohttp-gateway.service';
     ModelsController,
     NodesController,
     ReceiptsController,
+    TeeMeasurementsController,
     MetricsController,
     MemoriesController,
     TurnsController,

@@ -14,7 +14,14 @@ export interface ReceiptCheckResult {
   signer: string | null;
   reexecSigner: string | null;
   problems: string[];
+  /** Levels of the receipt this page checked and found proven. */
+  proven: string[];
+  /** Levels this page cannot check itself (tee needs X.509 and vendor roots): valid says nothing about them. */
+  unchecked: string[];
 }
+
+/** What the browser checks itself; the rest of a receipt's levels are left to a verifier that can. */
+const CHECKED_HERE = ['signed', 'reexec'];
 
 const RECEIPT_FIELDS = [
   ['turnId', 'string'],
@@ -47,9 +54,12 @@ export async function checkReceipt(proof: ReceiptUnderCheck, expected: { turnId:
   const message = receipt.message;
   const problems: string[] = [];
   const level = String(message.level);
+  const levels = level === 'none' ? [] : level.split('+');
+  const proven: string[] = [];
 
   let signer: string | null = null;
-  if (level.includes('signed')) {
+  if (levels.includes('signed')) {
+    const before = problems.length;
     try {
       signer = receipt.signatures.node ? verifyTypedData(receipt.domain, typesOf('Receipt', RECEIPT_FIELDS), message, receipt.signatures.node) : null;
     } catch {
@@ -57,10 +67,12 @@ export async function checkReceipt(proof: ReceiptUnderCheck, expected: { turnId:
     }
     if (!signer) problems.push('the node signature is missing or malformed');
     else if (signer.toLowerCase() !== String(message.node).toLowerCase()) problems.push(`the signature recovers to ${signer}, not the receipt's node`);
+    if (problems.length === before) proven.push('signed');
   }
 
   let reexecSigner: string | null = null;
-  if (level.includes('reexec')) {
+  if (levels.includes('reexec')) {
+    const before = problems.length;
     const cosign = receipt.signatures.reexec;
     if (!cosign) problems.push('no re-execution co-signature');
     else {
@@ -72,6 +84,7 @@ export async function checkReceipt(proof: ReceiptUnderCheck, expected: { turnId:
       }
       if (!reexecSigner || reexecSigner.toLowerCase() !== cosign.node.toLowerCase()) problems.push('the re-execution signature does not recover to its node');
     }
+    if (problems.length === before) proven.push('reexec');
   }
 
   const recomputed = { inputHash: hash(transcript.input), outputHash: hash(transcript.output), paramsHash: hash(transcript.params), memoriesHash: hash(transcript.memories) };
@@ -81,5 +94,5 @@ export async function checkReceipt(proof: ReceiptUnderCheck, expected: { turnId:
   if (transcript.output.text !== expected.replyText) problems.push('the signed output is not the reply shown');
   if (message.turnId !== expected.turnId) problems.push('the receipt is for another turn');
   if (message.conversationId !== expected.conversationId) problems.push('the receipt is for another conversation');
-  return { valid: problems.length === 0, signer, reexecSigner, problems };
+  return { valid: problems.length === 0, signer, reexecSigner, problems, proven, unchecked: levels.filter((name) => !CHECKED_HERE.includes(name)) };
 }

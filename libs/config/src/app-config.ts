@@ -77,6 +77,10 @@ export interface AppConfig {
     readonly faultyReexec: boolean;
     readonly teeAttestationMaxAgeMs: number;
   };
+  readonly tee: {
+    readonly nsmHelper?: string;
+    readonly endorsementsDir?: string;
+  };
 }
 
 export class ConfigValidationError extends Error {
@@ -185,6 +189,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       spotCheckRate: e.REEXEC_SPOT_CHECK_RATE,
       faultyReexec: e.FAULTY_REEXEC,
       teeAttestationMaxAgeMs: e.TEE_ATTESTATION_MAX_AGE_MS,
+    },
+    tee: {
+      nsmHelper: e.TEE_NSM_HELPER,
+      endorsementsDir: e.TEE_ENDORSEMENTS_DIR ? resolve(e.TEE_ENDORSEMENTS_DIR) : undefined,
     },
   };
   return deepFreeze(config);

@@ -144,6 +144,10 @@ export const envSchema = z.object({
   FAULTY_REEXEC: booleanFlag.default(false),
   /** Level tee: how old a node's key binding (attestation) may be before the node must attest again. */
   TEE_ATTESTATION_MAX_AGE_MS: positiveInt.default(3_600_000),
+  /** Nitro: a program given the user data (hex) that asks /dev/nsm for an attestation document and prints it in base64. */
+  TEE_NSM_HELPER: z.string().min(1).optional(),
+  /** SEV-SNP / TDX: a folder with the endorsements the evidence needs (vcek.der + ask_ark.pem, or tcb_info.json + qe_identity.json + tcb_signing_chain.pem). */
+  TEE_ENDORSEMENTS_DIR: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -54,6 +54,20 @@ export class TeeMeasurementsRepository {
     return toApproved(row);
   }
 
+  /** The same question for a receipt, which names its model by content hash (bytes32, 0x-prefixed). */
+  async isApprovedForModelHash(modelHash: string, platform: TeePlatform, measurement: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('tee_measurements')
+      .innerJoin('models', 'models.id', 'tee_measurements.model_id')
+      .select('tee_measurements.id')
+      .where('models.content_hash', '=', modelHash.replace(/^0x/, '').toLowerCase())
+      .where('tee_measurements.platform', '=', platform)
+      .where('tee_measurements.measurement', '=', measurement.toLowerCase())
+      .where('tee_measurements.revoked_at', 'is', null)
+      .executeTakeFirst();
+    return !!row;
+  }
+
   /** Whether (platform, measurement) is approved and not revoked for the model. */
   async isApproved(modelId: string, platform: TeePlatform, measurement: string): Promise<boolean> {
     const row = await this.db

@@ -1,11 +1,10 @@
 // The socket.io contract of the /chat namespace, shared by the gateway, the CLI, tests and the load harness.
 import type { ErrorBody } from './doppel-error';
 import type { ErrorCode } from './error-codes';
+import type { VerificationLevelName } from './verification-levels';
 
 export const CHAT_NAMESPACE = '/chat';
 
-/** A verification level; the list and what each proves: libs/verification/src/levels.ts, docs/receipts.md. */
-export type VerificationLevelName = 'signed' | 'reexec' | 'tee' | 'zk';
 /** What a client may send: a label ('none', 'signed', 'signed+reexec+tee') or a list of level names. */
 export type VerificationSpec = string | VerificationLevelName[];
 

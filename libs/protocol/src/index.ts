@@ -3,6 +3,7 @@ export { DoppelError, type ErrorBody } from './doppel-error';
 export { ISSUE_ERROR_CODE, errorCodeOfIssues } from './issue-error-code';
 export { CLIENT_JSON_LIMITS, clientJsonProblem, errorCodeOfClientJsonProblem, type ClientJsonProblem } from './client-json';
 export * from './chat-events';
+export * from './verification-levels';
 export { canonicalJson } from './canonical-json';
 export { sha256Hex, personaContentHash } from './content-hash';
 export * from './ops-events';

@@ -5,6 +5,7 @@ export { triggeredLoreEntries } from './lorebook';
 export { PersonaVersionCache } from './persona-version-cache';
 export { turnTimings, type TurnTimestamps } from './turn-timings';
 export { NodeIdentity } from './node-identity.service';
+export { TeeAttester } from './tee-attester.service';
 export { ReexecRunner } from './reexec-runner.service';
 export { TurnVerifier, type PendingReexecution } from './turn-verifier.service';
 export { executeForCheck, modelInputOf, modelOutputOf, type ExecutionResult, type ReexecReply } from './reexecution';

@@ -7,13 +7,14 @@ import { PersonasModule } from '@doppel/personas';
 import { ProducerQueuesModule } from '@doppel/queue';
 import { NodeIdentity } from './node-identity.service';
 import { ReexecRunner } from './reexec-runner.service';
+import { TeeAttester } from './tee-attester.service';
 import { TurnRunner } from './turn-runner.service';
 import { TurnVerifier } from './turn-verifier.service';
 import { TurnRepository } from './turn.repository';
 
 @Module({
   imports: [ModelsModule, MemoryModule, KnowledgeModule, PersonasModule, NodesModule, ProducerQueuesModule],
-  providers: [TurnRunner, TurnRepository, NodeIdentity, TurnVerifier, ReexecRunner],
-  exports: [TurnRunner, TurnRepository, NodeIdentity, ReexecRunner, ModelsModule, NodesModule, MemoryModule],
+  providers: [TurnRunner, TurnRepository, NodeIdentity, TurnVerifier, ReexecRunner, TeeAttester],
+  exports: [TurnRunner, TurnRepository, NodeIdentity, ReexecRunner, TeeAttester, ModelsModule, NodesModule, MemoryModule],
 })
 export class TurnsModule {}

@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { VERIFICATION_LEVEL_NAMES, type VerificationLevelName } from '@doppel/protocol';
 
 /**
  * The verification levels, in their canonical order. A turn asks for a set of them and gets every one or a loud
- * failure. Adding a level is one entry here (plus its prover and its check in verifyReceipt); everything that
- * parses, combines, stores or labels levels reads this list.
+ * failure. Adding a level is its name in @doppel/protocol's VERIFICATION_LEVEL_NAMES and one entry here (plus its
+ * prover, its intake check and its verifyReceipt check); everything that parses, combines, stores or labels levels
+ * reads these.
  */
 export const VERIFICATION_LEVELS = {
   /** The serving node signs an EIP-712 receipt. */
@@ -14,10 +16,11 @@ export const VERIFICATION_LEVELS = {
   tee: { requires: ['signed'] },
   /** A zero-knowledge proof that the committed model mapped the committed input to the committed output. */
   zk: { requires: [] },
-} as const satisfies Record<string, { requires: readonly string[] }>;
+} as const satisfies Record<VerificationLevelName, { requires: readonly VerificationLevelName[] }>;
 
-export type Level = keyof typeof VERIFICATION_LEVELS;
-export const LEVEL_NAMES = Object.keys(VERIFICATION_LEVELS) as Level[];
+export type Level = VerificationLevelName;
+/** Canonical order: the wire's list (libs/protocol/src/verification-levels.ts), which the browser reads too. */
+export const LEVEL_NAMES: readonly Level[] = VERIFICATION_LEVEL_NAMES;
 
 /**
  * A set of levels as one string: the names in canonical order joined by `+`, or `none`. This is what receipts

@@ -46,4 +46,14 @@ describe('DoppelReceiptVerifier (Solidity)', () => {
     expect(await verifier.verify(message as never, other)).toBe(false);
     expect(await verifier.verify(message as never, '0x1234')).toBe(false);
   });
+
+  it('takes a receipt whose level is a set unchanged: the typed data did not change, and the label is signed', async () => {
+    await verifier.setNode(node.address, true);
+    const setMessage = { ...message, level: 'signed+reexec+tee+zk' };
+    const setSignature = await signReceipt(node, domain, setMessage);
+    expect(await verifier.verify(setMessage as never, setSignature)).toBe(true);
+    // Claiming fewer or more levels than were signed breaks the signature.
+    expect(await verifier.verify({ ...setMessage, level: 'signed+reexec' } as never, setSignature)).toBe(false);
+    expect(await verifier.verify({ ...message, level: 'signed+tee' } as never, signature)).toBe(false);
+  });
 });

@@ -99,8 +99,11 @@ export interface ReceiptSignatures {
  * receipt signed before sets stay as they were). The signed `level` says which of these must be present and pass.
  */
 export interface ReceiptEvidence {
-  /** The node's attestation document binding its signing key (docs/receipts.md, "TEE binding"). */
-  tee?: { platform: 'nitro' | 'sev-snp' | 'tdx'; document: string; boundAt: number };
+  /**
+   * The node's attestation binding its signing key (docs/receipts.md, "TEE binding"): the platform's document in
+   * base64, when the key was bound (ms), and what the document needs beside it (SEV-SNP VCEK, TDX collateral).
+   */
+  tee?: { platform: 'nitro' | 'sev-snp' | 'tdx'; document: string; boundAt: number; endorsements?: Record<string, string> };
   /** Filled by the zk level. */
   zk?: Record<string, unknown>;
 }

@@ -102,4 +102,27 @@ describe('verifyReceipt', () => {
     };
     expect((await verifyReceipt(selfCosigned, trusted)).reasons.join(' ')).toMatch(/signed by the serving node itself/);
   });
+
+  it('checks each level of a set, reports which were proven, and never passes a level it has no check for', async () => {
+    const both = await verifyReceipt(await makeReceipt('signed+reexec'), trusted);
+    expect(both).toMatchObject({ valid: true, claimed: ['signed', 'reexec'], proven: ['signed', 'reexec'] });
+
+    const noCosign = await makeReceipt('signed+reexec');
+    delete noCosign.signatures.reexec;
+    expect(await verifyReceipt(noCosign, trusted)).toMatchObject({ valid: false, claimed: ['signed', 'reexec'], proven: ['signed'] });
+
+    const tee = await makeReceipt('signed+tee');
+    const unchecked = await verifyReceipt(tee, trusted);
+    expect(unchecked).toMatchObject({ valid: false, proven: ['signed'] });
+    expect(unchecked.reasons.join(' ')).toMatch(/level tee is claimed, and this verifier has no tee check/);
+    const passing = await verifyReceipt(tee, trusted, undefined, { checks: { tee: () => [] } });
+    expect(passing).toMatchObject({ valid: true, proven: ['signed', 'tee'] });
+    const failing = await verifyReceipt(tee, trusted, undefined, { checks: { tee: async () => ['no evidence'] } });
+    expect(failing.reasons).toContain('tee: no evidence');
+
+    const reordered = await makeReceipt('reexec+signed');
+    expect((await verifyReceipt(reordered, trusted)).reasons.join(' ')).toMatch(/"reexec\+signed" is not a canonical level set/);
+    const unknown = await makeReceipt('signed+magic');
+    expect((await verifyReceipt(unknown, trusted)).reasons.join(' ')).toMatch(/unknown verification level "magic"/);
+  });
 });

@@ -1,7 +1,7 @@
 // Checks a receipt without trusting whoever handed it over: signatures, signers, and (with a transcript) hashes.
 // Pure: the caller supplies which node addresses it trusts, so this runs in the CLI with no database.
 import { verifyTypedData } from 'ethers';
-import { levelsOf, type Level } from './levels';
+import { labelOf, levelsOf, type Level } from './levels';
 import { RECEIPT_TYPES, REEXECUTION_TYPES, reexecutionOf, transcriptHashes, type Receipt, type ReceiptTranscript } from './receipt';
 
 export interface TrustedNodes {
@@ -46,6 +46,8 @@ export async function verifyReceipt(receipt: Receipt, trusted: TrustedNodes, tra
   let claimed: Level[] = [];
   try {
     claimed = levelsOf(receipt.message.level);
+    // One set, one label: anything else was not written by a Doppel node.
+    if (labelOf(claimed) !== receipt.message.level) reasons.push(`level "${receipt.message.level}" is not a canonical level set (it would be "${labelOf(claimed)}")`);
   } catch (error) {
     reasons.push((error as Error).message);
   }

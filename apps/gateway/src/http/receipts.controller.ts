@@ -4,7 +4,9 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Account } from '@doppel/accounts';
 import { DATABASE, isUuid, type Database } from '@doppel/db';
-import { NodesRepository } from '@doppel/nodes';
+import { teeReceiptCheck } from '@doppel/attestation';
+import { APP_CONFIG, type AppConfig } from '@doppel/config';
+import { NodesRepository, TeeMeasurementsRepository } from '@doppel/nodes';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { verifyReceipt, type Receipt, type ReceiptTranscript, type ReceiptVerification } from '@doppel/verification';
 import { CurrentAccount } from '../auth/api-key.guard';
@@ -32,6 +34,19 @@ const receiptSchema = z.object({
     node: z.string().max(200).optional(),
     reexec: z.object({ node: z.string().regex(/^0x[0-9a-fA-F]{40}$/), signature: z.string().max(200) }).optional(),
   }),
+  evidence: z
+    .object({
+      tee: z
+        .object({
+          platform: z.enum(['nitro', 'sev-snp', 'tdx']),
+          document: z.string().max(200_000),
+          boundAt: z.number().int().nonnegative(),
+          endorsements: z.record(z.string().max(64), z.string().max(100_000)).optional(),
+        })
+        .optional(),
+    })
+    .passthrough()
+    .optional(),
 });
 const verifyBodySchema = z.strictObject({
   receipt: receiptSchema.passthrough(),
@@ -52,6 +67,8 @@ export class ReceiptsController {
   constructor(
     @Inject(DATABASE) private readonly db: Kysely<Database>,
     private readonly nodes: NodesRepository,
+    private readonly measurements: TeeMeasurementsRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get(':id')
@@ -66,10 +83,14 @@ export class ReceiptsController {
 
   @Post('verify')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Check a receipt: signatures, signers registered and not revoked, and (with a transcript) every hash.' })
+  @ApiOperation({ summary: 'Check a receipt, level by level (claimed, proven): signatures, signers registered and not revoked, tee evidence against approved measurements, and (with a transcript) every hash.' })
   @ApiBody({ schema: openApiSchema(verifyBodySchema) })
   async verify(@Body(new ZodValidationPipe(verifyBodySchema, 'receipt')) body: z.infer<typeof verifyBodySchema>): Promise<ReceiptVerification> {
     const trusted = await this.nodes.trustedAddresses();
-    return verifyReceipt(body.receipt as unknown as Receipt, { isTrusted: (address) => trusted.has(address.toLowerCase()) }, body.transcript as ReceiptTranscript | undefined);
+    const tee = teeReceiptCheck({
+      maxAgeMs: this.config.verification.teeAttestationMaxAgeMs,
+      isApproved: (modelHash, platform, measurement) => this.measurements.isApprovedForModelHash(modelHash, platform, measurement),
+    });
+    return verifyReceipt(body.receipt as unknown as Receipt, { isTrusted: (address) => trusted.has(address.toLowerCase()) }, body.transcript as ReceiptTranscript | undefined, { checks: { tee } });
   }
 }

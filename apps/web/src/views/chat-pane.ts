@@ -9,6 +9,7 @@ import { apiKey } from '../session';
 import { ChatConnection, type TurnListener } from '../chat-connection';
 import type { Message, Page, VerificationLevel } from '../types';
 import { receiptBadge } from './receipt-badge';
+import { levelPicker } from './form-controls';
 
 export interface ChatPane {
   root: HTMLElement;
@@ -75,11 +76,7 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
   const status = statusLine();
   const input = el('textarea', { rows: options.compact ? 2 : 3, placeholder: 'Write a message (Enter sends, Shift+Enter for a new line)' });
   applyMessageLimit(input);
-  const verification = el(
-    'select',
-    {},
-    (['none', 'signed', 'reexec', 'signed+reexec'] as VerificationLevel[]).map((level) => el('option', { value: level }, level)),
-  );
+  const verification = levelPicker('Verification', 'none', () => undefined);
   const send = el('button', { type: 'submit' }, 'Send');
   const privateMode = el('input', { type: 'checkbox', title: 'Send turns sealed with Oblivious HTTP through a relay (docs/privacy.md)' });
   const relaysInput = el('input', { type: 'text', placeholder: 'https://relay.example/ (several: comma-separated)' });
@@ -244,10 +241,10 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
         settle();
       },
     });
-    if (ack.ok && ack.verification !== verification.value) status.textContent = `This persona requires ${ack.verification}.`;
+    if (ack.ok && ack.verification !== verification.value()) status.textContent = `This persona requires ${ack.verification}.`;
   };
 
-  const level = () => verification.value as VerificationLevel;
+  const level = (): VerificationLevel => verification.value();
 
   let personaId: string | null = null;
   /** Private mode: the turn goes to POST /v1/chat/completions, sealed for the gateway and carried by a relay. */
@@ -344,7 +341,7 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
       },
     },
     field('Message', input),
-    el('div', { class: 'composer-actions' }, field('Verification', verification), el('label', { class: 'private-toggle' }, privateMode, ' Private mode'), send),
+    el('div', { class: 'composer-actions' }, verification.root, el('label', { class: 'private-toggle' }, privateMode, ' Private mode'), send),
     privateSettings,
   );
   privateMode.addEventListener('change', () => {

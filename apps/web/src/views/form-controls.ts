@@ -1,5 +1,7 @@
 // Small form controls shared by the studio's editors: each calls back with the new value on every edit.
 import { el, uniqueId } from '../dom';
+// The wire's list of level names: a pure module with no imports, shared with the server.
+import { VERIFICATION_LEVEL_NAMES } from '../../../../libs/protocol/src/verification-levels';
 
 /** Creator text holds what real cards hold (the server takes 65,536 characters a field). */
 export const TEXT_MAX = 65_536;
@@ -39,4 +41,25 @@ export function select<T extends string>(options: readonly T[], value: T, onChan
   const control = el('select', {}, options.map((option) => el('option', { value: option, selected: option === value }, option)));
   control.addEventListener('change', () => onChange(control.value as T));
   return control;
+}
+
+/**
+ * A set of verification levels as checkboxes, one per level name; the value is the canonical label the server
+ * uses ('none', 'signed', 'signed+reexec+tee'). Requirements between levels (tee needs signed) are the server's.
+ */
+export function levelPicker(label: string, value: string, onChange: (label: string) => void): { root: HTMLFieldSetElement; value: () => string } {
+  const chosen = new Set(value === 'none' ? [] : value.split('+'));
+  const current = () => {
+    const names = VERIFICATION_LEVEL_NAMES.filter((name) => chosen.has(name));
+    return names.length === 0 ? 'none' : names.join('+');
+  };
+  const boxes = VERIFICATION_LEVEL_NAMES.map((name) =>
+    checkbox(name, chosen.has(name), (checked) => {
+      if (checked) chosen.add(name);
+      else chosen.delete(name);
+      onChange(current());
+    }),
+  );
+  const root = el('fieldset', { class: 'level-picker' }, el('legend', {}, label), ...boxes);
+  return { root, value: current };
 }

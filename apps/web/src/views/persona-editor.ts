@@ -3,7 +3,7 @@
 import { el, field, replaceChildren, statusLine } from '../dom';
 import type { PersonaDefinition, VerificationLevel } from '../types';
 import { avatarImage, uploadAvatar } from './avatar';
-import { lines, commaList, numberInput, select, textArea, textInput } from './form-controls';
+import { lines, commaList, levelPicker, numberInput, select, textArea, textInput } from './form-controls';
 import { lorebookEditor, newLoreEntry } from './lorebook-editor';
 
 /** `avatar: null` asks the server to take the picture away. */
@@ -114,7 +114,7 @@ export function personaEditor(draft: Draft, models: string[], onChange: () => vo
       { class: 'row' },
       field('Visibility', select(['public', 'private'] as const, draft.visibility, (value) => changed(() => (draft.visibility = value)))),
       field('Model', select(modelOptions, draft.defaultModel, (value) => changed(() => (draft.defaultModel = value)))),
-      field('Minimum verification', select(['none', 'signed', 'reexec', 'signed+reexec'] as VerificationLevel[], draft.minVerification, (value) => changed(() => (draft.minVerification = value)))),
+      levelPicker('Minimum verification', draft.minVerification, (value) => changed(() => (draft.minVerification = value as VerificationLevel))).root,
     ),
     el('h3', {}, 'Generation'),
     el(

@@ -1,5 +1,7 @@
-// A reply's receipt: its level and serving node, and a button that checks it here in the browser.
+// A reply's receipt: one badge per level it claims, its serving node, and a button that checks it here in the
+// browser. Levels the page cannot check itself (tee) are checked by the server's verifier, and say so.
 import type { TurnVerification } from '@doppel/protocol';
+import { request } from '../api';
 import { el, replaceChildren } from '../dom';
 import type { ReceiptUnderCheck } from '../receipt-check';
 
@@ -7,8 +9,26 @@ export function shortAddress(address: string): string {
   return address.length > 12 ? `${address.slice(0, 6)}…${address.slice(-4)}` : address;
 }
 
+function levelsOf(verification: TurnVerification): string[] {
+  if (Array.isArray(verification.levels)) return verification.levels;
+  return verification.level === 'none' ? [] : verification.level.split('+');
+}
+
 export function receiptBadge(verification: TurnVerification, expected: { turnId: string; conversationId: string; replyText: string }): HTMLElement {
   const node = String((verification.receipt as { message?: { node?: string } }).message?.node ?? '');
+  const levels = levelsOf(verification);
+  const badges = new Map(
+    levels.map((level) => [
+      level,
+      el('span', { class: `badge level-${level}`, title: `receipt ${verification.receiptId}`, 'data-level': level }, level === 'reexec' && verification.reexec ? `reexec ${verification.reexec}` : level),
+    ]),
+  );
+  const mark = (level: string, outcome: 'ok' | 'bad', where: 'browser' | 'server') => {
+    const badge = badges.get(level);
+    if (!badge) return;
+    badge.classList.add(outcome);
+    badge.textContent = `${level} ${outcome === 'ok' ? '✓' : '✗'}${where === 'server' ? ' (server)' : ''}`;
+  };
   const result = el('span', { class: 'verify-result', role: 'status', 'aria-live': 'polite' });
   const button = el('button', { type: 'button', class: 'small secondary', 'aria-label': 'Verify this reply’s receipt in the browser' }, 'Verify');
   button.addEventListener('click', async () => {
@@ -18,12 +38,23 @@ export function receiptBadge(verification: TurnVerification, expected: { turnId:
       // The checker (and ethers with it) loads only when someone asks for a check.
       const { checkReceipt } = await import('../receipt-check');
       const outcome = await checkReceipt(verification as unknown as ReceiptUnderCheck, expected);
-      result.className = `verify-result ${outcome.valid ? 'ok' : 'bad'}`;
+      for (const level of levels) if (!outcome.unchecked.includes(level)) mark(level, outcome.proven.includes(level) ? 'ok' : 'bad', 'browser');
+      const problems = [...outcome.problems];
+      if (outcome.unchecked.length > 0) {
+        const server = await request<{ proven: string[]; reasons: string[] }>('POST', '/receipts/verify', { receipt: verification.receipt, transcript: verification.transcript });
+        for (const level of outcome.unchecked) {
+          const proven = server.proven.includes(level);
+          mark(level, proven ? 'ok' : 'bad', 'server');
+          if (!proven) problems.push(...server.reasons.filter((reason) => reason.startsWith(`${level}:`) || reason.includes(`level ${level}`)));
+        }
+      }
+      const valid = problems.length === 0;
+      result.className = `verify-result ${valid ? 'ok' : 'bad'}`;
       replaceChildren(
         result,
-        outcome.valid
-          ? `✓ verified in your browser: signed by ${shortAddress(outcome.signer ?? node)}${outcome.reexecSigner ? `, re-executed by ${shortAddress(outcome.reexecSigner)}` : ''}`
-          : `✗ not valid: ${outcome.problems.join('; ')}`,
+        valid
+          ? `✓ verified in your browser: signed by ${shortAddress(outcome.signer ?? node)}${outcome.reexecSigner ? `, re-executed by ${shortAddress(outcome.reexecSigner)}` : ''}${outcome.unchecked.length > 0 ? `; ${outcome.unchecked.join(', ')} checked by the server` : ''}`
+          : `✗ not valid: ${problems.join('; ')}`,
       );
     } catch (error) {
       result.className = 'verify-result bad';
@@ -32,13 +63,5 @@ export function receiptBadge(verification: TurnVerification, expected: { turnId:
       button.disabled = false;
     }
   });
-  const reexec = verification.reexec ? ` · re-execution ${verification.reexec}` : '';
-  return el(
-    'div',
-    { class: 'receipt' },
-    el('span', { class: `badge level-${verification.level.replace('+', '-')}`, title: `receipt ${verification.receiptId}` }, `${verification.level}${reexec}`),
-    el('span', { class: 'small muted', title: node }, `node ${shortAddress(node)}`),
-    button,
-    result,
-  );
+  return el('div', { class: 'receipt' }, el('span', { class: 'levels', 'aria-label': `verification levels: ${levels.join(', ')}` }, ...badges.values()), el('span', { class: 'small muted', title: node }, `node ${shortAddress(node)}`), button, result);
 }
