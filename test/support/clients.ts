@@ -23,10 +23,13 @@ export function api(baseUrl: string, apiKey?: string) {
   return async <T = any>(method: string, path: string, body?: unknown, init: { rawBody?: string } = {}): Promise<ApiResponse<T>> => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-    const response = await fetch(new URL(path, baseUrl), {
-      method,
-      headers,
-      body: init.rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
+    const send = () => fetch(new URL(path, baseUrl), { method, headers, body: init.rawBody ?? (body === undefined ? undefined : JSON.stringify(body)) });
+    // A test that blocks this process's event loop for longer than the server's keep-alive (the in-process EVM
+    // does) leaves a pooled socket the server already closed; the next request fails "other side closed" before
+    // the server read it. That request never ran, so it is sent again once on a fresh connection.
+    const response = await send().catch((error: Error & { cause?: { code?: string; message?: string } }) => {
+      if (error.cause?.code === 'UND_ERR_SOCKET' && /other side closed/.test(error.cause.message ?? '')) return send();
+      throw error;
     });
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : null };

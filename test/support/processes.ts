@@ -7,6 +7,8 @@ import { inject } from 'vitest';
 
 const ROOT = resolve(__dirname, '../..');
 export const FAULT_TRIGGER = 'FAULT-INJECTED-BY-TEST';
+/** How long a started process may take to say it is ready; raise it (TEST_READY_TIMEOUT_MS) on a crowded machine. */
+const READY_TIMEOUT_MS = Number(process.env.TEST_READY_TIMEOUT_MS ?? 60_000);
 export const MAX_MESSAGE_CHARS = 500;
 
 export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
@@ -60,7 +62,7 @@ export function startNode(entry: string, env: Record<string, string>, readyPatte
       }),
   };
   return new Promise((resolveStart, rejectStart) => {
-    const timer = setTimeout(() => rejectStart(new Error(`${entry} did not become ready in 60 s:\n${output}`)), 60_000);
+    const timer = setTimeout(() => rejectStart(new Error(`${entry} did not become ready in ${READY_TIMEOUT_MS / 1000} s:\n${output}`)), READY_TIMEOUT_MS);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = output.match(readyPattern);
