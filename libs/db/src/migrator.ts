@@ -23,6 +23,9 @@ export async function readMigrationFiles(migrationsDir: string): Promise<Migrati
     const match = MIGRATION_FILE.exec(name);
     if (!match) throw new Error(`migrations/${name}: name must look like 0001_some_change.sql`);
     const sqlText = await readFile(join(migrationsDir, name), 'utf8');
+    const twin = files.find((file) => file.version === match[1]);
+    // Two branches that each added "the next" migration: the ledger is keyed by version, so one would never run.
+    if (twin) throw new Error(`migrations/${twin.name} and migrations/${name} share version ${match[1]}: renumber the newer one`);
     files.push({ version: match[1]!, name, checksum: createHash('sha256').update(sqlText).digest('hex'), sqlText });
   }
   return files;
