@@ -40,6 +40,8 @@ import { KnowledgeHttpModule } from './http/knowledge-http.module';
 import { PersonaFilesModule } from './http/persona-files.module';
 import { OhttpController } from './ohttp/ohttp.controller';
 import { OhttpGateway } from './ohttp/ohttp-gateway.service';
+import { OpenAiController } from './openai/openai.controller';
+import { OpenAiTurns } from './openai/openai-turns.service';
 
 /** REST + socket.io. Produces turn jobs; never runs a model and never consumes a queue. */
 @Module({
@@ -74,7 +76,8 @@ import { OhttpGateway } from './ohttp/ohttp-gateway.service';
     LimitsController,
     HubController,
     OhttpController,
+    OpenAiController,
   ],
-  providers: [KeyAuthenticator, { provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, ConsumerMemories, ChatControlsGateway, TurnRelayService, TurnDeadlineService, ChatGateway, VerificationStats, OpsSnapshotService, OpsGateway, OhttpGateway],
+  providers: [KeyAuthenticator, { provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, ConsumerMemories, ChatControlsGateway, TurnRelayService, TurnDeadlineService, ChatGateway, VerificationStats, OpsSnapshotService, OpsGateway, OhttpGateway, OpenAiTurns],
 })
 export class GatewayModule {}

@@ -79,6 +79,39 @@ export class ConversationsService {
     return this.getOwned(conversationId, consumerId);
   }
 
+  /**
+   * Opens a conversation on the persona's current version holding `history` (a client's earlier messages, in
+   * order) instead of the greeting: the chat so far becomes the context of the next turn. These messages answer no
+   * turn, so nothing is remembered from them. With `conversationId` (a caller-derived id, for idempotent creation)
+   * a conversation that already exists under that id is returned as it is, provided it is the consumer's.
+   */
+  async createFromHistory(
+    consumerId: string,
+    personaId: string,
+    history: readonly { role: 'user' | 'assistant'; content: string }[],
+    conversationId?: string,
+  ): Promise<{ conversation: ConversationView; created: boolean }> {
+    const persona = await this.personas.getVisible(personaId, consumerId);
+    if (persona.status === 'archived') {
+      throw new DoppelError(ErrorCode.PersonaArchived, `Persona ${personaId} is archived; start a conversation with another persona.`);
+    }
+    const { id, created } = await this.db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('conversations')
+        .values({ ...(conversationId ? { id: conversationId } : {}), persona_id: persona.id, persona_version_id: persona.versionId, consumer_id: consumerId })
+        .onConflict((conflict) => conflict.column('id').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) return { id: conversationId!, created: false };
+      // One row at a time keeps `position` in the order given (a multi-row insert does not promise it).
+      for (const message of history) {
+        await trx.insertInto('messages').values({ conversation_id: inserted.id, role: message.role, content: message.content }).execute();
+      }
+      return { id: inserted.id, created: true };
+    });
+    return { conversation: await this.getOwned(id, consumerId), created };
+  }
+
   async getOwned(conversationId: string, consumerId: string): Promise<ConversationView> {
     if (!isUuid(conversationId)) throw conversationNotFound(conversationId);
     const row = await this.viewQuery()

@@ -22,7 +22,11 @@ export class TurnAdmission implements OnModuleDestroy {
     this.control = new AdmissionControl(config.gateway.admission);
   }
 
-  async accept(accountId: string, request: TurnRequest): Promise<AcceptedTurn> {
+  /**
+   * `request` may be a function that builds it once the turn is admitted, when building it stores something (the
+   * conversation an OpenAI-style request brings its history in): a refused turn then stores nothing.
+   */
+  async accept(accountId: string, request: TurnRequest | (() => Promise<TurnRequest>)): Promise<AcceptedTurn> {
     const capacity = this.control.admitTurn();
     if (!capacity.admitted) {
       throw new DoppelError(ErrorCode.Overloaded, `Doppel is at capacity right now (${capacity.reason}); nothing was stored. Retry in ${capacity.retryAfterSeconds} s.`, {
@@ -36,7 +40,7 @@ export class TurnAdmission implements OnModuleDestroy {
         retryAfterSeconds: rate.retryAfterSeconds,
       });
     }
-    const accepted = await this.intake.accept(accountId, request);
+    const accepted = await this.intake.accept(accountId, typeof request === 'function' ? await request() : request);
     if (!accepted.duplicate) this.control.accepted(accepted.turnId);
     return accepted;
   }

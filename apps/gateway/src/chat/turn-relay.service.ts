@@ -37,21 +37,39 @@ export class TurnRelayService implements OnApplicationShutdown {
     if (!follows) this.followsBySocket.set(socket.id, (follows = new Map()));
     follows.get(turnId)?.();
     let attempt = 1;
-    const stop = this.reader.follow(turnId, (event) => {
+    const stop = this.follow(turnId, (event) => {
       if (event.type === 'started') {
-        this.admission.control.started(turnId);
         attempt = event.attempt;
         if (resume && attempt <= resume.attempt) return;
       } else if (event.type === 'token' && resume && attempt === resume.attempt && event.seq <= resume.afterSeq) {
         return;
       }
       this.emit(socket, turnId, event);
-      if (event.type === 'done' || event.type === 'error') {
-        follows.delete(turnId);
-        this.admission.control.finished(turnId);
-      }
+      if (event.type === 'done' || event.type === 'error') follows.delete(turnId);
     });
     follows.set(turnId, stop);
+  }
+
+  /**
+   * Every entry of the turn's stream from its start, for any transport (a socket, an HTTP response). Keeps
+   * admission control's count: the turn leaves it when it ends or when the returned stop is called (the follower
+   * went away; the turn itself goes on and is stored).
+   */
+  follow(turnId: string, onEvent: (event: TurnStreamEvent) => void): () => void {
+    let following = true;
+    const stopReading = this.reader.follow(turnId, (event) => {
+      if (event.type === 'started') this.admission.control.started(turnId);
+      if (event.type === 'done' || event.type === 'error') {
+        following = false;
+        this.admission.control.finished(turnId);
+      }
+      onEvent(event);
+    });
+    return () => {
+      stopReading();
+      if (following) this.admission.control.finished(turnId);
+      following = false;
+    };
   }
 
   /** Whether the turn's stream still exists in Redis (it expires TURN_STREAM_TTL_SECONDS after the last entry). */
@@ -60,10 +78,7 @@ export class TurnRelayService implements OnApplicationShutdown {
   }
 
   dropSocket(socketId: string): void {
-    for (const [turnId, stop] of this.followsBySocket.get(socketId) ?? []) {
-      stop();
-      this.admission.control.finished(turnId);
-    }
+    for (const stop of this.followsBySocket.get(socketId)?.values() ?? []) stop();
     this.followsBySocket.delete(socketId);
   }
 

@@ -1,17 +1,30 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { DoppelError, ErrorCode, HTTP_STATUS_BY_CODE, type ErrorBody } from '@doppel/protocol';
+import { OPENAI_PATH, retryAfterSecondsOf, toOpenAiError } from '../openai/openai-error';
 
-/** Every HTTP error leaves as { code, message, details? } with a stable code; internals never leak. */
+/**
+ * Every HTTP error leaves as { code, message, details? } with a stable code (under /v1 in OpenAI's
+ * { error: { message, type, code, param } }); internals never leak. A refusal that says when to retry (rate limit,
+ * overload) sends Retry-After too.
+ */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
-    const response = host.switchToHttp().getResponse<Response>();
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
     const { status, body } = this.toResponse(exception);
-    response.status(status).json(body);
+    if (response.headersSent) {
+      // A streaming route failed after it started answering; it ends its own stream.
+      if (!response.writableEnded) response.end();
+      return;
+    }
+    const retryAfter = retryAfterSecondsOf(body.details);
+    if (retryAfter !== null && (status === 429 || status === 503)) response.setHeader('retry-after', String(retryAfter));
+    response.status(status).json(OPENAI_PATH.test(http.getRequest<Request>().path ?? '') ? toOpenAiError(status, body) : body);
   }
 
   private toResponse(exception: unknown): { status: number; body: ErrorBody } {
