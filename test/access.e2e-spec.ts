@@ -182,7 +182,18 @@ const ROUTES: Record<string, { path: (f: Fixture) => string; body?: (f: Fixture)
   'GET /health/live': { path: () => '/health/live', stranger: 'public', needsKey: false },
   'GET /health/ready': { path: () => '/health/ready', stranger: 'public', needsKey: false },
   'GET /limits': { path: () => '/limits', stranger: 'public', needsKey: false },
+  'POST /v1/chat/completions': {
+    path: () => '/v1/chat/completions',
+    body: (f) => ({ model: f.personaId, messages: [{ role: 'user', content: 'hi' }], conversation_id: f.conversationId }),
+    stranger: { status: 404, code: ErrorCode.ModelNotFound },
+    needsKey: true,
+  },
+  'GET /v1/models': { path: () => '/v1/models', stranger: (body, f) => expect(body.data.map((m: { id: string }) => m.id)).not.toContain(f.personaId), needsKey: true },
+  'GET /v1/models/{model}': { path: (f) => `/v1/models/${f.personaId}`, stranger: { status: 404, code: ErrorCode.ModelNotFound }, needsKey: true },
 };
+
+/** The error code of a REST answer, or of an OpenAI-shaped one (under /v1). */
+const codeOf = (body: { code?: string; error?: { code?: string } } | null) => body?.code ?? body?.error?.code;
 
 describe('access control walk', () => {
   let stack: Stack;
@@ -235,7 +246,7 @@ describe('access control walk', () => {
       const [method] = route.split(' ');
       const response = await api(stack.url)(method!, spec.path(fixture), spec.body?.(fixture));
       expect(response.status, route).toBe(401);
-      expect(response.body.code, route).toBe(ErrorCode.Unauthenticated);
+      expect(codeOf(response.body), route).toBe(ErrorCode.Unauthenticated);
     }
   });
 
@@ -249,7 +260,7 @@ describe('access control walk', () => {
         spec.stranger(response.body, fixture);
       } else {
         expect(response.status, route).toBe(spec.stranger.status);
-        if (spec.stranger.code) expect(response.body.code, route).toBe(spec.stranger.code);
+        if (spec.stranger.code) expect(codeOf(response.body), route).toBe(spec.stranger.code);
       }
     }
     // Nothing of Alice's changed or disappeared.

@@ -211,7 +211,9 @@ describe('hostile-input corpus over every route and socket event', () => {
       const label = `${method} ${path.slice(0, 80)} → ${response.status}`;
       if (response.status >= 500) failures.push(`${label} ${text.slice(0, 120)}`);
       else if (response.status >= 400) {
-        const parsed = JSON.parse(text) as { code?: unknown; message?: unknown };
+        // Under /v1 errors come in OpenAI's shape, { error: { message, type, code, param } }.
+        const body = JSON.parse(text) as { code?: unknown; message?: unknown; error?: { code?: unknown; message?: unknown } };
+        const parsed = path.startsWith('/v1/') ? (body.error ?? {}) : body;
         if (typeof parsed.code !== 'string' || typeof parsed.message !== 'string') failures.push(`${label} without a code: ${text.slice(0, 120)}`);
       }
       return response.status;

@@ -84,7 +84,7 @@ describe('OpenAI-compatible API', () => {
     openai = client(stack.url, alice.apiKey);
     personaId = (await api(stack.url, alice.apiKey)('POST', '/personas', { name: 'Orla', greeting: 'Hello there.' })).body.id;
     scratch = await mkdtemp(join(tmpdir(), 'doppel-openai-'));
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await stack?.stop();
@@ -257,7 +257,7 @@ describe('OpenAI-compatible API under limits', () => {
   beforeAll(async () => {
     // Slow tokens so a stream is still running when it is aborted; two turns in flight at most; two turns a minute a key.
     stack = await startStack(['node-ob'], { SYNTHETIC_TOKENS_PER_SECOND: '25', ADMISSION_MAX_TURNS_IN_FLIGHT: '2', ADMISSION_MAX_LOOP_DELAY_MS: '60000', RATE_TURNS_PER_MINUTE: '2' });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await stack?.stop();
