@@ -22,6 +22,22 @@ else
   echo "provision: Node dependencies are installed"
 fi
 
+# The optional zk prover (GPL-3.0: circom2 + snarkjs) is its own package with its own lock; the main package never
+# imports it. Installed here so the tests run real proofs; DOPPEL_SKIP_ZK_PROVER=1 leaves it out (level zk then
+# answers VERIFICATION_UNAVAILABLE).
+prover_dir=apps/zk-prover
+prover_hash=$(sha256sum "$prover_dir/package-lock.json" | cut -d' ' -f1)
+prover_stamp="$prover_dir/node_modules/.doppel-installed"
+if [ "${DOPPEL_SKIP_ZK_PROVER:-0}" = 1 ]; then
+  echo "provision: zk prover skipped (DOPPEL_SKIP_ZK_PROVER=1)"
+elif [ ! -f "$prover_stamp" ] || [ "$(cat "$prover_stamp")" != "$prover_hash" ]; then
+  echo "provision: installing the optional zk prover ($prover_dir, GPL-3.0, its own lock)…"
+  (cd "$prover_dir" && npm ci --no-fund --no-audit --loglevel=error)
+  echo "$prover_hash" > "$prover_stamp"
+else
+  echo "provision: zk prover is installed"
+fi
+
 bash scripts/ensure-services.sh
 
 # The browser tests drive Debian's Chromium (no browser downloads); as root on Debian/Ubuntu it is installed here.

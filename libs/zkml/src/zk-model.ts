@@ -1,0 +1,111 @@
+// A zk-capable model on disk: models/<name>/ with config.json (labels, fixed-point settings), model.onnx, and zk/
+// with the verification key (and, where this node proves, the proving key). Loading it gives what a turn needs to
+// run the model in fixed point, and what a verifier needs to check a proof for it.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { circomSource, sha256Hex } from './circom-source';
+import { encodeInput, evaluateFixed, fromFixed, quantizeMlp, type QuantizedMlp } from './fixed-point';
+import type { Groth16VerificationKey } from './groth16-verify';
+import { readMlp } from './mlp';
+import { compileCircuit, type CompiledCircuit } from './prover-cli';
+
+export interface ZkModelConfig {
+  name: string;
+  task: string;
+  input: { kind: 'reply-embedding'; embeddingModel: string; dimensions: number };
+  labels: string[];
+  fixedPoint: { fractionBits: number; inputLimit: number };
+}
+
+export interface ZkModel {
+  name: string;
+  dir: string;
+  config: ZkModelConfig;
+  /** sha256 (hex) of model.onnx: the model's identity in receipts and turn records. */
+  modelHash: string;
+  quantized: QuantizedMlp;
+  /** The circuit's source; its sha256 names the circuit. */
+  circuit: string;
+  circuitHash: string;
+  /** Absent when the model has no zk setup yet (it still runs; it cannot be proven). */
+  verificationKey: Groth16VerificationKey | null;
+  /** sha256 (hex) of the verification key file's canonical JSON. */
+  verificationKeyHash: string | null;
+  zkeyPath: string | null;
+}
+
+export interface AttachmentResult {
+  model: string;
+  modelHash: string;
+  /** Inputs and outputs as integers at scale 2^F (decimal strings), as the circuit sees them. */
+  input: string[];
+  output: string[];
+  /** Outputs in real units, one per label. */
+  scores: Record<string, number>;
+  /** The label with the highest score. */
+  top: string;
+}
+
+export class ZkModelError extends Error {
+  override readonly name = 'ZkModelError';
+}
+
+/** Key order fixed, so the hash is the same whoever wrote the file. */
+export function verificationKeyHash(key: Groth16VerificationKey): string {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value) ? value.map(canonical) : value && typeof value === 'object' ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])])) : value;
+  return sha256Hex(JSON.stringify(canonical(key)));
+}
+
+export function loadZkModel(dir: string): ZkModel {
+  const configPath = join(dir, 'config.json');
+  if (!existsSync(configPath)) throw new ZkModelError(`${dir} has no config.json`);
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as ZkModelConfig;
+  const onnx = readFileSync(join(dir, 'model.onnx'));
+  const quantized = quantizeMlp(readMlp(onnx), config.fixedPoint);
+  if (quantized.outputSize !== config.labels.length) throw new ZkModelError(`${config.name}: ${quantized.outputSize} outputs for ${config.labels.length} labels`);
+  if (quantized.inputSize !== config.input.dimensions) throw new ZkModelError(`${config.name}: takes ${quantized.inputSize} inputs, config says ${config.input.dimensions}`);
+  const circuit = circomSource(quantized);
+  const keyPath = join(dir, 'zk', 'verification_key.json');
+  const verificationKey = existsSync(keyPath) ? (JSON.parse(readFileSync(keyPath, 'utf8')) as Groth16VerificationKey) : null;
+  const zkeyPath = join(dir, 'zk', 'model.zkey');
+  return {
+    name: config.name,
+    dir,
+    config,
+    modelHash: sha256Hex(onnx),
+    quantized,
+    circuit,
+    circuitHash: sha256Hex(circuit),
+    verificationKey,
+    verificationKeyHash: verificationKey ? verificationKeyHash(verificationKey) : null,
+    zkeyPath: existsSync(zkeyPath) ? zkeyPath : null,
+  };
+}
+
+/** Runs the attachment on one vector, in the circuit's fixed point. */
+export function runAttachment(model: ZkModel, vector: ArrayLike<number>): AttachmentResult {
+  const input = encodeInput(model.quantized, vector);
+  const output = evaluateFixed(model.quantized, input);
+  const real = fromFixed(model.quantized, output);
+  const scores = Object.fromEntries(model.config.labels.map((label, index) => [label, real[index]!]));
+  let top = 0;
+  real.forEach((value, index) => {
+    if (value > real[top]!) top = index;
+  });
+  return { model: model.name, modelHash: model.modelHash, input: input.map(String), output: output.map(String), scores, top: model.config.labels[top]! };
+}
+
+/** Compiles the model's circuit once per circuit hash into cacheDir (circom2, through the prover). */
+export async function compiledCircuit(model: ZkModel, proverDir: string, cacheDir: string): Promise<CompiledCircuit> {
+  const dir = join(cacheDir, `${model.name}-${model.circuitHash.slice(0, 16)}`);
+  const manifest = join(dir, 'compiled.json');
+  if (existsSync(manifest)) return JSON.parse(readFileSync(manifest, 'utf8')) as CompiledCircuit;
+  mkdirSync(dir, { recursive: true });
+  const source = join(dir, 'circuit.circom');
+  writeFileSync(source, model.circuit);
+  const compiled = await compileCircuit(proverDir, source, dir);
+  writeFileSync(manifest, JSON.stringify(compiled));
+  return compiled;
+}
+

@@ -1,0 +1,81 @@
+// Real Groth16 proofs for the shipped doppel-topic-mlp: the circuit compiled by circom2, proven by snarkjs in the
+// separately installed prover (apps/zk-prover), and verified three ways: @noble/curves in this package, the
+// generated Solidity verifier in an in-process EVM, and not at all once anything public is changed.
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bindingOf,
+  compiledCircuit,
+  defaultProverDir,
+  loadZkModel,
+  proverInstalled,
+  runAttachment,
+  solidityProofWords,
+  solidityVerifierSource,
+  splitPublicSignals,
+  toField,
+  verifyGroth16,
+  witnessInputOf,
+  ZkProverClient,
+  type ProofResult,
+} from '@doppel/zkml';
+import { deployZkVerifier } from './support/zk-evm';
+
+const REPO = resolve(__dirname, '..');
+const proverDir = defaultProverDir(REPO);
+const installed = proverInstalled(proverDir);
+if (!installed && process.env.CI) throw new Error(`CI must run real proofs: the zk prover is not installed at ${proverDir} (scripts/provision.sh installs it)`);
+if (!installed) console.warn(`zk proof tests skipped: the optional prover is not installed at ${proverDir} (cd apps/zk-prover && npm ci)`);
+
+describe.skipIf(!installed)('zk proofs for the shipped doppel-topic-mlp', () => {
+  const model = loadZkModel(resolve(REPO, 'models/doppel-topic-mlp'));
+  const vector = Float32Array.from({ length: 100 }, (_, index) => Math.sin(index * 1.7) / 7.2);
+  const outputHash = `0x${'5a'.repeat(32)}`;
+  let client: ZkProverClient;
+  let proof: ProofResult;
+
+  beforeAll(async () => {
+    const compiled = await compiledCircuit(model, proverDir, resolve(REPO, 'models/.work/zk/circuits'));
+    expect(compiled.constraints).toBeLessThan(2 ** 11);
+    client = await ZkProverClient.start(proverDir);
+    const attachment = runAttachment(model, vector);
+    proof = await client.prove({ wasm: compiled.wasm, zkey: model.zkeyPath! }, witnessInputOf(attachment.input.map(BigInt), bindingOf(outputHash)));
+  }, 600_000);
+
+  afterAll(async () => {
+    await client?.close();
+  });
+
+  it('proves exactly the fixed-point result the turn records, bound to the receipt', () => {
+    const attachment = runAttachment(model, vector);
+    const { output, input, binding } = splitPublicSignals(model.quantized, proof.publicSignals);
+    expect(output.map(String)).toEqual(attachment.output);
+    expect(input.map(String)).toEqual(attachment.input);
+    expect(binding).toBe(bindingOf(outputHash));
+  });
+
+  it('verifies with the committed key in this package (noble), and fails for any changed public signal', () => {
+    const key = model.verificationKey!;
+    expect(verifyGroth16(key, proof.publicSignals, proof.proof)).toBe(true);
+    const changedOutput = [...proof.publicSignals];
+    changedOutput[0] = toField(BigInt(changedOutput[0]!) + 1n);
+    expect(verifyGroth16(key, changedOutput, proof.proof)).toBe(false);
+    const changedInput = [...proof.publicSignals];
+    changedInput[10] = toField(BigInt(changedInput[10]!) + 1n);
+    expect(verifyGroth16(key, changedInput, proof.proof)).toBe(false);
+    const otherReceipt = [...proof.publicSignals];
+    otherReceipt[otherReceipt.length - 1] = toField(bindingOf(`0x${'a5'.repeat(32)}`));
+    expect(verifyGroth16(key, otherReceipt, proof.proof)).toBe(false);
+    expect(verifyGroth16(key, proof.publicSignals, { ...proof.proof, pi_a: proof.proof.pi_c })).toBe(false);
+  });
+
+  it('verifies in the EVM through the generated Solidity verifier', async () => {
+    const verifier = await deployZkVerifier(solidityVerifierSource(model.verificationKey!));
+    const accepted = await verifier.verifyProof(solidityProofWords(proof.proof), proof.publicSignals);
+    expect(accepted.valid).toBe(true);
+    const changed = [...proof.publicSignals];
+    changed[1] = toField(BigInt(changed[1]!) + 1n);
+    expect((await verifier.verifyProof(solidityProofWords(proof.proof), changed)).valid).toBe(false);
+    console.log(`zk verifier gas: ${accepted.gasUsed}`);
+  }, 120_000);
+});
