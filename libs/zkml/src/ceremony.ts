@@ -8,6 +8,8 @@ export const TEST_CEREMONY = {
   power: 12,
   /** sha256("Doppel insecure test ceremony v1"): the beacon of the powers of tau and of every circuit's phase 2. */
   beacon: 'c4e994d82af78180110d6cd1ba452788ed2984e62c476a67b856fc121314850c',
+  /** sha256 of the prepared file it gives (4,720,088 bytes), as made here with snarkjs 0.7.6. */
+  ptauSha256: '8e511c5c0fb26dc8e37e66d3f9bb76a585ded152b5b29a14b1efbfbdb8e0b27a',
   insecure: true,
 } as const;
 

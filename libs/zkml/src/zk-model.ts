@@ -8,6 +8,7 @@ import { encodeInput, evaluateFixed, fromFixed, quantizeMlp, type QuantizedMlp }
 import type { Groth16VerificationKey } from './groth16-verify';
 import { readMlp } from './mlp';
 import { compileCircuit, type CompiledCircuit } from './prover-cli';
+import type { TrustedZkModel } from './zk-evidence';
 
 export interface ZkModelConfig {
   name: string;
@@ -109,3 +110,18 @@ export async function compiledCircuit(model: ZkModel, proverDir: string, cacheDi
   return compiled;
 }
 
+
+/** What a verifier needs to trust this model's proofs (see zk-evidence.ts); null without a zk setup. */
+export function trustedZkModel(model: ZkModel): TrustedZkModel | null {
+  if (!model.verificationKey || !model.verificationKeyHash) return null;
+  return {
+    modelHash: model.modelHash,
+    verificationKey: model.verificationKey,
+    verificationKeyHash: model.verificationKeyHash,
+    inputSize: model.quantized.inputSize,
+    outputSize: model.quantized.outputSize,
+    inputBound: model.quantized.inputBound.toString(),
+    labels: model.config.labels,
+    fractionBits: model.quantized.fractionBits,
+  };
+}
