@@ -17,7 +17,12 @@ import {
   verifyGroth16,
   witnessInputOf,
   ZkProverClient,
+  checkZkEvidence,
+  trustedZkModelsIn,
+  zkKeyring,
+  zkScores,
   type ProofResult,
+  type ZkEvidence,
 } from '@doppel/zkml';
 import { deployZkVerifier } from './support/zk-evm';
 
@@ -67,6 +72,19 @@ describe.skipIf(!installed)('zk proofs for the shipped doppel-topic-mlp', () => 
     otherReceipt[otherReceipt.length - 1] = toField(bindingOf(`0x${'a5'.repeat(32)}`));
     expect(verifyGroth16(key, otherReceipt, proof.proof)).toBe(false);
     expect(verifyGroth16(key, proof.publicSignals, { ...proof.proof, pi_a: proof.proof.pi_c })).toBe(false);
+  });
+
+  it('checks as receipt evidence: trusted key by model hash, bound to the receipt, nothing else accepted', () => {
+    const keyring = zkKeyring(trustedZkModelsIn(resolve(REPO, 'models')));
+    const evidence: ZkEvidence = {
+      attachments: [{ model: model.name, modelHash: model.modelHash, verificationKeyHash: model.verificationKeyHash!, publicSignals: proof.publicSignals, proof: proof.proof }],
+    };
+    expect(checkZkEvidence(evidence, outputHash, keyring)).toEqual([]);
+    expect(checkZkEvidence(evidence, `0x${'a5'.repeat(32)}`, keyring).join()).toMatch(/bound to another receipt/);
+    expect(checkZkEvidence({ attachments: [{ ...evidence.attachments[0]!, modelHash: 'f'.repeat(64) }] }, outputHash, keyring).join()).toMatch(/no trusted verification key/);
+    expect(checkZkEvidence({ attachments: [] }, outputHash, keyring)).toEqual(['the receipt carries no zk proof']);
+    const trusted = keyring.byModelHash(model.modelHash)!;
+    expect(Object.keys(zkScores(trusted, proof.publicSignals))).toEqual(['food', 'animal', 'body', 'feeling']);
   });
 
   it('verifies in the EVM through the generated Solidity verifier', async () => {

@@ -105,7 +105,7 @@ async function measure(model: ZkModel, zkeyPath: string, proverDir: string, clie
   const verifyMs: number[] = [];
   let proofBytes = 0;
   let gas = 0n;
-  const verifier = await deployZkVerifier(solidityVerifierSource(key));
+  const verifier = await deployZkVerifier(solidityVerifierSource(key), { optimize: true });
   for (let index = 0; index <= PROOFS; index++) {
     const attachment = runAttachment(model, vectors[index]!);
     const started = performance.now();

@@ -7,11 +7,15 @@ import { Interface } from 'ethers';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const solc = require('solc') as { compile(input: string): string };
 
-export async function deployZkVerifier(source: string, contractName = 'DoppelZkVerifier') {
+/**
+ * optimize: solc's optimizer takes about a minute on this contract (the key's constants) and blocks the event loop
+ * meanwhile; tests compile without it (1.5 s), the benchmark with it (the gas a deployment would see).
+ */
+export async function deployZkVerifier(source: string, options: { optimize?: boolean } = {}, contractName = 'DoppelZkVerifier') {
   const input = {
     language: 'Solidity',
     sources: { 'verifier.sol': { content: source } },
-    settings: { optimizer: { enabled: true, runs: 200 }, outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } },
+    settings: { optimizer: { enabled: options.optimize ?? false, runs: 200 }, outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } },
   };
   const output = JSON.parse(solc.compile(JSON.stringify(input))) as {
     errors?: { severity: string; formattedMessage: string }[];

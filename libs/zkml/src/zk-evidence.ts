@@ -95,3 +95,8 @@ export function checkZkEvidence(evidence: unknown, outputHash: string, keyring: 
   }
   return reasons;
 }
+
+/** The zk level's check in the shape the receipt verifier takes for a level (verifyReceipt's options.checks.zk). */
+export function zkLevelCheck(keyring: ZkKeyring) {
+  return (receipt: { message: { outputHash: string }; evidence?: { zk?: unknown } }): string[] => checkZkEvidence(receipt.evidence?.zk, receipt.message.outputHash, keyring);
+}

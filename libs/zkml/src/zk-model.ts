@@ -1,7 +1,7 @@
 // A zk-capable model on disk: models/<name>/ with config.json (labels, fixed-point settings), model.onnx, and zk/
 // with the verification key (and, where this node proves, the proving key). Loading it gives what a turn needs to
 // run the model in fixed point, and what a verifier needs to check a proof for it.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { circomSource, sha256Hex } from './circom-source';
 import { encodeInput, evaluateFixed, fromFixed, quantizeMlp, type QuantizedMlp } from './fixed-point';
@@ -124,4 +124,14 @@ export function trustedZkModel(model: ZkModel): TrustedZkModel | null {
     labels: model.config.labels,
     fractionBits: model.quantized.fractionBits,
   };
+}
+
+/** Every model under modelsDir with a zk setup (config.json and zk/verification_key.json), as trusted keys. */
+export function trustedZkModelsIn(modelsDir: string): TrustedZkModel[] {
+  return readdirSync(modelsDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(modelsDir, entry.name, 'config.json')) && existsSync(join(modelsDir, entry.name, 'zk', 'verification_key.json')))
+    .flatMap((entry) => {
+      const trusted = trustedZkModel(loadZkModel(join(modelsDir, entry.name)));
+      return trusted ? [trusted] : [];
+    });
 }
