@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ErrorCode } from '@doppel/protocol';
+import { accountSocketsKey } from '@doppel/redis';
 import { api, connectChat, sendRaw, sendTurn, signUp, type ChatClient } from './support/clients';
 import { startStack, waitFor, type Stack } from './support/processes';
 
@@ -70,7 +71,7 @@ describe('abuse limits', () => {
     expect(await connectError(stack.url, user.apiKey)).toMatchObject({ code: ErrorCode.TooManySockets });
     sockets.pop()!.close();
     const redis = new Redis(inject('redisUrl'));
-    await waitFor(async () => (await redis.zcard(`${inject('redisPrefix')}:sockets:{${user.id}}`)) === 1, 'the gateway to release the closed socket');
+    await waitFor(async () => (await redis.zcard(accountSocketsKey(inject('redisPrefix'), user.id))) === 1, 'the gateway to release the closed socket');
     redis.disconnect();
     expect(await connectError(stack.url, user.apiKey)).toBeNull();
     const limited = await connectError(stack.url, user.apiKey);

@@ -17,6 +17,9 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     DATABASE_URL: inject('databaseUrl'),
     REDIS_URL: inject('redisUrl'),
     REDIS_PREFIX: inject('redisPrefix'),
+    // `TEST_REDIS_CLUSTER_NODES=… vitest run test/chaos.e2e-spec.ts` runs a suite's processes on a Redis Cluster
+    // (test/cluster/run.sh does; suites that read Redis themselves need one Redis).
+    ...(process.env.TEST_REDIS_CLUSTER_NODES ? { REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES } : {}),
     MIGRATIONS_DIR: resolve(ROOT, 'migrations'),
     LOG_LEVEL: 'warn',
     GATEWAY_PORT: '0',

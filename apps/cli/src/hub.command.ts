@@ -5,13 +5,13 @@
 import { openAsBlob } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import Redis from 'ioredis';
 import { AccountsService } from '@doppel/accounts';
 import type { AppConfig } from '@doppel/config';
 import { createDatabase } from '@doppel/db';
 import { HubEmbedder, HubRepository, HubService, importCardFolder } from '@doppel/hub';
 import { ModelRegistry } from '@doppel/models';
 import { NodesRepository } from '@doppel/nodes';
+import { createRedis } from '@doppel/redis';
 import { readDemoCredentials } from './demo-credentials';
 
 const USAGE = 'usage: models hub import <cards folder> [--account <id>] | models hub publish <model folder> --card <card.md> [--url <gateway>] | models hub reindex';
@@ -22,7 +22,7 @@ export async function runHub(config: AppConfig, args: string[]): Promise<void> {
   if (subcommand !== 'import' && subcommand !== 'reindex') throw new Error(USAGE);
   const db = createDatabase(config.databaseUrl, { maxConnections: 2 });
   // Publishing a listing never reads node heartbeats, so this client never connects.
-  const redis = new Redis(config.redis.url, { lazyConnect: true });
+  const redis = createRedis(config.redis, { lazy: true });
   const embedder = new HubEmbedder(new ModelRegistry(db, config), config);
   try {
     const hub = new HubService(new HubRepository(db), embedder, new NodesRepository(db), redis, config);

@@ -4,7 +4,7 @@ import type { Logger } from '@nestjs/common';
 import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { AppConfig } from '@doppel/config';
 import type { JobName } from '@doppel/queue';
-import { bullConnectionOptions, bullPrefix } from '@doppel/redis';
+import { bullConnection, bullPrefix } from '@doppel/redis';
 
 export function startJobWorker(
   config: AppConfig,
@@ -13,6 +13,7 @@ export function startJobWorker(
   handlers: Partial<Record<JobName, (job: never) => Promise<void>>>,
   options: Omit<WorkerOptions, 'connection' | 'prefix'>,
 ): Worker {
+  const connection = bullConnection(config.redis);
   const worker = new Worker(
     queueName,
     async (job: Job) => {
@@ -20,8 +21,9 @@ export function startJobWorker(
       if (!handler) throw new UnrecoverableError(`queue ${queueName} has no handler for job ${job.name}`);
       await handler(job as never);
     },
-    { connection: bullConnectionOptions(config.redis.url), prefix: bullPrefix(config.redis.prefix), ...options },
+    { connection: connection.connection, prefix: bullPrefix(config.redis.prefix, queueName), ...options },
   );
+  worker.on('closed', () => void connection.close());
   worker.on('error', (error) => logger.error(`queue ${queueName}: ${error.message}`));
   return worker;
 }

@@ -2,6 +2,7 @@
 // connections opened with it. A gateway that misses a message (its subscriber was reconnecting) still catches up,
 // because it re-checks the keys behind its open connections every cache TTL.
 import type Redis from 'ioredis';
+import { keyRevocationChannel } from '@doppel/redis';
 
 /** A key that stopped working: the account it belonged to and its public prefix. */
 export interface RevokedKey {
@@ -22,7 +23,7 @@ export class KeyRevocationChannel {
   private readonly channel: string;
 
   constructor(redisPrefix: string) {
-    this.channel = `${redisPrefix}:api-key-revoked`;
+    this.channel = keyRevocationChannel(redisPrefix);
   }
 
   async announce(publisher: Redis, key: RevokedKey): Promise<void> {

@@ -1,5 +1,6 @@
 // Fixed-window counters in Redis, per API key: shared by every gateway, so a limit holds across the cluster.
 import type Redis from 'ioredis';
+import { accountSocketsKey, rateWindowKey } from '@doppel/redis';
 
 export interface RateDecision {
   allowed: boolean;
@@ -15,7 +16,7 @@ export class RateLimiter {
 
   async hit(bucket: string, accountId: string, limitPerMinute: number): Promise<RateDecision> {
     const windowStart = Math.floor(Date.now() / 60_000);
-    const key = `${this.prefix}:rate:{${accountId}}:${bucket}:${windowStart}`;
+    const key = rateWindowKey(this.prefix, accountId, bucket, windowStart);
     const [[, count]] = (await this.redis.multi().incr(key).expire(key, 61).exec()) as [[null, number], [null, number]];
     const retryAfterSeconds = Math.max(1, Math.ceil(((windowStart + 1) * 60_000 - Date.now()) / 1000));
     return { allowed: count <= limitPerMinute, retryAfterSeconds };
@@ -31,7 +32,7 @@ export class SocketCounter {
   ) {}
 
   private key(accountId: string): string {
-    return `${this.prefix}:sockets:{${accountId}}`;
+    return accountSocketsKey(this.prefix, accountId);
   }
 
   /** Adds the socket unless the key already has `max` live ones; returns whether it was admitted. */

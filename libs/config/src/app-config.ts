@@ -3,10 +3,17 @@ import { resolve } from 'node:path';
 import { parseKeySecrets, toHex } from '@doppel/ohttp';
 import { envSchema } from './config.schema';
 
+export interface RedisConfig {
+  readonly url: string;
+  readonly prefix: string;
+  /** Redis Cluster seed nodes; null for one Redis at `url`. */
+  readonly clusterNodes: readonly { readonly host: string; readonly port: number }[] | null;
+}
+
 export interface AppConfig {
   readonly databaseUrl: string;
   readonly databasePoolSize: number;
-  readonly redis: { readonly url: string; readonly prefix: string };
+  readonly redis: RedisConfig;
   readonly migrationsDir: string;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   readonly gateway: {
@@ -111,7 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const config: AppConfig = {
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
-    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, clusterNodes: e.REDIS_CLUSTER_NODES ?? null },
     migrationsDir: resolve(e.MIGRATIONS_DIR ?? 'migrations'),
     logLevel: e.LOG_LEVEL,
     gateway: {

@@ -14,6 +14,20 @@ export const envSchema = z.object({
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Prefix of every Redis key and BullMQ queue, so several deployments (or test runs) can share one Redis. */
   REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]{1,32}$/i).default('doppel'),
+  /**
+   * Redis Cluster instead of one Redis: some of its nodes as host:port, comma-separated (the rest are discovered).
+   * When set, REDIS_URL is not used.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, 'host:port[,host:port…]')
+    .transform((value) =>
+      value.split(',').map((node) => {
+        const [host, port] = node.trim().split(':') as [string, string];
+        return { host, port: Number(port) };
+      }),
+    )
+    .optional(),
   MIGRATIONS_DIR: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 

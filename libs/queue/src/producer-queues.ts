@@ -3,7 +3,7 @@
 import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { bullConnectionOptions, bullPrefix } from '@doppel/redis';
+import { bullConnection, bullPrefix, type BullConnection } from '@doppel/redis';
 import type { JobName, JobPayloads } from './queue-contracts';
 
 export type ProducerQueue<Name extends JobName> = Queue<JobPayloads[Name], void, Name>;
@@ -11,13 +11,16 @@ export type ProducerQueue<Name extends JobName> = Queue<JobPayloads[Name], void,
 @Injectable()
 export class ProducerQueues implements OnApplicationShutdown {
   private readonly queues = new Map<string, Queue>();
+  private readonly connections: BullConnection[] = [];
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   get<Name extends JobName>(queueName: string): ProducerQueue<Name> {
     let queue = this.queues.get(queueName);
     if (!queue) {
-      queue = new Queue(queueName, { connection: bullConnectionOptions(this.config.redis.url), prefix: bullPrefix(this.config.redis.prefix) });
+      const connection = bullConnection(this.config.redis);
+      this.connections.push(connection);
+      queue = new Queue(queueName, { connection: connection.connection, prefix: bullPrefix(this.config.redis.prefix, queueName) });
       this.queues.set(queueName, queue);
     }
     return queue as unknown as ProducerQueue<Name>;
@@ -25,6 +28,7 @@ export class ProducerQueues implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    await Promise.all(this.connections.map((connection) => connection.close()));
   }
 }
 

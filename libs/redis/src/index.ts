@@ -1,3 +1,16 @@
-export { createRedis, bullConnectionOptions } from './create-redis';
+export { createRedis, isCluster, bullConnection, bullConnectionOptions, type BullConnection, type RedisConnectOptions } from './create-redis';
 export { RedisModule, REDIS } from './redis.module';
-export { bullPrefix, turnStreamKey, reexecResultKey, nodesIndexKey, nodeKey, ohttpSeenKey } from './redis-keys';
+export {
+  bullPrefix,
+  TURN_STREAM_GROUPS,
+  turnStreamGroup,
+  turnStreamKey,
+  turnStreamWakeKey,
+  reexecResultKey,
+  nodesIndexKey,
+  nodeKey,
+  rateWindowKey,
+  accountSocketsKey,
+  keyRevocationChannel,
+  ohttpSeenKey,
+} from './redis-keys';

@@ -12,7 +12,7 @@ export const REDIS = Symbol('REDIS');
     {
       provide: REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): Redis => createRedis(config.redis.url, { name: 'doppel-commands' }),
+      useFactory: (config: AppConfig): Redis => createRedis(config.redis, { name: 'doppel-commands' }),
     },
   ],
   exports: [REDIS],

@@ -7,7 +7,7 @@ export type TurnStreamEvent =
   | ({ type: 'done' } & Omit<TurnDoneEvent, 'turnId'>)
   | { type: 'error'; code: ErrorCode; message: string };
 
-/** `{…}` is a Redis Cluster hash tag: everything about one turn lives in one slot. */
+/** The key carries its stream group as a hash tag (see @doppel/redis). */
 export { turnStreamKey } from '@doppel/redis';
 
 export const EVENT_FIELD = 'event';

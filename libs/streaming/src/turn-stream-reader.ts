@@ -1,9 +1,14 @@
-// Gateway side of the token relay. One blocking connection reads every turn this gateway follows with a single
-// XREAD over many streams; following a new turn interrupts the block (CLIENT UNBLOCK) so it is read at once.
+// Gateway side of the token relay. On one Redis, one blocking connection reads every turn this gateway follows with
+// a single XREAD over many streams; following a new turn interrupts the block (CLIENT UNBLOCK) so it is read at once.
+// On Redis Cluster a command's keys must share a slot, so streams are read per stream group (the hash tag in their
+// key, see @doppel/redis): one blocking connection and XREAD per group in use, interrupted by an entry in the
+// gateway's own wake-up stream of that group (a CLIENT UNBLOCK would have to find the node the read waits on).
 // Several followers of one turn (the same consumer in two tabs, a resume beside a live follower) each get every
 // entry after their own position: the stream is read from the earliest of them.
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { turnStreamGroup, turnStreamWakeKey } from '@doppel/redis';
 import { EVENT_FIELD, isTerminal, turnStreamKey, type TurnStreamEvent } from './turn-stream-events';
 
 interface Follower {
@@ -19,33 +24,158 @@ const READ_COUNT = 256;
  * ms on some chunks. A new follower still interrupts the pause (its first entries are read at once).
  */
 const GATHER_MS = 4;
+/** Wake-up streams of a gateway that went away expire. */
+const WAKE_TTL_SECONDS = 3600;
+
+export interface TurnStreamReaderOptions {
+  prefix: string;
+  /** Commands that interrupt a blocked read (CLIENT UNBLOCK, or XADD to a wake-up stream). */
+  commandRedis: Redis;
+  /** Opens a blocking connection: once on one Redis, once per stream group in use on a cluster. */
+  openBlocking: (name: string) => Redis;
+  cluster: boolean;
+}
 
 export class TurnStreamReader {
-  private readonly logger = new Logger(TurnStreamReader.name);
-  private readonly followers = new Map<string, Set<Follower>>();
-  private myClientId: number | null = null;
-  /** Counts XREAD calls; an interrupt aimed at one read must not hit the next. */
-  private readGeneration = 0;
-  private blocking = false;
-  private running = false;
+  private readonly groups = new Map<number, StreamGroupReader>();
+  private readonly readerId = randomUUID();
   private closed = false;
-  private wakeUp: (() => void) | null = null;
 
-  constructor(
-    private readonly blockingRedis: Redis,
-    private readonly commandRedis: Redis,
-    private readonly prefix: string,
-  ) {
-    // A reconnect gives the blocking connection a new client id.
-    this.blockingRedis.on('ready', () => (this.myClientId = null));
-  }
+  constructor(private readonly options: TurnStreamReaderOptions) {}
 
   /**
    * Calls onEvent for each entry of the turn's stream after `fromId` ('0' = from the start), in order, until a
    * terminal event or until the returned function is called.
    */
   follow(turnId: string, onEvent: (event: TurnStreamEvent) => void, fromId = '0'): () => void {
-    const key = turnStreamKey(this.prefix, turnId);
+    if (this.closed) return () => undefined;
+    const group = this.options.cluster ? turnStreamGroup(turnId) : 0;
+    let reader = this.groups.get(group);
+    if (!reader) this.groups.set(group, (reader = this.openGroup(group)));
+    return reader.follow(turnStreamKey(this.options.prefix, turnId), onEvent, fromId);
+  }
+
+  /** Turns followed (streams read), not followers. */
+  get followedCount(): number {
+    let count = 0;
+    for (const reader of this.groups.values()) count += reader.followedCount;
+    return count;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.groups.values()].map((reader) => reader.close()));
+    this.groups.clear();
+  }
+
+  private openGroup(group: number): StreamGroupReader {
+    const { prefix, commandRedis, openBlocking, cluster } = this.options;
+    if (!cluster) return new StreamGroupReader(openBlocking('doppel-turn-reader'), new UnblockInterrupter(commandRedis));
+    const wakeKey = turnStreamWakeKey(prefix, group, this.readerId);
+    return new StreamGroupReader(openBlocking(`doppel-turn-reader-${group}`), new WakeStreamInterrupter(commandRedis, wakeKey));
+  }
+}
+
+/** How a blocked XREAD is ended early, so a newly followed stream is read at once. */
+interface Interrupter {
+  /** A stream read with the others (its entries end the block), or null. */
+  readonly wakeKey: string | null;
+  attach(blockingRedis: Redis): void;
+  /** Before each XREAD. */
+  beforeRead(blockingRedis: Redis): Promise<void>;
+  interrupt(): void;
+  /** After each XREAD, whatever its outcome. */
+  afterRead(): void;
+}
+
+/** One Redis: CLIENT UNBLOCK from the command connection, aimed at the blocking connection's client id. */
+class UnblockInterrupter implements Interrupter {
+  readonly wakeKey = null;
+  private myClientId: number | null = null;
+  /** Counts XREAD calls; an interrupt aimed at one read must not hit the next. */
+  private readGeneration = 0;
+  private blocking = false;
+
+  constructor(private readonly commandRedis: Redis) {}
+
+  attach(blockingRedis: Redis): void {
+    // A reconnect gives the blocking connection a new client id.
+    blockingRedis.on('ready', () => (this.myClientId = null));
+  }
+
+  async beforeRead(blockingRedis: Redis): Promise<void> {
+    this.myClientId ??= Number(await blockingRedis.client('ID'));
+    this.readGeneration++;
+    this.blocking = true;
+  }
+
+  afterRead(): void {
+    this.blocking = false;
+  }
+
+  interrupt(): void {
+    if (this.blocking && this.myClientId !== null) void this.unblock(this.myClientId, this.readGeneration, 0);
+  }
+
+  /** The UNBLOCK can overtake the XREAD it aims at (two connections); retry briefly until it lands. */
+  private async unblock(clientId: number, generation: number, tries: number): Promise<void> {
+    const unblocked = await this.commandRedis.client('UNBLOCK', clientId).catch(() => 0);
+    if (unblocked === 0 && tries < 20 && this.blocking && this.readGeneration === generation) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      await this.unblock(clientId, generation, tries + 1);
+    }
+  }
+}
+
+/**
+ * Redis Cluster: an entry in this reader's wake-up stream, which is in the group's slot and read with its streams.
+ * The XREAD asks for wake entries after the last one it saw, so a wake-up written before the read arrives still
+ * ends it: no race between the two connections.
+ */
+class WakeStreamInterrupter implements Interrupter {
+  private blocking = false;
+
+  constructor(
+    private readonly commandRedis: Redis,
+    readonly wakeKey: string,
+  ) {}
+
+  attach(): void {}
+
+  async beforeRead(): Promise<void> {
+    this.blocking = true;
+  }
+
+  afterRead(): void {
+    this.blocking = false;
+  }
+
+  interrupt(): void {
+    if (!this.blocking) return;
+    // Sent in the same tick, so auto-pipelined into one write.
+    void this.commandRedis.xadd(this.wakeKey, 'MAXLEN', '1', '*', 'w', '1').catch(() => undefined);
+    void this.commandRedis.expire(this.wakeKey, WAKE_TTL_SECONDS).catch(() => undefined);
+  }
+}
+
+/** Reads the followed streams of one group (all of them on one Redis) with one blocking connection. */
+class StreamGroupReader {
+  private readonly logger = new Logger(TurnStreamReader.name);
+  private readonly followers = new Map<string, Set<Follower>>();
+  /** The last wake-up entry read ('0' at first: an old one costs one extra read, a missed one a whole block). */
+  private wakeLastId = '0';
+  private running = false;
+  private closed = false;
+  private wakeUp: (() => void) | null = null;
+
+  constructor(
+    private readonly blockingRedis: Redis,
+    private readonly interrupter: Interrupter,
+  ) {
+    interrupter.attach(blockingRedis);
+  }
+
+  follow(key: string, onEvent: (event: TurnStreamEvent) => void, fromId: string): () => void {
     const follower: Follower = { lastId: fromId, onEvent };
     let followers = this.followers.get(key);
     if (!followers) this.followers.set(key, (followers = new Set()));
@@ -55,7 +185,6 @@ export class TurnStreamReader {
     return () => this.unfollow(key, follower);
   }
 
-  /** Turns followed (streams read), not followers. */
   get followedCount(): number {
     return this.followers.size;
   }
@@ -71,6 +200,7 @@ export class TurnStreamReader {
     this.followers.clear();
     this.wakeUp?.();
     this.interruptBlock();
+    this.blockingRedis.disconnect();
   }
 
   private ensureLoop(): void {
@@ -83,16 +213,7 @@ export class TurnStreamReader {
 
   private interruptBlock(): void {
     this.wakeUp?.();
-    if (this.blocking && this.myClientId !== null) void this.unblock(this.myClientId, this.readGeneration, 0);
-  }
-
-  /** The UNBLOCK can overtake the XREAD it aims at (two connections); retry briefly until it lands. */
-  private async unblock(clientId: number, generation: number, tries: number): Promise<void> {
-    const unblocked = await this.commandRedis.client('UNBLOCK', clientId).catch(() => 0);
-    if (unblocked === 0 && tries < 20 && this.blocking && this.readGeneration === generation) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      await this.unblock(clientId, generation, tries + 1);
-    }
+    this.interrupter.interrupt();
   }
 
   private async loop(): Promise<void> {
@@ -104,11 +225,14 @@ export class TurnStreamReader {
       }
       const keys = [...this.followers.keys()];
       const ids = keys.map((key) => earliestId(this.followers.get(key)!));
+      const wakeKey = this.interrupter.wakeKey;
+      if (wakeKey) {
+        keys.push(wakeKey);
+        ids.push(this.wakeLastId);
+      }
       let reply: [string, [string, string[]][]][] | null;
       try {
-        this.myClientId ??= Number(await this.blockingRedis.client('ID'));
-        this.readGeneration++;
-        this.blocking = true;
+        await this.interrupter.beforeRead(this.blockingRedis);
         reply = (await this.blockingRedis.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...ids)) as typeof reply;
       } catch (error) {
         if (this.closed) break;
@@ -116,9 +240,12 @@ export class TurnStreamReader {
         await new Promise((resolve) => setTimeout(resolve, 500));
         continue;
       } finally {
-        this.blocking = false;
+        this.interrupter.afterRead();
       }
-      for (const [key, entries] of reply ?? []) this.deliver(key, entries);
+      for (const [key, entries] of reply ?? []) {
+        if (key === wakeKey) this.wakeLastId = entries[entries.length - 1]?.[0] ?? this.wakeLastId;
+        else this.deliver(key, entries);
+      }
       if (reply && !this.closed) await this.pause(GATHER_MS);
     }
   }

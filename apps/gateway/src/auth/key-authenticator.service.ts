@@ -32,7 +32,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
-    this.subscriber = createRedis(this.config.redis.url, { name: 'doppel-key-revocations' });
+    this.subscriber = createRedis(this.config.redis, { name: 'doppel-key-revocations' });
     await this.channel.listen(this.subscriber, (key) => this.apply(key));
     this.recheck = setInterval(() => void this.recheckOpenSockets(), this.config.gateway.apiKeyCacheTtlMs);
     this.recheck.unref();

@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import type { Socket } from 'socket.io';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import type { ChatClientToServerEvents, ChatServerToClientEvents, ChatSocketData } from '@doppel/protocol';
-import { createRedis, REDIS } from '@doppel/redis';
+import { createRedis, isCluster, REDIS } from '@doppel/redis';
 import { TurnStreamReader, turnStreamKey, type TurnStreamEvent } from '@doppel/streaming';
 import { TurnAdmission } from './turn-admission.service';
 
@@ -12,7 +12,6 @@ export type ChatSocket = Socket<ChatClientToServerEvents, ChatServerToClientEven
 
 @Injectable()
 export class TurnRelayService implements OnApplicationShutdown {
-  private readonly blockingRedis: Redis;
   private readonly reader: TurnStreamReader;
   private readonly followsBySocket = new Map<string, Map<string, () => void>>();
 
@@ -24,8 +23,12 @@ export class TurnRelayService implements OnApplicationShutdown {
     private readonly admission: TurnAdmission,
   ) {
     this.prefix = config.redis.prefix;
-    this.blockingRedis = createRedis(config.redis.url, { blocking: true, name: 'doppel-turn-reader' });
-    this.reader = new TurnStreamReader(this.blockingRedis, commandRedis, config.redis.prefix);
+    this.reader = new TurnStreamReader({
+      prefix: config.redis.prefix,
+      commandRedis,
+      openBlocking: (name) => createRedis(config.redis, { blocking: true, name }),
+      cluster: isCluster(commandRedis),
+    });
   }
 
   /**
@@ -84,7 +87,6 @@ export class TurnRelayService implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.reader.close();
-    this.blockingRedis.disconnect();
   }
 
   private emit(socket: ChatSocket, turnId: string, event: TurnStreamEvent): void {

@@ -1,0 +1,245 @@
+// Doppel's Redis key layout and stream reader on a real Redis Cluster (3 primaries + 3 replicas started by
+// scripts/redis-cluster.sh, ~3 s): every multi-key operation stays in one slot, BullMQ queues work, the gateway's
+// reader follows turns in every stream group at once, and it keeps reading after a primary dies.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomInt, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Worker } from 'bullmq';
+import type { Cluster, default as Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KeyRevocationChannel, RateLimiter, SocketCounter, type RevokedKey } from '@doppel/accounts';
+import type { AppConfig, RedisConfig } from '@doppel/config';
+import { NodeRegistry, type NodeHeartbeat } from '@doppel/nodes';
+import { JobName, ProducerQueues } from '@doppel/queue';
+import { bullConnection, bullPrefix, createRedis, isCluster, TURN_STREAM_GROUPS, turnStreamGroup, turnStreamKey } from '@doppel/redis';
+import { TurnStreamPublisher, TurnStreamReader, type TurnStreamEvent } from '@doppel/streaming';
+
+const ROOT = resolve(__dirname, '..');
+const hasRedisServer = spawnSync('sh', ['-c', 'command -v redis-server && command -v redis-cli']).status === 0;
+if (!hasRedisServer) console.warn('redis-cluster.e2e-spec: skipped, redis-server is not installed (scripts/provision.sh installs it)');
+
+describe.skipIf(!hasRedisServer)('Redis Cluster: key layout and stream reader', () => {
+  const firstPort = 17200 + randomInt(0, 100) * 6;
+  const clusterEnv = { ...process.env, REDIS_CLUSTER_PORT: String(firstPort), REDIS_CLUSTER_DIR: `/tmp/doppel-test-cluster-${firstPort}` };
+  let config: RedisConfig;
+  let commands: Redis;
+  const opened: Redis[] = [];
+
+  beforeAll(() => {
+    const output = execFileSync('bash', [resolve(ROOT, 'scripts/redis-cluster.sh'), 'start'], { env: clusterEnv, encoding: 'utf8' });
+    const nodes = /REDIS_CLUSTER_NODES=(\S+)/.exec(output)![1]!;
+    config = {
+      url: 'redis://unused',
+      prefix: `doppeltestcluster${randomInt(1e9)}`,
+      clusterNodes: nodes.split(',').map((node) => ({ host: node.split(':')[0]!, port: Number(node.split(':')[1]) })),
+    };
+    commands = createRedis(config, { name: 'test-commands' });
+  });
+
+  afterAll(() => {
+    for (const connection of opened) connection.disconnect();
+    commands?.disconnect();
+    execFileSync('bash', [resolve(ROOT, 'scripts/redis-cluster.sh'), 'stop'], { env: clusterEnv });
+  });
+
+  function openBlocking(name: string): Redis {
+    const connection = createRedis(config, { blocking: true, name });
+    opened.push(connection);
+    return connection;
+  }
+
+  it('is a cluster client chosen by configuration alone', () => {
+    expect(isCluster(commands)).toBe(true);
+  });
+
+  it('runs every multi-key operation (rate windows, socket counts, node heartbeats, revocations) in one slot', async () => {
+    const limiter = new RateLimiter(commands, config.prefix);
+    const accountId = randomUUID();
+    expect((await limiter.hit('turns', accountId, 2)).allowed).toBe(true);
+    expect((await limiter.hit('turns', accountId, 2)).allowed).toBe(true);
+    expect((await limiter.hit('turns', accountId, 2)).allowed).toBe(false);
+
+    const sockets = new SocketCounter(commands, config.prefix, 60_000);
+    expect(await sockets.admit(accountId, 'socket-a', 1)).toBe(true);
+    expect(await sockets.admit(accountId, 'socket-b', 1)).toBe(false);
+    await sockets.refresh(accountId, 'socket-a');
+    await sockets.release(accountId, 'socket-a');
+    expect(await sockets.admit(accountId, 'socket-b', 1)).toBe(true);
+
+    const registry = new NodeRegistry(commands, config.prefix, 60_000);
+    const nodeIds = ['node-a', 'node-b', 'node-c', 'node-d'];
+    for (const nodeId of nodeIds) await registry.beat(heartbeat(nodeId));
+    expect((await registry.live()).map((node) => node.nodeId).sort()).toEqual(nodeIds);
+    await registry.remove('node-b');
+    expect((await registry.live()).map((node) => node.nodeId).sort()).toEqual(['node-a', 'node-c', 'node-d']);
+
+    const subscriber = createRedis(config, { name: 'test-subscriber' });
+    opened.push(subscriber);
+    const channel = new KeyRevocationChannel(config.prefix);
+    let onRevoked: (key: RevokedKey) => void = () => undefined;
+    const received = new Promise<RevokedKey>((resolveKey) => (onRevoked = resolveKey));
+    await channel.listen(subscriber, (key) => onRevoked(key));
+    await channel.announce(commands, { accountId, keyPrefix: 'abc' });
+    expect(await received).toEqual({ accountId, keyPrefix: 'abc' });
+  });
+
+  it('queues and consumes BullMQ jobs with a per-queue hash-tagged prefix; waiting jobs are the list KEDA reads', async () => {
+    const queueName = `turns-test-${randomInt(1e6)}`;
+    const producers = new ProducerQueues({ redis: config } as AppConfig);
+    for (let index = 0; index < 5; index++) await producers.get(queueName).add(JobName.Turn, { turnId: `t${index}` } as never, { jobId: `turn-t${index}` });
+    // deploy/k8s/worker.yaml's ScaledObject reads this key's length (test/k8s-manifests.e2e-spec.ts checks the name).
+    expect(await commands.llen(`${bullPrefix(config.prefix, queueName)}:${queueName}:wait`)).toBe(5);
+    const consumed: string[] = [];
+    const connection = bullConnection(config);
+    const worker = new Worker(
+      queueName,
+      async (job) => {
+        consumed.push(job.id!);
+      },
+      { connection: connection.connection, prefix: bullPrefix(config.prefix, queueName) },
+    );
+    try {
+      await waitUntil(() => consumed.length === 5, 10_000, 'the worker to consume 5 jobs');
+      expect(consumed.sort()).toEqual(['turn-t0', 'turn-t1', 'turn-t2', 'turn-t3', 'turn-t4']);
+    } finally {
+      await worker.close();
+      await connection.close();
+      await producers.onApplicationShutdown();
+    }
+  });
+
+  it('follows turns in every stream group at once, each in order, and reads a newly followed turn without waiting out a block', async () => {
+    const reader = new TurnStreamReader({ prefix: config.prefix, commandRedis: commands, openBlocking, cluster: true });
+    try {
+      const turnIds = turnsCoveringEveryGroup(3);
+      const seen = new Map<string, TurnStreamEvent[]>();
+      for (const turnId of turnIds) {
+        seen.set(turnId, []);
+        reader.follow(turnId, (event) => seen.get(turnId)!.push(event));
+      }
+      await publishTurns(turnIds, 5);
+      await waitUntil(() => turnIds.every((turnId) => seen.get(turnId)!.at(-1)?.type === 'done'), 10_000, 'every turn to finish');
+      for (const turnId of turnIds) expect(seen.get(turnId)).toEqual(expectedEvents(5));
+      expect(reader.followedCount).toBe(0);
+
+      // Every group's reader is now blocked; a new turn in any group is read at once (the wake-up stream).
+      const lateTurns = turnsCoveringEveryGroup(1);
+      const latencies: number[] = [];
+      for (const turnId of lateTurns) {
+        const started = Date.now();
+        const got = new Promise<void>((resolveGot) => reader.follow(turnId, (event) => event.type === 'done' && resolveGot()));
+        await new Promise((resolveWait) => setTimeout(resolveWait, 20));
+        await publishTurns([turnId], 1);
+        await got;
+        latencies.push(Date.now() - started);
+      }
+      expect(Math.max(...latencies)).toBeLessThan(1000);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('keeps reading when a primary dies and its replica takes over', async () => {
+    const reader = new TurnStreamReader({ prefix: config.prefix, commandRedis: commands, openBlocking, cluster: true });
+    try {
+      const turnIds = turnsCoveringEveryGroup(1);
+      const seen = new Map<string, TurnStreamEvent[]>();
+      for (const turnId of turnIds) {
+        seen.set(turnId, []);
+        reader.follow(turnId, (event) => seen.get(turnId)!.push(event));
+      }
+      const publishers = turnIds.map((turnId) => new TurnStreamPublisher(commands, config.prefix, turnId, 600, 0));
+      for (const publisher of publishers) publisher.started('node-1', 1);
+      for (const publisher of publishers) await publisher.drain();
+      await waitUntil(() => turnIds.every((turnId) => seen.get(turnId)!.length === 1), 5000, 'every started event');
+
+      const victimPort = firstPort; // a primary at start (redis-cli --cluster create makes the first three primaries)
+      await (commands as unknown as Cluster).nodes('master').find((node) => node.options.port === victimPort)!.wait(1, 1000);
+      process.kill(Number(readFileSync(`${clusterEnv.REDIS_CLUSTER_DIR}/${victimPort}/redis.pid`, 'utf8').trim()), 'SIGKILL');
+      const killedAt = Date.now();
+
+      // A write may fail while the slot has no primary; a node's turn would then fail or be retried. Retry here.
+      for (const turnId of turnIds) {
+        await retry(async () => {
+          const retried = new TurnStreamPublisher(commands, config.prefix, turnId, 600, 0);
+          retried.token('after failover');
+          await retried.drain();
+        });
+      }
+      await waitUntil(() => turnIds.every((turnId) => seen.get(turnId)!.length >= 2), 20_000, 'every token written after the failover');
+      console.log(`redis-cluster.e2e-spec: every group read again ${Date.now() - killedAt} ms after a primary was killed`);
+      for (const turnId of turnIds) expect(seen.get(turnId)!.slice(0, 2).map((event) => event.type)).toEqual(['started', 'token']);
+    } finally {
+      await reader.close();
+    }
+  }, 60_000);
+
+  async function publishTurns(turnIds: string[], tokens: number): Promise<void> {
+    const publishers = turnIds.map((turnId) => new TurnStreamPublisher(commands, config.prefix, turnId, 600, 0));
+    for (const publisher of publishers) publisher.started('node-1', 1);
+    for (let seq = 0; seq < tokens; seq++) for (const publisher of publishers) publisher.token(`t${seq} `);
+    await Promise.all(publishers.map((publisher) => publisher.finish(doneEvent())));
+  }
+});
+
+function turnsCoveringEveryGroup(perGroup: number): string[] {
+  const byGroup = new Map<number, string[]>();
+  while ([...byGroup.values()].reduce((sum, ids) => sum + ids.length, 0) < perGroup * TURN_STREAM_GROUPS) {
+    const turnId = randomUUID();
+    const ids = byGroup.get(turnStreamGroup(turnId)) ?? [];
+    if (ids.length < perGroup) byGroup.set(turnStreamGroup(turnId), [...ids, turnId]);
+  }
+  const turnIds = [...byGroup.values()].flat();
+  expect(new Set(turnIds.map((turnId) => turnStreamKey('p', turnId).match(/\{(.*?)\}/)![1])).size).toBe(TURN_STREAM_GROUPS);
+  return turnIds;
+}
+
+function doneEvent(): Extract<TurnStreamEvent, { type: 'done' }> {
+  return { type: 'done', messageId: 'm', text: 'x', usage: {} as never, timings: {} as never, verification: null };
+}
+
+function expectedEvents(tokens: number): TurnStreamEvent[] {
+  return [
+    { type: 'started', workerId: 'node-1', attempt: 1 },
+    ...Array.from({ length: tokens }, (_, seq) => ({ type: 'token' as const, seq, text: `t${seq} ` })),
+    doneEvent(),
+  ];
+}
+
+function heartbeat(nodeId: string): NodeHeartbeat {
+  const now = new Date().toISOString();
+  return {
+    nodeId,
+    address: '0x0',
+    servesTurns: true,
+    chatModels: [],
+    embeddingModel: { modelId: 'hashing-384', modelHash: 'h', dimensions: 384 },
+    refusedModels: [],
+    concurrency: 1,
+    activeTurns: 0,
+    turnsServed: 0,
+    startedAt: now,
+    beatAt: now,
+  };
+}
+
+async function retry(action: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      return await action();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+    }
+  }
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 20));
+  }
+}
