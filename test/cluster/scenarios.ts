@@ -1,0 +1,344 @@
+// The failure scenarios of test/cluster/run.sh, against the topology of topology.sh: bounded load through HAProxy
+// while gateway hosts die and restart, a worker host dies and a Redis primary dies. Every client tracks its turns
+// and checks, turn by turn: tokens arrive in seq order with no gap or repeat (across reconnects and resumes), the
+// text equals the done event's, every accepted turn ends done or failed (loudly), none is left silent. At the end
+// PostgreSQL must agree: every turn of these conversations is terminal and was acknowledged to its client.
+// Prints a JSON summary (and writes it to CLUSTER_OUT); exits 1 when an invariant broke.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Client } from 'pg';
+import { io, type Socket } from 'socket.io-client';
+import { CHAT_NAMESPACE, type ChatClientToServerEvents, type ChatServerToClientEvents, type TurnResumeAck, type TurnSendAck } from '@doppel/protocol';
+
+type ChatSocket = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
+
+const ROOT = resolve(__dirname, '../..');
+const URL_LB = process.env.CLUSTER_URL ?? 'http://127.0.0.1:18480';
+const DB_URL = process.env.CLUSTER_DB_URL ?? 'postgres://postgres@127.0.0.1:5432/doppel_cluster';
+const CLIENTS = Number(process.env.CLUSTER_CLIENTS ?? 24);
+const MAX_TOKENS = 30;
+const TURN_SILENCE_MS = 60_000;
+const OUT = process.env.CLUSTER_OUT;
+
+const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+const topology = (...args: string[]) => execFileSync('bash', [resolve(ROOT, 'test/cluster/topology.sh'), ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+const topologyOutput = (...args: string[]) => execFileSync('bash', [resolve(ROOT, 'test/cluster/topology.sh'), ...args], { encoding: 'utf8' });
+
+interface TrackedTurn {
+  clientTurnId: string;
+  turnId: string | null;
+  attempt: number;
+  lastSeq: number;
+  text: string;
+  acceptedAt: number;
+  outcome: 'done' | 'failed' | null;
+  errorCode?: string;
+  finishedAt?: number;
+}
+
+const violations: string[] = [];
+const turns: TrackedTurn[] = [];
+const refused: Record<string, number> = {};
+const completions: number[] = [];
+let startingTurns = true;
+
+async function post<T>(path: string, body: unknown, apiKey?: string): Promise<T> {
+  const response = await fetch(`${URL_LB}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  if (response.status >= 300) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+class LoadClient {
+  private socket: ChatSocket | null = null;
+  private connecting: Promise<ChatSocket> | null = null;
+  private current: TrackedTurn | null = null;
+  private onTerminal: (() => void) | null = null;
+  disconnectedAt: number | null = null;
+  /** Reconnects: ms from the kill that caused them (set by the scenario) to the resumed stream. */
+  readonly recoveries: { disconnectedAt: number; reconnectedAt: number; resumedAt: number | null }[] = [];
+  private stopped = false;
+
+  constructor(
+    private readonly apiKey: string,
+    private readonly conversationId: string,
+  ) {}
+
+  async run(): Promise<void> {
+    while (!this.stopped && startingTurns) {
+      await this.turn();
+      await sleep(300 + Math.random() * 500);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.socket?.close();
+  }
+
+  private connected(): Promise<ChatSocket> {
+    if (this.socket?.connected) return Promise.resolve(this.socket);
+    this.connecting ??= this.connect().finally(() => (this.connecting = null));
+    return this.connecting;
+  }
+
+  private async connect(): Promise<ChatSocket> {
+    for (;;) {
+      const socket: ChatSocket = io(`${URL_LB}${CHAT_NAMESPACE}`, { auth: { token: this.apiKey }, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 3000 });
+      const ok = await new Promise<boolean>((resolveConnect) => {
+        socket.once('connect', () => resolveConnect(true));
+        socket.once('connect_error', () => resolveConnect(false));
+      });
+      if (!ok) {
+        socket.close();
+        await sleep(200);
+        continue;
+      }
+      this.attach(socket);
+      this.socket = socket;
+      if (this.disconnectedAt !== null) {
+        const recovery = { disconnectedAt: this.disconnectedAt, reconnectedAt: Date.now(), resumedAt: null as number | null };
+        this.recoveries.push(recovery);
+        this.disconnectedAt = null;
+        const turn = this.current;
+        if (turn?.turnId && !turn.outcome) {
+          const ack = await new Promise<TurnResumeAck | null>((resolveAck) => {
+            const timer = setTimeout(() => resolveAck(null), 5000);
+            socket.emit('turn:resume', { turnId: turn.turnId!, afterSeq: turn.lastSeq, attempt: turn.attempt }, (result) => {
+              clearTimeout(timer);
+              resolveAck(result);
+            });
+          });
+          if (ack?.ok) recovery.resumedAt = Date.now();
+          else if (ack) violations.push(`turn ${turn.turnId}: resume refused ${JSON.stringify(ack)}`);
+          else {
+            socket.close();
+            continue;
+          }
+        } else recovery.resumedAt = recovery.reconnectedAt;
+      }
+      return socket;
+    }
+  }
+
+  private attach(socket: ChatSocket): void {
+    socket.on('turn:token', (event) => {
+      const turn = this.current;
+      if (!turn || event.turnId !== turn.turnId) return;
+      if (event.seq !== turn.lastSeq + 1) violations.push(`turn ${turn.turnId}: seq ${event.seq} after ${turn.lastSeq} (attempt ${turn.attempt})`);
+      if (event.seq > turn.lastSeq) {
+        turn.lastSeq = event.seq;
+        turn.text += event.text;
+      }
+    });
+    socket.on('turn:restarted', (event) => {
+      const turn = this.current;
+      if (!turn || event.turnId !== turn.turnId) return;
+      turn.attempt = event.attempt;
+      turn.lastSeq = -1;
+      turn.text = '';
+    });
+    socket.on('turn:done', (event) => {
+      const turn = this.current;
+      if (!turn || event.turnId !== turn.turnId || turn.outcome) return;
+      if (event.text !== turn.text) violations.push(`turn ${turn.turnId}: streamed text differs from the done text`);
+      this.finish(turn, 'done');
+    });
+    socket.on('turn:error', (event) => {
+      const turn = this.current;
+      if (!turn || event.turnId !== turn.turnId || turn.outcome) return;
+      turn.errorCode = event.code;
+      this.finish(turn, 'failed');
+    });
+    socket.on('disconnect', () => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (this.stopped) return;
+      this.disconnectedAt = Date.now();
+      void this.connected();
+    });
+  }
+
+  private finish(turn: TrackedTurn, outcome: 'done' | 'failed'): void {
+    turn.outcome = outcome;
+    turn.finishedAt = Date.now();
+    if (outcome === 'done') completions.push(turn.finishedAt);
+    this.onTerminal?.();
+  }
+
+  private async turn(): Promise<void> {
+    const turn: TrackedTurn = { clientTurnId: randomUUID(), turnId: null, attempt: 1, lastSeq: -1, text: '', acceptedAt: 0, outcome: null };
+    // Sent until acknowledged: a gateway that dies before its ack is asked again through another (same clientTurnId,
+    // so the turn is stored once).
+    let ack: TurnSendAck | null = null;
+    while (!ack && !this.stopped) {
+      const socket = await this.connected();
+      ack = await new Promise<TurnSendAck | null>((resolveAck) => {
+        const settle = (result: TurnSendAck | null) => {
+          clearTimeout(timer);
+          socket.off('disconnect', onDisconnect);
+          resolveAck(result);
+        };
+        const onDisconnect = () => settle(null);
+        const timer = setTimeout(() => settle(null), 5000);
+        socket.once('disconnect', onDisconnect);
+        socket.emit('turn:send', { conversationId: this.conversationId, text: `cluster turn ${turns.length}`, clientTurnId: turn.clientTurnId }, settle);
+      });
+    }
+    if (!ack) return;
+    if (!ack.ok) {
+      refused[ack.error.code] = (refused[ack.error.code] ?? 0) + 1;
+      return;
+    }
+    turn.turnId = ack.turnId;
+    turn.acceptedAt = Date.now();
+    turns.push(turn);
+    this.current = turn;
+    const terminal = new Promise<void>((resolveTerminal) => (this.onTerminal = resolveTerminal));
+    const silent = await Promise.race([terminal.then(() => false), sleep(TURN_SILENCE_MS).then(() => true)]);
+    this.onTerminal = null;
+    if (silent && !turn.outcome) violations.push(`turn ${turn.turnId}: no done or error within ${TURN_SILENCE_MS} ms (lost silently)`);
+  }
+}
+
+function percentile(values: number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Clients cut off in [since, until): from `since` (the kill) and from their own disconnect to a resumed stream. */
+function recoveriesSince(clients: LoadClient[], since: number, until: number) {
+  const cut = clients.flatMap((client) => client.recoveries.filter((r) => r.disconnectedAt >= since && r.disconnectedAt < until));
+  const resumed = cut.filter((r) => r.resumedAt !== null);
+  const fromKill = resumed.map((r) => r.resumedAt! - since);
+  const fromDisconnect = resumed.map((r) => r.resumedAt! - r.disconnectedAt);
+  const spread = (values: number[]) => ({ p50: percentile(values, 50), p95: percentile(values, 95), max: percentile(values, 100) });
+  return { clientsCutOff: cut.length, clientsResumed: resumed.length, fromKillMs: spread(fromKill), fromDisconnectMs: spread(fromDisconnect) };
+}
+
+function turnsIn(since: number, until: number) {
+  const window = turns.filter((turn) => turn.acceptedAt >= since && turn.acceptedAt < until);
+  return { accepted: window.length, done: window.filter((turn) => turn.outcome === 'done').length, failed: window.filter((turn) => turn.outcome === 'failed').length };
+}
+
+async function main(): Promise<void> {
+  const owner = await post<{ apiKey: string }>('/accounts', { displayName: 'cluster owner' });
+  const persona = await post<{ id: string }>('/personas', { name: 'Cluster Ada', visibility: 'public', defaultModel: 'synthetic', generation: { maxTokens: MAX_TOKENS } }, owner.apiKey);
+  const clients: LoadClient[] = [];
+  const conversationIds: string[] = [];
+  for (let index = 0; index < CLIENTS; index++) {
+    const account = await post<{ apiKey: string }>('/accounts', { displayName: `cluster client ${index}` });
+    const conversation = await post<{ id: string }>('/conversations', { personaId: persona.id }, account.apiKey);
+    conversationIds.push(conversation.id);
+    clients.push(new LoadClient(account.apiKey, conversation.id));
+  }
+  const started = Date.now();
+  const running = clients.map((client) => client.run());
+  const phases: Record<string, unknown> = {};
+  const log = (message: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
+
+  await sleep(8000);
+  log(`warm: ${turns.length} turns accepted`);
+
+  // 1. A gateway host dies (link cut, every process killed); its clients reconnect through HAProxy and resume.
+  let at = Date.now();
+  topology('kill-host', 'gw1');
+  log('gw1 killed');
+  await sleep(8000);
+  phases.gatewayHostKill = { ...recoveriesSince(clients, at, Date.now()), turns: turnsIn(at, Date.now()) };
+  log(`gateway kill: ${JSON.stringify(phases.gatewayHostKill)}`);
+  topology('start-host', 'gw1');
+  await sleep(3000);
+
+  // 2. Rolling restart of every gateway (SIGTERM, start again, wait for HAProxy to see it up), under load.
+  at = Date.now();
+  const rolled: Record<string, unknown> = {};
+  for (const gateway of ['gw1', 'gw2']) {
+    const stoppedAt = Date.now();
+    topology('stop-host', gateway);
+    topology('start-host', gateway);
+    for (let tries = 0; tries < 50 && !topologyOutput('lb-state').includes(`${gateway} UP`); tries++) await sleep(200);
+    log(`${gateway} restarted`);
+    await sleep(2000);
+    rolled[gateway] = recoveriesSince(clients, stoppedAt, Date.now());
+  }
+  phases.rollingRestart = { ...rolled, turns: turnsIn(at, Date.now()) };
+  log(`rolling restart: ${JSON.stringify(phases.rollingRestart)}`);
+
+  // 3. A worker host dies: its turns move to the other worker when their BullMQ locks expire (turn:restarted).
+  at = Date.now();
+  const restartedBefore = turns.filter((turn) => turn.attempt > 1).length;
+  topology('kill-host', 'wk1');
+  log('wk1 killed');
+  await sleep(10_000);
+  phases.workerHostKill = { turns: turnsIn(at, Date.now()), turnsRestartedOnAnotherNode: turns.filter((turn) => turn.attempt > 1).length - restartedBefore };
+  log(`worker kill: ${JSON.stringify(phases.workerHostKill)}`);
+  topology('start-host', 'wk1');
+  await sleep(3000);
+
+  // 4. A Redis primary dies; its replica is promoted. Measured: kill → the first turn accepted after it is done,
+  // and the longest pause between two completed turns.
+  const primary = topologyOutput('redis', 'status').split('\n').find((line) => line.endsWith('master'))!.split(' ')[0]!;
+  const port = primary.split(':')[1]!;
+  at = Date.now();
+  execFileSync('sh', ['-c', `kill -9 $(cat ${process.env.CLUSTER_STATE ?? '/tmp/doppel-cluster-test'}/redis/${port}/redis.pid)`]);
+  log(`redis primary ${primary} killed`);
+  await sleep(12_000);
+  const after = completions.filter((time) => time >= at).sort((a, b) => a - b);
+  const firstNewDone = turns.filter((turn) => turn.acceptedAt >= at && turn.outcome === 'done').map((turn) => turn.finishedAt!).sort((a, b) => a - b)[0];
+  const gaps = [after[0] ? after[0] - at : null, ...after.slice(1).map((time, index) => time - after[index]!)].filter((gap): gap is number => gap !== null);
+  phases.redisPrimaryKill = {
+    killed: primary,
+    firstTurnAcceptedAfterKillDoneMs: firstNewDone ? firstNewDone - at : null,
+    longestPauseBetweenCompletionsMs: gaps.length ? Math.max(...gaps) : null,
+    turns: turnsIn(at, Date.now()),
+  };
+  log(`redis primary kill: ${JSON.stringify(phases.redisPrimaryKill)}`);
+  execFileSync('sh', ['-c', `redis-server ${process.env.CLUSTER_STATE ?? '/tmp/doppel-cluster-test'}/redis/${port}/redis.conf`]);
+
+  // Drain: no new turns; every accepted one must end.
+  startingTurns = false;
+  const drained = Promise.all(running);
+  const progress = setInterval(() => log(`draining: ${turns.filter((turn) => !turn.outcome).length} turns not finished`), 5000);
+  await drained;
+  clearInterval(progress);
+  for (const client of clients) client.stop();
+
+  const db = new Client({ connectionString: DB_URL });
+  await db.connect();
+  const { rows } = await db.query<{ id: string; status: string }>('SELECT id, status FROM turns WHERE conversation_id = ANY($1)', [conversationIds]);
+  await db.end();
+  const acked = new Set(turns.map((turn) => turn.turnId));
+  for (const row of rows) {
+    if (!acked.has(row.id)) violations.push(`turn ${row.id} is stored (${row.status}) but was never acknowledged to its client`);
+    if (row.status !== 'done' && row.status !== 'failed') violations.push(`turn ${row.id} is still ${row.status} in PostgreSQL`);
+  }
+  const byStatus = Object.fromEntries(['done', 'failed'].map((status) => [status, rows.filter((row) => row.status === status).length]));
+  const failedCodes: Record<string, number> = {};
+  for (const turn of turns) if (turn.outcome === 'failed') failedCodes[turn.errorCode ?? '?'] = (failedCodes[turn.errorCode ?? '?'] ?? 0) + 1;
+
+  const summary = {
+    clients: CLIENTS,
+    durationS: Math.round((Date.now() - started) / 1000),
+    turns: { accepted: turns.length, done: turns.filter((turn) => turn.outcome === 'done').length, failedLoudly: turns.filter((turn) => turn.outcome === 'failed').length, failedCodes, refused, inPostgres: byStatus },
+    phases,
+    violations,
+  };
+  console.log(JSON.stringify(summary, null, 2));
+  if (OUT) {
+    mkdirSync(dirname(OUT), { recursive: true });
+    writeFileSync(OUT, `${JSON.stringify(summary, null, 2)}\n`);
+  }
+  process.exit(violations.length === 0 ? 0 : 1);
+}
+
+main().catch((error: Error) => {
+  console.error(error);
+  process.exit(1);
+});
