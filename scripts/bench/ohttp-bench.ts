@@ -16,7 +16,7 @@ async function main() {
   const env = { DATABASE_URL: scratch.url, REDIS_PREFIX: `benchohttp${Date.now() % 100000}`, GATEWAY_PORT: '0', LOG_LEVEL: 'warn', OHTTP_KEYS: keys, CHAT_MODELS: 'synthetic', DEFAULT_CHAT_MODEL: 'synthetic', EMBEDDING_MODEL: 'hashing-384' };
   const { ModelRegistry } = await import('@doppel/models');
   const { loadConfig } = await import('@doppel/config');
-  await new ModelRegistry(scratch.db, loadConfig({ DATABASE_URL: scratch.url, ...env })).syncBuiltIns();
+  await new ModelRegistry(scratch.db, loadConfig(env)).syncBuiltIns();
   const gateway = await startProcess('dist/apps/gateway/main.js', env, /listening on (http:\/\/\S+)/);
   const url = gateway.match[1]!.replace('[::1]', '127.0.0.1');
   const relay = await startProcess('dist/apps/ohttp-relay/main.js', { RELAY_GATEWAY_URL: `${url}/ohttp`, RELAY_PORT: '0' }, /listening on (http:\/\/\S+),/);
