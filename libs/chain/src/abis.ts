@@ -25,3 +25,13 @@ export const NODE_PAYOUTS_ABI = [
   'event RootPosted(uint256 indexed epoch, bytes32 root, uint256 totalCumulative)',
   'event Claimed(address indexed node, address indexed recipient, uint256 amount, uint256 cumulativeAmount)',
 ] as const;
+
+export const RECEIPT_REGISTRY_ABI = [
+  'function postBatch(uint256 batchId, bytes32 root, uint64 count)',
+  'function batchOf(uint256 batchId) view returns (bytes32 root, uint64 count, uint64 postedAtBlock)',
+  'function leafOf(bytes32 receiptDigest) pure returns (bytes32)',
+  'function verifyLeaf(bytes32 leaf, bytes32[] proof, uint256 batchId) view returns (bool)',
+  'function verifyInclusion(bytes32 receiptDigest, bytes32[] proof, uint256 batchId) view returns (bool)',
+  'function poster() view returns (address)',
+  'event BatchPosted(uint256 indexed batchId, bytes32 root, uint256 count)',
+] as const;

@@ -4,7 +4,7 @@ import { compileSolidityFiles, type CompiledContract } from './compile-solidity'
 
 export const CONTRACTS_DIR = resolve(__dirname, '../../../contracts');
 
-export function compileProjectContract(name: 'TwinShares' | 'NodePayouts'): CompiledContract {
+export function compileProjectContract(name: 'TwinShares' | 'NodePayouts' | 'ReceiptRegistry'): CompiledContract {
   const contract = compileSolidityFiles([resolve(CONTRACTS_DIR, `${name}.sol`)])[name];
   if (!contract) throw new Error(`contracts/${name}.sol holds no contract ${name}`);
   return contract;
