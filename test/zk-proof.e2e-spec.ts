@@ -1,7 +1,12 @@
 // Real Groth16 proofs for the shipped doppel-topic-mlp: the circuit compiled by circom2, proven by snarkjs in the
 // separately installed prover (apps/zk-prover), and verified three ways: @noble/curves in this package, the
 // generated Solidity verifier in an in-process EVM, and not at all once anything public is changed.
-import { resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bindingOf,
@@ -24,7 +29,10 @@ import {
   type ProofResult,
   type ZkEvidence,
 } from '@doppel/zkml';
+import { hashCanonical, RECEIPT_TYPES, signReceipt, type Receipt, type ReceiptMessage } from '@doppel/verification';
 import { deployZkVerifier } from './support/zk-evm';
+
+const run = promisify(execFile);
 
 const REPO = resolve(__dirname, '..');
 const proverDir = defaultProverDir(REPO);
@@ -86,6 +94,55 @@ describe.skipIf(!installed)('zk proofs for the shipped doppel-topic-mlp', () => 
     const trusted = keyring.byModelHash(model.modelHash)!;
     expect(Object.keys(zkScores(trusted, proof.publicSignals))).toEqual(['food', 'animal', 'body', 'feeling']);
   });
+
+  it('verifies with the verify CLI (dist/apps/verify): zk ✓ for the real proof, ✗ once an output is changed', async () => {
+    const wallet = Wallet.createRandom();
+    const domain = { name: 'Doppel', version: '1', chainId: 1337 };
+    const message: ReceiptMessage = {
+      turnId: 'a6f1c0de-0000-4000-8000-0000000000a1',
+      conversationId: 'a6f1c0de-0000-4000-8000-0000000000a2',
+      personaVersionHash: hashCanonical({ p: 1 }),
+      modelHash: hashCanonical({ m: 1 }),
+      inputHash: hashCanonical({ i: 1 }),
+      outputHash,
+      paramsHash: hashCanonical({ s: 1 }),
+      memoriesHash: hashCanonical([]),
+      node: wallet.address,
+      startedAt: 1_790_000_000_000,
+      finishedAt: 1_790_000_000_900,
+      level: 'signed+zk',
+    };
+    const attachment = { model: model.name, modelHash: model.modelHash, verificationKeyHash: model.verificationKeyHash!, publicSignals: proof.publicSignals, proof: proof.proof };
+    const receipt: Receipt = {
+      id: 'a6f1c0de-0000-4000-8000-0000000000a3',
+      domain,
+      types: RECEIPT_TYPES,
+      primaryType: 'Receipt',
+      message,
+      signatures: { node: await signReceipt(wallet, domain, message) },
+      evidence: { zk: { attachments: [attachment] } },
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'doppel-zk-'));
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify(receipt));
+    const cli = join(REPO, 'dist/apps/verify/main.js');
+    const accepted = await run(process.execPath, [cli, good, '--nodes', wallet.address, '--zk-models', join(REPO, 'models')]);
+    expect(accepted.stdout).toContain('zk: ✓ proven');
+    expect(accepted.stdout).toContain('VALID');
+    const changed = [...proof.publicSignals];
+    changed[2] = toField(BigInt(changed[2]!) + 4096n);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...receipt, evidence: { zk: { attachments: [{ ...attachment, publicSignals: changed }] } } }));
+    const refused = await run(process.execPath, [cli, bad, '--nodes', wallet.address, '--zk-models', join(REPO, 'models')]).then(
+      () => {
+        throw new Error('the CLI accepted a changed output');
+      },
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('zk: ✗ not proven');
+    expect(refused.stdout).toMatch(/Groth16 proof does not verify/);
+  }, 120_000);
 
   it('verifies in the EVM through the generated Solidity verifier', async () => {
     const verifier = await deployZkVerifier(solidityVerifierSource(model.verificationKey!));

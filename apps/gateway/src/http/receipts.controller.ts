@@ -9,6 +9,7 @@ import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { NodesRepository, TeeMeasurementsRepository } from '@doppel/nodes';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { verifyReceipt, type Receipt, type ReceiptTranscript, type ReceiptVerification } from '@doppel/verification';
+import { trustedZkModelsIn, zkKeyring, zkLevelCheck, type ZkKeyring } from '@doppel/zkml';
 import { CurrentAccount } from '../auth/api-key.guard';
 import { openApiSchema, ZodValidationPipe } from './zod-validation.pipe';
 
@@ -83,7 +84,7 @@ export class ReceiptsController {
 
   @Post('verify')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Check a receipt, level by level (claimed, proven): signatures, signers registered and not revoked, tee evidence against approved measurements, and (with a transcript) every hash.' })
+  @ApiOperation({ summary: 'Check a receipt, level by level (claimed, proven): signatures, signers registered and not revoked, tee evidence against approved measurements, zk proofs against the verification keys of the models in MODELS_DIR, and (with a transcript) every hash.' })
   @ApiBody({ schema: openApiSchema(verifyBodySchema) })
   async verify(@Body(new ZodValidationPipe(verifyBodySchema, 'receipt')) body: z.infer<typeof verifyBodySchema>): Promise<ReceiptVerification> {
     const trusted = await this.nodes.trustedAddresses();
@@ -91,6 +92,15 @@ export class ReceiptsController {
       maxAgeMs: this.config.verification.teeAttestationMaxAgeMs,
       isApproved: (modelHash, platform, measurement) => this.measurements.isApprovedForModelHash(modelHash, platform, measurement),
     });
-    return verifyReceipt(body.receipt as unknown as Receipt, { isTrusted: (address) => trusted.has(address.toLowerCase()) }, body.transcript as ReceiptTranscript | undefined, { checks: { tee } });
+    const zk = zkLevelCheck(this.zkKeys());
+    return verifyReceipt(body.receipt as unknown as Receipt, { isTrusted: (address) => trusted.has(address.toLowerCase()) }, body.transcript as ReceiptTranscript | undefined, { checks: { tee, zk } });
+  }
+
+  private zkKeyring: ZkKeyring | null = null;
+
+  /** The verification keys of the zk-capable models in MODELS_DIR, read once. */
+  private zkKeys(): ZkKeyring {
+    this.zkKeyring ??= zkKeyring(trustedZkModelsIn(this.config.models.dir));
+    return this.zkKeyring;
   }
 }
