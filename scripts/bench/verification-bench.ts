@@ -5,6 +5,7 @@
 // Redis prefix.   npm run bench:verification   (BENCH_PARTS=attestation: only the evidence checks, no stack)
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Wallet } from 'ethers';
@@ -136,7 +137,7 @@ async function main() {
   const signedCheck = await receiptCheckMs();
   if (process.env.BENCH_PARTS === 'attestation') {
     printAttestation(attestation, signedCheck);
-    const path = await writeResult('verification-attestation', { machine: machine(), receiptCheckMs: { signed: signedCheck }, attestation });
+    const path = await writeResult('verification-attestation', { machine: machine(), loadAverage: loadavg(), receiptCheckMs: { signed: signedCheck }, attestation });
     console.log(`results written to ${path}`);
     return;
   }
