@@ -7,7 +7,7 @@ import { isUuid } from '@doppel/db';
 import { PersonasService, type PersonaView } from '@doppel/personas';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import type { TurnStreamEvent } from '@doppel/streaming';
-import { verificationLevelSchema, type VerificationLevel } from '@doppel/verification';
+import { LEVEL_NAMES, verificationLevelSchema, type VerificationLevel } from '@doppel/verification';
 import { TurnAdmission } from '../chat/turn-admission.service';
 import { TurnRelayService } from '../chat/turn-relay.service';
 import { unsupportedParameter, type ChatCompletionRequest, type ChatMessage } from './chat-completion-request';
@@ -152,7 +152,7 @@ export class OpenAiTurns {
     if (headers.verification !== undefined) {
       const parsed = verificationLevelSchema.safeParse(headers.verification.trim());
       if (!parsed.success) {
-        throw invalid('X-Doppel-Verification', `X-Doppel-Verification must be one of ${verificationLevelSchema.options.join(', ')}; got ${JSON.stringify(headers.verification.slice(0, 40))}.`);
+        throw invalid('X-Doppel-Verification', `X-Doppel-Verification must be none or a '+'-joined set of ${LEVEL_NAMES.join(', ')}; got ${JSON.stringify(headers.verification.slice(0, 40))}.`);
       }
       fromHeader = parsed.data;
     }
