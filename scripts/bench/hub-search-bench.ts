@@ -25,7 +25,7 @@ import {
   type RankingSettings,
 } from '@doppel/hub';
 import { ModelRegistry } from '@doppel/models';
-import { NodesRepository } from '@doppel/nodes';
+import { nodeRegistryFor, NodesRepository } from '@doppel/nodes';
 import { machine, median, percentile, scratchDatabase, writeResult } from './bench-support';
 import { bm25Ranking, buildBm25Index } from './hub-bm25';
 import { generateVariantCards } from './hub-card-variants';
@@ -103,7 +103,7 @@ async function main() {
   try {
     await registry.syncBuiltIns();
     const account = await scratch.db.insertInto('accounts').values({ display_name: 'bench', api_key_prefix: 'benchhub000', api_key_hash: '0'.repeat(64) }).returning('id').executeTakeFirstOrThrow();
-    const hub = new HubService(new HubRepository(scratch.db), embedder, new NodesRepository(scratch.db), redis, config);
+    const hub = new HubService(new HubRepository(scratch.db), embedder, new NodesRepository(scratch.db), nodeRegistryFor(redis, config), config);
     const search = new HubSearchService(new HubSearchRepository(scratch.db), embedder);
     const imported = await importCardFolder(hub, account.id, CARDS_DIR);
     if (imported.failed.length > 0) throw new Error(`cards failed to import: ${JSON.stringify(imported.failed)}`);

@@ -10,7 +10,7 @@ import type { AppConfig } from '@doppel/config';
 import { createDatabase } from '@doppel/db';
 import { HubEmbedder, HubRepository, HubService, importCardFolder } from '@doppel/hub';
 import { ModelRegistry } from '@doppel/models';
-import { NodesRepository } from '@doppel/nodes';
+import { nodeRegistryFor, NodesRepository } from '@doppel/nodes';
 import { createRedis } from '@doppel/redis';
 import { readDemoCredentials } from './demo-credentials';
 
@@ -25,7 +25,7 @@ export async function runHub(config: AppConfig, args: string[]): Promise<void> {
   const redis = createRedis(config.redis, { lazy: true });
   const embedder = new HubEmbedder(new ModelRegistry(db, config), config);
   try {
-    const hub = new HubService(new HubRepository(db), embedder, new NodesRepository(db), redis, config);
+    const hub = new HubService(new HubRepository(db), embedder, new NodesRepository(db), nodeRegistryFor(redis, config), config);
     if (subcommand === 'reindex') {
       const count = await hub.reembedSearch((line) => console.log(`hub: ${line}`));
       console.log(`hub: ${count} cards embedded with ${config.models.embeddingModel}`);

@@ -11,6 +11,7 @@ import { KnowledgeModule } from '@doppel/knowledge';
 import { MemoryModule } from '@doppel/memory';
 import { NodesModule } from '@doppel/nodes';
 import { RedisModule } from '@doppel/redis';
+import { StreamingModule } from '@doppel/streaming';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { KeyAuthenticator } from './auth/key-authenticator.service';
 import { ChatControlsGateway } from './chat/chat-controls.gateway';
@@ -59,6 +60,7 @@ import { OpenAiTurns } from './openai/openai-turns.service';
     KnowledgeHttpModule,
     PersonaFilesModule,
     HubModule,
+    StreamingModule,
   ],
   controllers: [
     AccountsController,

@@ -1,28 +1,23 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { ModelHost } from '@doppel/models';
 import { NodeIdentity } from '@doppel/turns';
 import { NodeRegistry } from '@doppel/nodes';
-import { REDIS } from '@doppel/redis';
 import { NodeStats } from './node-stats';
 
 /** Tells the cluster this node is alive, what it serves and how busy it is. */
 @Injectable()
 export class HeartbeatService implements OnApplicationShutdown {
   private readonly logger = new Logger(HeartbeatService.name);
-  private readonly registry: NodeRegistry;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    @Inject(REDIS) redis: Redis,
+    private readonly registry: NodeRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly models: ModelHost,
     private readonly identity: NodeIdentity,
     private readonly stats: NodeStats,
-  ) {
-    this.registry = new NodeRegistry(redis, config.redis.prefix, config.worker.heartbeatTtlMs);
-  }
+  ) {}
 
   async start(): Promise<void> {
     await this.beat();

@@ -2,14 +2,12 @@
 // queue the job.
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, isUuid, type Database } from '@doppel/db';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { LiveNodesCache, NodeAttestationsRepository, NodeRegistry } from '@doppel/nodes';
 import { JobName, ProducerQueues, turnJobId, turnQueueName } from '@doppel/queue';
-import { REDIS } from '@doppel/redis';
 import { levelsOf, strictestLevel, UnknownLevelError, type Level, type VerificationLevel } from '@doppel/verification';
 import { conversationNotFound } from './conversations.service';
 import { TurnConflict, TurnIntakeRepository, type NewTurn, type StoredTurnRef } from './turn-intake.repository';
@@ -47,11 +45,11 @@ export class TurnIntakeService {
     @Inject(DATABASE) private readonly db: Kysely<Database>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: TurnIntakeRepository,
-    @Inject(REDIS) redis: Redis,
+    registry: NodeRegistry,
     private readonly queues: ProducerQueues,
     private readonly attestations: NodeAttestationsRepository,
   ) {
-    this.liveNodes = new LiveNodesCache(new NodeRegistry(redis, config.redis.prefix, config.worker.heartbeatTtlMs));
+    this.liveNodes = new LiveNodesCache(registry);
   }
 
   async accept(consumerId: string, request: TurnRequest): Promise<AcceptedTurn> {

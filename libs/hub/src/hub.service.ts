@@ -3,12 +3,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { NodeRegistry, NodesRepository } from '@doppel/nodes';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
-import { REDIS } from '@doppel/redis';
 import { BlobStore } from './blob-store';
 import { HubEmbedder } from './hub-embedder';
 import type { HubFile, HubRemote, HubSource } from './hub-tables';
@@ -78,17 +76,15 @@ export interface HubModelView {
 @Injectable()
 export class HubService {
   private readonly blobs: BlobStore;
-  private readonly liveNodes: NodeRegistry;
 
   constructor(
     private readonly repository: HubRepository,
     private readonly embedder: HubEmbedder,
     private readonly nodes: NodesRepository,
-    @Inject(REDIS) redis: Redis,
+    private readonly liveNodes: NodeRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.blobs = new BlobStore(config.hub.blobDir);
-    this.liveNodes = new NodeRegistry(redis, config.redis.prefix, config.worker.heartbeatTtlMs);
   }
 
   get blobStore(): BlobStore {

@@ -1,7 +1,24 @@
 // Worker side of the token relay: one publisher per turn attempt, writing ordered entries with XADD.
+import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '@doppel/config';
+import { REDIS } from '@doppel/redis';
 import { ChunkCoalescer } from './chunk-coalescer';
 import { EVENT_FIELD, turnStreamKey, type TurnStreamEvent } from './turn-stream-events';
+
+/** Hands out a publisher per turn attempt on the shared connection, with the key prefix and the stream TTL. */
+@Injectable()
+export class TurnStreamPublishers {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** chunkIntervalMs 0: every token is written as it comes (terminal events only need no coalescing). */
+  forTurn(turnId: string, chunkIntervalMs = 0): TurnStreamPublisher {
+    return new TurnStreamPublisher(this.redis, this.config.redis.prefix, turnId, this.config.turns.streamTtlSeconds, chunkIntervalMs);
+  }
+}
 
 export class TurnStreamPublisher {
   private readonly key: string;

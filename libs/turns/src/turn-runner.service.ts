@@ -4,7 +4,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import type { TurnRow } from '@doppel/db';
 import { KnowledgeRepository } from '@doppel/knowledge';
@@ -13,8 +12,7 @@ import { MemoryRepository, MemoryWriter } from '@doppel/memory';
 import { ModelHost } from '@doppel/models';
 import { PersonasService } from '@doppel/personas';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
-import { REDIS } from '@doppel/redis';
-import { TurnStreamPublisher } from '@doppel/streaming';
+import { TurnStreamPublishers, type TurnStreamPublisher } from '@doppel/streaming';
 import {
   RECEIPT_TYPES,
   levelsOf,
@@ -61,7 +59,7 @@ export class TurnRunner {
   private readonly context: TurnContextLoader;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    private readonly publishers: TurnStreamPublishers,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly models: ModelHost,
     private readonly turns: TurnRepository,
@@ -316,7 +314,7 @@ export class TurnRunner {
   }
 
   private publisherFor(turnId: string, chunkIntervalMs: number): TurnStreamPublisher {
-    return new TurnStreamPublisher(this.redis, this.config.redis.prefix, turnId, this.config.turns.streamTtlSeconds, chunkIntervalMs);
+    return this.publishers.forTurn(turnId, chunkIntervalMs);
   }
 
   private async publishStoredDone(publisher: TurnStreamPublisher, turn: TurnRow): Promise<void> {

@@ -27,8 +27,9 @@ export class TurnVerifier {
     private readonly identity: NodeIdentity,
     private readonly nodes: NodesRepository,
     private readonly queues: ProducerQueues,
+    registry: NodeRegistry,
   ) {
-    this.liveNodes = new LiveNodesCache(new NodeRegistry(redis, config.redis.prefix, config.worker.heartbeatTtlMs));
+    this.liveNodes = new LiveNodesCache(registry);
   }
 
   /**

@@ -5,6 +5,7 @@ import { ModelsModule } from '@doppel/models';
 import { NodesModule } from '@doppel/nodes';
 import { PersonasModule } from '@doppel/personas';
 import { ProducerQueuesModule } from '@doppel/queue';
+import { StreamingModule } from '@doppel/streaming';
 import { NodeIdentity } from './node-identity.service';
 import { ReexecRunner } from './reexec-runner.service';
 import { TeeAttester } from './tee-attester.service';
@@ -13,7 +14,7 @@ import { TurnVerifier } from './turn-verifier.service';
 import { TurnRepository } from './turn.repository';
 
 @Module({
-  imports: [ModelsModule, MemoryModule, KnowledgeModule, PersonasModule, NodesModule, ProducerQueuesModule],
+  imports: [ModelsModule, MemoryModule, KnowledgeModule, PersonasModule, NodesModule, ProducerQueuesModule, StreamingModule],
   providers: [TurnRunner, TurnRepository, NodeIdentity, TurnVerifier, ReexecRunner, TeeAttester],
   exports: [TurnRunner, TurnRepository, NodeIdentity, ReexecRunner, TeeAttester, ModelsModule, NodesModule, MemoryModule],
 })

@@ -43,14 +43,13 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
     private readonly admission: TurnAdmission,
     private readonly relay: TurnRelayService,
     private readonly turns: TurnLookup,
+    private readonly rateLimiter: RateLimiter,
     @Inject(REDIS) redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.rateLimiter = new RateLimiter(redis, config.redis.prefix);
     this.sockets = new SocketCounter(redis, config.redis.prefix, SOCKET_STALE_MS);
   }
 
-  private readonly rateLimiter: RateLimiter;
   private readonly sockets: SocketCounter;
   private socketRefresh: NodeJS.Timeout | null = null;
 

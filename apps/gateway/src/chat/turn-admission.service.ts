@@ -1,24 +1,20 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { RateLimiter } from '@doppel/accounts';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { TurnIntakeService, type AcceptedTurn, type TurnRequest } from '@doppel/conversations';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
-import { REDIS } from '@doppel/redis';
 import { AdmissionControl } from './admission-control';
 
 /** Every way a turn starts, over the socket or REST: capacity first, then the key's turn rate, then the intake. */
 @Injectable()
 export class TurnAdmission implements OnModuleDestroy {
-  private readonly rateLimiter: RateLimiter;
   readonly control: AdmissionControl;
 
   constructor(
     private readonly intake: TurnIntakeService,
-    @Inject(REDIS) redis: Redis,
+    private readonly rateLimiter: RateLimiter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.rateLimiter = new RateLimiter(redis, config.redis.prefix);
     this.control = new AdmissionControl(config.gateway.admission);
   }
 

@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type Redis from 'ioredis';
 import type { Kysely } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, type Database } from '@doppel/db';
-import { REDIS } from '@doppel/redis';
+import { TurnStreamPublishers } from '@doppel/streaming';
 import { failOverdueTurns, TurnRepository } from '@doppel/turns';
 
 /** Every few seconds, fails turns past TURN_DEADLINE_MS (see failOverdueTurns). */
@@ -15,7 +14,7 @@ export class TurnDeadlineService implements OnApplicationBootstrap, OnApplicatio
 
   constructor(
     @Inject(DATABASE) db: Kysely<Database>,
-    @Inject(REDIS) private readonly redis: Redis,
+    private readonly publishers: TurnStreamPublishers,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.turns = new TurnRepository(db);
@@ -33,11 +32,7 @@ export class TurnDeadlineService implements OnApplicationBootstrap, OnApplicatio
 
   private async sweep(): Promise<void> {
     try {
-      const failed = await failOverdueTurns(this.turns, this.redis, {
-        prefix: this.config.redis.prefix,
-        deadlineMs: this.config.turns.deadlineMs,
-        streamTtlSeconds: this.config.turns.streamTtlSeconds,
-      });
+      const failed = await failOverdueTurns(this.turns, this.publishers, this.config.turns.deadlineMs);
       if (failed.length > 0) this.logger.warn(`failed ${failed.length} turn(s) past their deadline`);
     } catch (error) {
       this.logger.warn(`deadline sweep failed: ${(error as Error).message}`);

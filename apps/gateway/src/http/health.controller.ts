@@ -3,7 +3,6 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type Redis from 'ioredis';
 import { sql, type Kysely } from 'kysely';
-import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, type Database } from '@doppel/db';
 import { NodeRegistry, type NodeHeartbeat } from '@doppel/nodes';
 import { REDIS } from '@doppel/redis';
@@ -34,15 +33,11 @@ async function check(probe: () => Promise<string>): Promise<Check> {
 @PublicRoute()
 @Controller('health')
 export class HealthController {
-  private readonly nodes: NodeRegistry;
-
   constructor(
     @Inject(DATABASE) private readonly db: Kysely<Database>,
     @Inject(REDIS) private readonly redis: Redis,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.nodes = new NodeRegistry(redis, config.redis.prefix, config.worker.heartbeatTtlMs);
-  }
+    private readonly nodes: NodeRegistry,
+  ) {}
 
   @Get('live')
   @ApiOperation({ summary: 'The process is up.' })

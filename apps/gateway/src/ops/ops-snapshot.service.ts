@@ -1,12 +1,9 @@
 // Computes the operator dashboard's snapshot from PostgreSQL (turns, nodes) and Redis (live heartbeats).
 import { Inject, Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { sql, type Kysely } from 'kysely';
-import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, type Database } from '@doppel/db';
 import { NodeRegistry, NodesRepository } from '@doppel/nodes';
 import type { OpsLevel, OpsNode, OpsPercentiles, OpsSnapshot } from '@doppel/protocol';
-import { REDIS } from '@doppel/redis';
 import { LatestLoadTestReport } from './latest-load-test-report';
 import { VerificationStats } from './verification-stats';
 
@@ -18,18 +15,14 @@ const round = (value: number | null | undefined) => (value === null || value ===
 
 @Injectable()
 export class OpsSnapshotService {
-  private readonly registry: NodeRegistry;
   private readonly loadTest = new LatestLoadTestReport();
 
   constructor(
     @Inject(DATABASE) private readonly db: Kysely<Database>,
-    @Inject(REDIS) redis: Redis,
-    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly registry: NodeRegistry,
     private readonly nodes: NodesRepository,
     private readonly verificationStats: VerificationStats,
-  ) {
-    this.registry = new NodeRegistry(redis, config.redis.prefix, config.worker.heartbeatTtlMs);
-  }
+  ) {}
 
   async snapshot(): Promise<OpsSnapshot> {
     const [nodes, queue, throughput, latency, levels, loadTest] = await Promise.all([
