@@ -1,95 +1,49 @@
-// A small Markdown renderer for chat replies. It escapes the whole text FIRST, then turns a few Markdown forms
-// into tags, so no character of the input can become markup of its own. Links only ever point to http(s).
+// Chat replies and model cards as HTML, through markdown-it with raw HTML off: every character of the input reaches
+// the page as escaped text or inside a tag markdown-it writes (lists, code blocks, tables, quotes, emphasis, links).
+// Links only ever point to http(s), and images are not rendered (a reply must not make the browser fetch anything).
+import MarkdownIt from 'markdown-it';
+
+/** The five HTML-significant characters (markdown-it's own escape leaves `'` as it is). */
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 const SAFE_URL = /^https?:\/\/[^\s]+$/i;
 
-/** Inline forms on already-escaped text: code spans first, so their content is not formatted further. */
-function renderInline(escaped: string): string {
-  const codeSpans: string[] = [];
-  let text = escaped.replace(/`([^`\n]+)`/g, (_, code: string) => {
-    codeSpans.push(`<code>${code}</code>`);
-    return `\u0000${codeSpans.length - 1}\u0000`;
-  });
-  text = text
-    .replace(/\*\*([^*\n]+)\*\*/g, '<strong>$1</strong>')
-    .replace(/(^|[^*\w])\*([^*\n]+)\*(?![*\w])/g, '$1<em>$2</em>')
-    .replace(/(^|[^_\w])_([^_\n]+)_(?![_\w])/g, '$1<em>$2</em>')
-    .replace(/\[([^\]\n]+)\]\(([^)\s]+)\)/g, (whole, label: string, url: string) => {
-      // The URL was escaped with the rest; unescape & only, to test the scheme, and keep the escaped form.
-      const raw = url.replace(/&amp;/g, '&');
-      return SAFE_URL.test(raw) ? `<a href="${url}" rel="noopener noreferrer nofollow" target="_blank">${label}</a>` : whole;
-    });
-  return text.replace(/\u0000(\d+)\u0000/g, (_, index: string) => codeSpans[Number(index)] ?? '');
-}
+const markdown = new MarkdownIt({ html: false, linkify: false, breaks: true, typographer: false }).disable('image');
 
-/** Returns HTML built only from escaped input plus the tags this function writes. */
-export function renderMarkdown(source: string): string {
-  const lines = escapeHtml(source.replace(/\u0000/g, '')).split(/\r?\n/);
-  const blocks: string[] = [];
-  let paragraph: string[] = [];
-  let list: { ordered: boolean; items: string[] } | null = null;
-  let fence: string[] | null = null;
+markdown.validateLink = (url) => SAFE_URL.test(url.trim());
 
-  const flushParagraph = () => {
-    if (paragraph.length > 0) blocks.push(`<p>${paragraph.map(renderInline).join('<br>')}</p>`);
-    paragraph = [];
-  };
-  const flushList = () => {
-    if (list) {
-      const tag = list.ordered ? 'ol' : 'ul';
-      blocks.push(`<${tag}>${list.items.map((item) => `<li>${renderInline(item)}</li>`).join('')}</${tag}>`);
-    }
-    list = null;
-  };
-
-  for (const line of lines) {
-    if (fence) {
-      if (/^```/.test(line)) {
-        blocks.push(`<pre><code>${fence.join('\n')}</code></pre>`);
-        fence = null;
-      } else fence.push(line);
-      continue;
-    }
-    if (/^```/.test(line)) {
-      flushParagraph();
-      flushList();
-      fence = [];
-      continue;
-    }
-    const heading = /^(#{1,3})\s+(.*)$/.exec(line);
-    const bullet = /^\s*[-*]\s+(.*)$/.exec(line);
-    const numbered = /^\s*\d+[.)]\s+(.*)$/.exec(line);
-    const quote = /^&gt;\s?(.*)$/.exec(line);
-    if (heading) {
-      flushParagraph();
-      flushList();
-      // Replies sit inside the page's own headings: start at h3.
-      const level = heading[1]!.length + 2;
-      blocks.push(`<h${level}>${renderInline(heading[2]!)}</h${level}>`);
-    } else if (bullet || numbered) {
-      flushParagraph();
-      const ordered = !!numbered;
-      if (list && list.ordered !== ordered) flushList();
-      list ??= { ordered, items: [] };
-      list.items.push((bullet ?? numbered)![1]!);
-    } else if (quote) {
-      flushParagraph();
-      flushList();
-      blocks.push(`<blockquote>${renderInline(quote[1]!)}</blockquote>`);
-    } else if (line.trim() === '') {
-      flushParagraph();
-      flushList();
-    } else {
-      flushList();
-      paragraph.push(line);
-    }
+// `*` and `_` inside a word (snake_case, 2*3*4) stay text: replies are full of both.
+class ReplyInlineState extends markdown.inline.State {
+  override scanDelims(start: number, _canSplitWord: boolean) {
+    return super.scanDelims(start, false);
   }
-  // An unclosed fence (a reply still streaming) shows as code so far.
-  if (fence) blocks.push(`<pre><code>${fence.join('\n')}</code></pre>`);
-  flushParagraph();
-  flushList();
-  return blocks.join('');
+}
+markdown.inline.State = ReplyInlineState;
+
+type RenderRule = NonNullable<typeof markdown.renderer.rules.fence>;
+const rules = markdown.renderer.rules;
+rules.text = (tokens, index) => escapeHtml(tokens[index]!.content);
+rules.code_inline = (tokens, index, _options, _env, renderer) => `<code${renderer.renderAttrs(tokens[index]!)}>${escapeHtml(tokens[index]!.content)}</code>`;
+const codeBlock: RenderRule = (tokens, index) => `<pre><code>${escapeHtml(tokens[index]!.content.replace(/\n$/, ''))}</code></pre>\n`;
+// The info string (```js) names no class: nothing of the input becomes an attribute but a checked URL.
+rules.fence = codeBlock;
+rules.code_block = codeBlock;
+rules.link_open = (tokens, index, options, _env, renderer) => {
+  tokens[index]!.attrSet('rel', 'noopener noreferrer nofollow');
+  tokens[index]!.attrSet('target', '_blank');
+  return renderer.renderToken(tokens, index, options);
+};
+
+// Replies sit inside the page's own headings: # becomes h3.
+markdown.core.ruler.push('headings_from_h3', (state) => {
+  for (const token of state.tokens) {
+    if (token.type === 'heading_open' || token.type === 'heading_close') token.tag = `h${Math.min(6, Number(token.tag.slice(1)) + 2)}`;
+  }
+});
+
+/** Returns HTML built only from escaped input plus the tags markdown-it writes. */
+export function renderMarkdown(source: string): string {
+  return markdown.render(source).trimEnd();
 }
