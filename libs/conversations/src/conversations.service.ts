@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
-import { DATABASE, decodeCursor, encodeCursor, isTimestampText, isUuid, type Database } from '@doppel/db';
+import { beforeTimeAndId, DATABASE, isUuid, keysetPage, positionBefore, type Database, type Page } from '@doppel/db';
 import { fillPlaceholders, PersonasService } from '@doppel/personas';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 
@@ -35,10 +35,7 @@ export interface AlternativeView {
   createdAt: Date;
 }
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
+export type { Page };
 
 export const conversationNotFound = (conversationId: string) =>
   new DoppelError(ErrorCode.ConversationNotFound, `Conversation ${conversationId} does not exist or is not yours.`);
@@ -230,22 +227,9 @@ export class ConversationsService {
       .orderBy('conversations.last_message_at', 'desc')
       .orderBy('conversations.id', 'desc')
       .limit(options.limit + 1);
-    if (options.cursor) {
-      const position = decodeCursor(options.cursor, 2);
-      if (!position || !isTimestampText(position[0]) || !isUuid(position[1])) {
-        throw new DoppelError(ErrorCode.ValidationFailed, 'The cursor is not one this API issued.');
-      }
-      query = query.where(
-        sql<boolean>`(conversations.last_message_at, conversations.id) < (${position[0]}::timestamptz, ${position[1]}::uuid)`,
-      );
-    }
+    if (options.cursor) query = query.where(beforeTimeAndId('conversations.last_message_at', 'conversations.id', options.cursor));
     const rows = await query.execute();
-    const page = rows.slice(0, options.limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(toConversationView),
-      nextCursor: rows.length > options.limit && last ? encodeCursor([last.last_message_at_text, last.id]) : null,
-    };
+    return keysetPage(rows, options.limit, (row) => [row.last_message_at_text, row.id], toConversationView);
   }
 
   /** The latest `limit` messages before the cursor, oldest first; nextCursor pages further back. */
@@ -268,29 +252,20 @@ export class ConversationsService {
       .where('state', '=', 'shown')
       .orderBy('position', 'desc')
       .limit(options.limit + 1);
-    if (options.before) {
-      const position = decodeCursor(options.before, 1);
-      if (!position || typeof position[0] !== 'string' || !/^\d{1,19}$/.test(position[0])) {
-        throw new DoppelError(ErrorCode.ValidationFailed, 'The cursor is not one this API issued.');
-      }
-      query = query.where('position', '<', position[0]);
-    }
+    if (options.before) query = query.where('position', '<', positionBefore(options.before));
     const rows = await query.execute();
-    const page = rows.slice(0, options.limit);
-    const oldest = page[page.length - 1];
-    return {
-      items: page.reverse().map((row) => ({
-        id: row.id,
-        role: row.role,
-        content: row.content,
-        turnId: row.turn_id,
-        replyTo: row.reply_to,
-        alternatives: row.alternatives,
-        editedAt: row.edited_at,
-        createdAt: row.created_at,
-      })),
-      nextCursor: rows.length > options.limit && oldest ? encodeCursor([oldest.position]) : null,
-    };
+    // Newest first from the query; the page reads oldest first, and its cursor is the oldest row's position.
+    const page = keysetPage(rows, options.limit, (row) => [row.position], (row) => ({
+      id: row.id,
+      role: row.role,
+      content: row.content,
+      turnId: row.turn_id,
+      replyTo: row.reply_to,
+      alternatives: row.alternatives,
+      editedAt: row.edited_at,
+      createdAt: row.created_at,
+    }));
+    return { items: page.items.reverse(), nextCursor: page.nextCursor };
   }
 
   private viewQuery() {

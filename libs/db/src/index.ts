@@ -5,4 +5,5 @@ export { supportsIterativeScan, tuneHnswSearch, cosineDistance, checkedDimension
 export { migrate, assertMigrationsApplied, readMigrationFiles, type MigrationReport } from './migrator';
 export { DatabaseModule, DATABASE } from './database.module';
 export { encodeCursor, decodeCursor, isUuid, isTimestampText } from './cursor';
+export { beforeTimeAndId, keysetPage, positionBefore, type Page } from './keyset-page';
 export { assertSchemaReady } from './schema-check';

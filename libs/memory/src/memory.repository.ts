@@ -5,11 +5,10 @@ import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import {
   checkedDimensions,
   cosineDistance,
+  beforeTimeAndId,
   DATABASE,
-  decodeCursor,
-  encodeCursor,
-  isTimestampText,
   isUuid,
+  keysetPage,
   toVectorLiteral,
   type Database,
   type MemoryKind,
@@ -246,20 +245,17 @@ export class MemoryRepository {
       .orderBy('id', 'desc')
       .limit(options.limit + 1);
     if (options.pinned !== undefined) query = query.where('pinned', '=', options.pinned);
-    if (options.before) {
-      const position = decodeCursor(options.before, 2);
-      if (!position || !isTimestampText(position[0]) || !isUuid(position[1])) {
-        throw new DoppelError(ErrorCode.ValidationFailed, 'The cursor is not one this API issued.');
-      }
-      query = query.where(sql<boolean>`(created_at, id) < (${position[0]}::timestamptz, ${position[1]}::uuid)`);
-    }
+    if (options.before) query = query.where(beforeTimeAndId('created_at', 'id', options.before));
     const rows = await query.execute();
-    const page = rows.slice(0, options.limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map((row) => ({ id: row.id, kind: row.kind, content: row.content, conversationId: row.conversation_id, embeddingModel: row.embedding_model, pinned: row.pinned, createdAt: row.created_at })),
-      nextCursor: rows.length > options.limit && last ? encodeCursor([last.created_at_text, last.id]) : null,
-    };
+    return keysetPage(rows, options.limit, (row) => [row.created_at_text, row.id], (row) => ({
+      id: row.id,
+      kind: row.kind,
+      content: row.content,
+      conversationId: row.conversation_id,
+      embeddingModel: row.embedding_model,
+      pinned: row.pinned,
+      createdAt: row.created_at,
+    }));
   }
 
   /** Deletes one memory (its vector goes with the row); false when it is not this consumer's. */

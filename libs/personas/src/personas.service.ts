@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { DATABASE, decodeCursor, encodeCursor, isTimestampText, isUuid, type Database } from '@doppel/db';
+import { beforeTimeAndId, DATABASE, isUuid, keysetPage, type Database, type Page } from '@doppel/db';
 import { DoppelError, ErrorCode, errorCodeOfIssues, personaContentHash } from '@doppel/protocol';
 import { AvatarRepository } from './avatars/avatar.repository';
 import {
@@ -42,10 +42,7 @@ export interface VersionDiff {
   changes: { field: string; from: unknown; to: unknown }[];
 }
 
-export interface PersonaPage {
-  items: PersonaView[];
-  nextCursor: string | null;
-}
+export type PersonaPage = Page<PersonaView>;
 
 const notFound = (personaId: string) =>
   new DoppelError(ErrorCode.PersonaNotFound, `Persona ${personaId} does not exist or is not visible to you.`);
@@ -194,20 +191,9 @@ export class PersonasService {
       );
     }
     if (options.tag) query = query.where(sql<boolean>`persona_versions.definition->'tags' @> ${JSON.stringify([options.tag.trim().toLowerCase()])}::jsonb`);
-    if (options.cursor) {
-      const position = decodeCursor(options.cursor, 2);
-      if (!position || !isTimestampText(position[0]) || !isUuid(position[1])) throw new DoppelError(ErrorCode.ValidationFailed, 'The cursor is not one this API issued.');
-      const [createdAt, id] = position as [string, string];
-      // Compared as a row value in full microsecond precision (a JS Date would round to milliseconds and skip rows).
-      query = query.where(sql<boolean>`(personas.created_at, personas.id) < (${createdAt}::timestamptz, ${id}::uuid)`);
-    }
+    if (options.cursor) query = query.where(beforeTimeAndId('personas.created_at', 'personas.id', options.cursor));
     const rows = await query.execute();
-    const page = rows.slice(0, options.limit).map(toView);
-    const last = page[page.length - 1];
-    return {
-      items: page,
-      nextCursor: rows.length > options.limit && last ? encodeCursor([rows[options.limit - 1]!.created_at_text, last.id]) : null,
-    };
+    return keysetPage(rows, options.limit, (row) => [row.created_at_text, row.id], toView);
   }
 
   /** Every version of a persona the viewer can see, oldest first. */
