@@ -4,8 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { Contract, Wallet, hexlify, randomBytes, type JsonRpcProvider } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileProjectContract, deployContract, startLocalChain, type LocalChain } from '@doppel/chain';
-import { buildTree, hashPair, leafOf, receiptDigest, verifyProof } from '@doppel/settlement';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '@doppel/db';
+import { SettlementBatcher, SettlementRepository, buildTree, hashPair, leafOf, receiptDigest, receiptLeaf, verifyProof } from '@doppel/settlement';
 import type { Receipt } from '@doppel/verification';
+import { testDatabase } from './support/database';
 
 let chain: LocalChain;
 let provider: JsonRpcProvider;
@@ -41,8 +44,31 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await db?.destroy();
   await chain?.stop();
 });
+
+let db: Kysely<Database>;
+
+/**
+ * Stores receipts as the worker does (one row per finished turn, the receipt in `receipt`), with made-up turns:
+ * replica mode skips the foreign keys to turns/messages/accounts, which this suite does not exercise.
+ */
+async function storeReceipts(count: number, createdAt: Date): Promise<string[]> {
+  const rows = Array.from({ length: count }, () => ({ id: randomUUID(), receipt: fakeReceipt(stranger.address) }));
+  await db.connection().execute(async (connection) => {
+    await sql`SET session_replication_role = replica`.execute(connection);
+    try {
+      await connection
+        .insertInto('receipts')
+        .values(rows.map((row) => ({ id: row.id, turn_id: randomUUID(), message_id: randomUUID(), consumer_id: randomUUID(), level: 'signed', receipt: JSON.stringify(row.receipt), transcript: '{}', created_at: createdAt })) as never)
+        .execute();
+    } finally {
+      await sql`SET session_replication_role = DEFAULT`.execute(connection);
+    }
+  });
+  return rows.map((row) => row.id);
+}
 
 describe('ReceiptRegistry on the local chain', () => {
   it('a posted batch proves every receipt in TypeScript and in the contract; tampering fails', async () => {
@@ -86,5 +112,58 @@ describe('ReceiptRegistry on the local chain', () => {
     await expect(registry.connect(poster).getFunction('postBatch')(10n, `0x${'00'.repeat(32)}`, 1n)).rejects.toThrow(/EmptyBatch|revert/);
     // A one-receipt batch: the root is the leaf and the proof is empty.
     expect(await registry.getFunction('verifyLeaf')(root, [], 9n)).toBe(true);
+  });
+});
+
+describe('the settlement batcher', () => {
+  let repository: SettlementRepository;
+  const batcher = (max: number, maxAgeMs: number) => new SettlementBatcher(repository, registryAddress, poster, { max, maxAgeMs });
+  let registryAddress: string;
+
+  beforeAll(async () => {
+    db = testDatabase();
+    repository = new SettlementRepository(db);
+    registryAddress = (await deployContract(compileProjectContract('ReceiptRegistry'), owner, [poster.address])).address;
+    // Receipts other suites left behind settle first, so the counts below are this suite's own.
+    await batcher(100_000, 1).tick(new Date(Date.now() + 3_600_000));
+  });
+
+  it('forms full batches at the size limit, keeps the rest until the age limit, and every receipt proves inclusion', async () => {
+    const now = new Date();
+    const ids = await storeReceipts(37, new Date(now.getTime() - 1000));
+    const first = await batcher(16, 60_000).tick(now);
+    expect(first.formed.map((batch) => batch.count)).toEqual([16, 16]);
+    expect(first.posted).toHaveLength(2);
+    // 5 receipts wait: younger than the age limit, nothing forms; once older, they form one batch.
+    expect((await batcher(16, 60_000).tick(now)).formed).toEqual([]);
+    const aged = await batcher(16, 60_000).tick(new Date(now.getTime() + 60_000));
+    expect(aged.formed.map((batch) => batch.count)).toEqual([5]);
+
+    const registry = new Contract(registryAddress, (compileProjectContract('ReceiptRegistry').abi as never), provider);
+    const receipts = await db.selectFrom('receipts').select(['id', 'receipt']).where('id', 'in', ids).execute();
+    for (const row of receipts) {
+      const inclusion = await repository.inclusionOf(row.id);
+      expect(inclusion).toBeDefined();
+      const leaf = receiptLeaf(row.receipt as unknown as Receipt);
+      expect(inclusion!.leaf).toBe(leaf);
+      expect(inclusion!.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+      const [onChainRoot, , postedAtBlock] = (await registry.getFunction('batchOf')(BigInt(inclusion!.batchId))) as [string, bigint, bigint];
+      expect(onChainRoot).toBe(inclusion!.root);
+      expect(Number(postedAtBlock)).toBe(inclusion!.blockNumber);
+      expect(verifyProof(leaf, inclusion!.proof, onChainRoot)).toBe(true);
+      expect(await registry.getFunction('verifyInclusion')(receiptDigest(row.receipt as unknown as Receipt), inclusion!.proof, BigInt(inclusion!.batchId))).toBe(true);
+    }
+  });
+
+  it('two batchers racing never put a receipt in two batches nor post a batch twice', async () => {
+    const ids = await storeReceipts(40, new Date(Date.now() - 120_000));
+    const [a, b] = await Promise.all([batcher(8, 60_000).tick(), batcher(8, 60_000).tick()]);
+    const formed = [...a.formed, ...b.formed];
+    expect(formed.reduce((sum, batch) => sum + batch.count, 0)).toBe(40);
+    const members = await db.selectFrom('receipt_settlements').select(['receipt_id', 'batch_id']).where('receipt_id', 'in', ids).execute();
+    expect(new Set(members.map((row) => row.receipt_id)).size).toBe(40);
+    const batches = [...new Set(members.map((row) => row.batch_id))];
+    const events = await new Contract(registryAddress, compileProjectContract('ReceiptRegistry').abi as never, provider).queryFilter('BatchPosted');
+    for (const batchId of batches) expect(events.filter((event) => (event as unknown as { args: [bigint] }).args[0] === BigInt(batchId))).toHaveLength(1);
   });
 });

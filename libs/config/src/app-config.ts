@@ -88,6 +88,15 @@ export interface AppConfig {
     readonly nsmHelper?: string;
     readonly endorsementsDir?: string;
   };
+  /** Undefined when settlement is off. */
+  readonly settlement?: {
+    readonly rpcUrl: string;
+    readonly registryAddress: string;
+    readonly posterKey: string;
+    readonly batchMax: number;
+    readonly batchMaxAgeMs: number;
+    readonly pollMs: number;
+  };
 }
 
 export class ConfigValidationError extends Error {
@@ -113,6 +122,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (e.HUB_MODELS.length > 0 && !e.HUB_URL) {
     throw new ConfigValidationError([`HUB_MODELS (${e.HUB_MODELS.join(', ')}) needs HUB_URL, the hub to pull them from`]);
+  }
+  const settlementVars = [e.SETTLEMENT_RPC_URL, e.SETTLEMENT_REGISTRY_ADDRESS, e.SETTLEMENT_POSTER_KEY];
+  if (settlementVars.some((value) => value !== undefined) && settlementVars.some((value) => value === undefined)) {
+    throw new ConfigValidationError(['settlement needs all of SETTLEMENT_RPC_URL, SETTLEMENT_REGISTRY_ADDRESS and SETTLEMENT_POSTER_KEY, or none']);
   }
   const ohttpKeys = parseOhttpKeys(e.OHTTP_KEYS);
   const config: AppConfig = {
@@ -201,6 +214,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       nsmHelper: e.TEE_NSM_HELPER,
       endorsementsDir: e.TEE_ENDORSEMENTS_DIR ? resolve(e.TEE_ENDORSEMENTS_DIR) : undefined,
     },
+    settlement:
+      e.SETTLEMENT_RPC_URL && e.SETTLEMENT_REGISTRY_ADDRESS && e.SETTLEMENT_POSTER_KEY
+        ? {
+            rpcUrl: e.SETTLEMENT_RPC_URL,
+            registryAddress: e.SETTLEMENT_REGISTRY_ADDRESS,
+            posterKey: e.SETTLEMENT_POSTER_KEY,
+            batchMax: e.SETTLEMENT_BATCH_MAX,
+            batchMaxAgeMs: e.SETTLEMENT_BATCH_MAX_AGE_MS,
+            pollMs: e.SETTLEMENT_POLL_MS,
+          }
+        : undefined,
   };
   return deepFreeze(config);
 }

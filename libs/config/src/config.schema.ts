@@ -162,6 +162,16 @@ export const envSchema = z.object({
   TEE_NSM_HELPER: z.string().min(1).optional(),
   /** SEV-SNP / TDX: a folder with the endorsements the evidence needs (vcek.der + ask_ark.pem, or tcb_info.json + qe_identity.json + tcb_signing_chain.pem). */
   TEE_ENDORSEMENTS_DIR: z.string().min(1).optional(),
+
+  /** Receipt settlement (docs/receipts.md, "Settlement"): off unless the RPC URL, the registry and the poster key are all set. */
+  SETTLEMENT_RPC_URL: z.string().url().optional(),
+  SETTLEMENT_REGISTRY_ADDRESS: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte hex address with 0x').optional(),
+  SETTLEMENT_POSTER_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 32-byte hex private key with 0x').optional(),
+  /** A batch is posted when it holds this many receipts… */
+  SETTLEMENT_BATCH_MAX: positiveInt.max(65_536).default(256),
+  /** …or when its oldest receipt is this old, whichever comes first. */
+  SETTLEMENT_BATCH_MAX_AGE_MS: positiveInt.default(60_000),
+  SETTLEMENT_POLL_MS: positiveInt.default(2_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

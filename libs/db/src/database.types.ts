@@ -150,6 +150,8 @@ export interface Database {
   models: ModelsTable;
   nodes: NodesTable;
   receipts: ReceiptsTable;
+  settlement_batches: SettlementBatchesTable;
+  receipt_settlements: ReceiptSettlementsTable;
   reexecutions: ReexecutionsTable;
   message_ratings: MessageRatingsTable;
   knowledge_documents: KnowledgeDocumentsTable;
@@ -233,6 +235,24 @@ export interface ReceiptsTable {
   reexec_status: 'matched' | 'mismatch' | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+/** A batch of receipts settled by one Merkle root (libs/settlement owns both tables). */
+export interface SettlementBatchesTable {
+  id: Generated<string>;
+  root: string;
+  receipt_count: number;
+  tx_hash: string | null;
+  block_number: ColumnType<string | null, string | number | null | undefined, string | number | null>;
+  created_at: CreatedAt;
+  posted_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+export interface ReceiptSettlementsTable {
+  receipt_id: string;
+  batch_id: string;
+  leaf_index: number;
+  leaf: string;
 }
 
 export interface ReexecutionsTable {
