@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 import byte_bpe
 import dialogue_corpus
+import dialogue_v2
 import wordnet_topics
 from build_nano_chat import EOS, SPECIAL_TOKENS, export_onnx, greedy, render, seed_everything, write_model_files
 from nano_llama import NanoLlama, NanoLlamaConfig
@@ -114,6 +115,45 @@ def evaluate(model: NanoLlama, batches) -> float:
     return total / count
 
 
+def read_tokenizer(model_dir: Path) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    model = json.loads((model_dir / 'tokenizer.json').read_text(encoding='utf-8'))['model']
+    return model['vocab'], [(a, b) for a, b in model['merges']]
+
+
+def load_onnx_weights(model: NanoLlama, onnx_path: Path, scratch: Path) -> None:
+    """Loads the weights of an exported model into `model` (same architecture). The export names some weights after
+    their MatMul node and stores them transposed, so those are matched by exporting `model` itself once and
+    finding each of its parameters among that export's initializers."""
+    import onnx
+    from onnx import numpy_helper
+
+    export_onnx(model, scratch)
+    own = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in onnx.load(str(scratch)).graph.initializer}
+    theirs = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in onnx.load(str(onnx_path)).graph.initializer}
+    scratch.unlink()
+    state = model.state_dict()
+    loaded = set()
+    for name, param in model.named_parameters():
+        if f'model.{name}' in theirs:  # the wrapper's attribute is `model`; norms and the embedding keep their names
+            state[name] = theirs[f'model.{name}']
+            loaded.add(name)
+            continue
+        for init_name, value in own.items():
+            if value.shape == param.shape and torch.equal(value, param.detach()):
+                state[name] = theirs[init_name]
+            elif value.dim() == 2 and value.shape == param.shape[::-1] and torch.equal(value.t(), param.detach()):
+                state[name] = theirs[init_name].t().contiguous()
+            else:
+                continue
+            loaded.add(name)
+            break
+    missing = [name for name, _ in model.named_parameters() if name not in loaded]
+    if missing:
+        raise SystemExit(f'{onnx_path}: no weights found for {missing}')
+    model.load_state_dict(state)
+    model.train()
+
+
 def save_checkpoint(path: Path, state: dict) -> None:
     tmp = path.with_suffix('.tmp')
     torch.save(state, tmp)
@@ -136,6 +176,8 @@ def main() -> None:
     parser.add_argument('--max-minutes', type=float, default=0, help='stop (after a checkpoint) once this much time has passed; 0 = no limit')
     parser.add_argument('--extra-steps', type=int, default=0, help='a second phase after --steps: the rate rises again to --extra-lr and falls linearly to 10%%')
     parser.add_argument('--extra-lr', type=float, default=1e-3)
+    parser.add_argument('--corpus', type=int, choices=(1, 2), default=1, help='1: dialogue_corpus.py; 2: dialogue_v2.py (needs --init-from)')
+    parser.add_argument('--init-from', help='a built model folder: start from its weights and keep its tokenizer')
     parser.add_argument('--export-only', action='store_true', help='export the latest checkpoint as it is, without training on')
     parser.add_argument('--out', default=str(MODELS_DIR / 'doppel-mini-chat'))
     parser.add_argument('--work', default=str(MODELS_DIR / '.work' / 'mini-chat'))
@@ -148,18 +190,34 @@ def main() -> None:
     work_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
 
+    if args.corpus == 2 and not args.init_from:
+        raise SystemExit('--corpus 2 needs --init-from (its word filter is the tokenizer of that model)')
     words = wordnet_topics.dictionary_words()
     topics = wordnet_topics.read_topics()
     sayings = dialogue_corpus.read_sayings(FORTUNE_DIR, words)
-    conversations = dialogue_corpus.build_conversations(args.conversations, SEED, topics, sayings)
-    held_out = dialogue_corpus.build_conversations(160, SEED + 1, topics, sayings)
-    print(f'{len(topics)} WordNet topics, {len(sayings)} sayings, {len(conversations)} conversations ({time.time() - started:.0f}s)', flush=True)
+    if args.init_from:
+        vocab, merges = read_tokenizer(Path(args.init_from))
+        tokenizer = byte_bpe.ByteBpe(vocab, merges, SPECIAL_TOKENS)
+        print(f'tokenizer of {args.init_from}: {len(vocab)} tokens', flush=True)
+    if args.corpus == 2:
+        pieces = lambda word: len(tokenizer.encode(' ' + word))  # noqa: E731
+        nouns = dialogue_v2.safe_nouns(topics, pieces)
+        sayings = dialogue_v2.plain_sayings(sayings, pieces)
+        conversations = dialogue_v2.build_conversations(args.conversations, SEED, nouns, sayings)
+        held_out = dialogue_v2.build_conversations(160, SEED + 1, nouns, sayings)
+        topics = sorted(dialogue_v2.EVERYDAY.items())
+        print(f'{len(nouns)} one-piece nouns, {len(topics)} described things, {len(sayings)} sayings, {len(conversations)} conversations', flush=True)
+    else:
+        conversations = dialogue_corpus.build_conversations(args.conversations, SEED, topics, sayings)
+        held_out = dialogue_corpus.build_conversations(160, SEED + 1, topics, sayings)
+        print(f'{len(topics)} WordNet topics, {len(sayings)} sayings, {len(conversations)} conversations ({time.time() - started:.0f}s)', flush=True)
 
-    tokenizer_texts = [render(c) for c in conversations[:3000]]
-    vocab, merges = byte_bpe.train(tokenizer_texts + [' '.join(w for w, _ in topics), ' '.join(d for _, d in topics), *sayings],
-                                   args.vocab, SPECIAL_TOKENS)
-    tokenizer = byte_bpe.ByteBpe(vocab, merges, SPECIAL_TOKENS)
-    print(f'tokenizer: {len(vocab)} tokens ({time.time() - started:.0f}s)', flush=True)
+    if not args.init_from:
+        tokenizer_texts = [render(c) for c in conversations[:3000]]
+        vocab, merges = byte_bpe.train(tokenizer_texts + [' '.join(w for w, _ in topics), ' '.join(d for _, d in topics), *sayings],
+                                       args.vocab, SPECIAL_TOKENS)
+        tokenizer = byte_bpe.ByteBpe(vocab, merges, SPECIAL_TOKENS)
+        print(f'tokenizer: {len(vocab)} tokens ({time.time() - started:.0f}s)', flush=True)
 
     encoded = [e for e in (encode_conversation(tokenizer, c, args.seq + 1) for c in conversations) if e]
     for conversation, (ids, _) in zip(conversations[:200], encoded[:200]):
@@ -180,6 +238,9 @@ def main() -> None:
                              max_position_embeddings=512)
     model = NanoLlama(config)
     params = sum(p.numel() for p in model.parameters())
+    if args.init_from:
+        load_onnx_weights(model, Path(args.init_from) / 'onnx' / 'model.onnx', work_dir / 'scratch.onnx')
+        print(f'weights of {args.init_from}', flush=True)
     print(f'model: {params / 1e6:.2f}M parameters, config {config.to_dict()}', flush=True)
 
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
@@ -255,7 +316,8 @@ def main() -> None:
         'seed': SEED,
         'parameters': params,
         'config': config.to_dict(),
-        'data': {'conversations': len(encoded), 'wordnet_topics': len(topics), 'sayings': len(sayings),
+        'init_from': Path(args.init_from).name if args.init_from else None,
+        'data': {'corpus': args.corpus, 'conversations': len(encoded), 'wordnet_topics': len(topics), 'sayings': len(sayings),
                  'train_tokens': train_tokens, 'learned_tokens': learn_tokens, 'first_1000_digest': corpus_digest},
         'train': {'steps': step, 'scheduled_steps': args.steps, 'decay_steps': args.decay_steps,
                   'extra_steps': args.extra_steps, 'extra_lr': args.extra_lr, 'batch': args.batch, 'max_seq': args.seq, 'lr': args.lr,

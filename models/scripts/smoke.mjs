@@ -1,7 +1,7 @@
 // Smoke test of the shipped models through @huggingface/transformers, from the local folders, with no network:
-// mini-chat and nano-chat (chat template, KV-cache generation checked against the PyTorch reference, seeded sampling
+// mini-chat-2, mini-chat and nano-chat (chat template, KV-cache generation checked against the PyTorch reference, seeded sampling
 // twice) and embed-small (feature extraction, 100-dim unit vectors, paraphrase recall@1).
-// Run from the repository root: node models/scripts/smoke.mjs [mini|nano|embed]
+// Run from the repository root: node models/scripts/smoke.mjs [mini2|mini|nano|embed]
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,11 +35,11 @@ async function checkGreedyReferences(tokenizer, model, checks) {
   }
 }
 
-async function smokeMiniChat() {
-  console.log('== doppel-mini-chat');
-  const tokenizer = await AutoTokenizer.from_pretrained('doppel-mini-chat', local);
-  const model = await AutoModelForCausalLM.from_pretrained('doppel-mini-chat', local);
-  const report = await readJson('eval/mini-chat-report.json');
+async function smokeMiniChat(modelId, reportPath) {
+  console.log(`== ${modelId}`);
+  const tokenizer = await AutoTokenizer.from_pretrained(modelId, local);
+  const model = await AutoModelForCausalLM.from_pretrained(modelId, local);
+  const report = await readJson(reportPath);
   await checkGreedyReferences(tokenizer, model, report.greedy_checks);
   const inputs = tokenizer.apply_chat_template(report.greedy_checks[1].messages, { add_generation_prompt: true, return_dict: true });
   const runs = [];
@@ -135,7 +135,8 @@ async function smokeEmbed() {
   console.log(`cos(cello fact, instrument question) ${dot(cello, instrument).toFixed(3)} vs cos(coffee fact, instrument question) ${dot(coffee, instrument).toFixed(3)}`);
 }
 
-const only = process.argv[2]; // 'mini', 'nano' or 'embed' runs one part
-if (!only || only === 'mini') await smokeMiniChat();
+const only = process.argv[2]; // 'mini2', 'mini', 'nano' or 'embed' runs one part
+if (!only || only === 'mini2') await smokeMiniChat('doppel-mini-chat-2', 'eval/mini-chat-2-report.json');
+if (!only || only === 'mini') await smokeMiniChat('doppel-mini-chat', 'eval/mini-chat-report.json');
 if (!only || only === 'nano') await smokeChat();
 if (!only || only === 'embed') await smokeEmbed();
