@@ -1,5 +1,5 @@
 // The shipped ONNX models on real nodes: a chat turn through doppel-nano-chat with doppel-embed-small memories,
-// reproducible token ids across processes (also for the default doppel-mini-chat), refusal of tampered or
+// reproducible token ids across processes (also for the default doppel-mini-chat-2), refusal of tampered or
 // template-less models, context overflow.
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -85,8 +85,8 @@ describe('shipped ONNX models', () => {
     expect(other.trace.outputTokenIds).not.toEqual(first.trace.outputTokenIds);
   }, 90_000);
 
-  it('the default doppel-mini-chat: the same reply for the same seed in two processes, in dictionary words', async () => {
-    const [first, second] = await Promise.all([tryModel(42, 'doppel-mini-chat', 64), tryModel(42, 'doppel-mini-chat', 64)]);
+  it('the default doppel-mini-chat-2: the same reply for the same seed in two processes, in dictionary words', async () => {
+    const [first, second] = await Promise.all([tryModel(42, 'doppel-mini-chat-2', 64), tryModel(42, 'doppel-mini-chat-2', 64)]);
     expect(second.trace.outputTokenIds).toEqual(first.trace.outputTokenIds);
     expect(second.text).toBe(first.text);
     const words = first.text.match(/[A-Za-z]+/g) ?? [];

@@ -3,7 +3,11 @@
 // each turn with extractFacts and found by cosine with doppel-embed-small, as the turn runner does) and the ONNX chat
 // backend with the persona's sampling parameters and fixed seeds. Prints a side-by-side table and writes
 // results/chat-quality.json with every transcript.
-//   npm run bench:chat-quality [-- model-id ...]        (default: doppel-nano-chat doppel-mini-chat)
+// The English-word share counts the words of the replies (letters, with an apostrophe ending such as "I'm" or "Zed's"
+// read by its stem; numbers are not words) that an-array-of-english-words has, or that the prompt the model was given
+// holds: a name the user or the persona card gave ("Zed", "Lisbon", "Hebrides") is English here, a name the model
+// brought from its training data is not. The misses are printed and counted by kind (capitalised / other).
+//   npm run bench:chat-quality [-- model-id ...]        (default: doppel-nano-chat doppel-mini-chat doppel-mini-chat-2)
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -130,7 +134,7 @@ async function runModel(modelId: string, set: QualitySet, embedder: OnnxEmbeddin
 
 async function main() {
   const modelIds = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
-  const models = modelIds.length > 0 ? modelIds : ['doppel-nano-chat', 'doppel-mini-chat'];
+  const models = modelIds.length > 0 ? modelIds : ['doppel-nano-chat', 'doppel-mini-chat', 'doppel-mini-chat-2'];
   const set = JSON.parse(readFileSync(resolve(__dirname, 'chat-quality-set.json'), 'utf8')) as QualitySet;
   const embedDir = resolve(MODELS_DIR, 'doppel-embed-small');
   const embedder = await OnnxEmbeddingBackend.load({ modelId: 'doppel-embed-small', modelHash: (await hashModelFolder(embedDir)).contentHash, modelDir: embedDir, dimensions: 100, intraOpThreads: 1 });
@@ -164,6 +168,7 @@ async function main() {
     ['persona facts used (persona asks)', (m) => `${m.persona.used}/${m.persona.asked}`],
     ['stated fact acknowledged', (m) => `${m.acknowledged.used}/${m.acknowledged.asked}`],
     ['greets back (greeting messages)', (m) => `${m.greetsBack.used}/${m.greetsBack.asked}`],
+    ['words not in the list: capitalised / other', (m) => `${m.unknownWordCounts.capitalised} / ${m.unknownWordCounts.other}`],
     ['turn ended by the model (eos)', (m) => m.endedTurnShare.toFixed(3)],
     ['mean words per reply', (m) => m.meanWords.toFixed(1)],
   ];

@@ -61,6 +61,7 @@ export function normaliseLine(text: string): string {
 export function replyMetrics(replies: readonly ScoredReply[], dictionary: ReadonlySet<string>, trainingLines: ReadonlySet<string> | null) {
   let words = 0;
   let known = 0;
+  let unknownCapitalised = 0;
   const unknown = new Map<string, number>();
   const unigrams = new Set<string>();
   const bigrams = new Set<string>();
@@ -72,7 +73,10 @@ export function replyMetrics(replies: readonly ScoredReply[], dictionary: Readon
     for (const word of replyWords) {
       words++;
       if (isKnownWord(word, dictionary, promptWords)) known++;
-      else unknown.set(word, (unknown.get(word) ?? 0) + 1);
+      else {
+        unknown.set(word, (unknown.get(word) ?? 0) + 1);
+        if (/^[A-Z][a-z]/.test(word)) unknownCapitalised++;
+      }
     }
     const lower = replyWords.map((word) => word.toLowerCase());
     lower.forEach((word) => unigrams.add(word));
@@ -99,6 +103,9 @@ export function replyMetrics(replies: readonly ScoredReply[], dictionary: Readon
     greetsBack: tally(replies.filter((reply) => reply.tag === 'greeting'), (reply) => GREETING_WORDS.test(reply.reply.trim())),
     endedTurnShare: share(replies.filter((reply) => reply.endedTurn).length, replies.length),
     meanWords: share(words, replies.length),
+    /** Misses by kind: a capitalised word (a name or place the prompt did not give: a wrong fact, or an invented
+     * word at a sentence start) and the rest (invented or broken words). */
+    unknownWordCounts: { capitalised: unknownCapitalised, other: words - known - unknownCapitalised },
     unknownWords: [...unknown.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([word]) => word),
   };
 }

@@ -1,5 +1,5 @@
 // Speed of the shipped ONNX models on this machine: load time, chat TTFT and tokens/s (1 and 4 streams on one
-// node) for each chat model (the default doppel-mini-chat and the earlier doppel-nano-chat), embedding sentences/s
+// node) for each chat model (the default doppel-mini-chat-2 and the earlier doppel-mini-chat and doppel-nano-chat), embedding sentences/s
 // (single and batched), peak RSS. Prints a table and writes results/models.json.
 //   npm run bench:models
 import { resolve } from 'node:path';
@@ -9,7 +9,7 @@ import { hashModelFolder } from '@doppel/models';
 import { machine, median, writeResult } from './bench-support';
 
 const MODELS_DIR = resolve(__dirname, '../../models');
-const CHAT_MODELS = ['doppel-mini-chat', 'doppel-nano-chat'];
+const CHAT_MODELS = ['doppel-mini-chat-2', 'doppel-mini-chat', 'doppel-nano-chat'];
 const PROMPTS = ['Tell me about the sea.', 'What do you do on a rainy day?', 'Any advice for a new job?', 'Describe your home town.'];
 
 async function timedStream(backend: OnnxChatBackend, prompt: string, seed: number) {

@@ -5,8 +5,8 @@ describe('loadConfig', () => {
   it('gives defaults for an empty environment and freezes the result', () => {
     const config = loadConfig({});
     expect(config.gateway.port).toBe(3000);
-    expect(config.models.chatModels).toEqual(['doppel-mini-chat', 'doppel-nano-chat', 'synthetic']);
-    expect(config.models.defaultChatModel).toBe('doppel-mini-chat');
+    expect(config.models.chatModels).toEqual(['doppel-mini-chat-2', 'doppel-mini-chat', 'doppel-nano-chat', 'synthetic']);
+    expect(config.models.defaultChatModel).toBe('doppel-mini-chat-2');
     expect(Object.isFrozen(config.turns)).toBe(true);
   });
 

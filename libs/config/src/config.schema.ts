@@ -61,17 +61,17 @@ export const envSchema = z.object({
   HEARTBEAT_TTL_MS: positiveInt.default(6000),
 
   MODELS_DIR: z.string().min(1).default('models'),
-  /** Chat models this node serves (registry ids, comma-separated). doppel-nano-chat stays so that personas and turns
-   * made with it before doppel-mini-chat became the default keep their model (and re-execution). */
+  /** Chat models this node serves (registry ids, comma-separated). doppel-mini-chat and doppel-nano-chat stay so that
+   * personas and turns made with them before doppel-mini-chat-2 became the default keep their model (and re-execution). */
   CHAT_MODELS: z
     .string()
-    .default('doppel-mini-chat,doppel-nano-chat,synthetic')
+    .default('doppel-mini-chat-2,doppel-mini-chat,doppel-nano-chat,synthetic')
     .transform((list) => list.split(',').map((id) => id.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)).min(1)),
   /** The deployment's embedding model: every node must use the same one. */
   EMBEDDING_MODEL: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/).default('doppel-embed-small'),
   /** Model of personas created without one. */
-  DEFAULT_CHAT_MODEL: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/).default('doppel-mini-chat'),
+  DEFAULT_CHAT_MODEL: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/).default('doppel-mini-chat-2'),
   ONNX_CHAT_THREADS: positiveInt.max(16).default(1),
   ONNX_INTRA_OP_THREADS: positiveInt.max(16).default(1),
   SYNTHETIC_TTFT_MS: z.coerce.number().int().min(0).max(60_000).default(120),

@@ -15,6 +15,7 @@ export const BUILT_IN_MODELS = [
 ] as const;
 
 export const SHIPPED_MODELS = [
+  { id: 'doppel-mini-chat-2', kind: 'chat', folder: 'doppel-mini-chat-2' },
   { id: 'doppel-mini-chat', kind: 'chat', folder: 'doppel-mini-chat' },
   { id: 'doppel-nano-chat', kind: 'chat', folder: 'doppel-nano-chat' },
   { id: 'doppel-embed-small', kind: 'embedding', folder: 'doppel-embed-small' },
