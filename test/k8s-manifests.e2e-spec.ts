@@ -94,7 +94,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     expect(scaledObject.spec.scaleTargetRef.name).toBe('doppel-worker');
     const trigger = scaledObject.spec.triggers[0];
     expect(trigger.type).toBe('redis-cluster');
-    const queue = turnQueueName('doppel-mini-chat');
+    const queue = turnQueueName('doppel-mini-chat-2');
     // BullMQ keys are <prefix>:<queue>:<suffix>; waiting jobs are the list "wait".
     expect(trigger.metadata.listName).toBe(`${bullPrefix(config.REDIS_PREFIX!, queue)}:${queue}:wait`);
     expect(trigger.metadata.addresses).toBe(config.REDIS_CLUSTER_NODES);
