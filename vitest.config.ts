@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
-const libs = ['accounts', 'attestation', 'chain', 'config', 'conversations', 'db', 'hub', 'inference', 'knowledge', 'memory', 'models', 'nodes', 'ohttp', 'persona-cards', 'personas', 'protocol', 'queue', 'redis', 'settlement', 'streaming', 'turns', 'verification', 'zkml'];
+const libs = ['accounts', 'attestation', 'chain', 'config', 'conversations', 'db', 'earnings', 'hub', 'inference', 'knowledge', 'memory', 'models', 'nodes', 'ohttp', 'persona-cards', 'personas', 'protocol', 'queue', 'redis', 'settlement', 'streaming', 'turns', 'twin-shares', 'verification', 'zkml'];
 
 export default defineConfig({
   // SWC emits the decorator metadata that Nest's dependency injection reads; esbuild does not.

@@ -150,6 +150,14 @@ const ROUTES: Record<string, { path: (f: Fixture) => string; body?: (f: Fixture)
   'GET /nodes': { path: () => '/nodes', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
   'POST /nodes/{address}/revoke': { path: (f) => `/nodes/${f.nodeAddress}/revoke`, body: () => ({ reason: 'x' }), stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
   'GET /operator/verification': { path: () => '/operator/verification', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
+  'GET /operator/economics': { path: () => '/operator/economics', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
+  'POST /wallets/challenge': { path: () => '/wallets/challenge', body: () => ({ address: '0x' + '11'.repeat(20) }), stranger: { status: 201 }, needsKey: true },
+  // A challenge issued to Alice is not Bob's to redeem; an unknown one is refused the same way.
+  'POST /wallets/link': { path: () => '/wallets/link', body: () => ({ message: 'Nonce: 0123456789abcdef', signature: '0x' + '00'.repeat(65) }), stranger: { status: 400, code: ErrorCode.WalletLinkInvalid }, needsKey: true },
+  'GET /wallets/me': { path: () => '/wallets/me', stranger: (body) => expect(body).toEqual({ address: null }), needsKey: true },
+  'DELETE /wallets/me': { path: () => '/wallets/me', stranger: 'self', needsKey: true },
+  // This suite's gateway has no chain: market reads fail closed.
+  'GET /twins/{twinId}/market': { path: () => `/twins/0x${'ab'.repeat(32)}/market`, stranger: { status: 503, code: ErrorCode.ChainUnavailable }, needsKey: true },
   'POST /avatars': { path: () => '/avatars', body: () => ({ not: 'an image' }), stranger: { status: 400, code: ErrorCode.AvatarInvalid }, needsKey: true },
   'GET /avatars/{hash}': { path: () => `/avatars/${'0'.repeat(64)}`, stranger: 'public', needsKey: false },
   'GET /avatars/{hash}/thumbnail': { path: () => `/avatars/${'0'.repeat(64)}/thumbnail`, stranger: 'public', needsKey: false },

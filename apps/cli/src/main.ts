@@ -6,6 +6,7 @@ import { runImport } from './import.command';
 import { runMigrate } from './migrate.command';
 import { runModels } from './models.command';
 import { runOhttp } from './ohttp.command';
+import { runEconomics } from './payouts.command';
 import { runSeed } from './seed.command';
 
 const USAGE = `usage: doppel <command>
@@ -21,7 +22,9 @@ const USAGE = `usage: doppel <command>
                      --via-relay <URL> [--pin <sha256>] [--anonymous]: privately, through an Oblivious HTTP relay
   import <file> [--public]   import an ElizaOS character or a character card (JSON, PNG, CHARX) and print the report
   ohttp keygen [--id N]      a new Oblivious HTTP gateway key for OHTTP_KEYS and the hash clients pin (JSON)
-  ohttp pins                 the pinned hashes of the keys in OHTTP_KEYS`;
+  ohttp pins                 the pinned hashes of the keys in OHTTP_KEYS
+  earnings meter | reconcile [--hours N]   meter served turns into the earnings ledger; check it against the turns
+  payouts post [--every S] | claim [--to ADDRESS]   post the earnings Merkle root; claim this node's earnings`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
@@ -40,6 +43,9 @@ async function main(argv: string[]): Promise<void> {
       return runImport(args);
     case 'ohttp':
       return runOhttp(args);
+    case 'earnings':
+    case 'payouts':
+      return runEconomics(loadConfig(), command, args);
     default:
       console.error(USAGE);
       process.exitCode = 2;

@@ -12,6 +12,8 @@ import { MemoryModule } from '@doppel/memory';
 import { NodesModule } from '@doppel/nodes';
 import { RedisModule } from '@doppel/redis';
 import { StreamingModule } from '@doppel/streaming';
+import { TwinSharesModule } from '@doppel/twin-shares';
+import { EarningsModule } from '@doppel/earnings';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { KeyAuthenticator } from './auth/key-authenticator.service';
 import { ChatControlsGateway } from './chat/chat-controls.gateway';
@@ -43,6 +45,9 @@ import { OhttpController } from './ohttp/ohttp.controller';
 import { OhttpGateway } from './ohttp/ohttp-gateway.service';
 import { OpenAiController } from './openai/openai.controller';
 import { OpenAiTurns } from './openai/openai-turns.service';
+import { WalletsController } from './http/wallets.controller';
+import { EconomicsController } from './http/economics.controller';
+import { PersonaAccess } from './shares/persona-access.service';
 
 /** REST + socket.io. Produces turn jobs; never runs a model and never consumes a queue. */
 @Module({
@@ -61,6 +66,8 @@ import { OpenAiTurns } from './openai/openai-turns.service';
     PersonaFilesModule,
     HubModule,
     StreamingModule,
+    TwinSharesModule,
+    EarningsModule,
   ],
   controllers: [
     AccountsController,
@@ -79,7 +86,9 @@ import { OpenAiTurns } from './openai/openai-turns.service';
     HubController,
     OhttpController,
     OpenAiController,
+    WalletsController,
+    EconomicsController,
   ],
-  providers: [KeyAuthenticator, { provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, ConsumerMemories, ChatControlsGateway, TurnRelayService, TurnDeadlineService, ChatGateway, VerificationStats, OpsSnapshotService, OpsGateway, OhttpGateway, OpenAiTurns],
+  providers: [PersonaAccess, KeyAuthenticator, { provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, ConsumerMemories, ChatControlsGateway, TurnRelayService, TurnDeadlineService, ChatGateway, VerificationStats, OpsSnapshotService, OpsGateway, OhttpGateway, OpenAiTurns],
 })
 export class GatewayModule {}

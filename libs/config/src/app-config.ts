@@ -97,6 +97,21 @@ export interface AppConfig {
     readonly batchMaxAgeMs: number;
     readonly pollMs: number;
   };
+  readonly chain: {
+    readonly rpcUrl?: string;
+    readonly chainId: number;
+    readonly rpcTimeoutMs: number;
+    readonly twinSharesAddress?: string;
+    readonly nodePayoutsAddress?: string;
+  };
+  readonly earnings: {
+    readonly per1kInputTokensWei: bigint;
+    readonly per1kOutputTokensWei: bigint;
+    /** Percent of the token price by verification level; a level missing here earns 100 %. */
+    readonly levelPercent: Readonly<Record<string, number>>;
+    readonly reexecPercent: number;
+    readonly meterIntervalMs: number;
+  };
 }
 
 export class ConfigValidationError extends Error {
@@ -225,6 +240,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
             pollMs: e.SETTLEMENT_POLL_MS,
           }
         : undefined,
+    chain: {
+      rpcUrl: e.CHAIN_RPC_URL,
+      chainId: e.CHAIN_ID,
+      rpcTimeoutMs: e.CHAIN_RPC_TIMEOUT_MS,
+      twinSharesAddress: e.TWIN_SHARES_ADDRESS,
+      nodePayoutsAddress: e.NODE_PAYOUTS_ADDRESS,
+    },
+    earnings: {
+      per1kInputTokensWei: e.PRICE_PER_1K_INPUT_TOKENS_WEI,
+      per1kOutputTokensWei: e.PRICE_PER_1K_OUTPUT_TOKENS_WEI,
+      levelPercent: e.PRICE_LEVEL_PERCENT,
+      reexecPercent: e.REEXEC_PRICE_PERCENT,
+      meterIntervalMs: e.EARNINGS_METER_INTERVAL_MS,
+    },
   };
   return deepFreeze(config);
 }

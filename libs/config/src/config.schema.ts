@@ -172,6 +172,30 @@ export const envSchema = z.object({
   /** …or when its oldest receipt is this old, whichever comes first. */
   SETTLEMENT_BATCH_MAX_AGE_MS: positiveInt.default(60_000),
   SETTLEMENT_POLL_MS: positiveInt.default(2_000),
+  /** A JSON-RPC endpoint of the chain that holds twin shares and node payouts. Without it, gated personas refuse
+   * everyone (CHAIN_UNAVAILABLE): access is never granted without a holdings check. */
+  CHAIN_RPC_URL: z.string().url().optional(),
+  CHAIN_ID: positiveInt.default(31337),
+  /** How long one holdings check may wait on the chain before the gateway refuses the turn as CHAIN_UNAVAILABLE. */
+  CHAIN_RPC_TIMEOUT_MS: positiveInt.max(60_000).default(3000),
+  TWIN_SHARES_ADDRESS: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a contract address').optional(),
+  NODE_PAYOUTS_ADDRESS: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a contract address').optional(),
+  /** What a served turn earns its node, in wei (docs/economics.md): per 1,000 tokens in and out, and a multiplier
+   * (percent) per verification level; a re-execution done for another node earns REEXEC_PRICE_PERCENT of the turn. */
+  PRICE_PER_1K_INPUT_TOKENS_WEI: z.coerce.bigint().min(0n).default(2_000_000_000_000n),
+  PRICE_PER_1K_OUTPUT_TOKENS_WEI: z.coerce.bigint().min(0n).default(6_000_000_000_000n),
+  PRICE_LEVEL_PERCENT: z
+    .string()
+    .default('none:100,signed:110,reexec:150,signed+reexec:160')
+    .transform((list, context) => {
+      const entries = list.split(',').map((pair) => pair.trim()).filter(Boolean).map((pair) => pair.split(':'));
+      const bad = entries.find((entry) => entry.length !== 2 || !/^[a-z+-]+$/.test(entry[0]!) || !/^[0-9]{1,4}$/.test(entry[1]!));
+      if (bad) context.addIssue({ code: 'custom', message: `expected level:percent pairs, got ${JSON.stringify(bad.join(':'))}` });
+      return Object.fromEntries(entries.map(([level, percent]) => [level!, Number(percent)]));
+    }),
+  REEXEC_PRICE_PERCENT: z.coerce.number().int().min(0).max(1000).default(50),
+  /** How often a node meters finished turns into the earnings ledger (0: never; `doppel earnings meter` does it by hand). */
+  EARNINGS_METER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5000),
 });
 
 export type Env = z.infer<typeof envSchema>;

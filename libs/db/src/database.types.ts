@@ -162,6 +162,60 @@ export interface Database {
   schema_migrations: SchemaMigrationsTable;
   tee_measurements: TeeMeasurementsTable;
   node_attestations: NodeAttestationsTable;
+  account_wallets: AccountWalletsTable;
+  node_earnings: NodeEarningsTable;
+  payout_epochs: PayoutEpochsTable;
+  payout_leaves: PayoutLeavesTable;
+}
+
+export interface AccountWalletsTable {
+  account_id: string;
+  address: string;
+  chain_id: number;
+  linked_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+/** numeric(78,0) wei amounts come back from pg as text. */
+type Wei = ColumnType<string, string | bigint, never>;
+
+export interface NodeEarningsTable {
+  id: Generated<string>;
+  node_address: string;
+  kind: 'turn' | 'reexec';
+  turn_id: string;
+  reexecution_id: string | null;
+  model_id: string;
+  level: string;
+  input_tokens: number;
+  output_tokens: number;
+  price_in_per_1k: Wei;
+  price_out_per_1k: Wei;
+  level_percent: number;
+  amount_wei: Wei;
+  served_at: ColumnType<Date, Date | string, never>;
+  created_at: CreatedAt;
+}
+
+export interface PayoutEpochsTable {
+  id: Generated<string>;
+  merkle_root: string;
+  through_entry_id: string;
+  total_wei: ColumnType<string, string | bigint, string | bigint>;
+  contract_address: string;
+  chain_id: number;
+  tx_hash: string | null;
+  posted_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface PayoutLeavesTable {
+  epoch_id: string;
+  node_address: string;
+  cumulative_wei: ColumnType<string, string | bigint, never>;
+  proof: ColumnType<string[], string[], never>;
 }
 
 export type AccountRow = Selectable<AccountsTable>;

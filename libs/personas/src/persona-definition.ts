@@ -124,6 +124,16 @@ export type StandaloneLorebook = z.infer<typeof standaloneLorebookSchema>;
 export const attachedLorebookSchema = standaloneLorebookFieldsSchema.extend({ id: z.uuid() }).superRefine(checkLorebookRegexKeys);
 export type AttachedLorebook = z.infer<typeof attachedLorebookSchema>;
 
+/** Access for holders only: a consumer needs at least `minShares` shares of twin `twinId` on the TwinShares contract. */
+export const sharesGateSchema = z.strictObject({
+  twinId: z
+    .string()
+    .toLowerCase()
+    .regex(/^0x[0-9a-f]{64}$/, 'a twin id: 32 bytes as 0x-prefixed hex'),
+  minShares: z.number().int().min(1).max(1_000_000),
+});
+export type SharesGate = z.infer<typeof sharesGateSchema>;
+
 export const personaDefinitionSchema = z.strictObject({
   name: z.string().trim().min(1).max(PERSONA_LIMITS.nameChars),
   description: creatorText().default(''),
@@ -159,6 +169,8 @@ export const personaDefinitionSchema = z.strictObject({
   nickname: metadataText().optional(),
   /** Fields of the imported file with no place in a persona, by source format (`eliza`, `card`), written back on export. */
   extensions: z.strictObject({ eliza: carriedData().optional(), card: carriedData().optional() }).optional(),
+  /** Optional; ungated personas hash exactly as before it existed. Checked on the chain when a conversation opens and on every turn. */
+  sharesGate: sharesGateSchema.optional(),
 });
 export type PersonaDefinition = z.infer<typeof personaDefinitionSchema>;
 
@@ -194,6 +206,7 @@ export const updatePersonaSchema = z
     characterVersion: z.string(),
     nickname: z.string(),
     extensions: z.record(z.string(), z.unknown()),
+    sharesGate: z.record(z.string(), z.unknown()).nullable(),
     visibility: personaVisibilitySchema,
   })
   .partial()

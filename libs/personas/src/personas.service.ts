@@ -11,6 +11,7 @@ import {
   type CreatePersonaInput,
   type PersonaDefinition,
   type PersonaVisibility,
+  type SharesGate,
   type UpdatePersonaInput,
 } from './persona-definition';
 
@@ -91,6 +92,8 @@ export class PersonasService {
         const merged: Record<string, unknown> = { ...current, ...definitionPatch };
         // `avatar: null` takes the picture away.
         if (merged.avatar === null) delete merged.avatar;
+        // `sharesGate: null` opens the persona to everyone again.
+        if (merged.sharesGate === null) delete merged.sharesGate;
         return merged;
       });
       if (visibility) await trx.updateTable('personas').set({ visibility }).where('id', '=', personaId).execute();
@@ -167,6 +170,23 @@ export class PersonasService {
       .executeTakeFirst();
     if (!row) throw notFound(personaId);
     return toView(row);
+  }
+
+  /**
+   * Who may use the persona, read small (the turn path asks on every turn): its owner, name and share gate from the
+   * current version, without the rest of the definition. Same visibility rule as getVisible.
+   */
+  async accessRule(personaId: string, viewerId: string): Promise<{ ownerId: string; name: string; sharesGate?: SharesGate }> {
+    if (!isUuid(personaId)) throw notFound(personaId);
+    const row = await this.db
+      .selectFrom('personas')
+      .innerJoin('persona_versions', 'persona_versions.id', 'personas.current_version_id')
+      .select(['personas.owner_id', sql<string>`persona_versions.definition->>'name'`.as('name'), sql<SharesGate | null>`persona_versions.definition->'sharesGate'`.as('shares_gate')])
+      .where('personas.id', '=', personaId)
+      .where((eb) => eb.or([eb('personas.owner_id', '=', viewerId), eb.and([eb('personas.visibility', '=', 'public'), eb('personas.status', '=', 'active')])]))
+      .executeTakeFirst();
+    if (!row) throw notFound(personaId);
+    return { ownerId: row.owner_id, name: row.name, ...(row.shares_gate ? { sharesGate: row.shares_gate } : {}) };
   }
 
   /**

@@ -65,6 +65,11 @@ export enum ErrorCode {
   OhttpReplayed = 'OHTTP_REPLAYED',
   OhttpStale = 'OHTTP_STALE',
   MeasurementNotFound = 'MEASUREMENT_NOT_FOUND',
+  /** The persona is for holders of a twin's shares; details say which twin, how many, what they cost now. */
+  SharesRequired = 'SHARES_REQUIRED',
+  /** A holdings check could not reach the chain: access was refused, never assumed. */
+  ChainUnavailable = 'CHAIN_UNAVAILABLE',
+  WalletLinkInvalid = 'WALLET_LINK_INVALID',
   Internal = 'INTERNAL',
 }
 
@@ -132,5 +137,8 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.OhttpReplayed]: 400,
   [ErrorCode.OhttpStale]: 400,
   [ErrorCode.MeasurementNotFound]: 404,
+  [ErrorCode.SharesRequired]: 403,
+  [ErrorCode.ChainUnavailable]: 503,
+  [ErrorCode.WalletLinkInvalid]: 400,
   [ErrorCode.Internal]: 500,
 };

@@ -13,4 +13,5 @@ export {
   accountSocketsKey,
   keyRevocationChannel,
   ohttpSeenKey,
+  walletChallengeKey,
 } from './redis-keys';

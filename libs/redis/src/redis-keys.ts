@@ -51,3 +51,6 @@ export const keyRevocationChannel = (prefix: string): string => `${prefix}:api-k
 
 /** An OHTTP encapsulated key already served (replay protection), by its hash; kept for twice the replay window. */
 export const ohttpSeenKey = (prefix: string, encHash: string): string => `${prefix}:ohttp:seen:${encHash}`;
+
+/** A wallet-link challenge (the exact Sign-In with Ethereum message issued), by its one-time nonce. */
+export const walletChallengeKey = (prefix: string, nonce: string): string => `${prefix}:wallet-challenge:${nonce}`;

@@ -3,9 +3,10 @@ import { RateLimiter } from '@doppel/accounts';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { TurnIntakeService, type AcceptedTurn, type TurnRequest } from '@doppel/conversations';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { PersonaAccess } from '../shares/persona-access.service';
 import { AdmissionControl } from './admission-control';
 
-/** Every way a turn starts, over the socket or REST: capacity first, then the key's turn rate, then the intake. */
+/** Every way a turn starts, over the socket or REST: capacity first, then the key's turn rate, then access (twin shares), then the intake. */
 @Injectable()
 export class TurnAdmission implements OnModuleDestroy {
   readonly control: AdmissionControl;
@@ -14,6 +15,7 @@ export class TurnAdmission implements OnModuleDestroy {
     private readonly intake: TurnIntakeService,
     private readonly rateLimiter: RateLimiter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly access: PersonaAccess,
   ) {
     this.control = new AdmissionControl(config.gateway.admission);
   }
@@ -36,7 +38,9 @@ export class TurnAdmission implements OnModuleDestroy {
         retryAfterSeconds: rate.retryAfterSeconds,
       });
     }
-    const accepted = await this.intake.accept(accountId, typeof request === 'function' ? await request() : request);
+    const resolved = typeof request === 'function' ? await request() : request;
+    await this.access.checkConversation(accountId, resolved.conversationId);
+    const accepted = await this.intake.accept(accountId, resolved);
     if (!accepted.duplicate) this.control.accepted(accepted.turnId);
     return accepted;
   }

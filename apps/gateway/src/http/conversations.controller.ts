@@ -5,6 +5,7 @@ import type { Account } from '@doppel/accounts';
 import { ConversationsService, type AcceptedTurn, type AlternativeView, type ConversationView, type MessageView, type Page } from '@doppel/conversations';
 import { verificationLevelSchema } from '@doppel/verification';
 import { TurnAdmission } from '../chat/turn-admission.service';
+import { PersonaAccess } from '../shares/persona-access.service';
 import { CurrentAccount } from '../auth/api-key.guard';
 import { openApiSchema, pageQuerySchema, ZodValidationPipe } from './zod-validation.pipe';
 
@@ -25,16 +26,18 @@ export class ConversationsController {
   constructor(
     private readonly conversations: ConversationsService,
     private readonly admission: TurnAdmission,
+    private readonly access: PersonaAccess,
   ) {}
 
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: "Start a conversation with a persona; its greeting is the first message." })
   @ApiBody({ schema: openApiSchema(createConversationSchema) })
-  create(
+  async create(
     @CurrentAccount() account: Account,
     @Body(new ZodValidationPipe(createConversationSchema, 'conversation')) body: z.infer<typeof createConversationSchema>,
   ): Promise<ConversationView> {
+    await this.access.checkPersona(account.id, body.personaId);
     return this.conversations.create(account.id, body.personaId, body.greetingIndex);
   }
 
