@@ -92,6 +92,11 @@ async function show(): Promise<void> {
       if (generation === shown) cleanup = studio.renderStudio(main, route.personaId, account);
       break;
     }
+    case 'persona': {
+      const page = await import('./views/persona-page');
+      if (generation === shown) cleanup = page.renderPersonaPage(main, route.personaId);
+      break;
+    }
     case 'ops': {
       const ops = await import('./views/ops');
       if (generation === shown) cleanup = ops.renderOps(main);

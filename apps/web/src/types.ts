@@ -77,6 +77,21 @@ export interface PersonaDefinition {
   characterVersion?: string;
   nickname?: string;
   extensions?: { eliza?: Record<string, unknown>; card?: Record<string, unknown> };
+  /** For holders only: at least minShares shares of twin twinId (TwinShares). */
+  sharesGate?: { twinId: string; minShares: number };
+}
+
+/** GET /twins/:twinId/market */
+export interface TwinMarket {
+  twinId: string;
+  contract: string;
+  chainId: number;
+  supply: string;
+  nextShareCostWei: string;
+  sellOneProceedsWei: string;
+  holder: string | null;
+  held: string | null;
+  block: number;
 }
 
 export interface Persona {

@@ -61,6 +61,9 @@ export function renderGallery(main: HTMLElement): () => void {
         hiddenTags > 0 ? el('li', { class: 'more-tags', title: definition.tags.slice(CARD_TAGS).join(', ') }, `+${hiddenTags}`) : null,
       ),
       el('p', { class: 'small muted' }, `${persona.visibility} · v${persona.version} · ${persona.definition.defaultModel}`),
+      definition.sharesGate
+        ? el('p', { class: 'small' }, `For holders of ${definition.sharesGate.minShares}+ twin shares · `, el('a', { href: `#/persona/${encodeURIComponent(persona.id)}`, 'data-testid': 'shares-link' }, 'Shares'))
+        : null,
       opening ? field('Opening', opening) : null,
       open,
     );

@@ -1,9 +1,12 @@
-// The operator dashboard: nodes, queue, live throughput and latency, verification levels and their cost, and the
-// latest load-test report, pushed over socket.io (/ops) about once a second.
+// The operator dashboard: nodes, queue, live throughput and latency (as numbers and as charts of the session so far),
+// verification levels and their cost, the latest load-test report, pushed over socket.io (/ops) about once a second;
+// and the economics panel (earnings per node and day, utilisation, return estimate).
 import { io, type Socket } from 'socket.io-client';
 import type { OpsClientToServerEvents, OpsPercentiles, OpsServerToClientEvents, OpsSnapshot } from '@doppel/protocol/ops-events';
 import { el, replaceChildren, statusLine } from '../dom';
 import { apiKey } from '../session';
+import { renderEconomics } from './ops-economics';
+import { timeSeriesChart } from './ops-charts';
 import { shortAddress } from './receipt-badge';
 
 const ms = (value: number | null) => (value === null ? '—' : `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`);
@@ -78,7 +81,14 @@ export function renderOps(main: HTMLElement): () => void {
   const status = statusLine('Connecting…');
   const updated = el('p', { class: 'small muted' });
   const body = el('div', { class: 'ops' });
-  replaceChildren(main, el('h1', {}, 'Operations'), status, updated, body);
+  const charts = {
+    throughput: timeSeriesChart('turns/s', ['turns/s', 'failed/s'], { testId: 'chart-throughput' }),
+    ttft: timeSeriesChart('time to first token (ms)', ['p50', 'p95'], { testId: 'chart-ttft' }),
+    queue: timeSeriesChart('queue depth', ['queued', 'running'], { testId: 'chart-queue' }),
+  };
+  const economics = el('section', { 'aria-labelledby': 'economics-heading', 'data-testid': 'economics' });
+  replaceChildren(main, el('h1', {}, 'Operations'), status, updated, el('div', { class: 'charts' }, Object.values(charts).map((chart) => chart.element)), body, economics);
+  const closeEconomics = renderEconomics(economics);
   const socket: Socket<OpsServerToClientEvents, OpsClientToServerEvents> = io('/ops', { auth: { token: apiKey() ?? '' }, transports: ['websocket'] });
   socket.on('connect_error', (error) => (status.textContent = `Not connected: ${error.message}`));
   socket.on('disconnect', () => (status.textContent = 'Disconnected; reconnecting…'));
@@ -87,6 +97,14 @@ export function renderOps(main: HTMLElement): () => void {
     // Not a live region: announcing every second would drown a screen reader.
     updated.textContent = `Updated ${new Date(snapshot.at).toLocaleTimeString()}`;
     render(body, snapshot);
+    const at = Date.parse(snapshot.at);
+    charts.throughput.push(at, [snapshot.throughput.turnsPerSecond, snapshot.throughput.failedPerSecond]);
+    charts.ttft.push(at, [snapshot.latency.timeToFirstTokenMs.p50, snapshot.latency.timeToFirstTokenMs.p95]);
+    charts.queue.push(at, [snapshot.queue.queued, snapshot.queue.running]);
   });
-  return () => socket.close();
+  return () => {
+    socket.close();
+    closeEconomics();
+    for (const chart of Object.values(charts)) chart.destroy();
+  };
 }
