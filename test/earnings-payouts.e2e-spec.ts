@@ -111,7 +111,7 @@ describe('node earnings ledger', () => {
     expect(report).toMatchObject({ doneTurns: 5, meteredTurns: 5, unmetered: [], mismatched: [], duplicated: [] });
     const viaCli = await cli(['earnings', 'reconcile', '--hours', '1']);
     expect(viaCli.code, viaCli.stdout).toBe(0);
-  });
+  }, 120_000);
 
   it('is append-only: rows cannot be changed or removed', async () => {
     await expect(sql`UPDATE node_earnings SET amount_wei = amount_wei + 1 WHERE node_address = ${nodeAddress}`.execute(db)).rejects.toThrow(/append-only/);
@@ -126,7 +126,7 @@ describe('node earnings ledger', () => {
     expect(today).toMatchObject({ turns: 5, amountWei: (await nodeTotals()).ledger.toString() });
     expect(today.utilisation).toBeGreaterThan(0);
     expect(today.utilisation).toBeLessThanOrEqual(1);
-  });
+  }, 60_000);
 });
 
 describe('node payouts', () => {
@@ -157,7 +157,7 @@ describe('node payouts', () => {
     const total = (await nodeTotals()).ledger;
     expect(JSON.parse(second.stdout).amountWei).toBe((total - earned).toString());
     expect(await provider.getBalance(recipient)).toBe(total);
-  });
+  }, 240_000);
 
   it('refuses a claim by a key that earned nothing, and a forged proof on chain', async () => {
     const stranger = new Wallet(chain.accounts[6]!.privateKey, provider);
@@ -165,5 +165,5 @@ describe('node payouts', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stdout).toMatch(/No posted payout epoch names node/);
     await expect((payouts.connect(stranger) as Contract).getFunction('claim')(parseEther('1'), [], stranger.address)).rejects.toThrow();
-  });
+  }, 60_000);
 });

@@ -139,7 +139,7 @@ describe('twin shares in the browser', () => {
   it('an operator sees earnings per node and day, a return estimate and time-series charts', async () => {
     const page = await signedInPage(operatorKey, '#/ops');
     await expect.poll(() => page.getByTestId('earnings-table').locator('tbody tr').count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
-    await expect.poll(() => page.getByTestId('earnings-table').textContent()).toMatch(/ETH/);
+    await expect.poll(() => page.getByTestId('earnings-table').textContent()).toMatch(/\d (gwei|ETH)/);
     for (const chart of ['chart-throughput', 'chart-ttft', 'chart-queue', 'chart-earnings']) expect(await page.getByTestId(chart).locator('canvas').count(), chart).toBe(1);
     await page.getByTestId('input-hardwareCost').fill('2000');
     await expect.poll(() => page.getByTestId('scenario-current-net').textContent()).toMatch(/\d/);

@@ -7,7 +7,7 @@ import { compileProjectContract, deployContract, startLocalChain, type LocalChai
 import { ErrorCode } from '@doppel/protocol';
 import { HoldingsReader } from '@doppel/twin-shares';
 import { api, connectChat, sendTurn, signUp, type ChatClient } from './support/clients';
-import { startStack, type Stack } from './support/processes';
+import { startStack, waitFor, type Stack } from './support/processes';
 
 let chain: LocalChain | undefined;
 let provider: JsonRpcProvider;
@@ -114,8 +114,12 @@ describe('twin-share gating', () => {
     expect((await api(stack.url, consumerKey)('POST', '/conversations', { personaId })).status).toBe(201);
     await chain!.stop();
     chain = undefined;
-    const refused = await api(stack.url, consumerKey)('POST', '/conversations', { personaId });
-    expect(refused.status).toBe(503);
+    // An answer read at the latest block is reused for at most the block-poll interval (250 ms); after that, refusal.
+    const refused = await waitFor(async () => {
+      const response = await api(stack.url, consumerKey)('POST', '/conversations', { personaId });
+      return response.status === 503 ? response : null;
+    }, 'the gateway to notice the chain is gone', 5000);
+    for (let attempt = 0; attempt < 3; attempt++) expect((await api(stack.url, consumerKey)('POST', '/conversations', { personaId })).status).toBe(503);
     expect(refused.body.code).toBe(ErrorCode.ChainUnavailable);
     expect(refused.body.message).toMatch(/did not answer.*refused/);
     // Ungated personas are unaffected.

@@ -47,8 +47,8 @@ const word = (value: bigint | string) => {
 export const encodeBuyShares = (twinId: string, amount: bigint) => `${SELECTORS.buyShares}${word(twinId)}${word(amount)}`;
 export const encodeSellShares = (twinId: string, amount: bigint, minProceeds: bigint) => `${SELECTORS.sellShares}${word(twinId)}${word(amount)}${word(minProceeds)}`;
 
-/** Sends a transaction from the wallet and waits until it is mined; throws when it reverted. */
-export async function sendAndWait(tx: { from: string; to: string; data: string; value?: bigint }, timeoutMs = 120_000): Promise<string> {
+/** Sends a transaction from the wallet and waits until it is mined; throws when it reverted. Returns its block. */
+export async function sendAndWait(tx: { from: string; to: string; data: string; value?: bigint }, timeoutMs = 120_000): Promise<{ hash: string; blockNumber: number }> {
   const wallet = requireWallet();
   const hash = (await wallet.request({
     method: 'eth_sendTransaction',
@@ -56,10 +56,10 @@ export async function sendAndWait(tx: { from: string; to: string; data: string; 
   })) as string;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const receipt = (await wallet.request({ method: 'eth_getTransactionReceipt', params: [hash] })) as { status?: string } | null;
+    const receipt = (await wallet.request({ method: 'eth_getTransactionReceipt', params: [hash] })) as { status?: string; blockNumber?: string } | null;
     if (receipt) {
       if (receipt.status !== '0x1') throw new WalletError(`Transaction ${hash} reverted.`);
-      return hash;
+      return { hash, blockNumber: Number(receipt.blockNumber ?? 0) };
     }
     await new Promise((wait) => setTimeout(wait, 500));
   }

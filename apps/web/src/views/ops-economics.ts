@@ -115,7 +115,7 @@ export function renderEconomics(container: HTMLElement): () => void {
           rows.length === 0
             ? el('tr', {}, el('td', { colspan: 7, class: 'muted' }, 'No earnings yet.'))
             : rows.map((row) =>
-                el('tr', {}, [row.day, el('span', { title: row.nodeAddress }, shortAddress(row.nodeAddress)), row.turns, row.reexecutions, `${row.inputTokens} / ${row.outputTokens}`, formatEth(row.amountWei), `${(row.utilisation * 100).toFixed(1)} %`].map((cell) => el('td', {}, cell))),
+                el('tr', {}, [row.day, el('span', { title: row.nodeAddress }, shortAddress(row.nodeAddress)), row.turns, row.reexecutions, `${row.inputTokens} / ${row.outputTokens}`, formatEth(row.amountWei), `${row.utilisation === 0 ? '0' : (row.utilisation * 100).toPrecision(2)} %`].map((cell) => el('td', {}, cell))),
               ),
         ),
       ),

@@ -39,14 +39,19 @@ export function renderPersonaPage(main: HTMLElement, personaId: string): () => v
     const from = await linkedWallet();
     const current = await request<TwinMarket>('GET', `/twins/${gate.twinId}/market`);
     status.textContent = side === 'buy' ? `Confirm buying 1 share for ${formatEth(current.nextShareCostWei)} in your wallet…` : 'Confirm selling 1 share in your wallet…';
-    await sendAndWait(
+    const mined = await sendAndWait(
       side === 'buy'
         ? { from, to: current.contract, data: encodeBuyShares(gate.twinId, 1n), value: BigInt(current.nextShareCostWei) }
         : // The proceeds shown are the least accepted: a sale that would pay less (someone sold first) reverts instead.
           { from, to: current.contract, data: encodeSellShares(gate.twinId, 1n, BigInt(current.sellOneProceedsWei)) },
     );
     status.textContent = side === 'buy' ? 'Bought 1 share.' : 'Sold 1 share.';
-    await loadMarket();
+    // The gateway answers from the latest block it has seen; wait until that includes the trade.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await loadMarket();
+      if (!market || market.block >= mined.blockNumber) break;
+      await new Promise((wait) => setTimeout(wait, 300));
+    }
   };
 
   const button = (label: string, testId: string, action: () => Promise<void>) => {
