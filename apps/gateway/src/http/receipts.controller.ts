@@ -7,6 +7,7 @@ import { DATABASE, isUuid, type Database } from '@doppel/db';
 import { teeReceiptCheck } from '@doppel/attestation';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { NodesRepository, TeeMeasurementsRepository } from '@doppel/nodes';
+import { SettlementRepository } from '@doppel/settlement';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { verifyReceipt, type Receipt, type ReceiptTranscript, type ReceiptVerification } from '@doppel/verification';
 import { trustedZkModelsIn, zkKeyring, zkLevelCheck, type ZkKeyring } from '@doppel/zkml';
@@ -80,6 +81,18 @@ export class ReceiptsController {
       : undefined;
     if (!row) throw new DoppelError(ErrorCode.ReceiptNotFound, `Receipt ${id} does not exist or is not yours.`);
     return { id: row.id, turnId: row.turn_id, messageId: row.message_id, level: row.level, reexec: row.reexec_status, receipt: row.receipt, transcript: row.transcript, createdAt: row.created_at };
+  }
+
+  @Get(':id/inclusion')
+  @ApiOperation({ summary: "Where the receipt is settled (docs/receipts.md, Settlement): batch, leaf, Merkle proof, root, and the transaction that posted it (null until posted). 404 while the receipt is in no batch." })
+  async inclusion(@CurrentAccount() account: Account, @Param('id') id: string) {
+    const owned = isUuid(id)
+      ? await this.db.selectFrom('receipts').select('id').where('id', '=', id).where('consumer_id', '=', account.id).executeTakeFirst()
+      : undefined;
+    if (!owned) throw new DoppelError(ErrorCode.ReceiptNotFound, `Receipt ${id} does not exist or is not yours.`);
+    const inclusion = await new SettlementRepository(this.db).inclusionOf(owned.id);
+    if (!inclusion) throw new DoppelError(ErrorCode.ReceiptNotFound, `Receipt ${id} is in no settlement batch yet.`);
+    return { ...inclusion, registry: this.config.settlement?.registryAddress ?? null };
   }
 
   @Post('verify')
