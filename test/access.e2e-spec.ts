@@ -151,6 +151,19 @@ const ROUTES: Record<string, { path: (f: Fixture) => string; body?: (f: Fixture)
   'POST /nodes/{address}/revoke': { path: (f) => `/nodes/${f.nodeAddress}/revoke`, body: () => ({ reason: 'x' }), stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
   'GET /operator/verification': { path: () => '/operator/verification', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
   'GET /operator/economics': { path: () => '/operator/economics', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
+  'GET /tee/measurements': { path: () => '/tee/measurements', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
+  'POST /tee/measurements': {
+    path: () => '/tee/measurements',
+    body: () => ({ modelId: 'synthetic', platform: 'nitro', measurement: '00'.repeat(48) }),
+    stranger: { status: 403, code: ErrorCode.Forbidden },
+    needsKey: true,
+  },
+  'POST /tee/measurements/{id}/revoke': {
+    path: () => '/tee/measurements/00000000-0000-4000-8000-000000000000/revoke',
+    stranger: { status: 403, code: ErrorCode.Forbidden },
+    needsKey: true,
+  },
+  'GET /receipts/{id}/inclusion': { path: (f) => `/receipts/${f.receiptId}/inclusion`, stranger: { status: 404, code: ErrorCode.ReceiptNotFound }, needsKey: true },
   'POST /wallets/challenge': { path: () => '/wallets/challenge', body: () => ({ address: '0x' + '11'.repeat(20) }), stranger: { status: 201 }, needsKey: true },
   // A challenge issued to Alice is not Bob's to redeem; an unknown one is refused the same way.
   'POST /wallets/link': { path: () => '/wallets/link', body: () => ({ message: 'Nonce: 0123456789abcdef', signature: '0x' + '00'.repeat(65) }), stranger: { status: 400, code: ErrorCode.WalletLinkInvalid }, needsKey: true },
