@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { OnnxEmbeddingBackend } from '@doppel/inference';
+import { mulberry32, OnnxEmbeddingBackend } from '@doppel/inference';
 import { hashModelFolder } from '@doppel/models';
 import { DEFAULT_FRACTION_BITS, encodeInput, evaluateFixed, mlpToOnnx, quantizeMlp, type Mlp } from '@doppel/zkml';
 
@@ -55,17 +55,6 @@ function readSynsets(): Example[] {
   });
 }
 
-/** mulberry32: a small seeded generator; the same seed gives the same initial weights and batch order. */
-function seeded(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Parameters {
   w1: Float64Array; // HIDDEN x 100
@@ -91,7 +80,7 @@ function forward(p: Parameters, x: Float32Array, inputs: number) {
 }
 
 function train(vectors: Float32Array[], topics: number[], inputs: number): Parameters {
-  const random = seeded(SEED);
+  const random = mulberry32(SEED);
   const init = (count: number, fanIn: number) => Float64Array.from({ length: count }, () => (random() * 2 - 1) * Math.sqrt(6 / fanIn));
   const p: Parameters = { w1: init(HIDDEN * inputs, inputs), b1: new Float64Array(HIDDEN), w2: init(TOPICS.length * HIDDEN, HIDDEN), b2: new Float64Array(TOPICS.length) };
   const keys = Object.keys(p) as (keyof Parameters)[];

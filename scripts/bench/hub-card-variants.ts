@@ -2,6 +2,7 @@
 // language mix, tags borrowed from cards of the same task), so the catalogue keeps a realistic vocabulary and
 // many near-duplicates. Deterministic.
 import type { ModelCard } from '@doppel/hub';
+import { mulberry32 } from '@doppel/inference';
 
 const ASSETS = ['sol', 'bnb', 'avax', 'matic', 'arb', 'op', 'link', 'doge', 'ada', 'dot', 'atom', 'near', 'xrp', 'ltc', 'trx'];
 const HORIZONS = ['5m', '15m', '1h', '4h', '12h', '1d', '3d', '7d'];
@@ -10,23 +11,13 @@ const FORMATS = ['onnx', 'gguf', 'safetensors'];
 const LICENSES = ['apache-2.0', 'mit', 'cc-by-4.0', 'cc-by-nc-4.0', 'other'];
 const LEVELS = ['signed', 'reexec', 'tee', 'zkml'];
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function yamlList(values: readonly string[]): string {
   return `[${values.map((value) => JSON.stringify(value)).join(', ')}]`;
 }
 
 export function generateVariantCards(cards: readonly ModelCard[], count: number): string[] {
-  const next = random(42);
+  const next = mulberry32(42);
   const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)]!;
   const byTask = new Map<string, ModelCard[]>();
   for (const card of cards) byTask.set(card.frontMatter.task, [...(byTask.get(card.frontMatter.task) ?? []), card]);

@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { mulberry32 } from '@doppel/inference';
 import {
   bindingOf,
   compiledCircuit,
@@ -37,19 +38,9 @@ const REPO = resolve(__dirname, '../..');
 const PROOFS = Number(process.env.ZK_BENCH_PROOFS ?? 12);
 const INFERENCE_RUNS = 2000;
 
-function seeded(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function unitVectors(count: number, seed: number): Float32Array[] {
-  const random = seeded(seed);
+  const random = mulberry32(seed);
   return Array.from({ length: count }, () => {
     const values = Array.from({ length: 100 }, () => random() * 2 - 1);
     const norm = Math.hypot(...values);
@@ -59,7 +50,7 @@ function unitVectors(count: number, seed: number): Float32Array[] {
 
 /** 100 → hidden → 4 with He-scaled weights on the 2^-12 grid: the shipped model's shape, wider. */
 function syntheticModel(name: string, hidden: number): string {
-  const random = seeded(hidden);
+  const random = mulberry32(hidden);
   const snap = (value: number) => Math.round(value * 4096) / 4096;
   const layer = (outputs: number, inputs: number) => Array.from({ length: outputs }, () => Array.from({ length: inputs }, () => snap((random() * 2 - 1) * Math.sqrt(6 / inputs))));
   const mlp: Mlp = {

@@ -7,3 +7,4 @@ export { OpenAiChatBackend, UpstreamError, openAiModelHash } from './openai-chat
 export { loadChatBackend, loadEmbeddingBackend, declaredModelHash, type ModelSpec, type BackendRuntime } from './load-backend';
 export { countApproximateTokens } from './approximate-tokens';
 export { StopSequenceFilter } from './stop-sequences';
+export { mulberry32 } from './seeded-random';

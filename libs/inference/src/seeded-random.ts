@@ -19,3 +19,15 @@ export function seededRandom(seedText: string): () => number {
     return (t >>> 0) / 4294967296;
   };
 }
+
+/** mulberry32 from a 32-bit seed: for scripts that need the same numbers from a number (weights, batch order, fixtures). */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
