@@ -6,20 +6,12 @@ import { createInterface } from 'node:readline/promises';
 import { io, type Socket } from 'socket.io-client';
 import { CHAT_NAMESPACE, type ChatClientToServerEvents, type ChatServerToClientEvents, type TurnSendAck } from '@doppel/protocol';
 import { readDemoCredentials } from './demo-credentials';
-import { defaultPins, runPrivateChat } from './private-chat.command';
+import { defaultPins, runPrivateChat, type PrivateChatOptions } from './private-chat.command';
 
 type ChatClient = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
 
-interface ChatOptions {
-  url: string;
-  apiKey: string;
-  personaId: string;
-  message: string | null;
-  relays: string[];
-  pins: string[];
-  keysSource: string | null;
-  anonymous: boolean;
-}
+/** The same options a private chat takes: --via-relay only changes the path. */
+type ChatOptions = PrivateChatOptions;
 
 async function parseOptions(args: string[]): Promise<ChatOptions> {
   const demo = await readDemoCredentials();
