@@ -8,7 +8,9 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '@doppel/db';
 import { SettlementBatcher, SettlementRepository, buildTree, hashPair, leafOf, receiptDigest, receiptLeaf, verifyProof } from '@doppel/settlement';
 import type { Receipt } from '@doppel/verification';
+import { api, connectChat, sendTurn, signUp, type ChatClient } from './support/clients';
 import { testDatabase } from './support/database';
+import { startStack, waitFor, type Stack } from './support/processes';
 
 let chain: LocalChain;
 let provider: JsonRpcProvider;
@@ -165,5 +167,55 @@ describe('the settlement batcher', () => {
     const batches = [...new Set(members.map((row) => row.batch_id))];
     const events = await new Contract(registryAddress, compileProjectContract('ReceiptRegistry').abi as never, provider).queryFilter('BatchPosted');
     for (const batchId of batches) expect(events.filter((event) => (event as unknown as { args: [bigint] }).args[0] === BigInt(batchId))).toHaveLength(1);
+  });
+});
+
+describe('receipts settled by a running worker', () => {
+  let stack: Stack;
+  let socket: ChatClient;
+  let registryAddress: string;
+
+  beforeAll(async () => {
+    // A registry of its own: the batch ids the tests above posted by hand are not in it.
+    registryAddress = (await deployContract(compileProjectContract('ReceiptRegistry'), owner, [poster.address])).address;
+    stack = await startStack(['settler'], {
+      SETTLEMENT_RPC_URL: chain.rpcUrl,
+      SETTLEMENT_REGISTRY_ADDRESS: registryAddress,
+      SETTLEMENT_POSTER_KEY: poster.privateKey,
+      SETTLEMENT_BATCH_MAX: '64',
+      SETTLEMENT_BATCH_MAX_AGE_MS: '300',
+      SETTLEMENT_POLL_MS: '200',
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    socket?.close();
+    await stack?.stop();
+  });
+
+  it("posts a signed turn's receipt, and GET /receipts/:id/inclusion proves it against the contract", async () => {
+    const alice = await signUp(stack.url, 'Alice');
+    const call = api(stack.url, alice.apiKey);
+    socket = await connectChat(stack.url, alice.apiKey);
+    const personaId = (await call('POST', '/personas', { name: 'Vera', greeting: 'Hello.' })).body.id;
+    const conversationId = (await call('POST', '/conversations', { personaId })).body.id;
+    const { done } = await sendTurn(socket, { conversationId, text: 'settle this', verification: 'signed' });
+    const receiptId = done!.verification!.receiptId;
+
+    const stranger = await signUp(stack.url, 'Mallory');
+    expect(await api(stack.url, stranger.apiKey)('GET', `/receipts/${receiptId}/inclusion`)).toMatchObject({ status: 404 });
+    const inclusion = await waitFor(async () => {
+      const response = await call('GET', `/receipts/${receiptId}/inclusion`);
+      return response.status === 200 && response.body.txHash ? response.body : null;
+    }, 'the worker to post a batch holding the receipt', 30_000);
+
+    expect(inclusion.registry.toLowerCase()).toBe(registryAddress.toLowerCase());
+    const digest = receiptDigest(done!.verification!.receipt as unknown as Receipt);
+    expect(inclusion.leaf).toBe(leafOf(digest));
+    const contract = new Contract(registryAddress, compileProjectContract('ReceiptRegistry').abi as never, provider);
+    const [onChainRoot] = (await contract.getFunction('batchOf')(BigInt(inclusion.batchId))) as [string];
+    expect(onChainRoot).toBe(inclusion.root);
+    expect(verifyProof(inclusion.leaf, inclusion.proof, onChainRoot)).toBe(true);
+    expect(await contract.getFunction('verifyInclusion')(digest, inclusion.proof, BigInt(inclusion.batchId))).toBe(true);
   });
 });
