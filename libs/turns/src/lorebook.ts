@@ -50,20 +50,21 @@ class KeyScan {
   constructor(
     private readonly window: string,
     budgetMs: number,
+    private readonly now: () => number,
   ) {
     this.lowerCaseWindow = window.toLowerCase();
-    this.deadline = performance.now() + budgetMs;
+    this.deadline = now() + budgetMs;
   }
 
   matches(key: string, entry: LorebookEntry): boolean {
     if (!entry.useRegex) return entry.caseSensitive ? this.window.includes(key) : this.lowerCaseWindow.includes(key.toLowerCase());
-    if (performance.now() >= this.deadline) return false;
-    const started = performance.now();
+    if (this.now() >= this.deadline) return false;
+    const started = this.now();
     const regex = compiled(key, entry.caseSensitive);
     if (!regex) return false;
     const chars = Math.max(1, Math.floor(REGEX_TEST_WORK / Math.max(1, regex.programSize())));
     const matched = regex.test(this.window.length > chars ? this.window.slice(-chars) : this.window);
-    if (performance.now() - started > CHEAP_TEST_MS) compiledKeys.delete(cacheKeyOf(key, entry.caseSensitive));
+    if (this.now() - started > CHEAP_TEST_MS) compiledKeys.delete(cacheKeyOf(key, entry.caseSensitive));
     return matched;
   }
 }
@@ -73,8 +74,9 @@ export function triggeredLoreEntries(
   lorebook: Lorebook,
   recentMessages: readonly string[],
   regexBudgetMs = REGEX_SCAN_BUDGET_MS,
+  now: () => number = () => performance.now(),
 ): { index: number; entry: LorebookEntry }[] {
-  const scan = new KeyScan(recentMessages.slice(-lorebook.scanDepth).join('\n').slice(-MAX_SCAN_CHARS), regexBudgetMs);
+  const scan = new KeyScan(recentMessages.slice(-lorebook.scanDepth).join('\n').slice(-MAX_SCAN_CHARS), regexBudgetMs, now);
   return lorebook.entries
     .map((entry, index) => ({ index, entry }))
     .filter(({ entry }) => {
