@@ -27,6 +27,14 @@ async function linkWallet(baseUrl: string, apiKey: string, wallet: Wallet): Prom
   return api(baseUrl, apiKey)('POST', '/wallets/link', { message: challenge.body.message, signature });
 }
 
+/**
+ * The gateway reads holdings once per block and looks for a new block at most every 250 ms (HoldingsReader): after a
+ * trade, wait until it reports the new holding (its market route reads through the same cache as the gate).
+ */
+async function gatewaySeesHolding(held: string): Promise<void> {
+  await waitFor(async () => (await api(stack.url, consumerKey)('GET', `/twins/${twinId}/market`)).body.held === held, `the gateway to see ${held} share(s) held`, 5000);
+}
+
 beforeAll(async () => {
   chain = await startLocalChain();
   provider = chain.provider();
@@ -82,6 +90,7 @@ describe('twin-share gating', () => {
   it('admits the holder after buying, checks every turn, and refuses again after selling', async () => {
     const cost = (await shares.getFunction('buyPriceAfterFees')(twinId, 2n)) as bigint;
     await (await (shares.connect(holder) as Contract).getFunction('buyShares')(twinId, 2n, { value: cost })).wait();
+    await gatewaySeesHolding('2');
     const market = await api(stack.url, consumerKey)('GET', `/twins/${twinId}/market`);
     expect(market.body).toMatchObject({ twinId, supply: '2', held: '2', holder: holder.address });
 
@@ -93,6 +102,7 @@ describe('twin-share gating', () => {
     expect(turn.done).not.toBeNull();
 
     await (await (shares.connect(holder) as Contract).getFunction('sellShares')(twinId, 1n, 0n)).wait();
+    await gatewaySeesHolding('1');
     const refused = await sendTurn(socket, { conversationId: conversation.body.id, text: 'Still here?', clientTurnId: randomUUID() });
     expect(refused.ack).toMatchObject({ ok: false, error: { code: ErrorCode.SharesRequired } });
     expect(refused.ack.ok === false && refused.ack.error.message).toMatch(/holds 1: buy 1 more/);
@@ -111,6 +121,7 @@ describe('twin-share gating', () => {
 
   it('fails closed when the chain stops answering: CHAIN_UNAVAILABLE, never access', async () => {
     // The holder has 2 shares again, so only an unreachable chain can refuse them now.
+    await gatewaySeesHolding('2');
     expect((await api(stack.url, consumerKey)('POST', '/conversations', { personaId })).status).toBe(201);
     await chain!.stop();
     chain = undefined;
