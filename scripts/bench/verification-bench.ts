@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Wallet } from 'ethers';
+import { Wallet, type HDNodeWallet } from 'ethers';
 import { io } from 'socket.io-client';
 import { AccountsService } from '@doppel/accounts';
 import { verifyEvidenceDocument, type TeeEvidence } from '@doppel/attestation';
@@ -19,9 +19,9 @@ const LEVELS: VerificationLevel[] = ['none', 'signed', 'reexec', 'signed+reexec'
 const TURNS_PER_LEVEL = Number(process.env.BENCH_TURNS ?? 120);
 const CONCURRENCY = 4;
 
-async function signingRate(): Promise<number> {
+/** A fresh node key and a signed-level receipt's domain and message, for the signing and checking figures. */
+function sampleReceiptParts(): { wallet: HDNodeWallet; domain: { name: string; version: string; chainId: number }; message: ReceiptMessage } {
   const wallet = Wallet.createRandom();
-  const domain = { name: 'Doppel', version: '1', chainId: 1337 };
   const message: ReceiptMessage = {
     turnId: randomUUID(),
     conversationId: randomUUID(),
@@ -36,6 +36,11 @@ async function signingRate(): Promise<number> {
     finishedAt: Date.now(),
     level: 'signed',
   };
+  return { wallet, domain: { name: 'Doppel', version: '1', chainId: 1337 }, message };
+}
+
+async function signingRate(): Promise<number> {
+  const { wallet, domain, message } = sampleReceiptParts();
   for (let i = 0; i < 200; i++) await signReceipt(wallet, domain, message);
   const count = 3000;
   const started = performance.now();
@@ -97,22 +102,7 @@ async function attestationCosts() {
 
 /** What the signed level costs a verifier: one EIP-712 recovery per receipt. */
 async function receiptCheckMs(): Promise<{ p50: number; p95: number }> {
-  const wallet = Wallet.createRandom();
-  const domain = { name: 'Doppel', version: '1', chainId: 1337 };
-  const message: ReceiptMessage = {
-    turnId: randomUUID(),
-    conversationId: randomUUID(),
-    personaVersionHash: hashCanonical(1),
-    modelHash: hashCanonical(2),
-    inputHash: hashCanonical(3),
-    outputHash: hashCanonical(4),
-    paramsHash: hashCanonical(5),
-    memoriesHash: hashCanonical(6),
-    node: wallet.address,
-    startedAt: Date.now(),
-    finishedAt: Date.now(),
-    level: 'signed',
-  };
+  const { wallet, domain, message } = sampleReceiptParts();
   const receipt = { id: randomUUID(), domain, message, signatures: { node: await signReceipt(wallet, domain, message) } } as unknown as Receipt;
   const trusted = trustedSet([wallet.address]);
   const samples: number[] = [];
