@@ -11,7 +11,9 @@ import { KnowledgeModule } from '@doppel/knowledge';
 import { MemoryModule } from '@doppel/memory';
 import { NodesModule } from '@doppel/nodes';
 import { RedisModule } from '@doppel/redis';
+import { SettlementModule } from '@doppel/settlement';
 import { StreamingModule } from '@doppel/streaming';
+import { TurnRepository } from '@doppel/turns';
 import { TwinSharesModule } from '@doppel/twin-shares';
 import { EarningsModule } from '@doppel/earnings';
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -60,6 +62,7 @@ import { PersonaAccess } from './shares/persona-access.service';
     ConversationsModule,
     ModelsModule,
     NodesModule,
+    SettlementModule,
     MemoryModule,
     KnowledgeModule,
     KnowledgeHttpModule,
@@ -89,6 +92,6 @@ import { PersonaAccess } from './shares/persona-access.service';
     WalletsController,
     EconomicsController,
   ],
-  providers: [PersonaAccess, KeyAuthenticator, { provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, ConsumerMemories, ChatControlsGateway, TurnRelayService, TurnDeadlineService, ChatGateway, VerificationStats, OpsSnapshotService, OpsGateway, OhttpGateway, OpenAiTurns],
+  providers: [PersonaAccess, KeyAuthenticator, { provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, ConsumerMemories, ChatControlsGateway, TurnRelayService, TurnDeadlineService, TurnRepository, ChatGateway, VerificationStats, OpsSnapshotService, OpsGateway, OhttpGateway, OpenAiTurns],
 })
 export class GatewayModule {}

@@ -2,9 +2,7 @@
 // it: forming a batch takes a PostgreSQL advisory lock and the registry accepts a batch id once, so several nodes
 // never settle a receipt twice.
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Kysely } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { DATABASE, type Database } from '@doppel/db';
 import { SettlementBatcher, SettlementRepository } from '@doppel/settlement';
 
 @Injectable()
@@ -14,13 +12,13 @@ export class ReceiptSettlement implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(DATABASE) private readonly db: Kysely<Database>,
+    private readonly settlements: SettlementRepository,
   ) {}
 
   onApplicationBootstrap(): void {
     const settlement = this.config.settlement;
     if (!settlement) return;
-    this.batcher = SettlementBatcher.fromConfig(new SettlementRepository(this.db), settlement);
+    this.batcher = SettlementBatcher.fromConfig(this.settlements, settlement);
     this.batcher.start(settlement.pollMs, (error) => this.logger.warn(`receipt settlement: ${(error as Error).message} (retrying every ${settlement.pollMs} ms)`));
     this.logger.log(`settling receipts to ${settlement.registryAddress} (batches of at most ${settlement.batchMax}, or every ${settlement.batchMaxAgeMs} ms)`);
   }

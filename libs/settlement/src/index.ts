@@ -2,3 +2,4 @@ export { leafOf, hashPair, buildTree, verifyProof, MerkleTreeError, type MerkleT
 export { receiptDigest, receiptLeaf } from './receipt-leaf';
 export { SettlementRepository, SettlementInconsistentError, type BatchLimits, type FormedBatch, type Inclusion } from './settlement.repository';
 export { SettlementBatcher, SettlementPostError, type SettlementTick } from './settlement-batcher';
+export { SettlementModule } from './settlement.module';

@@ -1,6 +1,7 @@
 // Owns settlement_batches and receipt_settlements: which receipts form which batch, and where its root was posted.
+import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '@doppel/db';
+import { DATABASE, type Database } from '@doppel/db';
 import { buildTree, verifyProof } from './merkle';
 import { receiptLeaf } from './receipt-leaf';
 import type { Receipt } from '@doppel/verification';
@@ -40,8 +41,9 @@ export class SettlementInconsistentError extends Error {
   }
 }
 
+@Injectable()
 export class SettlementRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
 
   /**
    * Forms at most one batch from receipts in no batch yet, oldest first, when the size or the age limit is reached.

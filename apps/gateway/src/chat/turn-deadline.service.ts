@@ -1,7 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Kysely } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { DATABASE, type Database } from '@doppel/db';
 import { TurnStreamPublishers } from '@doppel/streaming';
 import { failOverdueTurns, TurnRepository } from '@doppel/turns';
 
@@ -10,15 +8,12 @@ import { failOverdueTurns, TurnRepository } from '@doppel/turns';
 export class TurnDeadlineService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(TurnDeadlineService.name);
   private timer: NodeJS.Timeout | null = null;
-  private readonly turns: TurnRepository;
 
   constructor(
-    @Inject(DATABASE) db: Kysely<Database>,
+    private readonly turns: TurnRepository,
     private readonly publishers: TurnStreamPublishers,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    this.turns = new TurnRepository(db);
-  }
+  ) {}
 
   onApplicationBootstrap(): void {
     const every = Math.min(5000, Math.max(250, Math.floor(this.config.turns.deadlineMs / 4)));

@@ -70,6 +70,7 @@ export class ReceiptsController {
     @Inject(DATABASE) private readonly db: Kysely<Database>,
     private readonly nodes: NodesRepository,
     private readonly measurements: TeeMeasurementsRepository,
+    private readonly settlements: SettlementRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -90,7 +91,7 @@ export class ReceiptsController {
       ? await this.db.selectFrom('receipts').select('id').where('id', '=', id).where('consumer_id', '=', account.id).executeTakeFirst()
       : undefined;
     if (!owned) throw new DoppelError(ErrorCode.ReceiptNotFound, `Receipt ${id} does not exist or is not yours.`);
-    const inclusion = await new SettlementRepository(this.db).inclusionOf(owned.id);
+    const inclusion = await this.settlements.inclusionOf(owned.id);
     if (!inclusion) throw new DoppelError(ErrorCode.ReceiptNotFound, `Receipt ${id} is in no settlement batch yet.`);
     return { ...inclusion, registry: this.config.settlement?.registryAddress ?? null };
   }
