@@ -15,6 +15,9 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
+    /** Admin connection and the migrated template that medium specs copy into a database of their own (test/support/medium.ts). */
+    adminDatabaseUrl: string;
+    templateDatabase: string;
     redisUrl: string;
     redisPrefix: string;
   }
@@ -37,6 +40,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const config = loadConfig({ DATABASE_URL: databaseUrl, MODELS_DIR: resolve(__dirname, '../../models') });
   await new ModelRegistry(db, config).syncBuiltIns();
   await db.destroy();
+  // A copy taken now, before any suite connects, so medium specs can each clone a clean migrated database in
+  // well under a second instead of migrating their own.
+  const templateDatabase = `${DATABASE_NAME}_template`;
+  const templating = new Client({ connectionString: ADMIN_URL });
+  await templating.connect();
+  await templating.query(`DROP DATABASE IF EXISTS "${templateDatabase}" WITH (FORCE)`);
+  await templating.query(`CREATE DATABASE "${templateDatabase}" TEMPLATE "${DATABASE_NAME}"`);
+  await templating.end();
 
   const redisPrefix = `doppeltest${randomBytes(4).toString('hex')}`;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
@@ -46,6 +57,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await redis.quit();
 
   project.provide('databaseUrl', databaseUrl);
+  project.provide('adminDatabaseUrl', ADMIN_URL);
+  project.provide('templateDatabase', templateDatabase);
   project.provide('redisUrl', REDIS_URL);
   project.provide('redisPrefix', redisPrefix);
 
