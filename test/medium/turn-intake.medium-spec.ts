@@ -110,6 +110,14 @@ describe('TurnIntakeService', () => {
     expect(accepted.verification).toBe('reexec');
   });
 
+  it("raises the level to the persona's minimum", async () => {
+    await nodeServing('a1', modelId);
+    const strict = await m.get(PersonasService).create(consumerId, { name: 'Strict', minVerification: 'signed' });
+    const conversationId = (await m.get(ConversationsService).create(consumerId, strict.id)).id;
+    const accepted = await intake.accept(consumerId, { conversationId, clientTurnId: 'v', text: 'hello' });
+    expect(accepted.verification).toBe('signed');
+  });
+
   it('regenerates the last user message and refuses when there is none', async () => {
     await nodeServing('a1', modelId);
     const empty = await conversation();

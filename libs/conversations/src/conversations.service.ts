@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
 import { beforeTimeAndId, DATABASE, isUuid, keysetPage, positionBefore, type Database, type Page } from '@doppel/db';
-import { fillPlaceholders, PersonasService } from '@doppel/personas';
+import { fillPlaceholders, personaText, PersonasService } from '@doppel/personas';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 
 export interface ConversationView {
@@ -278,7 +278,7 @@ export class ConversationsService {
         'conversations.persona_version_id',
         'conversations.last_message_at',
         'conversations.created_at',
-        sql<string>`persona_versions.definition->>'name'`.as('persona_name'),
+        personaText('name').as('persona_name'),
         sql<string>`conversations.last_message_at::text`.as('last_message_at_text'),
       ]);
   }

@@ -7,3 +7,4 @@ export { AvatarsService, type StoredAvatar } from './avatars/avatars.service';
 export { normalizeAvatar, sniffImageType, THUMBNAIL_SIZE, type NormalizedAvatar } from './avatars/avatar-image';
 export { AvatarRepository, type AvatarVariant } from './avatars/avatar.repository';
 export { LorebooksService, type LorebookView, type LorebookSummary } from './lorebooks/lorebooks.service';
+export { personaJson, personaText } from './persona-fields';

@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { beforeTimeAndId, DATABASE, isUuid, keysetPage, type Database, type Page } from '@doppel/db';
 import { DoppelError, ErrorCode, errorCodeOfIssues, personaContentHash } from '@doppel/protocol';
 import { AvatarRepository } from './avatars/avatar.repository';
+import { personaJson, personaText } from './persona-fields';
 import {
   PERSONA_LIMITS,
   personaDefinitionSchema,
@@ -181,7 +182,7 @@ export class PersonasService {
     const row = await this.db
       .selectFrom('personas')
       .innerJoin('persona_versions', 'persona_versions.id', 'personas.current_version_id')
-      .select(['personas.owner_id', sql<string>`persona_versions.definition->>'name'`.as('name'), sql<SharesGate | null>`persona_versions.definition->'sharesGate'`.as('shares_gate')])
+      .select(['personas.owner_id', personaText('name').as('name'), personaJson<SharesGate | null>('sharesGate').as('shares_gate')])
       .where('personas.id', '=', personaId)
       .where((eb) => eb.or([eb('personas.owner_id', '=', viewerId), eb.and([eb('personas.visibility', '=', 'public'), eb('personas.status', '=', 'active')])]))
       .executeTakeFirst();
@@ -206,11 +207,11 @@ export class PersonasService {
     if (options.search?.trim()) {
       const pattern = `%${options.search.trim().replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
       query = query.where(
-        sql<boolean>`(persona_versions.definition->>'name' ILIKE ${pattern} OR persona_versions.definition->>'description' ILIKE ${pattern}
-          OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(persona_versions.definition->'tags') AS tag WHERE tag ILIKE ${pattern}))`,
+        sql<boolean>`(${personaText('name')} ILIKE ${pattern} OR ${personaText('description')} ILIKE ${pattern}
+          OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(${personaJson('tags')}) AS tag WHERE tag ILIKE ${pattern}))`,
       );
     }
-    if (options.tag) query = query.where(sql<boolean>`persona_versions.definition->'tags' @> ${JSON.stringify([options.tag.trim().toLowerCase()])}::jsonb`);
+    if (options.tag) query = query.where(sql<boolean>`${personaJson('tags')} @> ${JSON.stringify([options.tag.trim().toLowerCase()])}::jsonb`);
     if (options.cursor) query = query.where(beforeTimeAndId('personas.created_at', 'personas.id', options.cursor));
     const rows = await query.execute();
     return keysetPage(rows, options.limit, (row) => [row.created_at_text, row.id], toView);
