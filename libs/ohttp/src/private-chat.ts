@@ -10,6 +10,8 @@ export interface PrivateChatRequest {
   /** Continue a stored conversation (with its memory); otherwise `messages` start a new one. */
   conversationId?: string;
   messages: { role: 'system' | 'user' | 'assistant'; content: string }[];
+  /** The proof the turn must carry (`signed`, `signed+reexec`…); the done event's extension then holds its receipt. */
+  verification?: string;
 }
 
 export type PrivateChatEvent =
@@ -31,6 +33,7 @@ export async function* privateChat(client: OhttpClient, request: PrivateChatRequ
     messages: request.messages,
     stream: true,
     ...(request.conversationId ? { conversation_id: request.conversationId } : {}),
+    ...(request.verification ? { verification: request.verification } : {}),
   });
   const response = await client.stream(
     { method: 'POST', path: '/v1/chat/completions', headers: { authorization: `Bearer ${request.apiKey}`, 'content-type': 'application/json', accept: 'text/event-stream' }, body },

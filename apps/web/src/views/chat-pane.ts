@@ -256,7 +256,7 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
     let soFar = '';
     let turnId = '';
     try {
-      for await (const event of module.sendPrivately(settings, { apiKey: apiKey() ?? '', personaId, conversationId, text })) {
+      for await (const event of module.sendPrivately(settings, { apiKey: apiKey() ?? '', personaId, conversationId, text, verification: level() })) {
         if (event.type === 'start') status.textContent = `Private mode: via ${new URL(event.relay).host}`;
         else if (event.type === 'token') listener.onText((soFar += event.text));
         else {
@@ -273,8 +273,7 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
         }
       }
     } catch (error) {
-      const failure = error as { code?: string; message: string };
-      listener.onError({ code: (failure.code ?? 'PRIVATE_MODE') as never, message: failure.message } as never);
+      listener.onError(module.describeFailure(error as { code?: string; message: string }) as never);
     }
     return { ok: true, turnId, duplicate: false, verification: level() } as TurnSendAck;
   };
