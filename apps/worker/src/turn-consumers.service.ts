@@ -57,11 +57,11 @@ export class TurnConsumers implements BeforeApplicationShutdown {
   }
 
   private async runTurn(job: JobOf<JobName.Turn>): Promise<void> {
-    const { turnId } = job.data;
+    const { turnId, text } = job.data;
     const abort = new AbortController();
     this.stats.activeTurns++;
     try {
-      await this.runner.run(turnId, abort.signal);
+      await this.runner.run(turnId, abort.signal, text);
       this.stats.turnsServed++;
     } catch (error) {
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

@@ -3,13 +3,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { DATABASE, type Database } from '@doppel/db';
+import type { SharesGate } from '@doppel/personas';
 import type { VerificationLevel } from '@doppel/verification';
 
 export interface ConversationForTurn {
+  persona_id: string;
   persona_version_id: string;
   status: string;
   model_id: string;
   min_verification: VerificationLevel | null;
+  /** Who may use the persona, from its current version (a gate added later also closes older conversations). */
+  owner_id: string;
+  visibility: string;
+  persona_name: string;
+  shares_gate: SharesGate | null;
 }
 
 export interface NewTurn {
@@ -46,17 +53,26 @@ function asTurnConflict(error: unknown): never {
 export class TurnIntakeRepository {
   constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
 
-  /** What a new turn needs to know of the consumer's conversation: its version, model, minimum level, persona status. */
+  /**
+   * What a new turn needs to know of the consumer's conversation, in one read: its version, model and minimum level,
+   * and the persona's access rule (owner, visibility, status, share gate of the current version).
+   */
   async conversationForTurn(conversationId: string, consumerId: string): Promise<ConversationForTurn | undefined> {
     return this.db
       .selectFrom('conversations')
       .innerJoin('personas', 'personas.id', 'conversations.persona_id')
       .innerJoin('persona_versions', 'persona_versions.id', 'conversations.persona_version_id')
+      .innerJoin('persona_versions as current', 'current.id', 'personas.current_version_id')
       .select([
+        'conversations.persona_id',
         'conversations.persona_version_id',
         'personas.status',
+        'personas.owner_id',
+        'personas.visibility',
         sql<string>`persona_versions.definition->>'defaultModel'`.as('model_id'),
         sql<VerificationLevel | null>`persona_versions.definition->>'minVerification'`.as('min_verification'),
+        sql<string>`current.definition->>'name'`.as('persona_name'),
+        sql<SharesGate | null>`current.definition->'sharesGate'`.as('shares_gate'),
       ])
       .where('conversations.id', '=', conversationId)
       .where('conversations.consumer_id', '=', consumerId)

@@ -6,6 +6,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, isUuid, type Database } from '@doppel/db';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
+import type { SharesGate } from '@doppel/personas';
 import { LiveNodesCache, NodeAttestationsRepository, NodeRegistry } from '@doppel/nodes';
 import { JobName, ProducerQueues, turnJobId, turnQueueName } from '@doppel/queue';
 import { levelsOf, strictestLevel, UnknownLevelError, type Level, type VerificationLevel } from '@doppel/verification';
@@ -25,6 +26,19 @@ interface TurnRequestBase {
  */
 export type TurnRequest = TurnRequestBase &
   ({ kind?: 'send'; text: string } | { kind: 'regenerate' } | { kind: 'edit'; messageId: string; text: string });
+
+/** Who may use a conversation's persona, as the intake read it with the conversation (no second query). */
+export interface PersonaAccessRule {
+  personaId: string;
+  ownerId: string;
+  visibility: string;
+  status: string;
+  name: string;
+  sharesGate: SharesGate | null;
+}
+
+/** Decides whether the consumer may use the persona; throws the refusal. Runs before anything is stored. */
+export type AuthorizePersona = (rule: PersonaAccessRule) => Promise<void>;
 
 export interface AcceptedTurn {
   turnId: string;
@@ -52,12 +66,20 @@ export class TurnIntakeService {
     this.liveNodes = new LiveNodesCache(registry);
   }
 
-  async accept(consumerId: string, request: TurnRequest): Promise<AcceptedTurn> {
+  async accept(consumerId: string, request: TurnRequest, authorize?: AuthorizePersona): Promise<AcceptedTurn> {
     if (request.kind !== 'regenerate') this.assertTextAcceptable(request.text);
     if (!isUuid(request.conversationId)) throw conversationNotFound(request.conversationId);
 
     const conversation = await this.repository.conversationForTurn(request.conversationId, consumerId);
     if (!conversation) throw conversationNotFound(request.conversationId);
+    await authorize?.({
+      personaId: conversation.persona_id,
+      ownerId: conversation.owner_id,
+      visibility: conversation.visibility,
+      status: conversation.status,
+      name: conversation.persona_name,
+      sharesGate: conversation.shares_gate,
+    });
     if (conversation.status === 'archived') {
       throw new DoppelError(ErrorCode.PersonaArchived, 'This persona has been archived and no longer replies.');
     }
@@ -93,7 +115,7 @@ export class TurnIntakeService {
       throw error;
     }
 
-    await this.enqueue(turn.turnId, request.conversationId, turn.modelId);
+    await this.enqueue(turn.turnId, request.conversationId, turn.modelId, request.kind === 'regenerate' ? undefined : request.text);
     return { turnId: turn.turnId, conversationId: request.conversationId, verification, duplicate: false };
   }
 
@@ -210,11 +232,11 @@ export class TurnIntakeService {
     return { turnId: turn.id, conversationId: turn.conversation_id, verification: turn.verification_level, duplicate: true };
   }
 
-  private async enqueue(turnId: string, conversationId: string, modelId: string): Promise<void> {
+  private async enqueue(turnId: string, conversationId: string, modelId: string, text?: string): Promise<void> {
     try {
       await this.queues.get<JobName.Turn>(turnQueueName(modelId)).add(
         JobName.Turn,
-        { turnId, conversationId },
+        text === undefined ? { turnId, conversationId } : { turnId, conversationId, text },
         {
           jobId: turnJobId(turnId),
           attempts: this.config.turns.jobAttempts,

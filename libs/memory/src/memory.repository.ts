@@ -1,6 +1,6 @@
 // Long-term memory in pgvector. Every read and write is scoped to one persona AND one consumer.
 import { Inject, Injectable } from '@nestjs/common';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import {
   checkedDimensions,
@@ -94,18 +94,18 @@ export class MemoryRepository {
    * What a prompt remembers, in one query: the pinned memories (oldest first, at most `maxPinned`), then the `topK`
    * nearest of the others (nearest first), all of one persona + consumer pair.
    */
-  async recall(query: { personaId: string; consumerId: string; embeddingModel: string; embedding: Float32Array; maxPinned: number; topK: number }): Promise<MemoryHit[]> {
-    const dims = sql.raw(String(checkedDimensions(query.embedding.length)));
-    const vector = toVectorLiteral(query.embedding);
-    const owner = sql`persona_id = ${query.personaId} AND consumer_id = ${query.consumerId} AND embedding_model = ${query.embeddingModel} AND in_context`;
-    const { rows } = await sql<{ id: string; kind: MemoryKind; content: string; content_hash: string; created_at: Date; pinned: boolean; distance: number }>`
-      (SELECT id, kind, content, content_hash, created_at, true AS pinned, 0::float8 AS distance
-         FROM memories WHERE ${owner} AND pinned ORDER BY created_at, id LIMIT ${query.maxPinned})
-      UNION ALL
-      (SELECT id, kind, content, content_hash, created_at, false AS pinned,
-              (embedding::vector(${dims})) <=> ${vector}::vector(${dims}) AS distance
-         FROM memories WHERE ${owner} AND NOT pinned AND embedding_dims = ${dims} ORDER BY distance LIMIT ${query.topK})`.execute(this.db);
+  async recall(query: RecallQuery): Promise<MemoryHit[]> {
+    const { rows } = await recallStatement(query).execute(this.db);
     return rows.map(toMemoryHit);
+  }
+
+  /**
+   * The same recall as one JSON array, for a statement of another repository to carry (the turn claim: one round
+   * trip fewer per turn). The owner may be given as column references of that statement.
+   */
+  recallAsJson(query: RecallQuery): RawBuilder<unknown> {
+    return sql`(SELECT coalesce(json_agg(hit ORDER BY hit.pinned DESC, hit.distance, hit.created_at, hit.id), '[]')
+                  FROM (${recallStatement(query)}) AS hit)`;
   }
 
   /** Pins or unpins one of the consumer's memories; at most `maxPinned` per persona. Null when it is not theirs. */
@@ -270,6 +270,38 @@ export class MemoryRepository {
     const result = await this.db.deleteFrom('memories').where('persona_id', '=', personaId).where('consumer_id', '=', consumerId).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
+}
+
+/** An owner id, or a column of the statement the recall rides in (`sql.ref('turns.consumer_id')`). */
+type OwnerValue = string | RawBuilder<unknown>;
+
+export interface RecallQuery {
+  personaId: OwnerValue;
+  consumerId: OwnerValue;
+  embeddingModel: string;
+  embedding: Float32Array;
+  maxPinned: number;
+  topK: number;
+}
+
+type RecallRow = { id: string; kind: MemoryKind; content: string; content_hash: string; created_at: Date; pinned: boolean; distance: number };
+
+function recallStatement(query: RecallQuery): RawBuilder<RecallRow> {
+  const dims = sql.raw(String(checkedDimensions(query.embedding.length)));
+  const vector = toVectorLiteral(query.embedding);
+  const owner = sql`persona_id = ${query.personaId} AND consumer_id = ${query.consumerId} AND embedding_model = ${query.embeddingModel} AND in_context`;
+  return sql<RecallRow>`
+      (SELECT id, kind, content, content_hash, created_at, true AS pinned, 0::float8 AS distance
+         FROM memories WHERE ${owner} AND pinned ORDER BY created_at, id LIMIT ${query.maxPinned})
+      UNION ALL
+      (SELECT id, kind, content, content_hash, created_at, false AS pinned,
+              (embedding::vector(${dims})) <=> ${vector}::vector(${dims}) AS distance
+         FROM memories WHERE ${owner} AND NOT pinned AND embedding_dims = ${dims} ORDER BY distance LIMIT ${query.topK})`;
+}
+
+/** Memories read back from `recallAsJson` (timestamps arrive as text). */
+export function memoryHitsFromJson(rows: (Omit<RecallRow, 'created_at'> & { created_at: string })[]): MemoryHit[] {
+  return rows.map((row) => toMemoryHit({ ...row, created_at: new Date(row.created_at) }));
 }
 
 function toMemoryHit(row: { id: string; kind: MemoryKind; content: string; content_hash: string; created_at: Date; pinned: boolean; distance: number }): MemoryHit {

@@ -48,7 +48,8 @@ export interface ReexecJob {
 }
 
 export interface JobPayloads {
-  [JobName.Turn]: { turnId: string; conversationId: string };
+  /** `text`: the user's new message when the turn sends one, so the node can embed it before its claim. */
+  [JobName.Turn]: { turnId: string; conversationId: string; text?: string };
   [JobName.Reexec]: ReexecJob;
   [JobName.IndexKnowledge]: { documentId: string; revision: number };
 }

@@ -75,13 +75,18 @@ export class TurnRunner {
     this.context = new TurnContextLoader(config, memory, knowledge, personaVersions);
   }
 
-  /** claim → load context → generate → prove → record, then publish `done`; memories are made after, in batches. */
-  async run(turnId: string, signal: AbortSignal): Promise<TurnOutcome> {
+  /**
+   * claim → load context → generate → prove → record, then publish `done`; memories are made after, in batches.
+   * `userText`: the message as the job carried it; embedded first, so the claim can recall the memories with it.
+   */
+  async run(turnId: string, signal: AbortSignal, userText?: string): Promise<TurnOutcome> {
     const workerId = this.config.worker.id;
     const publisher = this.publisherFor(turnId, this.config.turns.chunkIntervalMs);
     const embedder = this.models.embedder;
 
-    const claim = await this.turns.claim(turnId, workerId, embedder.modelId, this.config.turns.historyMaxMessages);
+    const early = userText === undefined ? undefined : { text: userText, embedding: (await embedder.embed([userText]))[0]! };
+    const recall = early && this.context.recallInClaim(early.embedding, embedder.modelId);
+    const claim = await this.turns.claim(turnId, workerId, embedder.modelId, this.config.turns.historyMaxMessages, recall);
     if ('finished' in claim) {
       // Stored, but the done event may not have reached Redis before a crash: publish it again.
       if (claim.finished.status === 'done') await this.publishStoredDone(publisher, claim.finished);
@@ -93,7 +98,8 @@ export class TurnRunner {
     if (claim.claimed.memoriesPending) await this.memoryWriter.writePendingOf(turn.conversation_id);
 
     const chatModel = this.models.chat(turn.model_id ?? '');
-    const context = await this.context.load(claim.claimed, embedder);
+    // The claim's recall missed what is written only now.
+    const context = await this.context.load(claim.claimed, embedder, early && { ...early, fresh: !claim.claimed.memoriesPending });
     const params: SamplingParams = { ...context.personaVersion.definition.generation, seed: seedForTurn(turnId) };
     const assembled = assemblePrompt({
       persona: context.personaVersion.definition,

@@ -1,7 +1,8 @@
 // The worker's writes to `turns` (claim, complete, fail, fail overdue) and the reads that go with them: one
 // statement where the turn path used several, since every round trip costs both ends CPU at thousands of turns.
 import { Inject, Injectable } from '@nestjs/common';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { memoryHitsFromJson, type MemoryHit } from '@doppel/memory';
 import { DATABASE, type Database, type TurnRow } from '@doppel/db';
 import type { ErrorCode } from '@doppel/protocol';
 import type { TurnTimestamps } from './turn-timings';
@@ -20,6 +21,8 @@ export interface ClaimedTurn {
   hasKnowledge: boolean;
   /** Shown messages before the user's (at most the limit the claim was given), oldest first. */
   history: { role: 'user' | 'assistant'; content: string }[];
+  /** The memories the claim recalled when it was given a recall (see claim), else null. */
+  recalledMemories: MemoryHit[] | null;
 }
 
 export type ClaimResult = { claimed: ClaimedTurn } | { finished: TurnRow };
@@ -59,9 +62,11 @@ export class TurnRepository {
   /**
    * Marks the turn running on this node (a retry after a crash takes it over) and returns it with its user message,
    * persona, consumer name and the conversation's recent history (read here rather than in a statement of its own:
-   * one round trip fewer per turn); or the stored turn when it already finished.
+   * one round trip fewer per turn), and with `recall` (MemoryRepository.recallAsJson over this statement's
+   * `conversations.persona_id` and `turns.consumer_id`) the remembered memories too; or the stored turn when it
+   * already finished.
    */
-  async claim(turnId: string, workerId: string, embeddingModel: string, historyMaxMessages: number): Promise<ClaimResult> {
+  async claim(turnId: string, workerId: string, embeddingModel: string, historyMaxMessages: number, recall?: RawBuilder<unknown>): Promise<ClaimResult> {
     const { rows } = await sql<
       TurnRow & {
         user_text: string;
@@ -71,6 +76,7 @@ export class TurnRepository {
         memories_pending: boolean;
         has_knowledge: boolean;
         history: ClaimedTurn['history'];
+        recalled: Parameters<typeof memoryHitsFromJson>[0] | null;
       }
     >`
       UPDATE turns SET
@@ -91,14 +97,15 @@ export class TurnRepository {
         (SELECT coalesce(json_agg(json_build_object('role', recent.role, 'content', recent.content) ORDER BY recent.position), '[]')
            FROM (SELECT role, content, position FROM messages
                   WHERE conversation_id = turns.conversation_id AND position < user_message.position AND state = 'shown'
-                  ORDER BY position DESC LIMIT ${historyMaxMessages}) AS recent) AS history`.execute(this.db);
+                  ORDER BY position DESC LIMIT ${historyMaxMessages}) AS recent) AS history,
+        ${recall ?? sql`NULL`} AS recalled`.execute(this.db);
     const row = rows[0];
     if (!row) {
       const stored = await this.db.selectFrom('turns').selectAll().where('id', '=', turnId).executeTakeFirst();
       if (!stored) throw new Error(`turn ${turnId} does not exist`);
       return { finished: stored };
     }
-    const { user_text, user_position, persona_id, consumer_name, memories_pending, has_knowledge, history, ...turn } = row;
+    const { user_text, user_position, persona_id, consumer_name, memories_pending, has_knowledge, history, recalled, ...turn } = row;
     return {
       claimed: {
         turn: turn as TurnRow,
@@ -109,6 +116,7 @@ export class TurnRepository {
         memoriesPending: memories_pending,
         hasKnowledge: has_knowledge,
         history,
+        recalledMemories: recalled ? memoryHitsFromJson(recalled) : null,
       },
     };
   }

@@ -39,8 +39,7 @@ export class TurnAdmission implements OnModuleDestroy {
       });
     }
     const resolved = typeof request === 'function' ? await request() : request;
-    await this.access.checkConversation(accountId, resolved.conversationId);
-    const accepted = await this.intake.accept(accountId, resolved);
+    const accepted = await this.intake.accept(accountId, resolved, (rule) => this.access.checkRule(accountId, rule));
     if (!accepted.duplicate) this.control.accepted(accepted.turnId);
     return accepted;
   }

@@ -1,14 +1,14 @@
-// Where the gateway asks whether an account may use a persona: opening a conversation and every turn.
+// Where the gateway decides whether an account may use a persona: opening a conversation and every turn.
 import { Injectable } from '@nestjs/common';
-import { ConversationsService } from '@doppel/conversations';
+import type { PersonaAccessRule } from '@doppel/conversations';
 import { PersonasService } from '@doppel/personas';
+import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { SharesGateService } from '@doppel/twin-shares';
 
 @Injectable()
 export class PersonaAccess {
   constructor(
     private readonly personas: PersonasService,
-    private readonly conversations: ConversationsService,
     private readonly gate: SharesGateService,
   ) {}
 
@@ -20,8 +20,15 @@ export class PersonaAccess {
     await this.gate.check(accountId, rule.name, rule.sharesGate);
   }
 
-  async checkConversation(accountId: string, conversationId: string): Promise<void> {
-    const conversation = await this.conversations.getOwned(conversationId, accountId);
-    await this.checkPersona(accountId, conversation.personaId);
+  /**
+   * The same decision for a turn, from the rule the turn intake read with the conversation: a persona that is
+   * neither the account's own nor public and active is not found (as in checkPersona), a gate needs its shares.
+   */
+  async checkRule(accountId: string, rule: PersonaAccessRule): Promise<void> {
+    if (rule.ownerId === accountId) return;
+    if (rule.visibility !== 'public' || rule.status !== 'active') {
+      throw new DoppelError(ErrorCode.PersonaNotFound, `Persona ${rule.personaId} does not exist or is not visible to you.`);
+    }
+    await this.gate.check(accountId, rule.name, rule.sharesGate ?? undefined);
   }
 }
