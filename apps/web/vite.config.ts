@@ -5,9 +5,19 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: __dirname,
   base: './',
-  // Private mode's OHTTP client (loaded on demand); every other @doppel import in the app is type-only.
-  resolve: { alias: { '@doppel/ohttp': resolve(__dirname, '../../libs/ohttp/src/index.ts') } },
+  resolve: {
+    alias: {
+      // The wire contract without Node (schemas, constants, canonical JSON); and private mode's OHTTP client.
+      '@doppel/protocol': resolve(__dirname, '../../libs/protocol/src/browser.ts'),
+      '@doppel/ohttp': resolve(__dirname, '../../libs/ohttp/src/index.ts'),
+    },
+  },
   build: {
+    rollupOptions: {
+      // The protocol's modules only declare (schemas, constants): one whose exports the app does not use is left
+      // out, so reading a constant does not bring zod and every schema into the bundle.
+      treeshake: { moduleSideEffects: (id) => !id.includes('/libs/protocol/src/') },
+    },
     outDir: resolve(__dirname, '../../dist/web'),
     emptyOutDir: true,
     target: 'es2022',

@@ -1,12 +1,18 @@
 // REST and socket.io clients for end-to-end suites: the same protocol types the real clients use.
 import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
+import type { z } from 'zod';
 import {
   CHAT_NAMESPACE,
+  turnDoneEventSchema,
+  turnErrorEventSchema,
+  turnSendAckSchema,
   type ChatClientToServerEvents,
   type ChatServerToClientEvents,
   type TurnDoneEvent,
+  type TurnEditPayload,
   type TurnErrorEvent,
+  type TurnRegeneratePayload,
   type TurnSendAck,
   type TurnSendPayload,
   type TurnTokenEvent,
@@ -68,10 +74,24 @@ export interface TurnResult {
   foreignTokens: TurnTokenEvent[];
 }
 
+/** A payload whose clientTurnId a helper fills in when the test leaves it out. */
+type ClientTurnIdOptional<T extends { clientTurnId: string }> = Omit<T, 'clientTurnId'> & Partial<Pick<T, 'clientTurnId'>>;
+
+/**
+ * What the server sent, held to the wire contract (@doppel/protocol's schema): a field missing, mistyped or not in
+ * the contract fails the test that received it.
+ */
+export function assertWireShape<S extends z.ZodObject | z.ZodDiscriminatedUnion>(schema: S, value: unknown, what: string): z.infer<S> {
+  const strict = 'strict' in schema ? (schema as z.ZodObject).strict() : schema;
+  const parsed = strict.safeParse(value);
+  if (!parsed.success) throw new Error(`${what} does not match the wire contract: ${parsed.error.message}\n${JSON.stringify(value)}`);
+  return parsed.data as z.infer<S>;
+}
+
 /** Sends one turn and gathers everything the server emits about it until turn:done or turn:error. */
 export function sendTurn(
   socket: ChatClient,
-  payload: { conversationId: string; text: string; clientTurnId?: string; verification?: TurnSendPayload['verification'] },
+  payload: ClientTurnIdOptional<TurnSendPayload>,
   timeoutMs = 15_000,
 ): Promise<TurnResult> {
   return runTurn(socket, 'turn:send', payload, timeoutMs);
@@ -80,7 +100,7 @@ export function sendTurn(
 /** turn:regenerate: another reply to the conversation's last user message. */
 export function regenerateTurn(
   socket: ChatClient,
-  payload: { conversationId: string; clientTurnId?: string; verification?: TurnSendPayload['verification'] },
+  payload: ClientTurnIdOptional<TurnRegeneratePayload>,
   timeoutMs = 15_000,
 ): Promise<TurnResult> {
   return runTurn(socket, 'turn:regenerate', payload, timeoutMs);
@@ -89,7 +109,7 @@ export function regenerateTurn(
 /** turn:edit: new text for the consumer's last message, answered again. */
 export function editTurn(
   socket: ChatClient,
-  payload: { conversationId: string; messageId: string; text: string; clientTurnId?: string; verification?: TurnSendPayload['verification'] },
+  payload: ClientTurnIdOptional<TurnEditPayload>,
   timeoutMs = 15_000,
 ): Promise<TurnResult> {
   return runTurn(socket, 'turn:edit', payload, timeoutMs);
@@ -109,6 +129,18 @@ function runTurn(socket: ChatClient, event: 'turn:send' | 'turn:regenerate' | 't
       cleanup();
       resolve(result);
     };
+    // A reply off the contract fails the turn's promise (a throw inside a socket.io handler would only time out).
+    const checked =
+      <A extends unknown[]>(handle: (...args: A) => void) =>
+      (...args: A) => {
+        try {
+          handle(...args);
+        } catch (error) {
+          clearTimeout(timer);
+          cleanup();
+          reject(error);
+        }
+      };
     const onQueued = (event: { turnId: string }) => {
       if (event.turnId === turnId) result.queued = true;
     };
@@ -117,16 +149,16 @@ function runTurn(socket: ChatClient, event: 'turn:send' | 'turn:regenerate' | 't
       else if (event.turnId === turnId) result.tokens.push(event);
       else result.foreignTokens.push(event);
     };
-    const onDone = (event: TurnDoneEvent) => {
+    const onDone = checked((event: TurnDoneEvent) => {
       if (event.turnId !== turnId) return;
-      result.done = event;
+      result.done = assertWireShape(turnDoneEventSchema, event, 'turn:done');
       finish();
-    };
-    const onError = (event: TurnErrorEvent) => {
+    });
+    const onError = checked((event: TurnErrorEvent) => {
       if (event.turnId !== turnId) return;
-      result.error = event;
+      result.error = assertWireShape(turnErrorEventSchema, event, 'turn:error');
       finish();
-    };
+    });
     const cleanup = () => {
       socket.off('turn:queued', onQueued);
       socket.off('turn:token', onToken);
@@ -137,12 +169,16 @@ function runTurn(socket: ChatClient, event: 'turn:send' | 'turn:regenerate' | 't
     socket.on('turn:token', onToken);
     socket.on('turn:done', onDone);
     socket.on('turn:error', onError);
-    (socket.emit as (...args: unknown[]) => void)(event, { clientTurnId: randomUUID(), ...payload }, (ack: TurnSendAck) => {
-      result.ack = ack;
-      if (!ack.ok) return finish();
-      turnId = ack.turnId;
-      for (const event of early.splice(0)) onToken(event);
-    });
+    (socket.emit as (...args: unknown[]) => void)(
+      event,
+      { clientTurnId: randomUUID(), ...payload },
+      checked((ack: TurnSendAck) => {
+        result.ack = assertWireShape(turnSendAckSchema, ack, `${event} ack`);
+        if (!ack.ok) return finish();
+        turnId = ack.turnId;
+        for (const event of early.splice(0)) onToken(event);
+      }),
+    );
   });
 }
 

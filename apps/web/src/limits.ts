@@ -1,6 +1,6 @@
 // The server's limits (GET /limits), read once per page; fields get them when they arrive. The server checks
 // regardless, so a field stays unlimited if the read fails.
-import type { ClientLimits } from '@doppel/protocol/client-limits';
+import type { ClientLimits } from '@doppel/protocol';
 import { request } from './api';
 
 let limits: Promise<ClientLimits | null> | null = null;

@@ -2,7 +2,7 @@
 // from the signature, recomputes every transcript hash, and compares the signed output with the reply on screen.
 // ethers is loaded on first use only, so it stays out of the chat view's first load.
 // The one canonical JSON, the server's own: a pure module with no Node imports (a copy here could drift).
-import { canonicalJson } from '../../../libs/protocol/src/canonical-json';
+import { canonicalJson } from '@doppel/protocol';
 
 export interface ReceiptUnderCheck {
   receipt: { domain: Record<string, unknown>; message: Record<string, unknown>; signatures: { node?: string; reexec?: { node: string; signature: string } } };

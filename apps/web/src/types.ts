@@ -1,4 +1,6 @@
 // The REST shapes the app reads (see /docs/openapi.json).
+import type { VerificationLabel } from '@doppel/protocol';
+
 export interface LorebookEntry {
   keys: string[];
   secondaryKeys: string[];
@@ -51,8 +53,8 @@ export interface GenerationParams {
   stop: string[];
 }
 
-/** A level-set label: 'none' or level names joined by '+' (signed, reexec, tee, zk), as the receipt signs it. */
-export type VerificationLevel = string;
+/** A level-set label ('none', 'signed+reexec', …), as the receipt signs it. */
+export type VerificationLevel = VerificationLabel;
 
 export interface PersonaDefinition {
   name: string;

@@ -1,158 +1,180 @@
-// The socket.io contract of the /chat namespace, shared by the gateway, the CLI, tests and the load harness.
-import type { ErrorBody } from './doppel-error';
-import type { ErrorCode } from './error-codes';
-import type { VerificationLevelName } from './verification-levels';
+// The socket.io contract of the /chat namespace: one zod schema per payload, the types inferred from them. The
+// gateway validates what clients send with these schemas; the web app, the CLI, the load harness and the tests
+// import the same types (and may parse what the server sends). No Node imports: the browser reads this file.
+import { z } from 'zod';
+import { errorBodySchema } from './error-body';
+import { ErrorCode } from './error-codes';
+import { verificationSpecSchema } from './verification-spec';
+import { VERIFICATION_LEVEL_NAMES } from './verification-levels';
 
 export const CHAT_NAMESPACE = '/chat';
 
-/** What a client may send: a label ('none', 'signed', 'signed+reexec+tee') or a list of level names. */
-export type VerificationSpec = string | VerificationLevelName[];
+const id = z.string().min(1).max(64);
 
-export interface TurnSendPayload {
-  conversationId: string;
-  text: string;
+// ── client → server ──────────────────────────────────────────────────────────────────────────────────────────────
+
+export const turnSendPayloadSchema = z.strictObject({
+  conversationId: id,
+  // Length limits are the intake's (configurable, GET /limits) business; this only caps what is parsed at all.
+  text: z.string().max(1_000_000),
   /** Chosen by the client; resending the same id returns the same turn instead of a second reply. */
-  clientTurnId: string;
-  /**
-   * Proof wanted for this turn, as a set: a list (`["signed", "tee"]`) or a `+`-joined label (`"signed+reexec"`,
-   * the single-level strings of earlier clients included). The persona's minimum is added; the turn gets every
-   * level or fails. Default none.
-   */
-  verification?: VerificationSpec;
-}
+  clientTurnId: id,
+  /** Proof wanted for this turn; the persona's minimum is added; the turn gets every level or fails. Default none. */
+  verification: verificationSpecSchema.optional(),
+});
+export type TurnSendPayload = z.infer<typeof turnSendPayloadSchema>;
 
 /** Another reply to the conversation's last user message; earlier replies stay as alternatives. */
-export interface TurnRegeneratePayload {
-  conversationId: string;
-  clientTurnId: string;
-  verification?: TurnSendPayload['verification'];
-}
+export const turnRegeneratePayloadSchema = turnSendPayloadSchema.omit({ text: true });
+export type TurnRegeneratePayload = z.infer<typeof turnRegeneratePayloadSchema>;
 
 /** Replace the text of your last message and answer it again; the replies to the old text are superseded. */
-export interface TurnEditPayload extends TurnRegeneratePayload {
-  messageId: string;
-  text: string;
-}
-
-/** Show this alternative reply and use it (not its siblings) in the context of later turns. */
-export interface MessageChoosePayload {
-  conversationId: string;
-  messageId: string;
-}
-
-export interface AlternativeReply {
-  id: string;
-  content: string;
-  turnId: string | null;
-  chosen: boolean;
-  createdAt: string;
-}
-
-/** The answer to a control event (choose, rate, memory): its result on success, or an error. */
-export type ControlAck<T extends object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
-
-export type MessageChooseAck = ControlAck<{ alternatives: AlternativeReply[] }>;
-
-/** Rate one of the persona's replies, 1–5 (rating again replaces it). */
-export interface MessageRatePayload {
-  conversationId: string;
-  messageId: string;
-  score: number;
-}
-
-/** What the persona remembers about you: newest first; pass nextCursor as before for older items. */
-export interface MemoryListPayload {
-  personaId: string;
-  limit?: number;
-  before?: string;
-  pinned?: boolean;
-}
-
-export interface MemoryItem {
-  id: string;
-  kind: 'user_message' | 'assistant_reply' | 'fact';
-  content: string;
-  conversationId: string | null;
-  embeddingModel: string;
-  pinned: boolean;
-  createdAt: string;
-}
-
-export type TurnSendAck =
-  | { ok: true; turnId: string; duplicate: boolean; verification: string }
-  | { ok: false; error: ErrorBody };
-
-export interface TurnTimings {
-  queueWaitMs: number | null;
-  retrievalMs: number | null;
-  timeToFirstTokenMs: number | null;
-  generationMs: number | null;
-  totalMs: number | null;
-}
-
-export interface TurnUsage {
-  promptTokens: number;
-  completionTokens: number;
-}
-
-export interface TurnQueuedEvent {
-  turnId: string;
-  conversationId: string;
-  clientTurnId: string;
-}
-export interface TurnTokenEvent {
-  turnId: string;
-  /** Starts at 0 and grows by exactly 1 per chunk. */
-  seq: number;
-  text: string;
-}
-/** Proof attached to a verified turn (verification level other than none). See docs/receipts.md. */
-export interface TurnVerification {
-  /** The canonical label of the levels this receipt proves ('signed', 'signed+reexec+tee', …); also the receipt's signed `level`. */
-  level: string;
-  /** The same set as a list. */
-  levels: VerificationLevelName[];
-  /** matched: a second node reproduced the output and co-signed; mismatch: it did not (recorded on the node). */
-  reexec: 'matched' | 'mismatch' | null;
-  receiptId: string;
-  /** The EIP-712 receipt: domain, types, message, signatures. */
-  receipt: Record<string, unknown>;
-  /** What the receipt's hashes commit to, for recomputing them. */
-  transcript: Record<string, unknown>;
-}
-
-export interface TurnDoneEvent {
-  turnId: string;
-  messageId: string;
-  text: string;
-  usage: TurnUsage;
-  timings: TurnTimings;
-  verification: TurnVerification | null;
-}
-/** A node failed mid-turn and another attempt started: discard the partial text; seq starts again at 0. */
-export interface TurnRestartedEvent {
-  turnId: string;
-  attempt: number;
-}
-export interface TurnErrorEvent {
-  turnId: string;
-  code: ErrorCode;
-  message: string;
-}
+export const turnEditPayloadSchema = turnSendPayloadSchema.extend({ messageId: id });
+export type TurnEditPayload = z.infer<typeof turnEditPayloadSchema>;
 
 /**
  * After a reconnect (to any gateway): continue a turn's stream. Chunks with seq <= afterSeq of the given attempt
  * are not sent again; if the turn restarted since, turn:restarted comes first. A finished turn gets its
  * turn:done or turn:error straight away.
  */
-export interface TurnResumePayload {
-  turnId: string;
-  afterSeq: number;
+export const turnResumePayloadSchema = z.strictObject({
+  turnId: z.uuid(),
+  afterSeq: z.number().int().min(-1),
   /** The attempt the client was receiving (turn:restarted tells it); 1 when it never saw a restart. */
-  attempt?: number;
-}
+  attempt: z.number().int().min(1).max(100).optional(),
+});
+export type TurnResumePayload = z.infer<typeof turnResumePayloadSchema>;
 
-export type TurnResumeAck = { ok: true; status: 'queued' | 'running' | 'done' | 'failed' } | { ok: false; error: ErrorBody };
+/** Show this alternative reply and use it (not its siblings) in the context of later turns. */
+export const messageChoosePayloadSchema = z.strictObject({ conversationId: id, messageId: id });
+export type MessageChoosePayload = z.infer<typeof messageChoosePayloadSchema>;
+
+/** Rate one of the persona's replies, 1–5 (rating again replaces it). */
+export const messageRatePayloadSchema = messageChoosePayloadSchema.extend({ score: z.number().int().min(1).max(5) });
+export type MessageRatePayload = z.infer<typeof messageRatePayloadSchema>;
+
+/** What the persona remembers about you (also GET /personas/:id/memories's query): newest first, paged by `before`. */
+export const memoryListQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.string().min(1).max(512).optional(),
+  pinned: z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]).optional(),
+});
+export const memoryListPayloadSchema = memoryListQuerySchema.extend({ personaId: id });
+export type MemoryListPayload = z.input<typeof memoryListPayloadSchema>;
+
+export const memoryDeletePayloadSchema = z.strictObject({ memoryId: id });
+export type MemoryDeletePayload = z.infer<typeof memoryDeletePayloadSchema>;
+
+/** Also PUT /memories/:id/pin's body. */
+export const memoryPinSchema = z.strictObject({ pinned: z.boolean() });
+export const memoryPinPayloadSchema = memoryPinSchema.extend({ memoryId: id });
+export type MemoryPinPayload = z.infer<typeof memoryPinPayloadSchema>;
+
+// ── server → client ──────────────────────────────────────────────────────────────────────────────────────────────
+
+const failedAckSchema = z.object({ ok: z.literal(false), error: errorBodySchema });
+
+export const turnSendAckSchema = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    turnId: z.string(),
+    duplicate: z.boolean(),
+    /** The canonical label of the levels the turn will carry (the request's and the persona's minimum). */
+    verification: z.string(),
+  }),
+  failedAckSchema,
+]);
+export type TurnSendAck = z.infer<typeof turnSendAckSchema>;
+
+/** The answer to a control event (choose, rate, memory): its result on success, or an error. */
+export type ControlAck<T extends object> = ({ ok: true } & T) | z.infer<typeof failedAckSchema>;
+
+export const alternativeReplySchema = z.object({
+  id: z.string(),
+  content: z.string(),
+  turnId: z.string().nullable(),
+  chosen: z.boolean(),
+  createdAt: z.string(),
+});
+export type AlternativeReply = z.infer<typeof alternativeReplySchema>;
+export type MessageChooseAck = ControlAck<{ alternatives: AlternativeReply[] }>;
+
+export const memoryItemSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['user_message', 'assistant_reply', 'fact']),
+  content: z.string(),
+  conversationId: z.string().nullable(),
+  embeddingModel: z.string(),
+  pinned: z.boolean(),
+  createdAt: z.string(),
+});
+export type MemoryItem = z.infer<typeof memoryItemSchema>;
+
+export const turnResumeAckSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), status: z.enum(['queued', 'running', 'done', 'failed']) }),
+  failedAckSchema,
+]);
+export type TurnResumeAck = z.infer<typeof turnResumeAckSchema>;
+
+export const turnQueuedEventSchema = turnSendPayloadSchema.pick({ conversationId: true, clientTurnId: true }).extend({ turnId: z.string() });
+export type TurnQueuedEvent = z.infer<typeof turnQueuedEventSchema>;
+
+export const turnTokenEventSchema = z.object({
+  turnId: z.string(),
+  /** Starts at 0 and grows by exactly 1 per chunk. */
+  seq: z.number().int().min(0),
+  text: z.string(),
+});
+export type TurnTokenEvent = z.infer<typeof turnTokenEventSchema>;
+
+const milliseconds = z.number().nullable();
+export const turnTimingsSchema = z.object({
+  queueWaitMs: milliseconds,
+  retrievalMs: milliseconds,
+  timeToFirstTokenMs: milliseconds,
+  generationMs: milliseconds,
+  totalMs: milliseconds,
+});
+export type TurnTimings = z.infer<typeof turnTimingsSchema>;
+
+export const turnUsageSchema = z.object({ promptTokens: z.number().int().min(0), completionTokens: z.number().int().min(0) });
+export type TurnUsage = z.infer<typeof turnUsageSchema>;
+
+/** Proof attached to a verified turn (verification level other than none). See docs/receipts.md. */
+export const turnVerificationSchema = z.object({
+  /** The canonical label of the levels this receipt proves ('signed', 'signed+reexec+tee', …); also the receipt's signed `level`. */
+  level: z.string(),
+  /** The same set as a list. */
+  levels: z.array(z.enum(VERIFICATION_LEVEL_NAMES)),
+  /** matched: a second node reproduced the output and co-signed; mismatch: it did not (recorded on the node). */
+  reexec: z.enum(['matched', 'mismatch']).nullable(),
+  receiptId: z.string(),
+  /** The EIP-712 receipt: domain, types, message, signatures. */
+  receipt: z.record(z.string(), z.unknown()),
+  /** What the receipt's hashes commit to, for recomputing them. */
+  transcript: z.record(z.string(), z.unknown()),
+});
+export type TurnVerification = z.infer<typeof turnVerificationSchema>;
+
+export const turnDoneEventSchema = z.object({
+  turnId: z.string(),
+  /** The reply. */
+  messageId: z.string(),
+  text: z.string(),
+  usage: turnUsageSchema,
+  timings: turnTimingsSchema,
+  verification: turnVerificationSchema.nullable(),
+});
+export type TurnDoneEvent = z.infer<typeof turnDoneEventSchema>;
+
+/** A node failed mid-turn and another attempt started: discard the partial text; seq starts again at 0. */
+export const turnRestartedEventSchema = z.object({ turnId: z.string(), attempt: z.number().int().min(1) });
+export type TurnRestartedEvent = z.infer<typeof turnRestartedEventSchema>;
+
+export const turnErrorEventSchema = z.object({ turnId: z.string(), code: z.enum(ErrorCode), message: z.string() });
+export type TurnErrorEvent = z.infer<typeof turnErrorEventSchema>;
+
+// ── the event maps socket.io is typed with ───────────────────────────────────────────────────────────────────────
 
 export interface ChatClientToServerEvents {
   'turn:send': (payload: TurnSendPayload, ack: (result: TurnSendAck) => void) => void;
@@ -161,8 +183,8 @@ export interface ChatClientToServerEvents {
   'message:choose': (payload: MessageChoosePayload, ack: (result: MessageChooseAck) => void) => void;
   'message:rate': (payload: MessageRatePayload, ack: (result: ControlAck<{ messageId: string; score: number }>) => void) => void;
   'memory:list': (payload: MemoryListPayload, ack: (result: ControlAck<{ items: MemoryItem[]; nextCursor: string | null }>) => void) => void;
-  'memory:delete': (payload: { memoryId: string }, ack: (result: ControlAck<{ deleted: true }>) => void) => void;
-  'memory:pin': (payload: { memoryId: string; pinned: boolean }, ack: (result: ControlAck<{ memory: MemoryItem }>) => void) => void;
+  'memory:delete': (payload: MemoryDeletePayload, ack: (result: ControlAck<{ deleted: true }>) => void) => void;
+  'memory:pin': (payload: MemoryPinPayload, ack: (result: ControlAck<{ memory: MemoryItem }>) => void) => void;
   'turn:resume': (payload: TurnResumePayload, ack: (result: TurnResumeAck) => void) => void;
 }
 

@@ -1,10 +1,7 @@
+import type { ErrorBody } from './error-body';
 import { ErrorCode, HTTP_STATUS_BY_CODE } from './error-codes';
 
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-  details?: unknown;
-}
+export type { ErrorBody };
 
 /** A failure the caller is meant to see: stable code, human message, optional structured details. */
 export class DoppelError extends Error {

@@ -1,5 +1,13 @@
-import { z } from 'zod';
-import { VERIFICATION_LEVEL_NAMES, type VerificationLevelName } from '@doppel/protocol';
+import {
+  isVerificationLevelName,
+  listedLevelNames,
+  NO_VERIFICATION,
+  unknownLevelMessage,
+  VERIFICATION_LEVEL_NAMES,
+  verificationSpecSchema,
+  type VerificationLabel,
+  type VerificationLevelName,
+} from '@doppel/protocol';
 
 /**
  * The verification levels, in their canonical order. A turn asks for a set of them and gets every one or a loud
@@ -23,50 +31,35 @@ export type Level = VerificationLevelName;
 export const LEVEL_NAMES: readonly Level[] = VERIFICATION_LEVEL_NAMES;
 
 /**
- * A set of levels as one string: the names in canonical order joined by `+`, or `none`. This is what receipts
- * sign (the typed data's `level`), what turns store and what the wire carries, so `signed`, `reexec` and
- * `signed+reexec` from before sets keep their meaning byte for byte.
+ * A set of levels as one string (@doppel/protocol's VerificationLabel): the names in canonical order joined by `+`,
+ * or `none`, so `signed`, `reexec` and `signed+reexec` from before sets keep their meaning byte for byte.
  */
-export type VerificationLevel = string;
+export type VerificationLevel = VerificationLabel;
 
 export type LevelRequirements = Record<Level, boolean>;
 
 export class UnknownLevelError extends Error {}
 
-function isLevel(name: string): name is Level {
-  return Object.prototype.hasOwnProperty.call(VERIFICATION_LEVELS, name);
-}
-
 /** Parses a label (`"tee+signed"`, `"none"`) or a list (`["zk", "signed"]`) into a closed, ordered set. */
 export function levelsOf(spec: VerificationLevel | readonly string[] | undefined | null): Level[] {
-  const names = spec == null ? [] : typeof spec === 'string' ? (spec === 'none' || spec === '' ? [] : spec.split('+')) : [...spec];
   const chosen = new Set<Level>();
   const add = (name: string) => {
-    if (!isLevel(name)) throw new UnknownLevelError(`unknown verification level "${name}"; the levels are ${LEVEL_NAMES.join(', ')} (or none)`);
+    if (!isVerificationLevelName(name)) throw new UnknownLevelError(unknownLevelMessage(name));
     if (chosen.has(name)) return;
     chosen.add(name);
     for (const required of VERIFICATION_LEVELS[name].requires) add(required);
   };
-  for (const name of names) add(name);
+  for (const name of listedLevelNames(spec)) add(name);
   return LEVEL_NAMES.filter((name) => chosen.has(name));
 }
 
 export function labelOf(levels: Iterable<Level>): VerificationLevel {
   const ordered = levelsOf([...levels]);
-  return ordered.length === 0 ? 'none' : ordered.join('+');
+  return ordered.length === 0 ? NO_VERIFICATION : ordered.join('+');
 }
 
-/** Accepts the single-level strings of old clients, any `+`-joined set, or a list; yields the canonical label. */
-export const verificationLevelSchema = z
-  .union([z.string().max(64), z.array(z.string().max(16)).max(LEVEL_NAMES.length * 2)])
-  .transform((spec, ctx) => {
-    try {
-      return labelOf(levelsOf(spec));
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  });
+/** The wire's verificationSpecSchema (names checked there), yielding the canonical label: for what is stored. */
+export const verificationLevelSchema = verificationSpecSchema.transform((spec) => labelOf(levelsOf(spec)));
 
 export function requirementsOf(level: VerificationLevel | readonly string[]): LevelRequirements {
   const chosen = new Set(levelsOf(level));

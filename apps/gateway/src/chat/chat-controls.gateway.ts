@@ -5,18 +5,18 @@ import { Logger } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { z } from 'zod';
 import { ConversationsService } from '@doppel/conversations';
-import { CHAT_NAMESPACE, type ControlAck } from '@doppel/protocol';
+import {
+  CHAT_NAMESPACE,
+  memoryDeletePayloadSchema,
+  memoryListPayloadSchema,
+  memoryPinPayloadSchema,
+  messageChoosePayloadSchema,
+  messageRatePayloadSchema,
+  type ControlAck,
+} from '@doppel/protocol';
 import { ConsumerMemories } from '../memories/consumer-memories.service';
-import { memoryListQuerySchema, memoryPinSchema } from '../memories/memory-schemas';
 import { CHAT_GATEWAY_OPTIONS, failedEvent, invalidPayload } from './event-payloads';
 import type { ChatSocket } from './turn-relay.service';
-
-const id = z.string().min(1).max(64);
-const messageChooseSchema = z.strictObject({ conversationId: id, messageId: id });
-const messageRateSchema = messageChooseSchema.extend({ score: z.number().int().min(1).max(5) });
-const memoryListSchema = memoryListQuerySchema.extend({ personaId: id });
-const memoryDeleteSchema = z.strictObject({ memoryId: id });
-const memoryPinEventSchema = memoryPinSchema.extend({ memoryId: id });
 
 @WebSocketGateway({ namespace: CHAT_NAMESPACE, ...CHAT_GATEWAY_OPTIONS })
 export class ChatControlsGateway {
@@ -29,26 +29,26 @@ export class ChatControlsGateway {
 
   @SubscribeMessage('message:choose')
   onChoose(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown) {
-    return this.handle('message:choose', messageChooseSchema, payload, async (input) => ({
+    return this.handle('message:choose', messageChoosePayloadSchema, payload, async (input) => ({
       alternatives: await this.conversations.chooseAlternative(input.conversationId, input.messageId, socket.data.accountId),
     }));
   }
 
   @SubscribeMessage('message:rate')
   onRate(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown) {
-    return this.handle('message:rate', messageRateSchema, payload, (input) =>
+    return this.handle('message:rate', messageRatePayloadSchema, payload, (input) =>
       this.conversations.rate(input.conversationId, input.messageId, socket.data.accountId, input.score),
     );
   }
 
   @SubscribeMessage('memory:list')
   onMemoryList(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown) {
-    return this.handle('memory:list', memoryListSchema, payload, ({ personaId, ...options }) => this.memories.list(personaId, socket.data.accountId, options));
+    return this.handle('memory:list', memoryListPayloadSchema, payload, ({ personaId, ...options }) => this.memories.list(personaId, socket.data.accountId, options));
   }
 
   @SubscribeMessage('memory:delete')
   onMemoryDelete(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown) {
-    return this.handle('memory:delete', memoryDeleteSchema, payload, async (input) => {
+    return this.handle('memory:delete', memoryDeletePayloadSchema, payload, async (input) => {
       await this.memories.forgetOne(input.memoryId, socket.data.accountId);
       return { deleted: true as const };
     });
@@ -56,7 +56,7 @@ export class ChatControlsGateway {
 
   @SubscribeMessage('memory:pin')
   onMemoryPin(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown) {
-    return this.handle('memory:pin', memoryPinEventSchema, payload, async (input) => ({
+    return this.handle('memory:pin', memoryPinPayloadSchema, payload, async (input) => ({
       memory: await this.memories.setPinned(input.memoryId, socket.data.accountId, input.pinned),
     }));
   }

@@ -6,33 +6,26 @@ import { z } from 'zod';
 import { RateLimiter, SocketCounter } from '@doppel/accounts';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { TurnLookup, type TurnRequest } from '@doppel/conversations';
-import { CHAT_NAMESPACE, DoppelError, ErrorCode, type TurnResumeAck, type TurnSendAck } from '@doppel/protocol';
+import {
+  CHAT_NAMESPACE,
+  DoppelError,
+  ErrorCode,
+  turnEditPayloadSchema,
+  turnRegeneratePayloadSchema,
+  turnResumePayloadSchema,
+  turnSendPayloadSchema,
+  type TurnResumeAck,
+  type TurnSendAck,
+} from '@doppel/protocol';
 import { REDIS } from '@doppel/redis';
-import { verificationLevelSchema } from '@doppel/verification';
 import { KeyAuthenticator } from '../auth/key-authenticator.service';
 import { authenticateHandshake, connectRefusal } from '../auth/socket-auth';
 import { CHAT_GATEWAY_OPTIONS, failedEvent, invalidPayload } from './event-payloads';
 import { TurnAdmission } from './turn-admission.service';
 import { TurnRelayService, type ChatSocket } from './turn-relay.service';
 
-const turnSendSchema = z.strictObject({
-  conversationId: z.string().min(1).max(64),
-  // Length limits are the intake's (configurable) business; this only caps what we parse at all.
-  text: z.string().max(1_000_000),
-  clientTurnId: z.string().min(1).max(64),
-  verification: verificationLevelSchema.optional(),
-});
-const turnRegenerateSchema = turnSendSchema.omit({ text: true });
-const turnEditSchema = turnSendSchema.extend({ messageId: z.string().min(1).max(64) });
-
 /** A socket whose gateway stopped refreshing it (crashed) stops counting after this long. */
 const SOCKET_STALE_MS = 60_000;
-
-const turnResumeSchema = z.strictObject({
-  turnId: z.string().uuid(),
-  afterSeq: z.number().int().min(-1),
-  attempt: z.number().int().min(1).max(100).optional(),
-});
 
 @WebSocketGateway({ namespace: CHAT_NAMESPACE, ...CHAT_GATEWAY_OPTIONS })
 export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModuleDestroy {
@@ -73,17 +66,17 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
 
   @SubscribeMessage('turn:send')
   onTurnSend(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<TurnSendAck> {
-    return this.startTurn(socket, 'turn:send', payload, turnSendSchema, (data) => ({ ...data, kind: 'send' as const }));
+    return this.startTurn(socket, 'turn:send', payload, turnSendPayloadSchema, (data) => ({ ...data, kind: 'send' as const }));
   }
 
   @SubscribeMessage('turn:regenerate')
   onTurnRegenerate(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<TurnSendAck> {
-    return this.startTurn(socket, 'turn:regenerate', payload, turnRegenerateSchema, (data) => ({ ...data, kind: 'regenerate' as const }));
+    return this.startTurn(socket, 'turn:regenerate', payload, turnRegeneratePayloadSchema, (data) => ({ ...data, kind: 'regenerate' as const }));
   }
 
   @SubscribeMessage('turn:edit')
   onTurnEdit(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<TurnSendAck> {
-    return this.startTurn(socket, 'turn:edit', payload, turnEditSchema, (data) => ({ ...data, kind: 'edit' as const }));
+    return this.startTurn(socket, 'turn:edit', payload, turnEditPayloadSchema, (data) => ({ ...data, kind: 'edit' as const }));
   }
 
   /** Validates, admits (rate limit + intake), acks, then streams the turn to this socket. */
@@ -112,8 +105,8 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
 
   @SubscribeMessage('turn:resume')
   async onTurnResume(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<TurnResumeAck> {
-    const parsed = turnResumeSchema.safeParse(payload);
-    if (!parsed.success) return invalidPayload('turn:resume', turnResumeSchema, parsed.error);
+    const parsed = turnResumePayloadSchema.safeParse(payload);
+    if (!parsed.success) return invalidPayload('turn:resume', turnResumePayloadSchema, parsed.error);
     try {
       const { turnId, afterSeq, attempt } = parsed.data;
       const turn = await this.turns.findOwned(turnId, socket.data.accountId);

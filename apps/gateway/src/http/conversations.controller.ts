@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { Account } from '@doppel/accounts';
 import { ConversationsService, type AcceptedTurn, type AlternativeView, type ConversationView, type MessageView, type Page } from '@doppel/conversations';
-import { verificationLevelSchema } from '@doppel/verification';
+import { turnEditPayloadSchema, turnRegeneratePayloadSchema } from '@doppel/protocol';
 import { TurnAdmission } from '../chat/turn-admission.service';
 import { PersonaAccess } from '../shares/persona-access.service';
 import { CurrentAccount } from '../auth/api-key.guard';
@@ -11,9 +11,9 @@ import { openApiSchema, pageQuerySchema, ZodValidationPipe } from './zod-validat
 
 const createConversationSchema = z.strictObject({ personaId: z.uuid(), greetingIndex: z.number().int().min(0).max(20).default(0) });
 const rateSchema = z.strictObject({ score: z.number().int().min(1).max(5) });
-const regenerateSchema = z.strictObject({ clientTurnId: z.string().min(1).max(64), verification: verificationLevelSchema.optional() });
-// Length limits are the intake's (configurable) business; this only caps what is parsed at all.
-const editSchema = regenerateSchema.extend({ text: z.string().max(1_000_000) });
+// turn:regenerate and turn:edit, with the conversation (and the message) in the path.
+const regenerateSchema = turnRegeneratePayloadSchema.omit({ conversationId: true });
+const editSchema = turnEditPayloadSchema.omit({ conversationId: true, messageId: true });
 const messagesQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   before: z.string().min(1).max(512).optional(),

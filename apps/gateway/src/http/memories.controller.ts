@@ -3,8 +3,8 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { Account } from '@doppel/accounts';
 import type { MemoryView } from '@doppel/memory';
+import { memoryListQuerySchema, memoryPinSchema } from '@doppel/protocol';
 import { CurrentAccount } from '../auth/api-key.guard';
-import { memoryListQuerySchema, memoryPinSchema } from '../memories/memory-schemas';
 import { ConsumerMemories } from '../memories/consumer-memories.service';
 import { openApiSchema, ZodValidationPipe } from './zod-validation.pipe';
 

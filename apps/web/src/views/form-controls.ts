@@ -1,7 +1,6 @@
 // Small form controls shared by the studio's editors: each calls back with the new value on every edit.
+import { VERIFICATION_LEVEL_NAMES } from '@doppel/protocol';
 import { el, uniqueId } from '../dom';
-// The wire's list of level names: a pure module with no imports, shared with the server.
-import { VERIFICATION_LEVEL_NAMES } from '../../../../libs/protocol/src/verification-levels';
 
 /** Creator text holds what real cards hold (the server takes 65,536 characters a field). */
 export const TEXT_MAX = 65_536;

@@ -2,7 +2,7 @@
 // verification levels and their cost, the latest load-test report, pushed over socket.io (/ops) about once a second;
 // and the economics panel (earnings per node and day, utilisation, return estimate).
 import { io, type Socket } from 'socket.io-client';
-import type { OpsClientToServerEvents, OpsPercentiles, OpsServerToClientEvents, OpsSnapshot } from '@doppel/protocol/ops-events';
+import type { OpsClientToServerEvents, OpsPercentiles, OpsServerToClientEvents, OpsSnapshot } from '@doppel/protocol';
 import { el, replaceChildren, statusLine } from '../dom';
 import { apiKey } from '../session';
 import { renderEconomics } from './ops-economics';
