@@ -3,6 +3,7 @@ export {
   LEVEL_NAMES,
   UnknownLevelError,
   verificationLevelSchema,
+  labelOfSpec,
   levelsOf,
   labelOf,
   requirementsOf,

@@ -7,6 +7,7 @@ import {
   verificationSpecSchema,
   type VerificationLabel,
   type VerificationLevelName,
+  type VerificationSpec,
 } from '@doppel/protocol';
 
 /**
@@ -60,6 +61,11 @@ export function labelOf(levels: Iterable<Level>): VerificationLevel {
 
 /** The wire's verificationSpecSchema (names checked there), yielding the canonical label: for what is stored. */
 export const verificationLevelSchema = verificationSpecSchema.transform((spec) => labelOf(levelsOf(spec)));
+
+/** What a client asked for (a label or a list, as the wire allows) as the canonical label; nothing stays nothing. */
+export function labelOfSpec(spec: VerificationSpec | undefined): VerificationLevel | undefined {
+  return spec === undefined ? undefined : labelOf(levelsOf(spec));
+}
 
 export function requirementsOf(level: VerificationLevel | readonly string[]): LevelRequirements {
   const chosen = new Set(levelsOf(level));

@@ -16,13 +16,18 @@ import {
   turnSendPayloadSchema,
   type TurnResumeAck,
   type TurnSendAck,
+  type VerificationSpec,
 } from '@doppel/protocol';
 import { REDIS } from '@doppel/redis';
+import { labelOfSpec } from '@doppel/verification';
 import { KeyAuthenticator } from '../auth/key-authenticator.service';
 import { authenticateHandshake, connectRefusal } from '../auth/socket-auth';
 import { CHAT_GATEWAY_OPTIONS, failedEvent, invalidPayload } from './event-payloads';
 import { TurnAdmission } from './turn-admission.service';
 import { TurnRelayService, type ChatSocket } from './turn-relay.service';
+
+/** The payload with the proof it asks for as the canonical label, which the intake takes. */
+const labelled = <P extends { verification?: VerificationSpec }>(payload: P) => ({ ...payload, verification: labelOfSpec(payload.verification) });
 
 /** A socket whose gateway stopped refreshing it (crashed) stops counting after this long. */
 const SOCKET_STALE_MS = 60_000;
@@ -66,17 +71,17 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
 
   @SubscribeMessage('turn:send')
   onTurnSend(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<TurnSendAck> {
-    return this.startTurn(socket, 'turn:send', payload, turnSendPayloadSchema, (data) => ({ ...data, kind: 'send' as const }));
+    return this.startTurn(socket, 'turn:send', payload, turnSendPayloadSchema, (data) => ({ ...labelled(data), kind: 'send' as const }));
   }
 
   @SubscribeMessage('turn:regenerate')
   onTurnRegenerate(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<TurnSendAck> {
-    return this.startTurn(socket, 'turn:regenerate', payload, turnRegeneratePayloadSchema, (data) => ({ ...data, kind: 'regenerate' as const }));
+    return this.startTurn(socket, 'turn:regenerate', payload, turnRegeneratePayloadSchema, (data) => ({ ...labelled(data), kind: 'regenerate' as const }));
   }
 
   @SubscribeMessage('turn:edit')
   onTurnEdit(@ConnectedSocket() socket: ChatSocket, @MessageBody() payload: unknown): Promise<TurnSendAck> {
-    return this.startTurn(socket, 'turn:edit', payload, turnEditPayloadSchema, (data) => ({ ...data, kind: 'edit' as const }));
+    return this.startTurn(socket, 'turn:edit', payload, turnEditPayloadSchema, (data) => ({ ...labelled(data), kind: 'edit' as const }));
   }
 
   /** Validates, admits (rate limit + intake), acks, then streams the turn to this socket. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Account } from '@doppel/accounts';
 import { ConversationsService, type AcceptedTurn, type AlternativeView, type ConversationView, type MessageView, type Page } from '@doppel/conversations';
 import { turnEditPayloadSchema, turnRegeneratePayloadSchema } from '@doppel/protocol';
+import { labelOfSpec } from '@doppel/verification';
 import { TurnAdmission } from '../chat/turn-admission.service';
 import { PersonaAccess } from '../shares/persona-access.service';
 import { CurrentAccount } from '../auth/api-key.guard';
@@ -76,7 +77,7 @@ export class ConversationsController {
     @Param('id') id: string,
     @Body(new ZodValidationPipe(regenerateSchema, 'regenerate')) body: z.infer<typeof regenerateSchema>,
   ): Promise<AcceptedTurn> {
-    return this.admission.accept(account.id, { kind: 'regenerate', conversationId: id, ...body });
+    return this.admission.accept(account.id, { kind: 'regenerate', conversationId: id, ...body, verification: labelOfSpec(body.verification) });
   }
 
   @Put(':id/messages/:messageId')
@@ -89,7 +90,7 @@ export class ConversationsController {
     @Param('messageId') messageId: string,
     @Body(new ZodValidationPipe(editSchema, 'edit')) body: z.infer<typeof editSchema>,
   ): Promise<AcceptedTurn> {
-    return this.admission.accept(account.id, { kind: 'edit', conversationId: id, messageId, ...body });
+    return this.admission.accept(account.id, { kind: 'edit', conversationId: id, messageId, ...body, verification: labelOfSpec(body.verification) });
   }
 
   @Get(':id/messages/:messageId/alternatives')
