@@ -5,7 +5,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { DATABASE, isUuid, type Database } from '@doppel/db';
-import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { DoppelError, ErrorCode, type TurnEditPayload, type TurnRegeneratePayload, type TurnSendPayload } from '@doppel/protocol';
 import type { SharesGate } from '@doppel/personas';
 import { LiveNodesCache, NodeAttestationsRepository, NodeRegistry } from '@doppel/nodes';
 import { JobName, ProducerQueues, turnJobId, turnQueueName } from '@doppel/queue';
@@ -13,19 +13,18 @@ import { levelsOf, strictestLevel, UnknownLevelError, type Level, type Verificat
 import { conversationNotFound } from './conversations.service';
 import { TurnConflict, TurnIntakeRepository, type NewTurn, type StoredTurnRef } from './turn-intake.repository';
 
-interface TurnRequestBase {
-  conversationId: string;
-  /** Chosen by the client; the same id again returns the same turn instead of a second one. */
-  clientTurnId: string;
-  verification?: VerificationLevel;
-}
+/** A wire payload with the proof it asks for as the canonical label (the gateway's labelOfSpec). */
+type Labelled<Payload> = Omit<Payload, 'verification'> & { verification?: VerificationLevel };
 
 /**
+ * The payload of turn:send, turn:regenerate or turn:edit (@doppel/protocol), however it came (socket, REST, OpenAI).
  * send: a new user message. regenerate: another reply to the last user message (kept as an alternative).
  * edit: replace the text of the consumer's last message and answer it again (earlier replies are superseded).
  */
-export type TurnRequest = TurnRequestBase &
-  ({ kind?: 'send'; text: string } | { kind: 'regenerate' } | { kind: 'edit'; messageId: string; text: string });
+export type TurnRequest =
+  | (Labelled<TurnSendPayload> & { kind?: 'send' })
+  | (Labelled<TurnRegeneratePayload> & { kind: 'regenerate' })
+  | (Labelled<TurnEditPayload> & { kind: 'edit' });
 
 /** Who may use a conversation's persona, as the intake read it with the conversation (no second query). */
 export interface PersonaAccessRule {
