@@ -11,7 +11,7 @@ export default defineConfig({
     alias: Object.fromEntries(libs.map((lib) => [`@doppel/${lib}`, resolve(__dirname, `libs/${lib}/src/index.ts`)])),
   },
   test: {
-    include: ['libs/**/*.spec.ts', 'apps/**/*.spec.ts', 'loadtest/src/**/*.spec.ts', 'test/**/*.e2e-spec.ts', 'test/medium/*.medium-spec.ts'],
+    include: ['libs/**/*.spec.ts', 'apps/**/*.spec.ts', 'loadtest/src/**/*.spec.ts', 'scripts/**/*.spec.ts', 'test/**/*.e2e-spec.ts', 'test/medium/*.medium-spec.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,
