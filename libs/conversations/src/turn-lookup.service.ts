@@ -1,28 +1,32 @@
 // Reading turns back for their consumer: ownership, status, and the final event of a finished turn.
-import { Inject, Injectable } from '@nestjs/common';
-import type { Kysely } from 'kysely';
-import { DATABASE, isUuid, type Database, type TurnStatus } from '@doppel/db';
+import { Injectable } from '@nestjs/common';
+import { isUuid, type TurnStatus } from '@doppel/db';
 import { ErrorCode, type TurnDoneEvent, type TurnErrorEvent } from '@doppel/protocol';
 import { turnTimings } from '@doppel/turns';
 import { levelsOf } from '@doppel/verification';
+import { TurnLookupRepository, type ReceiptRow } from './turn-lookup.repository';
 
 @Injectable()
 export class TurnLookup {
-  constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
+  constructor(private readonly repository: TurnLookupRepository) {}
 
   async findOwned(turnId: string, consumerId: string): Promise<{ id: string; status: TurnStatus } | null> {
     if (!isUuid(turnId)) return null;
-    return (await this.db.selectFrom('turns').select(['id', 'status']).where('id', '=', turnId).where('consumer_id', '=', consumerId).executeTakeFirst()) ?? null;
+    return (await this.repository.findOwned(turnId, consumerId)) ?? null;
+  }
+
+  /** A receipt of the consumer's own turns, or null (unknown and not theirs look the same). */
+  async ownedReceipt(receiptId: string, consumerId: string): Promise<ReceiptRow | null> {
+    if (!isUuid(receiptId)) return null;
+    return (await this.repository.ownedReceipt(receiptId, consumerId)) ?? null;
   }
 
   /** turn:done or turn:error rebuilt from the stored turn, for a client that comes back after the stream expired. */
   async finalEvent(turnId: string): Promise<{ type: 'done'; event: TurnDoneEvent } | { type: 'error'; event: TurnErrorEvent }> {
-    const turn = await this.db.selectFrom('turns').selectAll().where('id', '=', turnId).executeTakeFirstOrThrow();
-    if (turn.status !== 'done') {
+    const { turn, reply: message, receipt } = await this.repository.withReply(turnId);
+    if (turn.status !== 'done' || !message) {
       return { type: 'error', event: { turnId, code: (turn.error_code as ErrorCode) ?? ErrorCode.TurnFailed, message: turn.error_message ?? 'The turn failed.' } };
     }
-    const message = await this.db.selectFrom('messages').select(['id', 'content']).where('id', '=', turn.assistant_message_id!).executeTakeFirstOrThrow();
-    const receipt = await this.db.selectFrom('receipts').selectAll().where('turn_id', '=', turnId).executeTakeFirst();
     return {
       type: 'done',
       event: {

@@ -1,9 +1,8 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Account } from '@doppel/accounts';
-import { DATABASE, isUuid, type Database } from '@doppel/db';
+import { TurnLookup } from '@doppel/conversations';
 import { teeReceiptCheck } from '@doppel/attestation';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { NodesRepository, TeeMeasurementsRepository } from '@doppel/nodes';
@@ -67,7 +66,7 @@ const verifyBodySchema = z.strictObject({
 @Controller('receipts')
 export class ReceiptsController {
   constructor(
-    @Inject(DATABASE) private readonly db: Kysely<Database>,
+    private readonly turns: TurnLookup,
     private readonly nodes: NodesRepository,
     private readonly measurements: TeeMeasurementsRepository,
     private readonly settlements: SettlementRepository,
@@ -77,9 +76,7 @@ export class ReceiptsController {
   @Get(':id')
   @ApiOperation({ summary: "A receipt and its transcript: the consumer's own turns only." })
   async get(@CurrentAccount() account: Account, @Param('id') id: string) {
-    const row = isUuid(id)
-      ? await this.db.selectFrom('receipts').selectAll().where('id', '=', id).where('consumer_id', '=', account.id).executeTakeFirst()
-      : undefined;
+    const row = await this.turns.ownedReceipt(id, account.id);
     if (!row) throw new DoppelError(ErrorCode.ReceiptNotFound, `Receipt ${id} does not exist or is not yours.`);
     return { id: row.id, turnId: row.turn_id, messageId: row.message_id, level: row.level, reexec: row.reexec_status, receipt: row.receipt, transcript: row.transcript, createdAt: row.created_at };
   }
@@ -87,9 +84,7 @@ export class ReceiptsController {
   @Get(':id/inclusion')
   @ApiOperation({ summary: "Where the receipt is settled (docs/receipts.md, Settlement): batch, leaf, Merkle proof, root, and the transaction that posted it (null until posted). 404 while the receipt is in no batch." })
   async inclusion(@CurrentAccount() account: Account, @Param('id') id: string) {
-    const owned = isUuid(id)
-      ? await this.db.selectFrom('receipts').select('id').where('id', '=', id).where('consumer_id', '=', account.id).executeTakeFirst()
-      : undefined;
+    const owned = await this.turns.ownedReceipt(id, account.id);
     if (!owned) throw new DoppelError(ErrorCode.ReceiptNotFound, `Receipt ${id} does not exist or is not yours.`);
     const inclusion = await this.settlements.inclusionOf(owned.id);
     if (!inclusion) throw new DoppelError(ErrorCode.ReceiptNotFound, `Receipt ${id} is in no settlement batch yet.`);
