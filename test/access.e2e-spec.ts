@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountsService } from '@doppel/accounts';
+import { AccountsRepository, AccountsService } from '@doppel/accounts';
 import type { Database } from '@doppel/db';
 import { ErrorCode, type TurnResumeAck } from '@doppel/protocol';
 import { api, connectChat, sendRaw, sendTurn, signUp, type ChatClient } from './support/clients';
@@ -242,7 +242,7 @@ describe('access control walk', () => {
       return items.length === 2 && items;
     }, "the turn's memories");
     const memoryId = memories[0]!.id;
-    const operatorKey = (await new AccountsService(db).create('Ops', ['consumer', 'creator', 'operator'])).apiKey;
+    const operatorKey = (await new AccountsService(new AccountsRepository(db)).create('Ops', ['consumer', 'creator', 'operator'])).apiKey;
     const nodeAddress = (await api(stack.url, operatorKey)('GET', '/nodes')).body[0].address;
     const lorebookId = (await call('POST', '/lorebooks', { name: 'Alice’s book', entries: [{ keys: ['secret'], content: 'Alice’s lore.' }] })).body.id;
     fixture = { aliceId: alice.id, personaId, conversationId, memoryId, receiptId: turn.done!.verification!.receiptId, turnId: (turn.ack as { turnId: string }).turnId, nodeAddress, lorebookId };
@@ -329,7 +329,7 @@ describe('API keys', () => {
     expect((await api(stack.url, user.apiKey)('GET', '/accounts/me')).status).toBe(401);
     expect((await api(stack.url, rotated.body.apiKey)('GET', '/accounts/me')).body.id).toBe(user.id);
 
-    const operatorKey = (await new AccountsService(db).create('Ops', ['consumer', 'creator', 'operator'])).apiKey;
+    const operatorKey = (await new AccountsService(new AccountsRepository(db)).create('Ops', ['consumer', 'creator', 'operator'])).apiKey;
     const made = await api(stack.url, operatorKey)('POST', '/operator/accounts', { displayName: 'Made by ops', roles: ['consumer'] });
     expect(made.body.roles).toEqual(['consumer']);
     expect((await api(stack.url, operatorKey)('POST', `/operator/accounts/${user.id}/revoke-key`)).status).toBe(204);
@@ -370,7 +370,7 @@ describe('rotating and revoking a key across two gateways', () => {
     const env = testEnv({ API_KEY_CACHE_TTL_MS: String(CACHE_TTL_MS) });
     [worker, ...gateways] = await Promise.all([startWorker('node-g', env), startGateway(env), startGateway(env)]);
     db = testDatabase();
-    operatorKey = (await new AccountsService(db).create('Ops', ['consumer', 'creator', 'operator'])).apiKey;
+    operatorKey = (await new AccountsService(new AccountsRepository(db)).create('Ops', ['consumer', 'creator', 'operator'])).apiKey;
     await waitFor(async () => (await api(gateways[0]!.url)('GET', '/health/ready')).status === 200, 'the worker to be ready');
   });
 

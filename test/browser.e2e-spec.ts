@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountsService } from '@doppel/accounts';
+import { AccountsRepository, AccountsService } from '@doppel/accounts';
 import type { Database } from '@doppel/db';
 import { exportPersona } from '@doppel/persona-cards';
 import { personaDefinitionSchema } from '@doppel/personas';
@@ -54,7 +54,7 @@ describe('the web app in a browser', () => {
     // Slow enough tokens that a reply takes several animation frames to stream in.
     stack = await startStack(['web-node-a'], { SYNTHETIC_TOKENS_PER_SECOND: '80', SYNTHETIC_TTFT_MS: '50' });
     db = testDatabase();
-    operatorKey = (await new AccountsService(db).create('Olga the operator', ['consumer', 'creator', 'operator'])).apiKey;
+    operatorKey = (await new AccountsService(new AccountsRepository(db)).create('Olga the operator', ['consumer', 'creator', 'operator'])).apiKey;
     creator = await signUp(stack.url, 'Cora the creator');
     consumer = await signUp(stack.url, 'Cole the consumer');
     const persona = await api(stack.url, creator.apiKey)('POST', '/personas', {

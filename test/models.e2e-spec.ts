@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountsService } from '@doppel/accounts';
+import { AccountsRepository, AccountsService } from '@doppel/accounts';
 import type { Database } from '@doppel/db';
 import { SYNTHETIC_MODEL_HASH } from '@doppel/inference';
 import { ErrorCode } from '@doppel/protocol';
@@ -25,7 +25,7 @@ describe('model registry and routing', () => {
   beforeAll(async () => {
     stack = await startStack(['node-m'], { CHAT_MODELS: 'synthetic' });
     db = testDatabase();
-    operatorKey = (await new AccountsService(db).create('Operator', ['consumer', 'creator', 'operator'])).apiKey;
+    operatorKey = (await new AccountsService(new AccountsRepository(db)).create('Operator', ['consumer', 'creator', 'operator'])).apiKey;
     user = await signUp(stack.url, 'User');
     socket = await connectChat(stack.url, user.apiKey);
     // An "OpenAI-compatible" upstream on 127.0.0.1 that answers with garbage.

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AccountsService } from '@doppel/accounts';
+import { AccountsRepository, AccountsService } from '@doppel/accounts';
 import type { Database } from '@doppel/db';
 import { ErrorCode } from '@doppel/protocol';
 import { api, connectChat, sendRaw, sendTurn, signUp, type ChatClient } from './support/clients';
@@ -43,7 +43,7 @@ describe('shipped ONNX models', () => {
     stack = await startStack(['onnx-a', 'onnx-b'], ONNX_ENV);
     db = testDatabase();
     user = await signUp(stack.url, 'Listener');
-    operatorKey = (await new AccountsService(db).create('Ops', ['consumer', 'creator', 'operator'])).apiKey;
+    operatorKey = (await new AccountsService(new AccountsRepository(db)).create('Ops', ['consumer', 'creator', 'operator'])).apiKey;
     personaId = (await api(stack.url, user.apiKey)('POST', '/personas', { name: 'Nano', greeting: 'Hi.', generation: { maxTokens: 32 } })).body.id;
     socket = await connectChat(stack.url, user.apiKey);
     scratch = await mkdtemp(join(tmpdir(), 'doppel-models-'));

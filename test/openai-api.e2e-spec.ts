@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import type { Kysely } from 'kysely';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountsService } from '@doppel/accounts';
+import { AccountsRepository, AccountsService } from '@doppel/accounts';
 import type { Database } from '@doppel/db';
 import type { TurnVerification } from '@doppel/protocol';
 import { api, signUp } from './support/clients';
@@ -78,7 +78,7 @@ describe('OpenAI-compatible API', () => {
   beforeAll(async () => {
     stack = await startStack(['node-oa']);
     db = testDatabase();
-    operatorKey = (await new AccountsService(db).create('Operator', ['consumer', 'creator', 'operator'])).apiKey;
+    operatorKey = (await new AccountsService(new AccountsRepository(db)).create('Operator', ['consumer', 'creator', 'operator'])).apiKey;
     doneBefore = { none: await turnsDone(stack.url, operatorKey, 'none'), signed: await turnsDone(stack.url, operatorKey, 'signed') };
     alice = await signUp(stack.url, 'Alice');
     openai = client(stack.url, alice.apiKey);

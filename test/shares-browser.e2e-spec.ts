@@ -8,7 +8,7 @@ import { Contract, Wallet, getBytes, id, type JsonRpcProvider } from 'ethers';
 import type { Kysely } from 'kysely';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountsService } from '@doppel/accounts';
+import { AccountsRepository, AccountsService } from '@doppel/accounts';
 import { compileProjectContract, deployContract, startLocalChain, type LocalChain } from '@doppel/chain';
 import type { Database } from '@doppel/db';
 import { api, signUp } from './support/clients';
@@ -76,7 +76,7 @@ beforeAll(async () => {
   await (await (shares.connect(owner!) as Contract).getFunction('buyShares')(twinId, 3n, { value: firstCost })).wait();
   stack = await startStack(['shares-web-node'], { CHAIN_RPC_URL: chain.rpcUrl, CHAIN_ID: String(chain.chainId), TWIN_SHARES_ADDRESS: await shares.getAddress(), EARNINGS_METER_INTERVAL_MS: '200' });
   db = testDatabase();
-  operatorKey = (await new AccountsService(db).create('Otto the operator', ['consumer', 'creator', 'operator'])).apiKey;
+  operatorKey = (await new AccountsService(new AccountsRepository(db)).create('Otto the operator', ['consumer', 'creator', 'operator'])).apiKey;
   const creator = await signUp(stack.url, 'Cass the creator');
   consumerKey = (await signUp(stack.url, 'Hal the holder')).apiKey;
   const persona = await api(stack.url, creator.apiKey)('POST', '/personas', {

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { Wallet } from 'ethers';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountsService } from '@doppel/accounts';
+import { AccountsRepository, AccountsService } from '@doppel/accounts';
 import type { Database } from '@doppel/db';
 import { ErrorCode, type TurnVerification } from '@doppel/protocol';
 import { deployVerifier } from '../libs/verification/src/onchain-harness';
@@ -47,7 +47,7 @@ describe('verified inference', () => {
   beforeAll(async () => {
     stack = await startStack(['node-a', 'node-b']);
     db = testDatabase();
-    operatorKey = (await new AccountsService(db).create('Operator', ['consumer', 'creator', 'operator'])).apiKey;
+    operatorKey = (await new AccountsService(new AccountsRepository(db)).create('Operator', ['consumer', 'creator', 'operator'])).apiKey;
     // Other suites share the database: this one's assertions are about the turns it adds.
     reexecBefore = await reexecStats();
     alice = await signUp(stack.url, 'Alice');

@@ -7,7 +7,7 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Wallet } from 'ethers';
-import { AccountsService } from '@doppel/accounts';
+import { AccountsRepository, AccountsService } from '@doppel/accounts';
 import { generateKeySecret, OhttpClient, OhttpKeyRing, parseKeySecrets, privateChat } from '@doppel/ohttp';
 import { machine, median, percentile, scratchDatabase, startProcess, writeResult } from './bench-support';
 
@@ -94,7 +94,7 @@ async function main() {
   const relay = await startProcess('dist/apps/ohttp-relay/main.js', { RELAY_GATEWAY_URL: `${url}/ohttp`, RELAY_PORT: '0' }, /listening on (http:\/\/\S+),/);
   const worker = await startProcess('dist/apps/worker/main.js', { ...env, WORKER_ID: 'bench-ohttp', NODE_PRIVATE_KEY: Wallet.createRandom().privateKey }, /ready \(concurrency/);
   try {
-    const account = await new AccountsService(scratch.db).create('bench');
+    const account = await new AccountsService(new AccountsRepository(scratch.db)).create('bench');
     const auth = { authorization: `Bearer ${account.apiKey}`, 'content-type': 'application/json' };
     const created = await fetch(`${url}/personas`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'Bench', generation: { maxTokens: REPLY_TOKENS } }) });
     const persona = (await created.json()) as { id: string };

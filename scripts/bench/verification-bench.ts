@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Wallet, type HDNodeWallet } from 'ethers';
 import { io } from 'socket.io-client';
-import { AccountsService } from '@doppel/accounts';
+import { AccountsRepository, AccountsService } from '@doppel/accounts';
 import { verifyEvidenceDocument, type TeeEvidence } from '@doppel/attestation';
 import { hashCanonical, signReceipt, trustedSet, verifyReceipt, type Receipt, type ReceiptMessage, type VerificationLevel } from '@doppel/verification';
 import { cpuMs, machine, median, percentile, scratchDatabase, startProcess, writeResult } from './bench-support';
@@ -154,7 +154,7 @@ async function main() {
   );
   const url = gateway.match[1]!;
   try {
-    const account = await new AccountsService(scratch.db).create('bench');
+    const account = await new AccountsService(new AccountsRepository(scratch.db)).create('bench');
     const post = async (path: string, body: unknown) =>
       (await (await fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${account.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { id: string };
     const persona = await post('/personas', { name: 'Bench', defaultModel: 'synthetic', generation: { maxTokens: 32 } });

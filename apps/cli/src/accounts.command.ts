@@ -1,4 +1,4 @@
-import { AccountsService, type Role } from '@doppel/accounts';
+import { AccountsRepository, AccountsService, type Role } from '@doppel/accounts';
 import type { AppConfig } from '@doppel/config';
 import { createDatabase } from '@doppel/db';
 
@@ -10,7 +10,7 @@ export async function runAccounts(config: AppConfig, args: string[]): Promise<vo
   const roles: Role[] = rest.includes('--operator') ? ['consumer', 'creator', 'operator'] : ['consumer', 'creator'];
   const db = createDatabase(config.databaseUrl, { maxConnections: 1 });
   try {
-    const account = await new AccountsService(db).create(name, roles);
+    const account = await new AccountsService(new AccountsRepository(db)).create(name, roles);
     console.log(`account ${account.id} (${roles.join(', ')})`);
     console.log(`API key (shown once, stored only as a hash): ${account.apiKey}`);
   } finally {

@@ -5,7 +5,7 @@
 import { openAsBlob } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { AccountsService } from '@doppel/accounts';
+import { AccountsRepository, AccountsService } from '@doppel/accounts';
 import type { AppConfig } from '@doppel/config';
 import { createDatabase } from '@doppel/db';
 import { HubEmbedder, HubRepository, HubService, importCardFolder } from '@doppel/hub';
@@ -47,7 +47,7 @@ export async function runHub(config: AppConfig, args: string[]): Promise<void> {
 
 /** The demo account when `seed` made one, else an account of its own for the catalogue. */
 async function publisherAccount(db: ReturnType<typeof createDatabase>): Promise<string> {
-  const accounts = new AccountsService(db);
+  const accounts = new AccountsService(new AccountsRepository(db));
   const demo = await readDemoCredentials();
   if (demo && (await accounts.authenticate(demo.apiKey))) return demo.accountId;
   const created = await accounts.create('Model hub catalogue');

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { AccountsService } from '@doppel/accounts';
+import { AccountsRepository, AccountsService } from '@doppel/accounts';
 import type { AppConfig } from '@doppel/config';
 import { createDatabase } from '@doppel/db';
 import { AvatarRepository, PersonasService, type CreatePersonaInput } from '@doppel/personas';
@@ -24,7 +24,7 @@ export const DEMO_PERSONA: CreatePersonaInput = {
 export async function runSeed(config: AppConfig): Promise<void> {
   const db = createDatabase(config.databaseUrl, { maxConnections: 2 });
   try {
-    const accounts = new AccountsService(db);
+    const accounts = new AccountsService(new AccountsRepository(db));
     const personas = new PersonasService(db, config, new AvatarRepository(db));
     const previous = await readDemoCredentials();
     if (previous && (await accounts.authenticate(previous.apiKey))) {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { REDIS } from '@doppel/redis';
+import { AccountsRepository } from './accounts.repository';
 import { AccountsService } from './accounts.service';
 import { RateLimiter } from './rate-limiter';
 
@@ -11,5 +12,5 @@ const rateLimiterProvider = {
   inject: [REDIS, APP_CONFIG],
 };
 
-@Module({ providers: [AccountsService, rateLimiterProvider], exports: [AccountsService, RateLimiter] })
+@Module({ providers: [AccountsRepository, AccountsService, rateLimiterProvider], exports: [AccountsService, RateLimiter] })
 export class AccountsModule {}

@@ -1,7 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Kysely } from 'kysely';
-import { DATABASE, type Database } from '@doppel/db';
+import { Injectable } from '@nestjs/common';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { AccountsRepository } from './accounts.repository';
 import { apiKeyMatches, apiKeyPrefix, issueApiKey } from './api-key';
 
 export type Role = 'consumer' | 'creator' | 'operator';
@@ -21,45 +20,28 @@ export interface CreatedAccount extends Account {
 
 @Injectable()
 export class AccountsService {
-  constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
+  constructor(private readonly repository: AccountsRepository) {}
 
   /** Self-service signup gets consumer + creator; operator accounts are made from the CLI (`accounts create --operator`). */
   async create(displayName: string, roles: Role[] = ['consumer', 'creator']): Promise<CreatedAccount> {
     const key = issueApiKey();
-    const row = await this.db
-      .insertInto('accounts')
-      .values({ display_name: displayName, api_key_prefix: key.prefix, api_key_hash: key.hash, roles })
-      .returning(['id', 'display_name', 'api_key_prefix', 'roles', 'created_at'])
-      .executeTakeFirstOrThrow();
+    const row = await this.repository.insert({ displayName, keyPrefix: key.prefix, keyHash: key.hash, roles });
     return { ...toAccount(row), apiKey: key.apiKey };
   }
 
   /** Issues a new key for the account; the old one stops working at once. Says which key it replaced. */
   async rotateKey(accountId: string): Promise<{ account: CreatedAccount; replacedKeyPrefix: string }> {
     const key = issueApiKey();
-    return this.db.transaction().execute(async (trx) => {
-      const current = await trx.selectFrom('accounts').select('api_key_prefix').where('id', '=', accountId).forUpdate().executeTakeFirst();
-      if (!current) throw new DoppelError(ErrorCode.AccountNotFound, `Account ${accountId} does not exist.`);
-      const row = await trx
-        .updateTable('accounts')
-        .set({ api_key_prefix: key.prefix, api_key_hash: key.hash, key_revoked_at: null })
-        .where('id', '=', accountId)
-        .returning(['id', 'display_name', 'api_key_prefix', 'roles', 'created_at'])
-        .executeTakeFirstOrThrow();
-      return { account: { ...toAccount(row), apiKey: key.apiKey }, replacedKeyPrefix: current.api_key_prefix };
-    });
+    const replaced = await this.repository.replaceKey(accountId, key);
+    if (!replaced) throw new DoppelError(ErrorCode.AccountNotFound, `Account ${accountId} does not exist.`);
+    return { account: { ...toAccount(replaced.account), apiKey: key.apiKey }, replacedKeyPrefix: replaced.replacedKeyPrefix };
   }
 
   /** Revokes the account's key (operators); the account can get a new one only from an operator rotating it. */
   async revokeKey(accountId: string): Promise<{ revokedKeyPrefix: string }> {
-    const row = await this.db
-      .updateTable('accounts')
-      .set({ key_revoked_at: new Date() })
-      .where('id', '=', accountId)
-      .returning('api_key_prefix')
-      .executeTakeFirst();
-    if (!row) throw new DoppelError(ErrorCode.AccountNotFound, `Account ${accountId} does not exist.`);
-    return { revokedKeyPrefix: row.api_key_prefix };
+    const revokedKeyPrefix = await this.repository.revokeKey(accountId);
+    if (revokedKeyPrefix === undefined) throw new DoppelError(ErrorCode.AccountNotFound, `Account ${accountId} does not exist.`);
+    return { revokedKeyPrefix };
   }
 
   /** The account owning this key, or null for a malformed, unknown or wrong key (callers cannot tell which). */
@@ -71,24 +53,14 @@ export class AccountsService {
 
   /** The stored key with this prefix (its hash, whether revoked) and its account, or null. */
   async findKey(prefix: string): Promise<StoredKey | null> {
-    const row = await this.db
-      .selectFrom('accounts')
-      .select(['id', 'display_name', 'api_key_prefix', 'api_key_hash', 'roles', 'key_revoked_at', 'created_at'])
-      .where('api_key_prefix', '=', prefix)
-      .executeTakeFirst();
+    const row = await this.repository.findByKeyPrefix(prefix);
     return row ? { account: toAccount(row), hash: row.api_key_hash, revoked: row.key_revoked_at !== null } : null;
   }
 
   /** Which of these key prefixes still name a key that works (for re-checking keys behind open connections). */
   async workingKeyPrefixes(prefixes: readonly string[]): Promise<Set<string>> {
     if (prefixes.length === 0) return new Set();
-    const rows = await this.db
-      .selectFrom('accounts')
-      .select('api_key_prefix')
-      .where('api_key_prefix', 'in', [...prefixes])
-      .where('key_revoked_at', 'is', null)
-      .execute();
-    return new Set(rows.map((row) => row.api_key_prefix));
+    return new Set(await this.repository.workingKeyPrefixes(prefixes));
   }
 }
 

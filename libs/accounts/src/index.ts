@@ -1,4 +1,5 @@
 export { AccountsModule } from './accounts.module';
+export { AccountsRepository } from './accounts.repository';
 export { AccountsService, accountForKey, type Account, type CreatedAccount, type Role, type StoredKey } from './accounts.service';
 export { ApiKeyCache, type AuthenticatedKey } from './api-key-cache';
 export { issueApiKey, hashApiKey, apiKeyPrefix } from './api-key';
