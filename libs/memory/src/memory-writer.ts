@@ -4,27 +4,13 @@
 // batch locks its turns, writes only those still pending and marks them in the same transaction, so whoever comes
 // second (this node's batch, the conversation's next turn, another node's sweep after a crash) writes nothing twice.
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { sql, type Kysely, type Transaction } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { DATABASE, type Database } from '@doppel/db';
 import type { EmbeddingBackend } from '@doppel/inference';
 import { isRestatement } from './fact-dedup';
 import { extractFacts } from './fact-extractor';
 import { factSlot } from './fact-slots';
-import { MemoryRepository, type NewMemoryInput } from './memory.repository';
-
-interface PendingTurn {
-  id: string;
-  conversation_id: string;
-  consumer_id: string;
-  persona_id: string;
-  user_message_id: string;
-  user_text: string;
-  user_state: string;
-  assistant_message_id: string;
-  reply_text: string;
-  reply_state: string;
-}
+import type { NewMemoryInput } from './memory.repository';
+import { MemoryWritesRepository, type BatchFacts } from './memory-writes.repository';
 
 type Owner = { personaId: string; consumerId: string; embeddingModel: string };
 
@@ -39,9 +25,8 @@ export class MemoryWriter implements OnApplicationShutdown {
   private writing: Promise<unknown> = Promise.resolve();
 
   constructor(
-    @Inject(DATABASE) private readonly db: Kysely<Database>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly memories: MemoryRepository,
+    private readonly writes: MemoryWritesRepository,
   ) {}
 
   /** Starts batching and sweeping with this node's embedder (known once the models are loaded). */
@@ -65,31 +50,17 @@ export class MemoryWriter implements OnApplicationShutdown {
    * them: what turn N remembered is in turn N+1's prompt.
    */
   async writePendingOf(conversationId: string): Promise<void> {
-    const pending = await this.db
-      .selectFrom('turns')
-      .select('id')
-      .where('conversation_id', '=', conversationId)
-      .where('status', '=', 'done')
-      .where('memories_written_at', 'is', null)
-      .execute();
-    if (pending.length > 0) await this.write(pending.map((turn) => turn.id), new Map(), { skipLocked: false });
+    const pending = await this.writes.pendingOf(conversationId);
+    if (pending.length > 0) await this.write(pending, new Map(), { skipLocked: false });
   }
 
   /** Finished turns nobody wrote memories for (their node died between the reply and the batch). */
   async sweep(): Promise<number> {
     if (!this.embedder) return 0;
     const { sweepMinAgeMs, batchMax } = this.config.turns.memoryWrite;
-    const orphans = await this.db
-      .selectFrom('turns')
-      .select('id')
-      .where('status', '=', 'done')
-      .where('memories_written_at', 'is', null)
-      .where('embedding_model_id', '=', this.embedder.modelId)
-      .where('finished_at', '<', sql<Date>`now() - make_interval(secs => ${sweepMinAgeMs / 1000})`)
-      .limit(batchMax)
-      .execute();
+    const orphans = await this.writes.orphans(this.embedder.modelId, sweepMinAgeMs, batchMax);
     if (orphans.length === 0) return 0;
-    return this.write(orphans.map((turn) => turn.id), new Map(), { skipLocked: true });
+    return this.write(orphans, new Map(), { skipLocked: true });
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -115,9 +86,7 @@ export class MemoryWriter implements OnApplicationShutdown {
   private async write(turnIds: string[], userEmbeddings: Map<string, Float32Array | undefined>, options: { skipLocked: boolean }): Promise<number> {
     const embedder = this.embedder;
     if (!embedder) throw new Error('MemoryWriter.start() was not called');
-    return this.db.transaction().execute(async (trx) => {
-      const turns = await this.lockPending(trx, turnIds, embedder.modelId, options.skipLocked);
-      if (turns.length === 0) return 0;
+    return this.writes.writeBatch(turnIds, embedder.modelId, options, async (turns, known) => {
       const facts = turns.map((turn) => (turn.user_state === 'shown' ? extractFacts(turn.user_text) : []));
       // One embed call for the batch: user messages not embedded yet, replies, facts.
       const texts: string[] = [];
@@ -147,48 +116,13 @@ export class MemoryWriter implements OnApplicationShutdown {
             inContext: turn.reply_state === 'shown',
           });
         }
-        const fresh = await this.newFacts(trx, owner, facts[index]!, slot.facts.map((at) => vectors[at]!));
+        const fresh = await this.newFacts(known, owner, facts[index]!, slot.facts.map((at) => vectors[at]!));
         for (const fact of fresh) {
           rows.push({ ...base, sourceMessageId: turn.user_message_id, kind: 'fact', content: fact.text, embedding: fact.embedding, pinned: fact.pinned });
         }
       }
-      await this.memories.insertMany(trx, rows);
-      await trx
-        .updateTable('turns')
-        .set({ memories_written_at: sql<Date>`clock_timestamp()` })
-        .where('id', 'in', turns.map((turn) => turn.id))
-        .execute();
-      return turns.length;
+      return rows;
     });
-  }
-
-  /** Locks the turns that are finished and still pending, in id order (no deadlock between two writers). */
-  private async lockPending(trx: Transaction<Database>, turnIds: string[], embeddingModel: string, skipLocked: boolean): Promise<PendingTurn[]> {
-    let query = trx
-      .selectFrom('turns')
-      .innerJoin('conversations', 'conversations.id', 'turns.conversation_id')
-      .innerJoin('messages as user_message', 'user_message.id', 'turns.user_message_id')
-      .innerJoin('messages as reply', 'reply.id', 'turns.assistant_message_id')
-      .select([
-        'turns.id',
-        'turns.conversation_id',
-        'turns.consumer_id',
-        'conversations.persona_id',
-        'turns.user_message_id',
-        'user_message.content as user_text',
-        'user_message.state as user_state',
-        'reply.id as assistant_message_id',
-        'reply.content as reply_text',
-        'reply.state as reply_state',
-      ])
-      .where('turns.id', 'in', turnIds)
-      .where('turns.status', '=', 'done')
-      .where('turns.memories_written_at', 'is', null)
-      .where('turns.embedding_model_id', '=', embeddingModel)
-      .orderBy('turns.id')
-      .forUpdate('turns');
-    if (skipLocked) query = query.skipLocked();
-    return query.execute();
   }
 
   /**
@@ -196,18 +130,18 @@ export class MemoryWriter implements OnApplicationShutdown {
    * (name, home, age…) replaces the known one it contradicts, inheriting its pin, and the last one a message states
    * wins over earlier ones in the same slot.
    */
-  private async newFacts(trx: Transaction<Database>, owner: Owner, facts: string[], embeddings: Float32Array[]): Promise<{ text: string; embedding: Float32Array; pinned: boolean }[]> {
+  private async newFacts(known: BatchFacts, owner: Owner, facts: string[], embeddings: Float32Array[]): Promise<{ text: string; embedding: Float32Array; pinned: boolean }[]> {
     const fresh: { text: string; embedding: Float32Array; pinned: boolean; slot: string | null }[] = [];
     for (const [index, text] of facts.entries()) {
       const embedding = embeddings[index]!;
-      const close = await this.memories.similarFacts(trx, { ...owner, embedding, maxDistance: this.config.turns.factDedupMaxDistance, limit: 5 });
-      if (close.some((known) => isRestatement(text, known))) continue;
+      const close = await known.similar({ ...owner, embedding, maxDistance: this.config.turns.factDedupMaxDistance, limit: 5 });
+      if (close.some((knownFact) => isRestatement(text, knownFact))) continue;
       const slot = factSlot(text);
       let pinned = false;
       if (slot) {
-        const contradicted = (await this.memories.factsStartingWith(trx, { ...owner, prefix: slot.prefix })).filter((known) => factSlot(known.content)?.key === slot.key);
-        if (contradicted.length > 0) await this.memories.deleteByIds(trx, contradicted.map((known) => known.id));
-        pinned = contradicted.some((known) => known.pinned);
+        const contradicted = (await known.startingWith({ ...owner, prefix: slot.prefix })).filter((fact) => factSlot(fact.content)?.key === slot.key);
+        if (contradicted.length > 0) await known.delete(contradicted.map((fact) => fact.id));
+        pinned = contradicted.some((fact) => fact.pinned);
         const earlier = fresh.findIndex((candidate) => candidate.slot === slot.key);
         if (earlier >= 0) pinned ||= fresh.splice(earlier, 1)[0]!.pinned;
       }
