@@ -75,7 +75,7 @@ describe('TurnIntakeService', () => {
     expect(turn).toMatchObject({ status: 'queued', kind: 'send', model_id: modelId, client_turn_id: 'c1', consumer_id: consumerId });
     const message = await m.db.selectFrom('messages').select(['content', 'role', 'turn_id']).where('id', '=', turn.user_message_id).executeTakeFirstOrThrow();
     expect(message).toEqual({ content: 'Hello Ada', role: 'user', turn_id: accepted.turnId });
-    expect((await queuedJob(accepted.turnId))?.data).toEqual({ turnId: accepted.turnId, conversationId });
+    expect((await queuedJob(accepted.turnId))?.data).toEqual({ turnId: accepted.turnId, conversationId, text: 'Hello Ada' });
 
     const again = await intake.accept(consumerId, { conversationId, clientTurnId: 'c1', text: 'Hello Ada' });
     expect(again).toEqual({ ...accepted, duplicate: true });
