@@ -34,9 +34,11 @@ export class EarningsRepository {
   /**
    * Adds a ledger row for every finished turn and every re-execution not yet metered, priced with `prices`
    * (the same arithmetic as price-list.ts). Idempotent: run it as often as you like, from as many processes.
-   * Looks back `lookbackMinutes` behind the newest metered row, for turns that committed late.
+   * Looks back `lookbackSeconds` behind the newest metered row, for turns that committed after a later one (a turn's
+   * finished_at is taken inside the statement that commits it, so the gap is that statement's length). Every run
+   * probes the ledger once per turn in that window, so the window, not the ledger's size, sets a run's cost.
    */
-  async meter(prices: PriceList, lookbackMinutes = 10, batch = 5000): Promise<{ turns: number; reexecutions: number }> {
+  async meter(prices: PriceList, lookbackSeconds = 60, batch = 5000): Promise<{ turns: number; reexecutions: number }> {
     const levels = JSON.stringify(prices.levelPercent);
     const turns = await sql`
       INSERT INTO node_earnings (node_address, kind, turn_id, model_id, level, input_tokens, output_tokens,
@@ -50,7 +52,7 @@ export class EarningsRepository {
       CROSS JOIN LATERAL (SELECT coalesce((${levels}::jsonb ->> t.verification_level)::integer, 100) AS percent) pct
       WHERE t.status = 'done' AND t.node_address IS NOT NULL AND t.model_id IS NOT NULL
         AND t.finished_at >= coalesce((SELECT max(served_at) FROM node_earnings WHERE kind = 'turn'), '-infinity'::timestamptz)
-                             - make_interval(mins => ${lookbackMinutes})
+                             - make_interval(secs => ${lookbackSeconds})
         AND NOT EXISTS (SELECT 1 FROM node_earnings e WHERE e.kind = 'turn' AND e.turn_id = t.id)
       ORDER BY t.finished_at
       LIMIT ${batch}
@@ -66,7 +68,7 @@ export class EarningsRepository {
       FROM reexecutions r JOIN turns t ON t.id = r.turn_id
       WHERE t.model_id IS NOT NULL AND t.prompt_tokens IS NOT NULL AND r.checking_node ~ '^0x[0-9a-f]{40}$'
         AND r.created_at >= coalesce((SELECT max(served_at) FROM node_earnings WHERE kind = 'reexec'), '-infinity'::timestamptz)
-                            - make_interval(mins => ${lookbackMinutes})
+                            - make_interval(secs => ${lookbackSeconds})
         AND NOT EXISTS (SELECT 1 FROM node_earnings e WHERE e.kind = 'reexec' AND e.reexecution_id = r.id)
       ORDER BY r.created_at
       LIMIT ${batch}
