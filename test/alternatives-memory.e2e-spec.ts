@@ -58,6 +58,9 @@ describe('regenerate, choose, edit, pin and facts', () => {
     const shown = await messagesOf(conversationId);
     expect(shown.map((message) => message.content)).toEqual(['Hello there.', 'Tell me about the sea.', second.done!.text]);
     expect(shown[2]).toMatchObject({ id: second.done!.messageId, alternatives: 2, replyTo: shown[1].id });
+    // turn:done already said so: which message each reply answers and how many replies it has.
+    expect(first.done).toMatchObject({ userMessageId: shown[1].id, alternatives: 1 });
+    expect(second.done).toMatchObject({ userMessageId: shown[1].id, alternatives: 2 });
 
     // REST regenerate: accepted now, finished later (followed here through GET /turns/:id).
     const accepted = await call('POST', `/conversations/${conversationId}/regenerate`, { clientTurnId: 'rest-regenerate-1' });
@@ -123,6 +126,7 @@ describe('regenerate, choose, edit, pin and facts', () => {
     expect(shown[1].id).toBe(userMessage.id);
     expect(shown[1].editedAt).not.toBeNull();
     expect(shown[2].alternatives).toBe(1);
+    expect(edited.done).toMatchObject({ messageId: shown[2].id, userMessageId: userMessage.id, alternatives: 1 });
     const remembered = (await memories()).map((memory) => memory.content);
     expect(remembered).toEqual(expect.arrayContaining(['I like dogs.', 'They like dogs.', edited.done!.text]));
     expect(remembered.filter((content) => content.includes('cats') || content === original.done!.text)).toEqual([]);

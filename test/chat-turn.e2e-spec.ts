@@ -1,10 +1,12 @@
 // One chat turn end to end: real gateway and worker processes, real Postgres + pgvector, real Redis.
+import Redis from 'ioredis';
 import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Database } from '@doppel/db';
-import type { TurnResumeAck } from '@doppel/protocol';
+import { turnDoneEventSchema, type TurnDoneEvent, type TurnResumeAck } from '@doppel/protocol';
+import { turnStreamKey } from '@doppel/streaming';
 import { MEMORY_HEADER } from '@doppel/turns';
-import { api, connectChat, sendTurn, signUp, type ChatClient, type TurnResult } from './support/clients';
+import { api, assertWireShape, connectChat, sendTurn, signUp, type ChatClient, type TurnResult } from './support/clients';
 import { memoriesSettled, testDatabase } from './support/database';
 import { startStack, type Stack } from './support/processes';
 
@@ -90,6 +92,9 @@ describe('a chat turn, end to end', () => {
 
     const reply = await db.selectFrom('messages').selectAll().where('id', '=', result.done!.messageId).executeTakeFirstOrThrow();
     expect(reply).toMatchObject({ role: 'assistant', content: result.done!.text, turn_id: turnId, conversation_id: conversationId });
+    // turn:done names the user message it answers and its replies, so a client needs no second read.
+    expect(result.done).toMatchObject({ userMessageId: turn.user_message_id, alternatives: 1 });
+    expect(reply.reply_to).toBe(turn.user_message_id);
 
     // Memories are made after turn:done, batched across turns.
     await memoriesSettled(db);
@@ -193,6 +198,26 @@ describe('a chat turn, end to end', () => {
     } finally {
       secondTab.disconnect();
     }
+  });
+
+  it('rebuilds turn:done from the database once the stream has expired: the same event the live turn sent', async () => {
+    const conversationId = await newConversation(alice.apiKey);
+    const live = await sendTurn(aliceSocket, { conversationId, text: 'Remember this one for later.' });
+    const turnId = (live.ack as { turnId: string }).turnId;
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      expect(await redis.del(turnStreamKey(inject('redisPrefix'), turnId))).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
+    const rebuilt = new Promise<TurnDoneEvent>((resolve) => aliceSocket.once('turn:done', resolve));
+    const ack = await new Promise<TurnResumeAck>((resolve) => aliceSocket.emit('turn:resume', { turnId, afterSeq: -1 }, resolve));
+    expect(ack).toEqual({ ok: true, status: 'done' });
+    const stored = assertWireShape(turnDoneEventSchema, await rebuilt, 'rebuilt turn:done');
+    const { timings: _liveTimings, ...liveRest } = live.done!;
+    const { timings: _storedTimings, ...storedRest } = stored;
+    expect(storedRest).toEqual(liveRest);
+    expect(stored).toMatchObject({ userMessageId: expect.any(String), alternatives: 1 });
   });
 
   it('treats a resent clientTurnId as the same turn: one user message, one reply', async () => {

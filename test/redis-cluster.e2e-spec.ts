@@ -196,7 +196,7 @@ function turnsCoveringEveryGroup(perGroup: number): string[] {
 }
 
 function doneEvent(): Extract<TurnStreamEvent, { type: 'done' }> {
-  return { type: 'done', messageId: 'm', text: 'x', usage: {} as never, timings: {} as never, verification: null };
+  return { type: 'done', messageId: 'm', userMessageId: 'u', alternatives: 1, text: 'x', usage: {} as never, timings: {} as never, verification: null };
 }
 
 function expectedEvents(tokens: number): TurnStreamEvent[] {

@@ -120,6 +120,8 @@ export async function startBaselineServer(settings: BaselineSettings, port = 0):
           socket.emit('turn:done', {
             turnId,
             messageId: randomUUID(),
+            userMessageId: randomUUID(),
+            alternatives: 1,
             text: tokens.join(''),
             usage: { promptTokens: Math.ceil(payload.text.length / 4), completionTokens: tokens.length },
             timings: {

@@ -2,8 +2,7 @@
 import { Injectable } from '@nestjs/common';
 import { isUuid, type TurnStatus } from '@doppel/db';
 import { ErrorCode, type TurnDoneEvent, type TurnErrorEvent } from '@doppel/protocol';
-import { turnTimings } from '@doppel/turns';
-import { levelsOf } from '@doppel/verification';
+import { storedTurnDone } from '@doppel/turns';
 import { TurnLookupRepository, type ReceiptRow } from './turn-lookup.repository';
 
 @Injectable()
@@ -23,29 +22,10 @@ export class TurnLookup {
 
   /** turn:done or turn:error rebuilt from the stored turn, for a client that comes back after the stream expired. */
   async finalEvent(turnId: string): Promise<{ type: 'done'; event: TurnDoneEvent } | { type: 'error'; event: TurnErrorEvent }> {
-    const { turn, reply: message, receipt } = await this.repository.withReply(turnId);
+    const { turn, reply: message, receipt, replies } = await this.repository.withReply(turnId);
     if (turn.status !== 'done' || !message) {
       return { type: 'error', event: { turnId, code: (turn.error_code as ErrorCode) ?? ErrorCode.TurnFailed, message: turn.error_message ?? 'The turn failed.' } };
     }
-    return {
-      type: 'done',
-      event: {
-        turnId,
-        messageId: message.id,
-        text: message.content,
-        usage: { promptTokens: turn.prompt_tokens ?? 0, completionTokens: turn.completion_tokens ?? 0 },
-        timings: turnTimings(turn),
-        verification: receipt
-          ? {
-              level: receipt.level,
-              levels: levelsOf(receipt.level),
-              reexec: receipt.reexec_status,
-              receiptId: receipt.id,
-              receipt: receipt.receipt as Record<string, unknown>,
-              transcript: receipt.transcript as Record<string, unknown>,
-            }
-          : null,
-      },
-    };
+    return { type: 'done', event: { turnId, ...storedTurnDone(turn, message, receipt, replies) } };
   }
 }

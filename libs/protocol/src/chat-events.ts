@@ -160,6 +160,10 @@ export const turnDoneEventSchema = z.object({
   turnId: z.string(),
   /** The reply. */
   messageId: z.string(),
+  /** The user message it answers (new for a send, the conversation's last one for a regenerate or an edit). */
+  userMessageId: z.string(),
+  /** How many replies that user message has now, this one included (more than 1 after a regenerate). */
+  alternatives: z.number().int().min(1),
   text: z.string(),
   usage: turnUsageSchema,
   timings: turnTimingsSchema,

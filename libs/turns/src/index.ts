@@ -4,6 +4,7 @@ export { assemblePrompt, MEMORY_HEADER, LORE_HEADER, KNOWLEDGE_HEADER, type Asse
 export { triggeredLoreEntries } from './lorebook';
 export { PersonaVersionCache } from './persona-version-cache';
 export { turnTimings, type TurnTimestamps } from './turn-timings';
+export { storedTurnDone, turnVerificationOf } from './turn-done-event';
 export { NodeIdentity } from './node-identity.service';
 export { TeeAttester } from './tee-attester.service';
 export { ReexecRunner } from './reexec-runner.service';

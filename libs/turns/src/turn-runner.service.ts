@@ -15,7 +15,6 @@ import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { TurnStreamPublishers, type TurnStreamPublisher } from '@doppel/streaming';
 import {
   RECEIPT_TYPES,
-  levelsOf,
   requirementsOf,
   signReceipt,
   toBytes32,
@@ -32,6 +31,7 @@ import { NodesRepository } from '@doppel/nodes';
 import { PersonaVersionCache } from './persona-version-cache';
 import { TurnContextLoader } from './turn-context';
 import { assemblePrompt } from './prompt-assembler';
+import { storedTurnDone, turnVerificationOf } from './turn-done-event';
 import { turnTimings } from './turn-timings';
 import { TurnRepository } from './turn.repository';
 
@@ -178,19 +178,13 @@ export class TurnRunner {
     await publisher.finish({
       type: 'done',
       messageId: stored.messageId,
+      userMessageId: turn.user_message_id,
+      // A send or an edit leaves its message exactly this reply; only a regenerate adds one beside earlier ones.
+      alternatives: turn.kind === 'regenerate' ? await this.turns.replyCount(turn.user_message_id) : 1,
       text: generated.text,
       usage,
       timings: turnTimings(stored.timestamps),
-      verification: proof
-        ? {
-            level,
-            levels: levelsOf(level),
-            reexec: proof.reexec,
-            receiptId: proof.receipt.id,
-            receipt: proof.receipt as unknown as Record<string, unknown>,
-            transcript: proof.transcript as unknown as Record<string, unknown>,
-          }
-        : null,
+      verification: proof ? turnVerificationOf({ level, reexec: proof.reexec, receiptId: proof.receipt.id, receipt: proof.receipt, transcript: proof.transcript }) : null,
     });
     this.memoryWriter.remember(turnId, context.userEmbedding);
     if (proof && requirementsOf(level).signed && !reexecution && Math.random() < this.config.verification.spotCheckRate) {
@@ -324,23 +318,11 @@ export class TurnRunner {
   }
 
   private async publishStoredDone(publisher: TurnStreamPublisher, turn: TurnRow): Promise<void> {
-    const [message, receipt] = await Promise.all([this.turns.storedReply(turn.assistant_message_id!), this.turns.storedReceipt(turn.id)]);
-    await publisher.finish({
-      type: 'done',
-      messageId: message.id,
-      text: message.content,
-      usage: { promptTokens: turn.prompt_tokens ?? 0, completionTokens: turn.completion_tokens ?? 0 },
-      timings: turnTimings(turn),
-      verification: receipt
-        ? {
-            level: receipt.level,
-            levels: levelsOf(receipt.level),
-            reexec: receipt.reexec_status,
-            receiptId: receipt.id,
-            receipt: receipt.receipt as Record<string, unknown>,
-            transcript: receipt.transcript as Record<string, unknown>,
-          }
-        : null,
-    });
+    const [reply, receipt, replies] = await Promise.all([
+      this.turns.storedReply(turn.assistant_message_id!),
+      this.turns.storedReceipt(turn.id),
+      this.turns.replyCount(turn.user_message_id),
+    ]);
+    await publisher.finish({ type: 'done', ...storedTurnDone(turn, reply, receipt, replies) });
   }
 }

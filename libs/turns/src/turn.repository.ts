@@ -203,6 +203,17 @@ export class TurnRepository {
     return this.db.selectFrom('messages').select(['id', 'content']).where('id', '=', messageId).executeTakeFirstOrThrow();
   }
 
+  /** Replies to a user message still in the conversation (shown or alternative): turn:done's `alternatives`. */
+  async replyCount(userMessageId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('messages')
+      .select((eb) => eb.fn.countAll<string>().as('replies'))
+      .where('reply_to', '=', userMessageId)
+      .where('state', '<>', 'superseded')
+      .executeTakeFirstOrThrow();
+    return Number(row.replies);
+  }
+
   async storedReceipt(turnId: string) {
     return this.db.selectFrom('receipts').selectAll().where('turn_id', '=', turnId).executeTakeFirst();
   }

@@ -15,6 +15,9 @@ export interface DoppelExtension {
   turnId: string;
   conversationId: string;
   messageId: string;
+  /** The user message the reply answers, and how many replies it has now (as in turn:done). */
+  userMessageId: string;
+  alternatives: number;
   /** The level the turn carries: the stricter of the request and the persona's minimum. */
   level: VerificationLevel;
   /** True when the Idempotency-Key had already started this turn: this response replays it. */
@@ -46,6 +49,8 @@ export function doppelExtension(
     turnId: turn.turnId,
     conversationId: turn.conversationId,
     messageId: done.messageId,
+    userMessageId: done.userMessageId,
+    alternatives: done.alternatives,
     level: turn.verification,
     duplicate: turn.duplicate,
     verification: done.verification,

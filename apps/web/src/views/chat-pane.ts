@@ -177,17 +177,14 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
     if (!before) log.lastElementChild?.scrollIntoView({ block: 'end' });
   };
 
-  /** The ids the server gave the newest message and reply (a live turn does not carry the user message's). */
-  const syncLatestIds = async () => {
-    const page = await request<Page<Message>>('GET', path('/messages?limit=2'));
-    const [lastUser, lastReply] = [[...entries].reverse().find((entry) => entry.role === 'user'), entries.at(-1)];
-    for (const message of page.items) {
-      const entry = message.role === 'user' ? lastUser : lastReply;
-      if (!entry || entry.role !== message.role) continue;
-      entry.id = message.id;
-      entry.turnId = message.turnId;
-      entry.alternatives = message.alternatives ?? 1;
-      entry.root.dataset.messageId = message.id;
+  /** turn:done names the reply, the message it answers and how many replies that message has: no re-read. */
+  const takeIds = (reply: Entry, event: TurnDoneEvent) => {
+    Object.assign(reply, { id: event.messageId, turnId: event.turnId, alternatives: event.alternatives });
+    reply.root.dataset.messageId = event.messageId;
+    const question = entries[entries.indexOf(reply) - 1];
+    if (question?.role === 'user' && event.userMessageId) {
+      question.id = event.userMessageId;
+      question.root.dataset.messageId = event.userMessageId;
     }
   };
 
@@ -222,16 +219,11 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
         // What is shown is what the receipt must sign: the final text (equal to the concatenated chunks).
         setContent(reply, event.text);
         reply.root.classList.remove('pending', 'streaming');
-        Object.assign(reply, { id: event.messageId, turnId: event.turnId });
-        reply.root.dataset.messageId = event.messageId;
+        takeIds(reply, event);
         status.textContent = `Reply in ${event.timings.totalMs ?? '?'} ms (${event.usage.completionTokens} tokens).`;
         settle();
-        void syncLatestIds()
-          .catch(() => undefined)
-          .then(() => {
-            replaceChildren(reply.footer, replyControls(reply, event.verification));
-            markLatest();
-          });
+        replaceChildren(reply.footer, replyControls(reply, event.verification));
+        markLatest();
         pane.onReplyDone(event);
       },
       onError: (error) => {
@@ -260,11 +252,13 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
         if (event.type === 'start') status.textContent = `Private mode: via ${new URL(event.relay).host}`;
         else if (event.type === 'token') listener.onText((soFar += event.text));
         else {
-          const doppel = (event.doppel ?? {}) as { turnId?: string; messageId?: string; verification?: TurnVerification | null; usage?: TurnDoneEvent['usage']; timings?: TurnDoneEvent['timings'] };
+          const doppel = (event.doppel ?? {}) as Partial<TurnDoneEvent>;
           turnId = doppel.turnId ?? '';
           listener.onDone({
             turnId,
             messageId: doppel.messageId ?? '',
+            userMessageId: doppel.userMessageId ?? '',
+            alternatives: doppel.alternatives ?? 1,
             text: soFar,
             usage: doppel.usage ?? ({ completionTokens: 0 } as TurnDoneEvent['usage']),
             timings: doppel.timings ?? ({ totalMs: null } as TurnDoneEvent['timings']),
