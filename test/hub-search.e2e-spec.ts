@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '@doppel/config';
 import type { Database } from '@doppel/db';
 import { HubEmbedder, HubRepository, HubSearchRepository, HubSearchService, HubService, importCardFolder, type HubSearchHit } from '@doppel/hub';
-import { ModelRegistry } from '@doppel/models';
+import { ModelRegistry, ModelsRepository } from '@doppel/models';
 import { nodeRegistryFor, NodesRepository } from '@doppel/nodes';
 import { bm25Ranking, buildBm25Index } from '../scripts/bench/hub-bm25';
 import { testDatabase } from './support/database';
@@ -32,7 +32,7 @@ describe.skipIf(!HAVE_CARDS)('hub search over the seed catalogue', () => {
     db = testDatabase();
     redis = new Redis(inject('redisUrl'), { lazyConnect: true });
     const config = loadConfig({ DATABASE_URL: inject('databaseUrl'), MODELS_DIR: resolve(__dirname, '../models'), EMBEDDING_MODEL: 'doppel-embed-small', REDIS_PREFIX: inject('redisPrefix') });
-    embedder = new HubEmbedder(new ModelRegistry(db, config), config);
+    embedder = new HubEmbedder(new ModelRegistry(new ModelsRepository(db), config), config);
     const hub = new HubService(new HubRepository(db), embedder, new NodesRepository(db), nodeRegistryFor(redis, config), config);
     search = new HubSearchService(new HubSearchRepository(db), embedder);
     const account = await db.insertInto('accounts').values({ display_name: 'Catalogue', api_key_prefix: 'hubsearch01', api_key_hash: '1'.repeat(64) }).returning('id').executeTakeFirstOrThrow();

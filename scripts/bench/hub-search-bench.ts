@@ -24,7 +24,7 @@ import {
   parseModelCard,
   type RankingSettings,
 } from '@doppel/hub';
-import { ModelRegistry } from '@doppel/models';
+import { ModelRegistry, ModelsRepository } from '@doppel/models';
 import { nodeRegistryFor, NodesRepository } from '@doppel/nodes';
 import { machine, median, percentile, scratchDatabase, writeResult } from './bench-support';
 import { bm25Ranking, buildBm25Index } from './hub-bm25';
@@ -98,7 +98,7 @@ async function main() {
   const scratch = await scratchDatabase('doppel_bench_hub');
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
   const config = loadConfig({ DATABASE_URL: scratch.url, MODELS_DIR: resolve(__dirname, '../../models'), EMBEDDING_MODEL: 'doppel-embed-small', REDIS_PREFIX: 'doppelbenchhub' });
-  const registry = new ModelRegistry(scratch.db, config);
+  const registry = new ModelRegistry(new ModelsRepository(scratch.db), config);
   const embedder = new HubEmbedder(registry, config);
   try {
     await registry.syncBuiltIns();
@@ -227,7 +227,7 @@ async function remeasureLatency(queries: JudgedQuery[]) {
   const url = `${(process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres').replace(/\/[^/]*$/, '')}/doppel_bench_hub`;
   const db = createDatabase(url, { maxConnections: 4 });
   const config = loadConfig({ DATABASE_URL: url, MODELS_DIR: resolve(__dirname, '../../models'), EMBEDDING_MODEL: 'doppel-embed-small' });
-  const embedder = new HubEmbedder(new ModelRegistry(db, config), config);
+  const embedder = new HubEmbedder(new ModelRegistry(new ModelsRepository(db), config), config);
   try {
     const search = new HubSearchService(new HubSearchRepository(db), embedder);
     const cards = await new HubRepository(db).countSearchable();

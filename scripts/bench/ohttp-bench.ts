@@ -86,9 +86,9 @@ async function main() {
     RATE_TURNS_PER_MINUTE: '100000',
     ...SYNTHETIC,
   };
-  const { ModelRegistry } = await import('@doppel/models');
+  const { ModelRegistry, ModelsRepository } = await import('@doppel/models');
   const { loadConfig } = await import('@doppel/config');
-  await new ModelRegistry(scratch.db, loadConfig(env)).syncBuiltIns();
+  await new ModelRegistry(new ModelsRepository(scratch.db), loadConfig(env)).syncBuiltIns();
   const gateway = await startProcess('dist/apps/gateway/main.js', env, /listening on (http:\/\/\S+)/);
   const url = gateway.match[1]!.replace('[::1]', '127.0.0.1');
   const relay = await startProcess('dist/apps/ohttp-relay/main.js', { RELAY_GATEWAY_URL: `${url}/ohttp`, RELAY_PORT: '0' }, /listening on (http:\/\/\S+),/);

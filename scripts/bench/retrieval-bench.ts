@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { loadConfig } from '@doppel/config';
 import { HashingEmbedder, OnnxEmbeddingBackend, type EmbeddingBackend } from '@doppel/inference';
 import { MemoryRepository } from '@doppel/memory';
-import { hashModelFolder, ModelRegistry } from '@doppel/models';
+import { hashModelFolder, ModelRegistry, ModelsRepository } from '@doppel/models';
 import { machine, scratchDatabase, writeResult } from './bench-support';
 
 interface Pair {
@@ -20,7 +20,7 @@ async function main() {
   const scratch = await scratchDatabase('doppel_bench_retrieval');
   try {
     const config = loadConfig({ DATABASE_URL: scratch.url, MODELS_DIR: resolve(__dirname, '../../models') });
-    await new ModelRegistry(scratch.db, config).syncBuiltIns();
+    await new ModelRegistry(new ModelsRepository(scratch.db), config).syncBuiltIns();
     const account = await scratch.db.insertInto('accounts').values({ display_name: 'bench', api_key_prefix: 'benchbench0', api_key_hash: '0'.repeat(64) }).returning('id').executeTakeFirstOrThrow();
     const persona = await scratch.db.insertInto('personas').values({ owner_id: account.id, visibility: 'private' }).returning('id').executeTakeFirstOrThrow();
     const memory = new MemoryRepository(scratch.db, config);

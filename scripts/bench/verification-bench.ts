@@ -145,9 +145,9 @@ async function main() {
     CHAT_MODELS: 'synthetic',
     EMBEDDING_MODEL: 'hashing-384',
   };
-  const { ModelRegistry } = await import('@doppel/models');
+  const { ModelRegistry, ModelsRepository } = await import('@doppel/models');
   const { loadConfig } = await import('@doppel/config');
-  await new ModelRegistry(scratch.db, loadConfig({ DATABASE_URL: scratch.url })).syncBuiltIns();
+  await new ModelRegistry(new ModelsRepository(scratch.db), loadConfig({ DATABASE_URL: scratch.url })).syncBuiltIns();
   const gateway = await startProcess('dist/apps/gateway/main.js', env, /listening on (http:\/\/\S+)/);
   const workers = await Promise.all(
     ['bench-a', 'bench-b'].map((id) => startProcess('dist/apps/worker/main.js', { ...env, WORKER_ID: id, NODE_PRIVATE_KEY: Wallet.createRandom().privateKey }, /ready \(concurrency/)),

@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '@doppel/config';
 import { createDatabase, migrate } from '@doppel/db';
-import { ModelRegistry } from '@doppel/models';
+import { ModelRegistry, ModelsRepository } from '@doppel/models';
 
 const ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATABASE_NAME = process.env.TEST_DATABASE_NAME ?? 'doppel_test';
@@ -38,7 +38,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const db = createDatabase(databaseUrl, { maxConnections: 1 });
   await migrate(db, resolve(__dirname, '../../migrations'));
   const config = loadConfig({ DATABASE_URL: databaseUrl, MODELS_DIR: resolve(__dirname, '../../models') });
-  await new ModelRegistry(db, config).syncBuiltIns();
+  await new ModelRegistry(new ModelsRepository(db), config).syncBuiltIns();
   await db.destroy();
   // A copy taken now, before any suite connects, so medium specs can each clone a clean migrated database in
   // well under a second instead of migrating their own.

@@ -9,7 +9,7 @@ import { AccountsRepository, AccountsService } from '@doppel/accounts';
 import type { AppConfig } from '@doppel/config';
 import { createDatabase } from '@doppel/db';
 import { HubEmbedder, HubRepository, HubService, importCardFolder } from '@doppel/hub';
-import { ModelRegistry } from '@doppel/models';
+import { ModelRegistry, ModelsRepository } from '@doppel/models';
 import { nodeRegistryFor, NodesRepository } from '@doppel/nodes';
 import { createRedis } from '@doppel/redis';
 import { readDemoCredentials } from './demo-credentials';
@@ -23,7 +23,7 @@ export async function runHub(config: AppConfig, args: string[]): Promise<void> {
   const db = createDatabase(config.databaseUrl, { maxConnections: 2 });
   // Publishing a listing never reads node heartbeats, so this client never connects.
   const redis = createRedis(config.redis, { lazy: true });
-  const embedder = new HubEmbedder(new ModelRegistry(db, config), config);
+  const embedder = new HubEmbedder(new ModelRegistry(new ModelsRepository(db), config), config);
   try {
     const hub = new HubService(new HubRepository(db), embedder, new NodesRepository(db), nodeRegistryFor(redis, config), config);
     if (subcommand === 'reindex') {

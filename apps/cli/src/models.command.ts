@@ -1,7 +1,7 @@
 import type { AppConfig } from '@doppel/config';
 import { createDatabase } from '@doppel/db';
 import { loadChatBackend, type GenerationTrace } from '@doppel/inference';
-import { ModelRegistry, verifyModelFiles } from '@doppel/models';
+import { ModelRegistry, ModelsRepository, verifyModelFiles } from '@doppel/models';
 import { runHub } from './hub.command';
 
 /** `models sync`: registers the built-in models and the project's shipped ONNX models, hashing their files. */
@@ -10,7 +10,7 @@ export async function runModels(config: AppConfig, args: string[]): Promise<void
   if (subcommand === 'hub') return runHub(config, args.slice(1));
   const db = createDatabase(config.databaseUrl, { maxConnections: 2 });
   try {
-    const registry = new ModelRegistry(db, config);
+    const registry = new ModelRegistry(new ModelsRepository(db), config);
     if (subcommand === 'try') {
       await tryModel(registry, config, args.slice(1));
       return;

@@ -1,12 +1,11 @@
 import { isAbsolute, resolve } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import { sql, type Kysely } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { DATABASE, type Database } from '@doppel/db';
 import { declaredModelHash, type ModelSpec } from '@doppel/inference';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { hashModelFolder, type ModelFile } from './model-files';
 import type { ModelRecord, RegisterModelInput } from './model-record';
+import { ModelsRepository } from './models.repository';
 
 /** Models every deployment has; the project's shipped ONNX models are added when their folders exist. */
 export const BUILT_IN_MODELS = [
@@ -25,23 +24,23 @@ export const SHIPPED_MODELS = [
 @Injectable()
 export class ModelRegistry {
   constructor(
-    @Inject(DATABASE) private readonly db: Kysely<Database>,
+    private readonly repository: ModelsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async list(): Promise<ModelRecord[]> {
-    const rows = await this.db.selectFrom('models').selectAll().orderBy('id').execute();
+    const rows = await this.repository.list();
     return rows.map(toRecord);
   }
 
   async get(modelId: string): Promise<ModelRecord> {
-    const row = await this.db.selectFrom('models').selectAll().where('id', '=', modelId).executeTakeFirst();
+    const row = await this.repository.find(modelId);
     if (!row) throw new DoppelError(ErrorCode.ModelNotFound, `Model ${modelId} is not registered (GET /models lists those that are).`);
     return toRecord(row);
   }
 
   async find(modelId: string): Promise<ModelRecord | null> {
-    const row = await this.db.selectFrom('models').selectAll().where('id', '=', modelId).executeTakeFirst();
+    const row = await this.repository.find(modelId);
     return row ? toRecord(row) : null;
   }
 
@@ -115,13 +114,7 @@ export class ModelRegistry {
       files: JSON.stringify(files),
       dimensions,
     };
-    const row = await this.db
-      .insertInto('models')
-      .values(values)
-      .onConflict((conflict) => conflict.column('id').doUpdateSet({ ...values }))
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toRecord(row);
+    return toRecord(await this.repository.upsert(values));
   }
 }
 
