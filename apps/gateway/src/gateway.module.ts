@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AccountsModule } from '@doppel/accounts';
 import { ConfigModule } from '@doppel/config';
 import { ConversationsModule } from '@doppel/conversations';
-import { DatabaseModule } from '@doppel/db';
+import { DatabaseHealthRepository, DatabaseModule } from '@doppel/db';
 import { HubModule } from '@doppel/hub';
 import { PersonasModule } from '@doppel/personas';
 import { ModelsModule } from '@doppel/models';
@@ -40,7 +40,7 @@ import { PersonasController } from './http/personas.controller';
 import { PersonaPreviewController } from './http/persona-preview.controller';
 import { OpsGateway } from './ops/ops.gateway';
 import { OpsSnapshotService } from './ops/ops-snapshot.service';
-import { VerificationStats } from './ops/verification-stats';
+import { TurnStatsRepository } from './ops/turn-stats.repository';
 import { KnowledgeHttpModule } from './http/knowledge-http.module';
 import { PersonaFilesModule } from './http/persona-files.module';
 import { OhttpController } from './ohttp/ohttp.controller';
@@ -92,6 +92,6 @@ import { PersonaAccess } from './shares/persona-access.service';
     WalletsController,
     EconomicsController,
   ],
-  providers: [PersonaAccess, KeyAuthenticator, { provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, ConsumerMemories, ChatControlsGateway, TurnRelayService, TurnDeadlineService, TurnRepository, ChatGateway, VerificationStats, OpsSnapshotService, OpsGateway, OhttpGateway, OpenAiTurns],
+  providers: [PersonaAccess, KeyAuthenticator, { provide: APP_GUARD, useClass: ApiKeyGuard }, TurnAdmission, ConsumerMemories, ChatControlsGateway, TurnRelayService, TurnDeadlineService, TurnRepository, TurnStatsRepository, DatabaseHealthRepository, ChatGateway, OpsSnapshotService, OpsGateway, OhttpGateway, OpenAiTurns],
 })
 export class GatewayModule {}

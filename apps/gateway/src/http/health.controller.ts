@@ -2,8 +2,7 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type Redis from 'ioredis';
-import { sql, type Kysely } from 'kysely';
-import { DATABASE, type Database } from '@doppel/db';
+import { DatabaseHealthRepository } from '@doppel/db';
 import { NodeRegistry, type NodeHeartbeat } from '@doppel/nodes';
 import { REDIS } from '@doppel/redis';
 import { PublicRoute } from '../auth/api-key.guard';
@@ -34,7 +33,7 @@ async function check(probe: () => Promise<string>): Promise<Check> {
 @Controller('health')
 export class HealthController {
   constructor(
-    @Inject(DATABASE) private readonly db: Kysely<Database>,
+    private readonly database: DatabaseHealthRepository,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly nodes: NodeRegistry,
   ) {}
@@ -51,13 +50,13 @@ export class HealthController {
     let workers: NodeHeartbeat[] = [];
     const checks = {
       postgres: await check(async () => {
-        await sql`SELECT 1`.execute(this.db);
+        await this.database.ping();
         return 'connected';
       }),
       pgvector: await check(async () => {
-        const { rows } = await sql<{ extversion: string }>`SELECT extversion FROM pg_extension WHERE extname = 'vector'`.execute(this.db);
-        if (!rows[0]) throw new Error('extension "vector" is not installed; run `npm run migrate`');
-        return `version ${rows[0].extversion}`;
+        const version = await this.database.pgvectorVersion();
+        if (!version) throw new Error('extension "vector" is not installed; run `npm run migrate`');
+        return `version ${version}`;
       }),
       redis: await check(async () => this.redis.ping()),
       workers: await check(async () => {

@@ -2,7 +2,7 @@ import { Controller, Get, Header, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { RequireRole } from '../auth/api-key.guard';
-import { VerificationStats, type LevelStats } from '../ops/verification-stats';
+import { TurnStatsRepository, type LevelStats } from '../ops/turn-stats.repository';
 import { ZodValidationPipe } from './zod-validation.pipe';
 
 /** The JSON of GET /operator/verification: p50 and p95 per level. */
@@ -19,7 +19,7 @@ const windowQuerySchema = z.strictObject({ minutes: z.coerce.number().int().min(
 @RequireRole('operator')
 @Controller()
 export class MetricsController {
-  constructor(private readonly stats: VerificationStats) {}
+  constructor(private readonly stats: TurnStatsRepository) {}
 
   @Get('operator/verification')
   @ApiOperation({ summary: 'Operators: turns per verification level and what each level costs (p50/p95), over a window.' })

@@ -1,11 +1,9 @@
 // Computes the operator dashboard's snapshot from PostgreSQL (turns, nodes) and Redis (live heartbeats).
-import { Inject, Injectable } from '@nestjs/common';
-import { sql, type Kysely } from 'kysely';
-import { DATABASE, type Database } from '@doppel/db';
+import { Injectable } from '@nestjs/common';
 import { NodeRegistry, NodesRepository } from '@doppel/nodes';
 import type { OpsLevel, OpsNode, OpsPercentiles, OpsSnapshot } from '@doppel/protocol';
 import { LatestLoadTestReport } from './latest-load-test-report';
-import { VerificationStats } from './verification-stats';
+import { TurnStatsRepository } from './turn-stats.repository';
 
 const THROUGHPUT_WINDOW_SECONDS = 10;
 
@@ -18,10 +16,9 @@ export class OpsSnapshotService {
   private readonly loadTest = new LatestLoadTestReport();
 
   constructor(
-    @Inject(DATABASE) private readonly db: Kysely<Database>,
     private readonly registry: NodeRegistry,
     private readonly nodes: NodesRepository,
-    private readonly verificationStats: VerificationStats,
+    private readonly turnStats: TurnStatsRepository,
   ) {}
 
   async snapshot(): Promise<OpsSnapshot> {
@@ -58,46 +55,22 @@ export class OpsSnapshotService {
   }
 
   private async queue(): Promise<OpsSnapshot['queue']> {
-    const { rows } = await sql<{ queued: string; running: string } & PercentileRow>`
-      SELECT (SELECT count(*) FROM turns WHERE status = 'queued')::text AS queued,
-             (SELECT count(*) FROM turns WHERE status = 'running')::text AS running,
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - queued_at) * 1000) AS p50,
-             percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - queued_at) * 1000) AS p95,
-             percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - queued_at) * 1000) AS p99
-      FROM turns WHERE finished_at > now() - interval '1 minute' AND started_at IS NOT NULL`.execute(this.db);
-    const row = rows[0];
-    return { queued: Number(row?.queued ?? 0), running: Number(row?.running ?? 0), waitMs: percentiles(row) };
+    const { queued, running, waitMs } = await this.turnStats.queue();
+    return { queued, running, waitMs: percentiles(waitMs) };
   }
 
   private async throughput(): Promise<OpsSnapshot['throughput']> {
-    const { rows } = await sql<{ done: string; failed: string }>`
-      SELECT count(*) FILTER (WHERE status = 'done')::text AS done, count(*) FILTER (WHERE status = 'failed')::text AS failed
-      FROM turns WHERE finished_at > now() - make_interval(secs => ${THROUGHPUT_WINDOW_SECONDS})`.execute(this.db);
-    return {
-      windowSeconds: THROUGHPUT_WINDOW_SECONDS,
-      turnsPerSecond: Number(rows[0]?.done ?? 0) / THROUGHPUT_WINDOW_SECONDS,
-      failedPerSecond: Number(rows[0]?.failed ?? 0) / THROUGHPUT_WINDOW_SECONDS,
-    };
+    const { done, failed } = await this.turnStats.finishedWithin(THROUGHPUT_WINDOW_SECONDS);
+    return { windowSeconds: THROUGHPUT_WINDOW_SECONDS, turnsPerSecond: done / THROUGHPUT_WINDOW_SECONDS, failedPerSecond: failed / THROUGHPUT_WINDOW_SECONDS };
   }
 
   private async latency(): Promise<OpsSnapshot['latency']> {
-    const { rows } = await sql<{ ttft50: number | null; ttft95: number | null; ttft99: number | null; total50: number | null; total95: number | null; total99: number | null }>`
-      SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_token_at - queued_at) * 1000) AS ttft50,
-             percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM first_token_at - queued_at) * 1000) AS ttft95,
-             percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM first_token_at - queued_at) * 1000) AS ttft99,
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - queued_at) * 1000) AS total50,
-             percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - queued_at) * 1000) AS total95,
-             percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - queued_at) * 1000) AS total99
-      FROM turns WHERE status = 'done' AND finished_at > now() - interval '1 minute'`.execute(this.db);
-    const row = rows[0];
-    return {
-      timeToFirstTokenMs: percentiles({ p50: row?.ttft50 ?? null, p95: row?.ttft95 ?? null, p99: row?.ttft99 ?? null }),
-      totalMs: percentiles({ p50: row?.total50 ?? null, p95: row?.total95 ?? null, p99: row?.total99 ?? null }),
-    };
+    const { timeToFirstTokenMs, totalMs } = await this.turnStats.latency();
+    return { timeToFirstTokenMs: percentiles(timeToFirstTokenMs), totalMs: percentiles(totalMs) };
   }
 
   private async levels(): Promise<OpsLevel[]> {
-    const levels = await this.verificationStats.byLevel(60);
+    const levels = await this.turnStats.byLevel(60);
     return levels.map((level) => ({ ...level, addedMs: percentiles(level.addedMs), totalMs: percentiles(level.totalMs) }));
   }
 }
