@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { AccountsRepository, AccountsService } from '@doppel/accounts';
 import type { AppConfig } from '@doppel/config';
 import { createDatabase } from '@doppel/db';
-import { AvatarRepository, PersonasService, type CreatePersonaInput } from '@doppel/personas';
+import { AvatarRepository, PersonasRepository, PersonasService, type CreatePersonaInput } from '@doppel/personas';
 import { readDemoCredentials, writeDemoCredentials, DEMO_CREDENTIALS_PATH } from './demo-credentials';
 
 /** Uses DEFAULT_CHAT_MODEL (no defaultModel given). */
@@ -25,7 +25,7 @@ export async function runSeed(config: AppConfig): Promise<void> {
   const db = createDatabase(config.databaseUrl, { maxConnections: 2 });
   try {
     const accounts = new AccountsService(new AccountsRepository(db));
-    const personas = new PersonasService(db, config, new AvatarRepository(db));
+    const personas = new PersonasService(new PersonasRepository(db), config, new AvatarRepository(db));
     const previous = await readDemoCredentials();
     if (previous && (await accounts.authenticate(previous.apiKey))) {
       const persona = await personas.getVisible(previous.personaId, previous.accountId).catch(() => null);
