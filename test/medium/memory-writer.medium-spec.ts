@@ -1,0 +1,92 @@
+// MemoryWriter with MemoryWritesRepository against the real database and a real (hashing) embedder: a finished
+// turn's memories and facts are written once, superseded replies are skipped, a fact in a one-value slot replaces
+// the one it contradicts, and the sweep picks up turns nobody wrote.
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConversationsModule, ConversationsService } from '@doppel/conversations';
+import { HashingEmbedder } from '@doppel/inference';
+import { MemoryModule, MemoryWriter } from '@doppel/memory';
+import { PersonasService } from '@doppel/personas';
+import { mediumTest, seedAccount, type Medium } from '../support/medium';
+
+const embedder = new HashingEmbedder(384);
+
+describe('MemoryWriter', () => {
+  let m: Medium;
+  let writer: MemoryWriter;
+  let consumerId: string;
+  let personaId: string;
+
+  beforeAll(async () => {
+    // A long sweep interval and age: the tests call sweep() themselves.
+    m = await mediumTest({ name: 'memory-writer', imports: [MemoryModule, ConversationsModule], env: { MEMORY_SWEEP_INTERVAL_MS: '600000', MEMORY_SWEEP_MIN_AGE_MS: '1000' } });
+    writer = m.get(MemoryWriter);
+    writer.start(embedder);
+    consumerId = await seedAccount(m.db, 'Zed');
+    personaId = (await m.get(PersonasService).create(consumerId, { name: 'Ada' })).id;
+  });
+  afterAll(async () => m?.close());
+
+  /** A finished turn as the worker leaves it: the user message, the reply, the turn done and not yet remembered. */
+  async function finishedTurn(conversationId: string, userText: string, replyText: string) {
+    const conversation = await m.db.selectFrom('conversations').select('persona_version_id').where('id', '=', conversationId).executeTakeFirstOrThrow();
+    const user = await m.db.insertInto('messages').values({ conversation_id: conversationId, role: 'user', content: userText }).returning('id').executeTakeFirstOrThrow();
+    const turn = await m.db
+      .insertInto('turns')
+      .values({ conversation_id: conversationId, consumer_id: consumerId, persona_version_id: conversation.persona_version_id, client_turn_id: randomUUID(), user_message_id: user.id, kind: 'send' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const reply = await m.db.insertInto('messages').values({ conversation_id: conversationId, role: 'assistant', content: replyText, turn_id: turn.id, reply_to: user.id }).returning('id').executeTakeFirstOrThrow();
+    await m.db
+      .updateTable('turns')
+      .set({ status: 'done', assistant_message_id: reply.id, embedding_model_id: embedder.modelId, finished_at: sql<Date>`now()` })
+      .where('id', '=', turn.id)
+      .execute();
+    return { turnId: turn.id, userMessageId: user.id, replyId: reply.id };
+  }
+
+  const memoriesOf = (conversationId: string) =>
+    m.db.selectFrom('memories').select(['kind', 'content', 'pinned', 'in_context']).where('conversation_id', '=', conversationId).orderBy('kind').orderBy('content').execute();
+
+  it("writes a finished turn's message, reply and facts once, and marks the turn written", async () => {
+    const { id } = await m.get(ConversationsService).create(consumerId, personaId);
+    const { turnId } = await finishedTurn(id, 'My name is Zed and I live in Lisbon.', 'Lovely to meet you.');
+    await writer.writePendingOf(id);
+    await writer.writePendingOf(id);
+    const memories = await memoriesOf(id);
+    expect(memories.map((memory) => [memory.kind, memory.content])).toEqual([
+      ['assistant_reply', 'Lovely to meet you.'],
+      ['fact', 'Their name is Zed.'],
+      ['fact', 'They live in Lisbon.'],
+      ['user_message', 'My name is Zed and I live in Lisbon.'],
+    ]);
+    const turn = await m.db.selectFrom('turns').select('memories_written_at').where('id', '=', turnId).executeTakeFirstOrThrow();
+    expect(turn.memories_written_at).toBeInstanceOf(Date);
+  });
+
+  it('replaces a contradicted one-value fact, keeping its pin, and skips a superseded reply', async () => {
+    const { id } = await m.get(ConversationsService).create(consumerId, personaId);
+    await finishedTurn(id, 'I live in Porto.', 'Porto, then.');
+    await writer.writePendingOf(id);
+    await m.db.updateTable('memories').set({ pinned: true }).where('content', '=', 'They live in Porto.').execute();
+
+    const later = await finishedTurn(id, 'I live in Faro now.', 'Faro is sunny.');
+    await m.db.updateTable('messages').set({ state: 'superseded' }).where('id', '=', later.replyId).execute();
+    await writer.writePendingOf(id);
+
+    const facts = await m.db.selectFrom('memories').select(['content', 'pinned']).where('consumer_id', '=', consumerId).where('kind', '=', 'fact').where('content', 'like', 'They live in%').execute();
+    expect(facts).toEqual([{ content: 'They live in Faro now.', pinned: true }]);
+    const replies = (await memoriesOf(id)).filter((memory) => memory.kind === 'assistant_reply').map((memory) => memory.content);
+    expect(replies).toEqual(['Porto, then.']);
+  });
+
+  it('sweeps finished turns nobody wrote once they are old enough', async () => {
+    const { id } = await m.get(ConversationsService).create(consumerId, personaId);
+    const { turnId } = await finishedTurn(id, 'Hello there.', 'Hello.');
+    expect(await writer.sweep()).toBe(0);
+    await m.db.updateTable('turns').set({ finished_at: sql<Date>`now() - interval '1 minute'` }).where('id', '=', turnId).execute();
+    expect(await writer.sweep()).toBe(1);
+    expect((await memoriesOf(id)).map((memory) => memory.kind)).toEqual(['assistant_reply', 'user_message']);
+  });
+});
