@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationsModule, ConversationsService } from '@doppel/conversations';
+import { MemoryModule, MemoryRepository } from '@doppel/memory';
 import { PersonasService } from '@doppel/personas';
 import { ErrorCode } from '@doppel/protocol';
 import { TurnRepository } from '@doppel/turns';
@@ -17,7 +18,7 @@ describe('TurnRepository', () => {
   let personaId: string;
 
   beforeAll(async () => {
-    m = await mediumTest({ name: 'turn-repository', imports: [ConversationsModule], providers: [TurnRepository] });
+    m = await mediumTest({ name: 'turn-repository', imports: [ConversationsModule, MemoryModule], providers: [TurnRepository] });
     turns = m.get(TurnRepository);
     consumerId = await seedAccount(m.db, 'Zed');
     personaId = (await m.get(PersonasService).create(consumerId, { name: 'Ada', greeting: 'Hello {{user}}.' })).id;
@@ -82,6 +83,32 @@ describe('TurnRepository', () => {
     if (!('claimed' in again)) throw new Error('expected a second claim');
     expect(again.claimed.turn).toMatchObject({ worker_id: 'node-b', attempts: 2 });
     expect(again.claimed.turn.started_at).toEqual(claimed.turn.started_at);
+  });
+
+  it('recalls in the claim statement exactly what a separate recall finds (pinned first, then nearest)', async () => {
+    const memories = m.get(MemoryRepository);
+    const { conversationId, turn } = await queuedTurn('Where do I live?');
+    const owner = { personaId, consumerId, embeddingModel: 'doppel-embed-small' };
+    const ids = await memories.insertMany(m.db, [
+      { ...owner, conversationId, sourceMessageId: null, kind: 'fact', content: 'They live in Lisbon.', embedding: new Float32Array([1, 0, 0]) },
+      { ...owner, conversationId, sourceMessageId: null, kind: 'fact', content: 'They like jazz.', embedding: new Float32Array([0, 1, 0]) },
+      { ...owner, conversationId, sourceMessageId: null, kind: 'fact', content: 'They have a dog.', embedding: new Float32Array([0, 0, 1]) },
+    ]);
+    await memories.setPinned(ids[2]!, consumerId, true);
+    const embedding = new Float32Array([0.9, 0.2, 0]);
+    const recall = { embeddingModel: owner.embeddingModel, embedding, maxPinned: 5, topK: 1 };
+
+    const result = await turns.claim(turn.id, WORKER, 'doppel-embed-small', 20, memories.recallAsJson({ personaId: sql.ref('conversations.persona_id'), consumerId: sql.ref('turns.consumer_id'), ...recall }));
+    if (!('claimed' in result)) throw new Error('expected a claim');
+    const separate = await memories.recall({ personaId, consumerId, ...recall });
+    expect(separate.map((hit) => hit.content)).toEqual(['They have a dog.', 'They live in Lisbon.']);
+    const inClaim = result.claimed.recalledMemories!;
+    expect(inClaim.map((hit) => [hit.id, hit.content, hit.pinned])).toEqual(separate.map((hit) => [hit.id, hit.content, hit.pinned]));
+    expect(inClaim[1]!.distance).toBeCloseTo(separate[1]!.distance, 6);
+    // Without a recall the claim reads none.
+    const other = await queuedTurn();
+    const plain = await turns.claim(other.turn.id, WORKER, 'doppel-embed-small', 20);
+    expect('claimed' in plain && plain.claimed.recalledMemories).toBeNull();
   });
 
   it('keeps the history to the limit it is given, newest messages kept', async () => {
