@@ -53,8 +53,12 @@ export const envSchema = z.object({
   API_KEY_CACHE_TTL_MS: positiveInt.max(300_000).default(5000),
 
   WORKER_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).optional(),
-  /** Turns one worker holds at once. Waiting on a model costs little; ONNX copies (ONNX_CHAT_THREADS) bound the compute. */
-  WORKER_CONCURRENCY: positiveInt.max(1024).default(64),
+  /**
+   * Turns one worker holds at once. Waiting on a model costs little (a remote or synthetic model's turn is mostly
+   * waiting: at 64 slots a node was capped near 85 turns/s with CPU to spare); ONNX copies (ONNX_CHAT_THREADS) bound
+   * the compute, and the gateways' admission control refuses work past the first-token wait it aims for.
+   */
+  WORKER_CONCURRENCY: positiveInt.max(1024).default(256),
   /** false: a verifier-only node that re-executes other nodes' turns but takes none of its own. */
   NODE_SERVES_TURNS: booleanFlag.default(true),
   HEARTBEAT_INTERVAL_MS: positiveInt.default(2000),

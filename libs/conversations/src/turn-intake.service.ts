@@ -46,6 +46,8 @@ export interface AcceptedTurn {
   verification: VerificationLevel;
   /** True when this clientTurnId was already accepted: nothing new was stored or queued. */
   duplicate: boolean;
+  /** The chat model that will write the reply. */
+  modelId: string;
 }
 
 @Injectable()
@@ -115,7 +117,7 @@ export class TurnIntakeService {
     }
 
     await this.enqueue(turn.turnId, request.conversationId, turn.modelId, request.kind === 'regenerate' ? undefined : request.text);
-    return { turnId: turn.turnId, conversationId: request.conversationId, verification, duplicate: false };
+    return { turnId: turn.turnId, conversationId: request.conversationId, verification, duplicate: false, modelId: turn.modelId };
   }
 
   /** The user message the new turn answers: a new one (send), or the conversation's last one (regenerate, edit). */
@@ -228,7 +230,7 @@ export class TurnIntakeService {
   private async resumeDuplicate(turn: StoredTurnRef): Promise<AcceptedTurn> {
     // Queueing is idempotent by job id, so a turn whose first enqueue failed gets a second chance here.
     if (turn.status === 'queued' && turn.model_id) await this.enqueue(turn.id, turn.conversation_id, turn.model_id);
-    return { turnId: turn.id, conversationId: turn.conversation_id, verification: turn.verification_level, duplicate: true };
+    return { turnId: turn.id, conversationId: turn.conversation_id, verification: turn.verification_level, duplicate: true, modelId: turn.model_id ?? '' };
   }
 
   private async enqueue(turnId: string, conversationId: string, modelId: string, text?: string): Promise<void> {

@@ -1,12 +1,19 @@
-// Admission control: how many turns this gateway lets in flight, learned from how long accepted turns wait for a
-// node to start them (AIMD, as TCP does with a window). Past capacity a new turn is refused at once with OVERLOADED
-// and a retry time, instead of being admitted to time out later: throughput stays at the peak instead of collapsing,
-// and every admitted turn keeps its latency. The same loop watches this gateway's own event-loop delay, which is
-// what refuses new connections when the gateway itself is the bottleneck.
+// Admission control: how many turns this gateway lets in flight, learned from how long accepted turns wait for their
+// first token beyond what that model takes unloaded (AIMD, as TCP does with a window). Past capacity a new turn is
+// refused at once with OVERLOADED and a retry time, instead of being admitted to time out later: throughput stays at
+// the peak instead of collapsing, and every admitted turn keeps its latency. The same loop watches this gateway's own
+// event-loop delay, which is what refuses new connections when the gateway itself is the bottleneck.
+//
+// Why the first token and not the node's start: a node that took a turn may still be waiting for a model thread or a
+// CPU; only the first token says the turn is being served. Models differ (a remote model answers in 400 ms, a local
+// one in 20), so each model's wait is measured against its own floor: the fastest accept → first token of the last
+// minutes, i.e. that model unloaded. And one cut per round: after a cut, turns accepted before it still report the
+// old wait, so only turns accepted after it can ask for another (cutting on stale news drove the limit to the floor
+// and idled the machine).
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 
 export interface AdmissionOptions {
-  /** The accept → node-started delay (p90 over the last window) the gateway aims under. */
+  /** How much longer than its model's floor a turn may wait for its first token (p90 over a window). */
   targetStartMs: number;
   /** Turns in flight never exceed this, whatever the measurements say. */
   maxTurnsInFlight: number;
@@ -24,10 +31,43 @@ const MIN_SAMPLES = 10;
 const DECREASE = 0.8;
 /** A turn still counted after this long lost its follower unnoticed; it stops counting. */
 const FORGET_AFTER_MS = 120_000;
+/** A model's floor is the fastest first token within this many windows (5 minutes at 500 ms). */
+const FLOOR_WINDOWS = 600;
+
+interface InFlight {
+  at: number;
+  modelId: string;
+  /** Its first-token wait was sampled already. */
+  sampled: boolean;
+}
+
+/** The fastest first-token waits of one model, one per window, over the last FLOOR_WINDOWS windows. */
+class ModelFloor {
+  private readonly minima: number[] = [];
+  private current = Infinity;
+
+  observe(waitMs: number): void {
+    this.current = Math.min(this.current, waitMs);
+  }
+
+  /** Ends a window; the floor is the smallest wait of the windows kept. */
+  roll(): void {
+    if (this.current !== Infinity) this.minima.push(this.current);
+    if (this.minima.length > FLOOR_WINDOWS) this.minima.shift();
+    this.current = Infinity;
+  }
+
+  get ms(): number {
+    return Math.min(this.current, ...this.minima);
+  }
+}
 
 export class AdmissionControl {
-  private readonly acceptedAt = new Map<string, number>();
-  private startDelays: number[] = [];
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly floors = new Map<string, ModelFloor>();
+  /** Excess waits (first-token wait minus the model's floor) of turns accepted since the last cut. */
+  private excessWaits: number[] = [];
+  private lastCutAt = -Infinity;
   private limit: number;
   private overloadedLoop = false;
   private slowLoopWindows = 0;
@@ -47,7 +87,7 @@ export class AdmissionControl {
   /** Whether a new turn may be accepted now. */
   admitTurn(): Admission {
     if (this.overloadedLoop) return { admitted: false, retryAfterSeconds: 2, reason: 'this gateway is saturated' };
-    if (this.acceptedAt.size >= this.limit) return { admitted: false, retryAfterSeconds: 1, reason: `${this.acceptedAt.size} turns are in flight` };
+    if (this.inFlight.size >= this.limit) return { admitted: false, retryAfterSeconds: 1, reason: `${this.inFlight.size} turns are in flight` };
     return { admitted: true };
   }
 
@@ -56,23 +96,29 @@ export class AdmissionControl {
     return this.overloadedLoop ? { admitted: false, retryAfterSeconds: 2, reason: 'this gateway is saturated' } : { admitted: true };
   }
 
-  accepted(turnId: string): void {
-    this.acceptedAt.set(turnId, this.now());
+  accepted(turnId: string, modelId: string): void {
+    this.inFlight.set(turnId, { at: this.now(), modelId, sampled: false });
   }
 
-  /** A node started the turn: one sample of the delay admission control steers by. */
-  started(turnId: string): void {
-    const at = this.acceptedAt.get(turnId);
-    if (at !== undefined) this.startDelays.push(this.now() - at);
+  /** The turn's first token (or its end, for an empty reply) reached this gateway: the sample admission steers by. */
+  firstOutput(turnId: string): void {
+    const turn = this.inFlight.get(turnId);
+    if (!turn || turn.sampled) return;
+    turn.sampled = true;
+    const wait = this.now() - turn.at;
+    let floor = this.floors.get(turn.modelId);
+    if (!floor) this.floors.set(turn.modelId, (floor = new ModelFloor()));
+    floor.observe(wait);
+    if (turn.at >= this.lastCutAt) this.excessWaits.push(wait - floor.ms);
   }
 
   /** The turn finished, failed, or nobody here follows it any more. */
   finished(turnId: string): void {
-    this.acceptedAt.delete(turnId);
+    this.inFlight.delete(turnId);
   }
 
   get state(): { limit: number; inFlight: number; overloadedLoop: boolean } {
-    return { limit: this.limit, inFlight: this.acceptedAt.size, overloadedLoop: this.overloadedLoop };
+    return { limit: this.limit, inFlight: this.inFlight.size, overloadedLoop: this.overloadedLoop };
   }
 
   close(): void {
@@ -80,22 +126,30 @@ export class AdmissionControl {
     this.loopDelay.disable();
   }
 
-  /** Multiplicative decrease when turns wait too long to start (or the loop lags), additive increase while in use. */
+  /**
+   * Multiplicative decrease when turns accepted since the last cut wait too long for their first token (or the loop
+   * lags), additive increase while in use.
+   */
   adjust(): void {
-    const forgetBefore = this.now() - FORGET_AFTER_MS;
-    for (const [turnId, at] of this.acceptedAt) if (at < forgetBefore) this.acceptedAt.delete(turnId);
+    const now = this.now();
+    const forgetBefore = now - FORGET_AFTER_MS;
+    for (const [turnId, turn] of this.inFlight) if (turn.at < forgetBefore) this.inFlight.delete(turnId);
     // A saturated loop lags all the time; one long pause (a GC, a start-up burst) is not saturation: two windows in a
     // row whose p90 is past the bound are.
     const loopP90Ms = this.loopDelay.percentile(90) / 1e6;
     this.loopDelay.reset();
     this.slowLoopWindows = loopP90Ms > this.options.maxLoopDelayMs ? this.slowLoopWindows + 1 : 0;
     this.overloadedLoop = this.slowLoopWindows >= 2;
-    const delays = this.startDelays.sort((a, b) => a - b);
-    this.startDelays = [];
-    const p90 = delays.length >= MIN_SAMPLES ? delays[Math.min(delays.length - 1, Math.floor(delays.length * 0.9))]! : null;
-    if ((p90 !== null && p90 > this.options.targetStartMs) || this.overloadedLoop) {
-      this.limit = Math.max(MIN_LIMIT, Math.floor(Math.min(this.limit, this.acceptedAt.size) * DECREASE));
-    } else if (this.acceptedAt.size >= this.limit * 0.75) {
+    for (const floor of this.floors.values()) floor.roll();
+    const waits = this.excessWaits.sort((a, b) => a - b);
+    // Too few fresh samples say nothing yet (one slow turn is not a trend): they are kept for the next window.
+    if (waits.length < MIN_SAMPLES && !this.overloadedLoop) return;
+    this.excessWaits = [];
+    const p90 = waits.length > 0 ? waits[Math.min(waits.length - 1, Math.floor(waits.length * 0.9))]! : 0;
+    if (p90 > this.options.targetStartMs || this.overloadedLoop) {
+      this.limit = Math.max(MIN_LIMIT, Math.floor(Math.min(this.limit, this.inFlight.size) * DECREASE));
+      this.lastCutAt = now;
+    } else if (this.inFlight.size >= this.limit * 0.75) {
       this.limit = Math.min(this.options.maxTurnsInFlight, this.limit + Math.max(1, Math.round(this.limit * 0.05)));
     }
   }

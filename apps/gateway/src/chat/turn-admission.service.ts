@@ -40,7 +40,7 @@ export class TurnAdmission implements OnModuleDestroy {
     }
     const resolved = typeof request === 'function' ? await request() : request;
     const accepted = await this.intake.accept(accountId, resolved, (rule) => this.access.checkRule(accountId, rule));
-    if (!accepted.duplicate) this.control.accepted(accepted.turnId);
+    if (!accepted.duplicate) this.control.accepted(accepted.turnId, accepted.modelId);
     return accepted;
   }
 

@@ -61,7 +61,7 @@ export class TurnRelayService implements OnApplicationShutdown {
   follow(turnId: string, onEvent: (event: TurnStreamEvent) => void): () => void {
     let following = true;
     const stopReading = this.reader.follow(turnId, (event) => {
-      if (event.type === 'started') this.admission.control.started(turnId);
+      if (event.type === 'token' || event.type === 'done') this.admission.control.firstOutput(turnId);
       if (event.type === 'done' || event.type === 'error') {
         following = false;
         this.admission.control.finished(turnId);
