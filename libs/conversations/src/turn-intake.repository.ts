@@ -3,7 +3,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { DATABASE, type Database } from '@doppel/db';
-import type { SharesGate } from '@doppel/personas';
+import { personaJson, personaText, type SharesGate } from '@doppel/personas';
 import type { VerificationLevel } from '@doppel/verification';
 
 export interface ConversationForTurn {
@@ -69,10 +69,10 @@ export class TurnIntakeRepository {
         'personas.status',
         'personas.owner_id',
         'personas.visibility',
-        sql<string>`persona_versions.definition->>'defaultModel'`.as('model_id'),
-        sql<VerificationLevel | null>`persona_versions.definition->>'minVerification'`.as('min_verification'),
-        sql<string>`current.definition->>'name'`.as('persona_name'),
-        sql<SharesGate | null>`current.definition->'sharesGate'`.as('shares_gate'),
+        personaText('defaultModel').as('model_id'),
+        personaText<VerificationLevel | null>('minVerification').as('min_verification'),
+        personaText('name', 'current').as('persona_name'),
+        personaJson<SharesGate | null>('sharesGate', 'current').as('shares_gate'),
       ])
       .where('conversations.id', '=', conversationId)
       .where('conversations.consumer_id', '=', consumerId)
@@ -97,8 +97,47 @@ export class TurnIntakeRepository {
       .catch(asTurnConflict);
   }
 
-  /** The turn answering an existing message (regenerate, edit), inside the caller's transaction. */
-  async insertTurn(trx: Transaction<Database>, turn: NewTurn, userMessageId: string): Promise<void> {
+  /**
+   * A turn answering the conversation's last shown user message (regenerate), or replacing its text first (edit:
+   * only when `edit.messageId` is that message; its replies are superseded and every memory of the old exchange is
+   * deleted), in one transaction. Nothing is written when there is no such message: `stored` is false and
+   * `lastMessageId` says which message is last (null when none).
+   */
+  async insertTurnForLastMessage(turn: NewTurn, edit?: { messageId: string; text: string }): Promise<{ stored: boolean; lastMessageId: string | null }> {
+    return this.db.transaction().execute(async (trx) => {
+      const last = await trx
+        .selectFrom('messages')
+        .select('id')
+        .where('conversation_id', '=', turn.conversationId)
+        .where('role', '=', 'user')
+        .where('state', '=', 'shown')
+        .orderBy('position', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (!last || (edit && last.id !== edit.messageId)) return { stored: false, lastMessageId: last?.id ?? null };
+      if (edit) await this.replaceText(trx, last.id, edit.text);
+      await this.insertTurn(trx, turn, last.id);
+      return { stored: true, lastMessageId: last.id };
+    });
+  }
+
+  /** The message's new text; replies to the old one no longer answer anything: hidden, and their memories go too. */
+  private async replaceText(trx: Transaction<Database>, messageId: string, text: string): Promise<void> {
+    await trx.updateTable('messages').set({ content: text, edited_at: sql<Date>`now()` }).where('id', '=', messageId).execute();
+    const superseded = await trx
+      .updateTable('messages')
+      .set({ state: 'superseded' })
+      .where('reply_to', '=', messageId)
+      .where('state', '<>', 'superseded')
+      .returning('id')
+      .execute();
+    await trx
+      .deleteFrom('memories')
+      .where('source_message_id', 'in', [messageId, ...superseded.map((row) => row.id)])
+      .execute();
+  }
+
+  private async insertTurn(trx: Transaction<Database>, turn: NewTurn, userMessageId: string): Promise<void> {
     await trx
       .insertInto('turns')
       .values({

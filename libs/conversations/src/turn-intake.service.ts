@@ -2,9 +2,8 @@
 // queue the job.
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { sql, type Kysely, type Transaction } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { DATABASE, isUuid, type Database } from '@doppel/db';
+import { isUuid } from '@doppel/db';
 import { DoppelError, ErrorCode, type TurnEditPayload, type TurnRegeneratePayload, type TurnSendPayload } from '@doppel/protocol';
 import type { SharesGate } from '@doppel/personas';
 import { LiveNodesCache, NodeAttestationsRepository, NodeRegistry } from '@doppel/nodes';
@@ -57,7 +56,6 @@ export class TurnIntakeService {
   private readonly liveNodes: LiveNodesCache;
 
   constructor(
-    @Inject(DATABASE) private readonly db: Kysely<Database>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: TurnIntakeRepository,
     registry: NodeRegistry,
@@ -101,7 +99,9 @@ export class TurnIntakeService {
       if (request.kind === undefined || request.kind === 'send') {
         await this.repository.insertMessageAndTurn(turn, request.text);
       } else {
-        await this.db.transaction().execute(async (trx) => this.repository.insertTurn(trx, turn, await this.userMessageFor(trx, request)));
+        const edit = request.kind === 'edit' ? { messageId: request.messageId, text: request.text } : undefined;
+        const { stored, lastMessageId } = await this.repository.insertTurnForLastMessage(turn, edit);
+        if (!stored) throw this.lastMessageRefusal(request, lastMessageId);
       }
     } catch (error) {
       if (!(error instanceof TurnConflict) && !(error instanceof DoppelError)) throw error;
@@ -120,41 +120,14 @@ export class TurnIntakeService {
     return { turnId: turn.turnId, conversationId: request.conversationId, verification, duplicate: false, modelId: turn.modelId };
   }
 
-  /** The user message the new turn answers: a new one (send), or the conversation's last one (regenerate, edit). */
-  private async userMessageFor(trx: Transaction<Database>, request: TurnRequest): Promise<string> {
-    const last = await trx
-      .selectFrom('messages')
-      .select('id')
-      .where('conversation_id', '=', request.conversationId)
-      .where('role', '=', 'user')
-      .where('state', '=', 'shown')
-      .orderBy('position', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+  /** Why a regenerate or an edit found no message to answer: none of the consumer's, or not the last one. */
+  private lastMessageRefusal(request: TurnRequest, lastMessageId: string | null): DoppelError {
     if (request.kind === 'regenerate') {
-      if (!last) throw new DoppelError(ErrorCode.NothingToRegenerate, 'This conversation has no message of yours to answer again; send one first.');
-      return last.id;
+      return new DoppelError(ErrorCode.NothingToRegenerate, 'This conversation has no message of yours to answer again; send one first.');
     }
-    if (request.kind !== 'edit') throw new Error(`unknown turn kind ${String(request.kind)}`);
-    if (!last || last.id !== request.messageId) {
-      throw new DoppelError(ErrorCode.MessageNotEditable, `Only your last message can be edited${last ? ` (${last.id})` : ''}; send a new message instead.`, {
-        lastMessageId: last?.id ?? null,
-      });
-    }
-    await trx.updateTable('messages').set({ content: request.text, edited_at: sql<Date>`now()` }).where('id', '=', last.id).execute();
-    // Replies to the old text no longer answer anything: hidden, and what was remembered from them goes too.
-    const superseded = await trx
-      .updateTable('messages')
-      .set({ state: 'superseded' })
-      .where('reply_to', '=', last.id)
-      .where('state', '<>', 'superseded')
-      .returning('id')
-      .execute();
-    await trx
-      .deleteFrom('memories')
-      .where('source_message_id', 'in', [last.id, ...superseded.map((row) => row.id)])
-      .execute();
-    return last.id;
+    return new DoppelError(ErrorCode.MessageNotEditable, `Only your last message can be edited${lastMessageId ? ` (${lastMessageId})` : ''}; send a new message instead.`, {
+      lastMessageId,
+    });
   }
 
   private assertTextAcceptable(text: string): void {
