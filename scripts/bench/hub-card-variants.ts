@@ -3,13 +3,14 @@
 // many near-duplicates. Deterministic.
 import type { ModelCard } from '@doppel/hub';
 import { mulberry32 } from '@doppel/inference';
+import { MODEL_CARD_VERIFICATION_NAMES } from '@doppel/protocol';
 
 const ASSETS = ['sol', 'bnb', 'avax', 'matic', 'arb', 'op', 'link', 'doge', 'ada', 'dot', 'atom', 'near', 'xrp', 'ltc', 'trx'];
 const HORIZONS = ['5m', '15m', '1h', '4h', '12h', '1d', '3d', '7d'];
 const LANGUAGES = ['en', 'es', 'pt', 'fr', 'de', 'it', 'nl', 'pl', 'tr', 'ar', 'hi', 'ja', 'ko', 'zh', 'sw', 'sv', 'fi', 'id', 'vi', 'th'];
 const FORMATS = ['onnx', 'gguf', 'safetensors'];
 const LICENSES = ['apache-2.0', 'mit', 'cc-by-4.0', 'cc-by-nc-4.0', 'other'];
-const LEVELS = ['signed', 'reexec', 'tee', 'zkml'];
+const LEVELS = MODEL_CARD_VERIFICATION_NAMES;
 
 
 function yamlList(values: readonly string[]): string {

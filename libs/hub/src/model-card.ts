@@ -2,11 +2,11 @@
 // known fields are kept, each bounded, so a card is data and nothing in it can grow without limit.
 import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
 import { z } from 'zod';
-import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { DoppelError, ErrorCode, MODEL_CARD_VERIFICATION_NAMES } from '@doppel/protocol';
 
 export const HUB_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const CARD_MAX_BYTES = 256 * 1024;
-export const VERIFICATION_LEVELS = ['signed', 'reexec', 'tee', 'zkml'] as const;
+export const VERIFICATION_LEVELS = MODEL_CARD_VERIFICATION_NAMES;
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9._+-]{0,63}$/i, 'a short identifier: letters, digits, ".", "_", "+" or "-"');
 const shortText = z.string().trim().min(1).max(200);

@@ -27,3 +27,13 @@ export function unknownLevelMessage(name: string): string {
   return `unknown verification level "${name}"; the levels are ${VERIFICATION_LEVEL_NAMES.join(', ')} (or ${NO_VERIFICATION})`;
 }
 
+
+type ModelCardLevelName<Name> = Name extends 'zk' ? 'zkml' : Name;
+
+/**
+ * What a model card's `verification` may list (and the hub's search filters by): the turn levels, with zk written
+ * `zkml` as cards have always spelled it.
+ */
+export const MODEL_CARD_VERIFICATION_NAMES = VERIFICATION_LEVEL_NAMES.map((name) => (name === 'zk' ? 'zkml' : name)) as unknown as {
+  readonly [Index in keyof typeof VERIFICATION_LEVEL_NAMES]: ModelCardLevelName<(typeof VERIFICATION_LEVEL_NAMES)[Index]>;
+};

@@ -1,5 +1,6 @@
 // The model hub: search as you type with exact filters; results show the summary with the matched words marked,
 // the tags that matched, and what the search understood (corrections, sizes, languages).
+import { MODEL_CARD_VERIFICATION_NAMES } from '@doppel/protocol';
 import { el, field, replaceChildren, statusLine } from '../dom';
 import { request } from '../api';
 import type { HubSearchHit, HubSearchResult } from './hub-types';
@@ -71,7 +72,7 @@ export function renderHub(main: HTMLElement): () => void {
   const query = el('input', { type: 'search', name: 'q', placeholder: 'e.g. btc volatility under 100k parameters', autocomplete: 'off', spellcheck: 'false' });
   const task = select('task', [['', 'any task'], ...TASKS.map((name): [string, string] => [name, name])]);
   const format = select('format', [['', 'any format'], ['onnx', 'onnx'], ['gguf', 'gguf'], ['safetensors', 'safetensors']]);
-  const verification = select('verification', [['', 'any verification'], ['signed', 'signed'], ['reexec', 'reexec'], ['tee', 'tee'], ['zkml', 'zkml']]);
+  const verification = select('verification', [['', 'any verification'], ...MODEL_CARD_VERIFICATION_NAMES.map((name): [string, string] => [name, name])]);
   const license = select('license', [['', 'any licence'], ['apache-2.0', 'apache-2.0'], ['mit', 'mit'], ['cc-by-4.0', 'cc-by-4.0'], ['cc-by-nc-4.0', 'cc-by-nc-4.0'], ['other', 'other']]);
   const maxParameters = select('maxParameters', SIZES);
   const language = el('input', { type: 'text', name: 'language', placeholder: 'en, sw, es…', size: 8, maxlength: 20, autocomplete: 'off' });
