@@ -83,19 +83,6 @@ export interface PersonaDefinition {
   sharesGate?: { twinId: string; minShares: number };
 }
 
-/** GET /twins/:twinId/market */
-export interface TwinMarket {
-  twinId: string;
-  contract: string;
-  chainId: number;
-  supply: string;
-  nextShareCostWei: string;
-  sellOneProceedsWei: string;
-  holder: string | null;
-  held: string | null;
-  block: number;
-}
-
 export interface Persona {
   id: string;
   ownerId: string;

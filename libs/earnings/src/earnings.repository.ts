@@ -2,19 +2,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
 import { DATABASE, type Database } from '@doppel/db';
+import type { NodeDayEarnings } from '@doppel/protocol';
 import type { PriceList } from './price-list';
 
-export interface NodeDayEarnings {
-  nodeAddress: string;
-  day: string;
-  turns: number;
-  reexecutions: number;
-  inputTokens: number;
-  outputTokens: number;
-  amountWei: string;
-  /** Share of the day (of the part of today that has passed) with at least one turn in flight on the node. */
-  utilisation: number;
-}
+export type { NodeDayEarnings };
 
 export interface ReconciliationReport {
   doneTurns: number;

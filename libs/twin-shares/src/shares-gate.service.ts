@@ -5,7 +5,7 @@ import { formatEther, getAddress, type JsonRpcProvider } from 'ethers';
 import { chainProvider } from '@doppel/chain';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import type { SharesGate } from '@doppel/personas';
-import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { DoppelError, ErrorCode, type TwinMarketView } from '@doppel/protocol';
 import { ChainUnreachableError, HoldingsReader } from './holdings-reader';
 import { WalletRepository } from './wallet.repository';
 
@@ -22,19 +22,7 @@ export interface SharesRequiredDetails {
   block: number;
 }
 
-export interface TwinMarketView {
-  twinId: string;
-  contract: string;
-  chainId: number;
-  supply: string;
-  /** Wei for one more share, fees included. */
-  nextShareCostWei: string;
-  /** Wei that selling one share pays now, fees taken. */
-  sellOneProceedsWei: string;
-  holder: string | null;
-  held: string | null;
-  block: number;
-}
+export type { TwinMarketView };
 
 @Injectable()
 export class SharesGateService implements OnModuleDestroy {

@@ -2,17 +2,12 @@ import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { EarningsRepository, type NodeDayEarnings } from '@doppel/earnings';
+import { EarningsRepository } from '@doppel/earnings';
+import type { EconomicsView } from '@doppel/protocol';
 import { RequireRole } from '../auth/api-key.guard';
 import { ZodValidationPipe } from './zod-validation.pipe';
 
 const daysQuerySchema = z.strictObject({ days: z.coerce.number().int().min(1).max(366).default(30) });
-
-export interface EconomicsView {
-  days: number;
-  perNodePerDay: NodeDayEarnings[];
-  priceList: { per1kInputTokensWei: string; per1kOutputTokensWei: string; levelPercent: Record<string, number>; reexecPercent: number };
-}
 
 @ApiTags('operators')
 @ApiBearerAuth()

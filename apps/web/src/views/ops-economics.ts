@@ -1,27 +1,12 @@
 // The dashboard's economics panel: what each node earned per day (from the earnings ledger), how busy it was, and
 // what running it returns from the operator's own numbers (return-estimate.ts, the same arithmetic the tests check).
+import type { EconomicsView } from '@doppel/protocol';
 import { estimateReturn, monthlyRevenueFrom, type ReturnScenario } from '../../../../libs/earnings/src/return-estimate';
 import { el, field, replaceChildren, statusLine } from '../dom';
 import { request } from '../api';
 import { formatEth } from '../wallet';
 import { timeSeriesChart } from './ops-charts';
 import { shortAddress } from './receipt-badge';
-
-interface NodeDay {
-  nodeAddress: string;
-  day: string;
-  turns: number;
-  reexecutions: number;
-  inputTokens: number;
-  outputTokens: number;
-  amountWei: string;
-  utilisation: number;
-}
-
-interface EconomicsView {
-  days: number;
-  perNodePerDay: NodeDay[];
-}
 
 const INPUTS_KEY = 'doppel.operatorInputs';
 const DEFAULT_INPUTS = { hardwareCost: 3000, depreciationMonths: 36, powerWatts: 400, pricePerKwh: 0.25, hostingPerMonth: 50, currencyPerEth: 3000, startDate: new Date().toISOString().slice(0, 10) };

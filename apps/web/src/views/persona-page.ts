@@ -2,7 +2,8 @@
 // holding) with buy and sell through the consumer's injected wallet, then the way into the chat.
 import { el, replaceChildren, statusLine } from '../dom';
 import { ApiError, request } from '../api';
-import type { Persona, TwinMarket } from '../types';
+import type { TwinMarketView as TwinMarket } from '@doppel/protocol';
+import type { Persona } from '../types';
 import { connectWallet, encodeBuyShares, encodeSellShares, formatEth, injectedWallet, sendAndWait, signText } from '../wallet';
 import { avatarImage } from './avatar';
 import { startConversation } from './gallery';
