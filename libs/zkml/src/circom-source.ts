@@ -60,11 +60,35 @@ template HardSigmoid(B, F, C) {
 }
 `;
 
-function linear(weights: bigint[], bias: bigint, source: string): string {
-  const terms = weights.flatMap((weight, index) => (weight === 0n ? [] : [`${weight < 0n ? '- ' : '+ '}${weight < 0n ? -weight : weight}*${source}[${index}]`]));
-  if (bias !== 0n || terms.length === 0) terms.push(`${bias < 0n ? '- ' : '+ '}${bias < 0n ? -bias : bias}`);
+/**
+ * circom2's wasm build evaluates a sum recursively, one frame per term, and runs out of stack a little past a few
+ * hundred terms; longer rows are summed in chunks of this many terms through a var. Rows up to this long (every
+ * row of the shipped model) are written as one expression, so their circuits, and keys, are unchanged.
+ */
+const TERMS_PER_EXPRESSION = 128;
+
+function joinTerms(terms: string[]): string {
   const joined = terms.join(' ');
   return joined.startsWith('+ ') ? joined.slice(2) : `-${joined.slice(2)}`;
+}
+
+function linearTerms(weights: bigint[], bias: bigint, source: string): string[] {
+  const terms = weights.flatMap((weight, index) => (weight === 0n ? [] : [`${weight < 0n ? '- ' : '+ '}${weight < 0n ? -weight : weight}*${source}[${index}]`]));
+  if (bias !== 0n || terms.length === 0) terms.push(`${bias < 0n ? '- ' : '+ '}${bias < 0n ? -bias : bias}`);
+  return terms;
+}
+
+/** The statements that set `target` to the row's linear combination. */
+function assignLinear(target: string, accumulator: string, weights: bigint[], bias: bigint, source: string): string[] {
+  const terms = linearTerms(weights, bias, source);
+  if (terms.length <= TERMS_PER_EXPRESSION) return [`    ${target} <== ${joinTerms(terms)};`];
+  const lines: string[] = [];
+  for (let start = 0; start < terms.length; start += TERMS_PER_EXPRESSION) {
+    const chunk = joinTerms(terms.slice(start, start + TERMS_PER_EXPRESSION));
+    lines.push(start === 0 ? `    var ${accumulator} = ${chunk};` : `    ${accumulator} += ${chunk};`);
+  }
+  lines.push(`    ${target} <== ${accumulator};`);
+  return lines;
 }
 
 function activation(layer: QuantizedLayer, fractionBits: number): string {
@@ -93,7 +117,7 @@ export function circomSource(model: QuantizedMlp, templateName = 'Model'): strin
     lines.push(`    signal z${index}[${width}];`, `    component act${index}[${width}];`);
     if (!last) lines.push(`    signal ${out}[${width}];`);
     layer.weights.forEach((row, neuron) => {
-      lines.push(`    z${index}[${neuron}] <== ${linear(row, layer.bias[neuron]!, source)};`);
+      lines.push(...assignLinear(`z${index}[${neuron}]`, `sum${index}_${neuron}`, row, layer.bias[neuron]!, source));
     });
     lines.push(
       `    for (var j = 0; j < ${width}; j++) {`,

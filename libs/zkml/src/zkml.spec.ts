@@ -116,4 +116,29 @@ describe('the shipped doppel-topic-mlp', () => {
     expect(model.circuit).toContain(`${firstWeight < 0n ? '-' : ''}${firstWeight < 0n ? -firstWeight : firstWeight}*x[`);
     expect(model.circuit).toContain('component main {public [x, binding]}');
   });
+
+  it('is still the circuit its committed keys were made for (zk/setup.json)', () => {
+    const setup = JSON.parse(readFileSync(resolve(MODEL_DIR, 'zk/setup.json'), 'utf8')) as { circuitSha256: string };
+    expect(model.circuitHash).toBe(setup.circuitSha256);
+    expect(model.circuit).not.toMatch(/var sum\d/);
+  });
+});
+
+describe('wide layers', () => {
+  it('sums a row of more than 128 terms in chunks (circom2 recurses once per term), with the same terms', () => {
+    const wide: Mlp = {
+      inputName: 'x',
+      outputName: 'y',
+      inputSize: 300,
+      layers: [{ weights: [Array.from({ length: 300 }, (_, index) => ((index % 7) - 3) / 64)], bias: [0.5], activation: 'relu' }],
+    };
+    const source = circomSource(quantizeMlp(wide, { fractionBits: 12, inputLimit: 1 }));
+    const statements = source.split('\n').filter((line) => line.includes('sum0_0'));
+    expect(statements[0]).toMatch(/^ {4}var sum0_0 = /);
+    expect(statements.filter((line) => line.includes('sum0_0 +='))).toHaveLength(2);
+    expect(statements.at(-1)).toBe('    z0[0] <== sum0_0;');
+    const terms = statements.slice(0, -1).join(' ').match(/\*x\[\d+\]/g)!;
+    // Every nonzero weight once: the 43 indices with index % 7 = 3 have weight 0.
+    expect(terms).toHaveLength(257);
+  });
 });
