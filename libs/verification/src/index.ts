@@ -16,6 +16,8 @@ export {
 export {
   RECEIPT_TYPES,
   REEXECUTION_TYPES,
+  ATTACHMENTS_TYPES,
+  attachmentsStatementOf,
   reexecutionOf,
   hashCanonical,
   toBytes32,
@@ -27,7 +29,9 @@ export {
   type ReceiptSignatures,
   type ReceiptTranscript,
   type ReexecutionMessage,
+  type AttachmentRecord,
+  type AttachmentsMessage,
 } from './receipt';
 export { loadNodeWallet, type NodeWallet } from './node-identity';
-export { signReceipt, signReexecution } from './sign-receipt';
+export { signReceipt, signReexecution, signAttachments } from './sign-receipt';
 export { verifyReceipt, trustedSet, type TrustedNodes, type ReceiptVerification, type LevelCheck, type VerifyOptions } from './verify-receipt';

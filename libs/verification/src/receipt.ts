@@ -36,6 +36,47 @@ export const REEXECUTION_TYPES = {
   ],
 } as const;
 
+/**
+ * What the serving node signs about the persona's attached small models (docs/receipts.md, "Attached models"):
+ * which turn and reply they ran on, and the hash of their results as listed in `evidence.attachments`. A separate
+ * statement, so the Receipt type (and every receipt signed before attachments) stays as it was.
+ */
+export const ATTACHMENTS_TYPES = {
+  Attachments: [
+    { name: 'turnId', type: 'string' },
+    { name: 'outputHash', type: 'bytes32' },
+    { name: 'attachmentsHash', type: 'bytes32' },
+    { name: 'node', type: 'address' },
+  ],
+} as const;
+
+/** One attached model's result on a turn, as the receipt commits to it. */
+export interface AttachmentRecord {
+  /** The model's name (its folder under MODELS_DIR) and sha256 (hex) of its ONNX file. */
+  model: string;
+  modelHash: string;
+  /** sha256 (hex) of its Groth16 verification key (which circuit, so which weights, a zk proof is for). */
+  verificationKeyHash: string | null;
+  /** sha256 (hex) of the canonical JSON of its input, fixed-point integers as decimal strings (the reply's embedding). */
+  inputHash: string;
+  /** Its outputs as the circuit computes them: fixed-point integers as decimal strings. */
+  output: string[];
+  /** The outputs in real units, by label, and the label with the highest score. */
+  scores: Record<string, number>;
+  top: string;
+}
+
+export interface AttachmentsMessage {
+  turnId: string;
+  outputHash: string;
+  attachmentsHash: string;
+  node: string;
+}
+
+export function attachmentsStatementOf(message: ReceiptMessage, attachments: AttachmentRecord[]): AttachmentsMessage {
+  return { turnId: message.turnId, outputHash: message.outputHash, attachmentsHash: hashCanonical(attachments), node: message.node };
+}
+
 export interface ReexecutionMessage {
   turnId: string;
   modelHash: string;
@@ -92,6 +133,8 @@ export interface ReceiptSignatures {
   node?: string;
   /** A second node that re-ran the inference and got the same output (level reexec): it signs a Reexecution. */
   reexec?: { node: string; signature: string };
+  /** The serving node's signature over the Attachments statement, when the receipt lists attached models' results. */
+  attachments?: string;
 }
 
 /**
@@ -104,8 +147,10 @@ export interface ReceiptEvidence {
    * base64, when the key was bound (ms), and what the document needs beside it (SEV-SNP VCEK, TDX collateral).
    */
   tee?: { platform: 'nitro' | 'sev-snp' | 'tdx'; document: string; boundAt: number; endorsements?: Record<string, string> };
-  /** Filled by the zk level. */
+  /** Filled by the zk level: a Groth16 proof per attached model (libs/zkml ZkEvidence). */
   zk?: Record<string, unknown>;
+  /** The persona's attached small models' results on this turn; signed (signatures.attachments) and, at zk, proven. */
+  attachments?: AttachmentRecord[];
 }
 
 export interface Receipt {

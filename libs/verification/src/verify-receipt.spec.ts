@@ -1,7 +1,7 @@
 import { Wallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
-import { hashCanonical, RECEIPT_TYPES, reexecutionOf, transcriptHashes, type Receipt, type ReceiptMessage, type ReceiptTranscript } from './receipt';
-import { signReceipt, signReexecution } from './sign-receipt';
+import { attachmentsStatementOf, hashCanonical, RECEIPT_TYPES, reexecutionOf, type AttachmentRecord, transcriptHashes, type Receipt, type ReceiptMessage, type ReceiptTranscript } from './receipt';
+import { signAttachments, signReceipt, signReexecution } from './sign-receipt';
 import { trustedSet, verifyReceipt } from './verify-receipt';
 
 const servingNode = Wallet.createRandom();
@@ -124,5 +124,32 @@ describe('verifyReceipt', () => {
     expect((await verifyReceipt(reordered, trusted)).reasons.join(' ')).toMatch(/"reexec\+signed" is not a canonical level set/);
     const unknown = await makeReceipt('signed+magic');
     expect((await verifyReceipt(unknown, trusted)).reasons.join(' ')).toMatch(/unknown verification level "magic"/);
+  });
+
+  describe('attached models\' results', () => {
+    const records: AttachmentRecord[] = [
+      { model: 'doppel-topic-mlp', modelHash: 'a'.repeat(64), verificationKeyHash: 'b'.repeat(64), inputHash: 'c'.repeat(64), output: ['4096', '0', '12', '7'], scores: { food: 1, animal: 0 }, top: 'food' },
+    ];
+    const withAttachments = async (signer = servingNode) => {
+      const receipt = await makeReceipt('signed');
+      receipt.evidence = { attachments: structuredClone(records) };
+      receipt.signatures.attachments = await signAttachments(signer, domain, attachmentsStatementOf(receipt.message, records));
+      return receipt;
+    };
+
+    it('accepts results the serving node signed', async () => {
+      expect(await verifyReceipt(await withAttachments(), trusted, transcript)).toMatchObject({ valid: true, proven: ['signed'] });
+    });
+
+    it('refuses a changed result, an unsigned one, or one signed by another key', async () => {
+      const changed = await withAttachments();
+      changed.evidence!.attachments![0]!.output[0] = '0';
+      expect((await verifyReceipt(changed, trusted)).reasons.join()).toMatch(/attachments signature does not recover/);
+      const unsigned = await withAttachments();
+      delete unsigned.signatures.attachments;
+      expect((await verifyReceipt(unsigned, trusted)).reasons.join()).toMatch(/did not sign them/);
+      const other = await withAttachments(stranger);
+      expect(await verifyReceipt(other, trusted)).toMatchObject({ valid: false, proven: [] });
+    });
   });
 });

@@ -2,7 +2,7 @@
 // Pure: the caller supplies which node addresses it trusts, so this runs in the CLI with no database.
 import { verifyTypedData } from 'ethers';
 import { labelOf, levelsOf, type Level } from './levels';
-import { RECEIPT_TYPES, REEXECUTION_TYPES, reexecutionOf, transcriptHashes, type Receipt, type ReceiptTranscript } from './receipt';
+import { ATTACHMENTS_TYPES, attachmentsStatementOf, RECEIPT_TYPES, REEXECUTION_TYPES, reexecutionOf, transcriptHashes, type Receipt, type ReceiptTranscript } from './receipt';
 
 export interface TrustedNodes {
   /** Lowercased addresses of registered, non-revoked nodes. */
@@ -59,6 +59,7 @@ export async function verifyReceipt(receipt: Receipt, trusted: TrustedNodes, tra
     const failures: string[] = [];
     if (level === 'signed') {
       signer = checkNodeSignature(receipt, failures);
+      checkAttachmentsSignature(receipt, failures);
     } else if (level === 'reexec') {
       reexecSigner = checkReexecution(receipt, trusted, failures);
     } else {
@@ -91,6 +92,28 @@ function checkNodeSignature(receipt: Receipt, failures: string[]): string | null
     failures.push(`the node signature recovers to ${signer}, not to the receipt's node ${receipt.message.node} (a field was changed, or another key signed)`);
   }
   return signer;
+}
+
+/** Attached models' results ride beside the typed data; at level signed the node signs them in an Attachments statement. */
+function checkAttachmentsSignature(receipt: Receipt, failures: string[]): void {
+  const attachments = receipt.evidence?.attachments;
+  if (attachments === undefined) {
+    if (receipt.signatures.attachments) failures.push('the receipt has an attachments signature and no attachments');
+    return;
+  }
+  if (!receipt.signatures.attachments) {
+    failures.push('the receipt lists attached models\' results, and the node did not sign them');
+    return;
+  }
+  let attachmentsSigner: string | null;
+  try {
+    attachmentsSigner = verifyTypedData(receipt.domain, { Attachments: [...ATTACHMENTS_TYPES.Attachments] }, attachmentsStatementOf(receipt.message, attachments), receipt.signatures.attachments);
+  } catch {
+    attachmentsSigner = null;
+  }
+  if (!attachmentsSigner || attachmentsSigner.toLowerCase() !== receipt.message.node.toLowerCase()) {
+    failures.push('the attachments signature does not recover to the receipt\'s node (an attached model\'s result was changed, or another key signed)');
+  }
 }
 
 function checkReexecution(receipt: Receipt, trusted: TrustedNodes, failures: string[]): string | null {

@@ -25,6 +25,6 @@ export { verifyGroth16, type Groth16Proof, type Groth16VerificationKey } from '.
 export { solidityVerifierSource, solidityProofWords } from './solidity-verifier';
 export { ZkProverClient, ZkProverUnavailableError, ZkProvingError, defaultProverDir, proverInstalled, type ProofResult } from './prover-client';
 export { compileCircuit, testPtau, setupCircuit, type CompiledCircuit } from './prover-cli';
-export { loadZkModel, runAttachment, compiledCircuit, verificationKeyHash, trustedZkModel, trustedZkModelsIn, ZkModelError, type ZkModel, type ZkModelConfig, type AttachmentResult } from './zk-model';
+export { loadZkModel, attachableModel, runAttachment, compiledCircuit, verificationKeyHash, trustedZkModel, trustedZkModelsIn, ZkModelError, type ZkModel, type ZkModelConfig, type AttachmentResult } from './zk-model';
 export { TEST_CEREMONY, PRODUCTION_PTAU } from './ceremony';
-export { checkZkEvidence, zkKeyring, zkScores, zkLevelCheck, type ZkEvidence, type ZkAttachmentProof, type TrustedZkModel, type ZkKeyring } from './zk-evidence';
+export { checkZkEvidence, attachmentInputHash, zkKeyring, zkScores, zkLevelCheck, type ZkEvidence, type ZkAttachmentProof, type AttachmentClaim, type TrustedZkModel, type ZkKeyring } from './zk-evidence';

@@ -1,5 +1,6 @@
 // The zk level's part of a receipt (receipt.evidence.zk) and its check. Pure, and free of Node APIs, so the verify
 // CLI, the gateway and the browser all run the same code; the caller says which verification keys it trusts.
+import { sha256, toUtf8Bytes } from 'ethers';
 import { bindingOf, FIELD_PRIME, fromField } from './fixed-point';
 import { verifyGroth16, type Groth16Proof, type Groth16VerificationKey } from './groth16-verify';
 
@@ -40,6 +41,19 @@ export function zkKeyring(models: TrustedZkModel[]): ZkKeyring {
   return { byModelHash: (modelHash) => byHash.get(modelHash) };
 }
 
+/** What the receipt lists for an attached model's run (libs/verification AttachmentRecord), as far as a proof covers it. */
+export interface AttachmentClaim {
+  model: string;
+  modelHash: string;
+  inputHash: string;
+  output: string[];
+}
+
+/** sha256 (hex) of the canonical JSON of a fixed-point input (decimal strings): the receipt's attachment inputHash. */
+export function attachmentInputHash(input: readonly string[]): string {
+  return sha256(toUtf8Bytes(JSON.stringify(input))).slice(2);
+}
+
 /** The outputs in real units, keyed by label, for display. */
 export function zkScores(trusted: TrustedZkModel, publicSignals: string[]): Record<string, number> {
   return Object.fromEntries(trusted.labels.map((label, index) => [label, Number(fromField(publicSignals[index]!)) / 2 ** trusted.fractionBits]));
@@ -49,7 +63,7 @@ export function zkScores(trusted: TrustedZkModel, publicSignals: string[]): Reco
  * Every reason the zk evidence does not prove its claim, in words; empty when each attached model's proof verifies
  * under a trusted key, for in-range inputs, bound to this receipt's output hash.
  */
-export function checkZkEvidence(evidence: unknown, outputHash: string, keyring: ZkKeyring): string[] {
+export function checkZkEvidence(evidence: unknown, outputHash: string, keyring: ZkKeyring, claims?: readonly AttachmentClaim[]): string[] {
   const attachments = (evidence as ZkEvidence | undefined)?.attachments;
   if (!Array.isArray(attachments) || attachments.length === 0) return ['the receipt carries no zk proof'];
   const reasons: string[] = [];
@@ -93,10 +107,35 @@ export function checkZkEvidence(evidence: unknown, outputHash: string, keyring: 
     }
     if (!verifyGroth16(trusted.verificationKey, signals, attachment.proof)) reasons.push(`${name}: the Groth16 proof does not verify`);
   }
+  reasons.push(...checkClaims(attachments, keyring, claims ?? []));
+  return reasons;
+}
+
+/** Every result the receipt lists must be the one its proof proves: same outputs, same input. */
+function checkClaims(attachments: ZkAttachmentProof[], keyring: ZkKeyring, claims: readonly AttachmentClaim[]): string[] {
+  const reasons: string[] = [];
+  for (const claim of claims) {
+    const name = `${claim.model} (${String(claim.modelHash).slice(0, 12)}…)`;
+    const proven = attachments.find((attachment) => attachment.modelHash === claim.modelHash);
+    const trusted = keyring.byModelHash(claim.modelHash);
+    if (!proven || !trusted || !Array.isArray(proven.publicSignals)) {
+      reasons.push(`${name}: the receipt lists its result, and there is no proof of it`);
+      continue;
+    }
+    try {
+      const output = proven.publicSignals.slice(0, trusted.outputSize).map((signal) => fromField(signal).toString());
+      const input = proven.publicSignals.slice(trusted.outputSize, -1).map((signal) => fromField(signal).toString());
+      if (!Array.isArray(claim.output) || output.join() !== claim.output.map(String).join()) reasons.push(`${name}: the listed output is not the proven output`);
+      if (attachmentInputHash(input) !== claim.inputHash) reasons.push(`${name}: the listed input hash is not the proven input's`);
+    } catch {
+      reasons.push(`${name}: a public signal is not a field element`);
+    }
+  }
   return reasons;
 }
 
 /** The zk level's check in the shape the receipt verifier takes for a level (verifyReceipt's options.checks.zk). */
 export function zkLevelCheck(keyring: ZkKeyring) {
-  return (receipt: { message: { outputHash: string }; evidence?: { zk?: unknown } }): string[] => checkZkEvidence(receipt.evidence?.zk, receipt.message.outputHash, keyring);
+  return (receipt: { message: { outputHash: string }; evidence?: { zk?: unknown; attachments?: readonly AttachmentClaim[] } }): string[] =>
+    checkZkEvidence(receipt.evidence?.zk, receipt.message.outputHash, keyring, receipt.evidence?.attachments);
 }

@@ -135,3 +135,29 @@ export function trustedZkModelsIn(modelsDir: string): TrustedZkModel[] {
       return trusted ? [trusted] : [];
     });
 }
+
+const attachable = new Map<string, ZkModel>();
+
+/**
+ * The model a persona may attach by this name: a folder under modelsDir with config.json, model.onnx (an MLP the
+ * circuit compiler takes) and a zk setup (zk/verification_key.json), so every level, zk included, can cover it.
+ * Loaded once per process. Throws ZkModelError saying what is missing.
+ */
+export function attachableModel(modelsDir: string, name: string): ZkModel {
+  const dir = join(modelsDir, name);
+  const cached = attachable.get(dir);
+  if (cached) return cached;
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(name) || !existsSync(join(dir, 'config.json')) || !existsSync(join(dir, 'model.onnx'))) {
+    throw new ZkModelError(`${name} is not an attachable model: there is no ${name}/config.json with a model.onnx under the models directory`);
+  }
+  let model: ZkModel;
+  try {
+    model = loadZkModel(dir);
+  } catch (error) {
+    throw new ZkModelError(`${name} cannot be attached: ${(error as Error).message}`);
+  }
+  if (model.config.input?.kind !== 'reply-embedding') throw new ZkModelError(`${name} cannot be attached: it takes ${model.config.input?.kind ?? 'an unknown input'}, and attached models read the reply's embedding`);
+  if (!model.verificationKey) throw new ZkModelError(`${name} cannot be attached: it has no zk setup (npm run zk:setup -- models/${name})`);
+  attachable.set(dir, model);
+  return model;
+}
