@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { ModelHost } from '@doppel/models';
-import { NodeIdentity } from '@doppel/turns';
+import { AttachedModels, NodeIdentity } from '@doppel/turns';
 import { NodeRegistry } from '@doppel/nodes';
 import { NodeStats } from './node-stats';
 
@@ -17,6 +17,7 @@ export class HeartbeatService implements OnApplicationShutdown {
     private readonly models: ModelHost,
     private readonly identity: NodeIdentity,
     private readonly stats: NodeStats,
+    private readonly attached: AttachedModels,
   ) {}
 
   async start(): Promise<void> {
@@ -39,6 +40,7 @@ export class HeartbeatService implements OnApplicationShutdown {
         chatModels: this.models.servedChatModels.map((model) => ({ modelId: model.modelId, modelHash: model.modelHash })),
         embeddingModel: { modelId: this.models.embedder.modelId, modelHash: this.models.embedder.modelHash, dimensions: this.models.embedder.dimensions },
         refusedModels: this.models.refused,
+        zkProver: this.attached.zkAvailable,
         concurrency: this.config.worker.concurrency,
         activeTurns: this.stats.activeTurns,
         turnsServed: this.stats.turnsServed,

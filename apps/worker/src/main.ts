@@ -4,7 +4,7 @@ import { enabledLogLevels, exitGracefullyOnSignals, loadConfig } from '@doppel/c
 import { assertSchemaReady } from '@doppel/db';
 import { MemoryWriter } from '@doppel/memory';
 import { ModelHost } from '@doppel/models';
-import { NodeIdentity, TeeAttester } from '@doppel/turns';
+import { AttachedModels, NodeIdentity, TeeAttester } from '@doppel/turns';
 import { HeartbeatService } from './heartbeat.service';
 import { KnowledgeConsumer } from './knowledge-consumer.service';
 import { TurnConsumers } from './turn-consumers.service';
@@ -25,13 +25,15 @@ async function bootstrap(): Promise<void> {
   await identity.load(models.servedChatModels.map((model) => ({ modelId: model.modelId, modelHash: model.modelHash })));
   // Level tee: evidence from the platform's device binding this key, or (every machine without one) a logged reason.
   const tee = await app.get(TeeAttester).start();
+  // Level zk: the optional, separately installed prover (apps/zk-prover), detected here; without it zk is refused.
+  const zk = await app.get(AttachedModels).start();
   app.get(MemoryWriter).start(models.embedder);
   app.get(TurnConsumers).start();
   app.get(KnowledgeConsumer).start();
   await app.get(HeartbeatService).start();
   const served = models.servedChatModels.map((model) => model.modelId).join(', ');
   const refused = models.refused.length > 0 ? `; refused: ${models.refused.map((model) => model.modelId).join(', ')}` : '';
-  console.log(`doppel worker ${config.worker.id} ${identity.wallet.address} ready (concurrency ${config.worker.concurrency}, models ${served}; embeddings ${models.embedder.modelId}${refused}; tee ${tee.available ? tee.evidence.platform : 'no'})`);
+  console.log(`doppel worker ${config.worker.id} ${identity.wallet.address} ready (concurrency ${config.worker.concurrency}, models ${served}; embeddings ${models.embedder.modelId}${refused}; tee ${tee.available ? tee.evidence.platform : 'no'}; zk ${zk.available ? 'yes' : 'no'})`);
 }
 
 bootstrap().catch((error: unknown) => {

@@ -194,6 +194,18 @@ export class TurnIntakeService {
           }
           break;
         }
+        case 'zk': {
+          // Whether this persona attaches a model to prove is the serving node's check (it has the definition).
+          const provers = (await this.liveNodes.servingChatModel(modelId)).filter((node) => node.zkProver === true);
+          if (provers.length === 0) {
+            throw new DoppelError(
+              ErrorCode.VerificationUnavailable,
+              `Level zk needs a live node serving ${modelId} with the optional zk prover installed (apps/zk-prover); there is none.`,
+              { modelId, level, proverNodes: 0 },
+            );
+          }
+          break;
+        }
         default:
           throw new DoppelError(ErrorCode.VerificationUnavailable, `Level ${level} cannot be served by this deployment yet.`, { modelId, level });
       }

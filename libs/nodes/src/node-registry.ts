@@ -11,6 +11,8 @@ export interface NodeHeartbeat {
   chatModels: { modelId: string; modelHash: string }[];
   embeddingModel: { modelId: string; modelHash: string; dimensions: number };
   refusedModels: { modelId: string; reason: string }[];
+  /** The node runs the optional zk prover (apps/zk-prover) and can serve level zk. */
+  zkProver?: boolean;
   concurrency: number;
   activeTurns: number;
   turnsServed: number;

@@ -30,6 +30,7 @@ export const PERSONA_LIMITS = {
   lorebookKeyChars: 256,
   metadataChars: 256,
   attachedLorebooks: 16,
+  attachedModels: 4,
   /** The whole definition as JSON: a version is read by every turn that uses it. */
   definitionBytes: 4 * 1024 * 1024,
 } as const;
@@ -156,6 +157,16 @@ export const personaDefinitionSchema = z.strictObject({
   generation: generationParamsSchema.default(generationParamsSchema.parse({})),
   /** Proof every turn with this persona carries at least; a client may ask for more, never less. */
   minVerification: verificationLevelSchema.default('none'),
+  /**
+   * Small models (folders under MODELS_DIR with a zk setup, e.g. doppel-topic-mlp) run on every reply beside the
+   * chat model; their results are in turn:done and the receipt, and level zk proves them. Checked when saved.
+   */
+  attachedModels: z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'an attachable model name'))
+    .min(1)
+    .max(PERSONA_LIMITS.attachedModels)
+    .refine((names) => new Set(names).size === names.length, 'a model is attached once')
+    .optional(),
   /** Optional; personas without one hash exactly as before it existed. */
   lorebook: lorebookSchema.optional(),
   /** Standalone lorebooks attached to the persona, as they were when this version was made (a version never changes). */
@@ -199,6 +210,7 @@ export const updatePersonaSchema = z
     defaultModel: z.string(),
     generation: z.record(z.string(), z.unknown()),
     minVerification: z.string(),
+    attachedModels: z.array(z.unknown()).nullable(),
     lorebook: z.record(z.string(), z.unknown()),
     avatar: z.string().nullable(),
     creator: z.string(),

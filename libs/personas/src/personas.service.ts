@@ -3,6 +3,7 @@ import type { Transaction } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { isUuid, type Database, type Page } from '@doppel/db';
 import { DoppelError, ErrorCode, errorCodeOfIssues, personaContentHash } from '@doppel/protocol';
+import { attachableModel, ZkModelError } from '@doppel/zkml';
 import { AvatarRepository } from './avatars/avatar.repository';
 import {
   PERSONA_LIMITS,
@@ -67,6 +68,7 @@ export class PersonasService {
         if (merged.avatar === null) delete merged.avatar;
         // `sharesGate: null` opens the persona to everyone again.
         if (merged.sharesGate === null) delete merged.sharesGate;
+        if (merged.attachedModels === null) delete merged.attachedModels;
         return merged;
       });
       if (visibility) await this.repository.setVisibility(trx, personaId, visibility);
@@ -190,9 +192,28 @@ export class PersonasService {
     if (!(await this.repository.isChatModel(definition.defaultModel))) {
       throw new DoppelError(ErrorCode.ModelInvalid, `defaultModel ${definition.defaultModel} is not a registered chat model (GET /models lists them).`, { modelId: definition.defaultModel });
     }
+    for (const name of definition.attachedModels ?? []) this.assertAttachable(name);
     // Avatars are never deleted, so checking outside the transaction is enough.
     if (definition.avatar && !(await this.avatars.exists(definition.avatar))) {
       throw new DoppelError(ErrorCode.AvatarNotFound, `No avatar ${definition.avatar} has been uploaded; upload the image first (POST /avatars).`);
+    }
+  }
+
+  /** An attached model must exist here with a zk setup and read the embeddings this deployment makes. */
+  private assertAttachable(name: string): void {
+    let input: { embeddingModel: string };
+    try {
+      input = attachableModel(this.config.models.dir, name).config.input;
+    } catch (error) {
+      if (!(error instanceof ZkModelError)) throw error;
+      throw new DoppelError(ErrorCode.ModelInvalid, `attachedModels: ${error.message}.`, { model: name });
+    }
+    if (input.embeddingModel !== this.config.models.embeddingModel) {
+      throw new DoppelError(
+        ErrorCode.ModelInvalid,
+        `attachedModels: ${name} reads ${input.embeddingModel} embeddings of the reply, and this deployment embeds with ${this.config.models.embeddingModel} (EMBEDDING_MODEL).`,
+        { model: name },
+      );
     }
   }
 }

@@ -156,6 +156,21 @@ export const turnVerificationSchema = z.object({
 });
 export type TurnVerification = z.infer<typeof turnVerificationSchema>;
 
+/** One of the persona's attached small models on this reply (its receipt lists, signs or proves the same). */
+export const turnAttachmentResultSchema = z.object({
+  model: z.string(),
+  /** sha256 hex of the model's ONNX file, and of its Groth16 verification key. */
+  modelHash: z.string(),
+  verificationKeyHash: z.string().nullable(),
+  /** sha256 hex of its fixed-point input (the reply's embedding), and its fixed-point outputs. */
+  inputHash: z.string(),
+  output: z.array(z.string()),
+  /** Outputs in real units by label, and the highest label. */
+  scores: z.record(z.string(), z.number()),
+  top: z.string(),
+});
+export type TurnAttachmentResult = z.infer<typeof turnAttachmentResultSchema>;
+
 export const turnDoneEventSchema = z.object({
   turnId: z.string(),
   /** The reply. */
@@ -168,6 +183,8 @@ export const turnDoneEventSchema = z.object({
   usage: turnUsageSchema,
   timings: turnTimingsSchema,
   verification: turnVerificationSchema.nullable(),
+  /** Present when the persona attaches small models (attachedModels). */
+  attachments: z.array(turnAttachmentResultSchema).optional(),
 });
 export type TurnDoneEvent = z.infer<typeof turnDoneEventSchema>;
 

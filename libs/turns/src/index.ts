@@ -7,6 +7,7 @@ export { turnTimings, type TurnTimestamps } from './turn-timings';
 export { storedTurnDone, turnVerificationOf } from './turn-done-event';
 export { NodeIdentity } from './node-identity.service';
 export { TeeAttester } from './tee-attester.service';
+export { AttachedModels, type AttachedRun } from './attached-models.service';
 export { ReexecRunner } from './reexec-runner.service';
 export { TurnVerifier, type PendingReexecution } from './turn-verifier.service';
 export { executeForCheck, modelInputOf, modelOutputOf, type ExecutionResult, type ReexecReply } from './reexecution';

@@ -37,8 +37,15 @@ export function storedTurnDone(
     text: reply.content,
     usage: { promptTokens: turn.prompt_tokens ?? 0, completionTokens: turn.completion_tokens ?? 0 },
     timings: turnTimings(turn),
+    ...attachmentsOf(receipt),
     verification: receipt
       ? turnVerificationOf({ level: receipt.level, reexec: receipt.reexec_status, receiptId: receipt.id, receipt: receipt.receipt as object, transcript: receipt.transcript as object })
       : null,
   };
+}
+
+/** The persona's attached models' results, as the stored receipt lists them (a turn without a receipt stores none). */
+function attachmentsOf(receipt: Selectable<ReceiptsTable> | undefined): Pick<TurnDoneEvent, 'attachments'> {
+  const attachments = (receipt?.receipt as { evidence?: { attachments?: TurnDoneEvent['attachments'] } } | undefined)?.evidence?.attachments;
+  return attachments ? { attachments } : {};
 }

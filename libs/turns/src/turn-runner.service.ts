@@ -24,6 +24,7 @@ import {
   type ReceiptTranscript,
   type VerificationLevel,
 } from '@doppel/verification';
+import { AttachedModels, type AttachedRun } from './attached-models.service';
 import { NodeIdentity } from './node-identity.service';
 import { modelInputOf, modelOutputOf } from './reexecution';
 import { TurnVerifier, type PendingReexecution } from './turn-verifier.service';
@@ -70,6 +71,7 @@ export class TurnRunner {
     private readonly verifier: TurnVerifier,
     private readonly nodes: NodesRepository,
     personas: PersonasService,
+    private readonly attached: AttachedModels,
   ) {
     const personaVersions = new PersonaVersionCache((versionId) => personas.getVersion(versionId));
     this.context = new TurnContextLoader(config, memory, knowledge, personaVersions);
@@ -114,7 +116,8 @@ export class TurnRunner {
     });
     const retrievedAt = new Date();
     const level = turn.verification_level as VerificationLevel;
-    this.assertLevelsServable(level);
+    const attachedModels = context.personaVersion.definition.attachedModels;
+    this.assertLevelsServable(level, attachedModels);
     // Started now, so the checking node computes while this one streams.
     const reexecution: PendingReexecution | null = requirementsOf(level).reexec
       ? await this.verifier.dispatch({ turnId, modelId: chatModel.modelId, modelHash: chatModel.modelHash, prompt: assembled.prompt, params, kind: 'requested' })
@@ -122,6 +125,7 @@ export class TurnRunner {
 
     const generated = await this.withDeadline(turn, signal, (bounded) => this.generate(chatModel, assembled.prompt, params, bounded, publisher));
     if (generated.trace?.truncatedTokens) this.logger.warn(`turn ${turnId}: ${generated.trace.truncatedTokens} prompt tokens dropped to fit the context window`);
+    const attachedRuns = await this.attached.run(attachedModels, generated.text, embedder);
 
     const verificationStarted = performance.now();
     const memoryHashes = new Map(context.memories.map((memory) => [memory.id, memory.contentHash]));
@@ -142,6 +146,7 @@ export class TurnRunner {
               memories: assembled.memoryIds.map((id) => ({ id, contentHash: memoryHashes.get(id)! })),
             },
             reexecution,
+            attachedRuns,
           });
     const verificationMs = level === 'none' ? null : performance.now() - verificationStarted;
 
@@ -184,6 +189,7 @@ export class TurnRunner {
       text: generated.text,
       usage,
       timings: turnTimings(stored.timestamps),
+      ...(attachedRuns ? { attachments: attachedRuns.map((run) => run.record) } : {}),
       verification: proof ? turnVerificationOf({ level, reexec: proof.reexec, receiptId: proof.receipt.id, receipt: proof.receipt, transcript: proof.transcript }) : null,
     });
     this.memoryWriter.remember(turnId, context.userEmbedding);
@@ -261,6 +267,7 @@ export class TurnRunner {
     startedAt: Date;
     transcript: ReceiptTranscript;
     reexecution: PendingReexecution | null;
+    attachedRuns: AttachedRun[] | null;
   }): Promise<{ receipt: Receipt; transcript: ReceiptTranscript; reexec: 'matched' | 'mismatch' | null }> {
     const message: ReceiptMessage = {
       turnId: input.turnId,
@@ -276,6 +283,9 @@ export class TurnRunner {
     const receipt: Receipt = { id: randomUUID(), domain: this.identity.domain, types: RECEIPT_TYPES, primaryType: 'Receipt', message, signatures: {} };
     if (requirementsOf(input.level).signed) receipt.signatures.node = await signReceipt(this.identity.wallet, this.identity.domain, message);
     if (requirementsOf(input.level).tee) receipt.evidence = { ...receipt.evidence, tee: this.identity.teeEvidence! };
+    // Proving the attached models (seconds, in the prover's process) overlaps the wait for the checking node.
+    const sealing = input.attachedRuns ? this.attached.seal(receipt, input.attachedRuns, input.level) : null;
+    sealing?.catch(() => {});
     let reexec: 'matched' | 'mismatch' | null = null;
     if (input.reexecution) {
       const reply = await input.reexecution.wait();
@@ -292,6 +302,7 @@ export class TurnRunner {
       });
       if (!matched) this.logger.warn(`turn ${input.turnId}: re-execution by ${reply.node} did not match (${reply.detail ?? 'different output'})`);
     }
+    await sealing;
     return { receipt, transcript: input.transcript, reexec };
   }
 
@@ -299,12 +310,12 @@ export class TurnRunner {
    * The gateway only accepts a level some live node can serve, but any node of the model may take the job: one that
    * cannot prove a level fails the turn loudly rather than return it with less proof than was asked.
    */
-  private assertLevelsServable(level: VerificationLevel): void {
+  private assertLevelsServable(level: VerificationLevel, attachedModels: readonly string[] | undefined): void {
     const required = requirementsOf(level);
     if (required.tee && !this.identity.teeEvidence) {
       throw new DoppelError(ErrorCode.VerificationUnavailable, `Node ${this.identity.address} has no TEE attestation binding its key, so it cannot serve level tee.`);
     }
-    if (required.zk) throw new DoppelError(ErrorCode.VerificationUnavailable, `Node ${this.identity.address} has no zk prover, so it cannot serve level zk.`);
+    this.attached.assertServable(level, attachedModels);
   }
 
   /** Marks the turn failed (unless it already finished) and tells the consumer why. */

@@ -6,6 +6,7 @@ import { NodesModule } from '@doppel/nodes';
 import { PersonasModule } from '@doppel/personas';
 import { ProducerQueuesModule } from '@doppel/queue';
 import { StreamingModule } from '@doppel/streaming';
+import { AttachedModels } from './attached-models.service';
 import { NodeIdentity } from './node-identity.service';
 import { ReexecRunner } from './reexec-runner.service';
 import { TeeAttester } from './tee-attester.service';
@@ -15,7 +16,7 @@ import { TurnRepository } from './turn.repository';
 
 @Module({
   imports: [ModelsModule, MemoryModule, KnowledgeModule, PersonasModule, NodesModule, ProducerQueuesModule, StreamingModule],
-  providers: [TurnRunner, TurnRepository, NodeIdentity, TurnVerifier, ReexecRunner, TeeAttester],
-  exports: [TurnRunner, TurnRepository, NodeIdentity, ReexecRunner, TeeAttester, ModelsModule, NodesModule, MemoryModule],
+  providers: [TurnRunner, TurnRepository, NodeIdentity, TurnVerifier, ReexecRunner, TeeAttester, AttachedModels],
+  exports: [TurnRunner, TurnRepository, NodeIdentity, ReexecRunner, TeeAttester, AttachedModels, ModelsModule, NodesModule, MemoryModule],
 })
 export class TurnsModule {}
