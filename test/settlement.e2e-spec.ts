@@ -1,6 +1,11 @@
 // Receipt settlement on a real local chain node (hardhat's, started by libs/chain): batch roots posted to
 // ReceiptRegistry, every receipt's inclusion proof checked in TypeScript and by the contract, tampering refused.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { Contract, Wallet, hexlify, randomBytes, type JsonRpcProvider } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileProjectContract, deployContract, startLocalChain, type LocalChain } from '@doppel/chain';
@@ -217,5 +222,26 @@ describe('receipts settled by a running worker', () => {
     expect(onChainRoot).toBe(inclusion.root);
     expect(verifyProof(inclusion.leaf, inclusion.proof, onChainRoot)).toBe(true);
     expect(await contract.getFunction('verifyInclusion')(digest, inclusion.proof, BigInt(inclusion.batchId))).toBe(true);
-  });
+
+    // The verify CLI: offline from the inclusion alone, then against the contract; a proof for another receipt fails.
+    const run = promisify(execFile);
+    const cli = resolve(__dirname, '../dist/apps/verify/main.js');
+    const scratch = await mkdtemp(join(tmpdir(), 'doppel-inclusion-'));
+    const receiptFile = join(scratch, 'verification.json');
+    const inclusionFile = join(scratch, 'inclusion.json');
+    await writeFile(receiptFile, JSON.stringify(done!.verification));
+    await writeFile(inclusionFile, JSON.stringify(inclusion));
+    const node = (done!.verification!.receipt as { message: { node: string } }).message.node;
+    const offline = await run(process.execPath, [cli, receiptFile, '--nodes', node, '--inclusion', inclusionFile]);
+    expect(offline.stdout).toContain(`settled: ✓ in batch ${inclusion.batchId}`);
+    expect(offline.stdout).toContain('offline');
+    const onChain = await run(process.execPath, [cli, receiptFile, '--nodes', node, '--inclusion', inclusionFile, '--rpc', chain.rpcUrl]);
+    expect(onChain.stdout).toContain('and on the chain');
+    expect(onChain.stdout).toMatch(/VALID$/m);
+    const wrongLeaf = join(scratch, 'wrong.json');
+    await writeFile(wrongLeaf, JSON.stringify({ ...inclusion, leaf: leafOf(hexlify(randomBytes(32))) }));
+    const refused = await run(process.execPath, [cli, receiptFile, '--nodes', node, '--inclusion', wrongLeaf, '--rpc', chain.rpcUrl]).catch((error: { code: number; stdout: string }) => error);
+    expect(refused).toMatchObject({ code: 1 });
+    expect((refused as { stdout: string }).stdout).toMatch(/settled: ✗ the batch's leaf/);
+  }, 60_000);
 });

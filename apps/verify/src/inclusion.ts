@@ -1,0 +1,63 @@
+// The settlement half of checking a receipt: is it a leaf of a batch whose root was posted on the chain?
+// Offline it recomputes the leaf from the receipt and hashes the Merkle proof up to the root; with an RPC URL it
+// also asks the ReceiptRegistry contract which root that batch holds, and runs the contract's own inclusion check.
+import { Contract, JsonRpcProvider } from 'ethers';
+import { receiptDigest, receiptLeaf, verifyProof } from '@doppel/settlement';
+import type { Receipt } from '@doppel/verification';
+
+/** GET /receipts/:id/inclusion's body. */
+export interface InclusionFile {
+  receiptId: string;
+  batchId: string;
+  leafIndex: number;
+  leaf: string;
+  root: string;
+  proof: string[];
+  registry?: string | null;
+}
+
+export interface InclusionCheck {
+  included: boolean;
+  onChain: boolean | null;
+  reasons: string[];
+}
+
+const REGISTRY_ABI = [
+  'function batchOf(uint256 batchId) view returns (bytes32 root, uint64 count, uint64 postedAtBlock)',
+  'function verifyInclusion(bytes32 receiptDigest, bytes32[] proof, uint256 batchId) view returns (bool)',
+];
+
+export async function checkInclusion(receipt: Receipt, inclusion: InclusionFile, chain?: { rpcUrl: string; registry?: string }): Promise<InclusionCheck> {
+  const reasons: string[] = [];
+  const leaf = receiptLeaf(receipt);
+  if (inclusion.receiptId !== receipt.id) reasons.push(`the inclusion proof is for receipt ${inclusion.receiptId}, not ${receipt.id}`);
+  if (inclusion.leaf.toLowerCase() !== leaf) reasons.push(`the batch's leaf ${inclusion.leaf} is not this receipt's (${leaf})`);
+  let proofHolds = false;
+  try {
+    proofHolds = verifyProof(leaf, inclusion.proof, inclusion.root);
+  } catch (error) {
+    reasons.push(`the inclusion proof is malformed: ${(error as Error).message}`);
+  }
+  if (!proofHolds) reasons.push(`the Merkle proof does not hash this receipt's leaf up to root ${inclusion.root}`);
+  let onChain: boolean | null = null;
+  if (chain) {
+    const registry = chain.registry ?? inclusion.registry;
+    if (!registry) {
+      reasons.push('no ReceiptRegistry address (give --registry)');
+      onChain = false;
+    } else {
+      const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true });
+      try {
+        const contract = new Contract(registry, REGISTRY_ABI, provider);
+        const [root] = (await contract.getFunction('batchOf').staticCall(inclusion.batchId)) as [string];
+        const accepted = (await contract.getFunction('verifyInclusion').staticCall(receiptDigest(receipt), inclusion.proof, inclusion.batchId)) as boolean;
+        onChain = root.toLowerCase() === inclusion.root.toLowerCase() && accepted;
+        if (root.toLowerCase() !== inclusion.root.toLowerCase()) reasons.push(`batch ${inclusion.batchId} on the chain has root ${root}, not ${inclusion.root}`);
+        if (!accepted) reasons.push(`ReceiptRegistry.verifyInclusion refused the receipt for batch ${inclusion.batchId}`);
+      } finally {
+        provider.destroy();
+      }
+    }
+  }
+  return { included: reasons.length === 0, onChain, reasons };
+}
