@@ -8,6 +8,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, type TurnDoneEvent, type TurnVerification } from '@doppel/protocol';
 import { attachmentInputHash, defaultProverDir, fromField, loadZkModel, proverInstalled, solidityProofWords, solidityVerifierSource, toField, type ZkEvidence } from '@doppel/zkml';
@@ -21,6 +23,7 @@ const installed = proverInstalled(defaultProverDir(ROOT));
 if (!installed && process.env.CI) throw new Error('CI must run real proofs: the zk prover is not installed (scripts/provision.sh installs it)');
 if (!installed) console.warn('zk turn tests skipped: the optional prover is not installed (cd apps/zk-prover && npm ci)');
 
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ENV = { EMBEDDING_MODEL: 'doppel-embed-small', TURN_DEADLINE_MS: '120000' };
 const model = loadZkModel(resolve(ROOT, 'models/doppel-topic-mlp'));
 type Evidence = { zk: ZkEvidence; attachments: { model: string; output: string[]; inputHash: string; top: string; scores: Record<string, number> }[] };
@@ -149,6 +152,34 @@ describe.skipIf(!installed)('level zk on turns of a persona with an attached mod
     expect(refused.stdout).toContain('signed: ✗ not proven');
     expect(refused.stdout).toMatch(/attachments signature does not recover/);
   }, 120_000);
+
+  it.skipIf(!existsSync(CHROMIUM))('checks the zk proof in the browser: the badge shows zk ✓ and the reply\'s topic', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--disable-gpu', '--no-first-run', ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])] });
+    try {
+      const page = await browser.newPage();
+      page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+      await page.goto(`${stack.url}/#/chat/${conversationId}`);
+      await page.getByLabel('API key').fill(alice.apiKey);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      await page.goto(`${stack.url}/#/chat/${conversationId}`);
+      await expect.poll(() => page.locator('.connection').textContent()).toBe('online');
+      const levels = page.getByRole('group', { name: 'Verification' });
+      await levels.getByLabel('signed', { exact: true }).check();
+      await levels.getByLabel('zk', { exact: true }).check();
+      await page.getByLabel('Message', { exact: true }).fill('What is your favourite fruit?');
+      await page.getByLabel('Message', { exact: true }).press('Enter');
+      const reply = page.locator('.message.assistant').last();
+      await reply.locator('.receipt').waitFor({ timeout: 60_000 });
+      await expect.poll(() => reply.locator('.attachment').textContent()).toMatch(/^doppel-topic-mlp: (food|animal|body|feeling)$/);
+      await reply.getByRole('button', { name: /Verify this reply/ }).click();
+      await expect.poll(() => reply.locator('.verify-result').textContent(), { timeout: 30_000 }).toMatch(/^✓ verified in your browser/);
+      expect(await reply.locator('.badge[data-level="zk"]').textContent()).toBe('zk ✓');
+      expect(await reply.locator('.badge[data-level="signed"]').textContent()).toBe('signed ✓');
+    } finally {
+      await browser.close();
+    }
+  }, 180_000);
 
   it('costs: turn latency at signed vs signed+zk on this node (logged for docs/receipts.md)', async () => {
     const totals: Record<string, number[]> = { signed: [], 'signed+zk': [] };

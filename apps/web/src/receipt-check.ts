@@ -1,11 +1,20 @@
 // Checks a turn's EIP-712 receipt in the browser, trusting nothing the server says about it: recovers the signer
 // from the signature, recomputes every transcript hash, and compares the signed output with the reply on screen.
-// ethers is loaded on first use only, so it stays out of the chat view's first load.
+// ethers is loaded on first use only, so it stays out of the chat view's first load. zk proofs are checked here too
+// (the same pure check as the CLI's, a BN254 pairing with @noble/curves), against the verification key the server
+// publishes for the model the proof names; the receipt carries that key's hash, to compare with the model's
+// published zk/setup.json.
 // The one canonical JSON, the server's own: a pure module with no Node imports (a copy here could drift).
 import { canonicalJson } from '@doppel/protocol';
+import type { TrustedZkModel } from '../../../libs/zkml/src/zk-evidence';
 
 export interface ReceiptUnderCheck {
-  receipt: { domain: Record<string, unknown>; message: Record<string, unknown>; signatures: { node?: string; reexec?: { node: string; signature: string } } };
+  receipt: {
+    domain: Record<string, unknown>;
+    message: Record<string, unknown>;
+    signatures: { node?: string; reexec?: { node: string; signature: string }; attachments?: string };
+    evidence?: { zk?: unknown; attachments?: { model: string; modelHash: string; inputHash: string; output: string[] }[] };
+  };
   transcript: { input: unknown; output: { text?: string } & Record<string, unknown>; params: unknown; memories: unknown };
 }
 
@@ -21,7 +30,7 @@ export interface ReceiptCheckResult {
 }
 
 /** What the browser checks itself; the rest of a receipt's levels are left to a verifier that can. */
-const CHECKED_HERE = ['signed', 'reexec'];
+const CHECKED_HERE = ['signed', 'reexec', 'zk'];
 
 const RECEIPT_FIELDS = [
   ['turnId', 'string'],
@@ -45,9 +54,19 @@ const REEXECUTION_FIELDS = [
   ['outputHash', 'bytes32'],
   ['node', 'address'],
 ] as const;
+const ATTACHMENTS_FIELDS = [
+  ['turnId', 'string'],
+  ['outputHash', 'bytes32'],
+  ['attachmentsHash', 'bytes32'],
+  ['node', 'address'],
+] as const;
 const typesOf = (name: string, fields: readonly (readonly [string, string])[]) => ({ [name]: fields.map(([fieldName, type]) => ({ name: fieldName, type })) });
 
-export async function checkReceipt(proof: ReceiptUnderCheck, expected: { turnId: string; conversationId: string; replyText: string }): Promise<ReceiptCheckResult> {
+export async function checkReceipt(
+  proof: ReceiptUnderCheck,
+  expected: { turnId: string; conversationId: string; replyText: string },
+  zkKey: (modelHash: string) => Promise<TrustedZkModel | null> = async () => null,
+): Promise<ReceiptCheckResult> {
   const { verifyTypedData, sha256, toUtf8Bytes } = await import('ethers');
   const hash = (value: unknown) => sha256(toUtf8Bytes(canonicalJson(value)));
   const { receipt, transcript } = proof;
@@ -67,6 +86,17 @@ export async function checkReceipt(proof: ReceiptUnderCheck, expected: { turnId:
     }
     if (!signer) problems.push('the node signature is missing or malformed');
     else if (signer.toLowerCase() !== String(message.node).toLowerCase()) problems.push(`the signature recovers to ${signer}, not the receipt's node`);
+    const attachments = receipt.evidence?.attachments;
+    if (attachments) {
+      const statement = { turnId: message.turnId, outputHash: message.outputHash, attachmentsHash: hash(attachments), node: message.node };
+      let attachmentsSigner: string | null = null;
+      try {
+        attachmentsSigner = receipt.signatures.attachments ? verifyTypedData(receipt.domain, typesOf('Attachments', ATTACHMENTS_FIELDS), statement, receipt.signatures.attachments) : null;
+      } catch {
+        attachmentsSigner = null;
+      }
+      if (attachmentsSigner?.toLowerCase() !== String(message.node).toLowerCase()) problems.push('the attached models\' results are not signed by the receipt\'s node');
+    }
     if (problems.length === before) proven.push('signed');
   }
 
@@ -85,6 +115,15 @@ export async function checkReceipt(proof: ReceiptUnderCheck, expected: { turnId:
       if (!reexecSigner || reexecSigner.toLowerCase() !== cosign.node.toLowerCase()) problems.push('the re-execution signature does not recover to its node');
     }
     if (problems.length === before) proven.push('reexec');
+  }
+
+  if (levels.includes('zk')) {
+    const { checkZkEvidence, zkKeyring } = await import('../../../libs/zkml/src/zk-evidence');
+    const named = ((receipt.evidence?.zk as { attachments?: { modelHash?: unknown }[] } | undefined)?.attachments ?? []).map((attachment) => String(attachment.modelHash));
+    const keys = (await Promise.all([...new Set(named)].map((modelHash) => zkKey(modelHash).catch(() => null)))).filter((key): key is TrustedZkModel => key !== null);
+    const failures = checkZkEvidence(receipt.evidence?.zk, String(message.outputHash), zkKeyring(keys), receipt.evidence?.attachments);
+    problems.push(...failures.map((failure) => `zk: ${failure}`));
+    if (failures.length === 0) proven.push('zk');
   }
 
   const recomputed = { inputHash: hash(transcript.input), outputHash: hash(transcript.output), paramsHash: hash(transcript.params), memoriesHash: hash(transcript.memories) };

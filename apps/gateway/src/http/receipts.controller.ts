@@ -73,6 +73,14 @@ export class ReceiptsController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  @Get('zk-keys/:modelHash')
+  @ApiOperation({ summary: "The Groth16 verification key this deployment trusts for an attached model (by the sha256 of its ONNX file), with the shape it was made for: what a browser checks a zk receipt's proof against. Compare verificationKeyHash with the model's published zk/setup.json." })
+  zkKey(@Param('modelHash') modelHash: string) {
+    const trusted = this.zkKeys().byModelHash(modelHash.toLowerCase());
+    if (!trusted) throw new DoppelError(ErrorCode.ModelNotFound, `No zk-capable model with hash ${modelHash.slice(0, 80)} is installed here.`);
+    return trusted;
+  }
+
   @Get(':id')
   @ApiOperation({ summary: "A receipt and its transcript: the consumer's own turns only." })
   async get(@CurrentAccount() account: Account, @Param('id') id: string) {

@@ -1,9 +1,12 @@
 // A reply's receipt: one badge per level it claims, its serving node, and a button that checks it here in the
-// browser. Levels the page cannot check itself (tee) are checked by the server's verifier, and say so.
+// browser (zk included: the proof is checked here against the key the server publishes for the model). Levels the
+// page cannot check itself (tee) are checked by the server's verifier, and say so. The persona's attached models'
+// results (e.g. the reply's topic) are listed beside the badges.
 import type { TurnVerification } from '@doppel/protocol';
 import { request } from '../api';
 import { el, replaceChildren } from '../dom';
 import type { ReceiptUnderCheck } from '../receipt-check';
+import type { TrustedZkModel } from '../../../../libs/zkml/src/zk-evidence';
 
 export function shortAddress(address: string): string {
   return address.length > 12 ? `${address.slice(0, 6)}…${address.slice(-4)}` : address;
@@ -37,7 +40,9 @@ export function receiptBadge(verification: TurnVerification, expected: { turnId:
     try {
       // The checker (and ethers with it) loads only when someone asks for a check.
       const { checkReceipt } = await import('../receipt-check');
-      const outcome = await checkReceipt(verification as unknown as ReceiptUnderCheck, expected);
+      const outcome = await checkReceipt(verification as unknown as ReceiptUnderCheck, expected, (modelHash) =>
+        request<TrustedZkModel>('GET', `/receipts/zk-keys/${encodeURIComponent(modelHash)}`),
+      );
       for (const level of levels) if (!outcome.unchecked.includes(level)) mark(level, outcome.proven.includes(level) ? 'ok' : 'bad', 'browser');
       const problems = [...outcome.problems];
       if (outcome.unchecked.length > 0) {
@@ -63,5 +68,20 @@ export function receiptBadge(verification: TurnVerification, expected: { turnId:
       button.disabled = false;
     }
   });
-  return el('div', { class: 'receipt' }, el('span', { class: 'levels', 'aria-label': `verification levels: ${levels.join(', ')}` }, ...badges.values()), el('span', { class: 'small muted', title: node }, `node ${shortAddress(node)}`), button, result);
+  const attachments = ((verification.receipt as { evidence?: { attachments?: { model: string; top: string; scores: Record<string, number> }[] } }).evidence?.attachments ?? []).map((attachment) =>
+    el(
+      'span',
+      { class: 'small attachment', 'data-model': attachment.model, title: Object.entries(attachment.scores).map(([label, score]) => `${label} ${score.toFixed(2)}`).join(', ') },
+      `${attachment.model}: ${attachment.top}`,
+    ),
+  );
+  return el(
+    'div',
+    { class: 'receipt' },
+    el('span', { class: 'levels', 'aria-label': `verification levels: ${levels.join(', ')}` }, ...badges.values()),
+    ...attachments,
+    el('span', { class: 'small muted', title: node }, `node ${shortAddress(node)}`),
+    button,
+    result,
+  );
 }
