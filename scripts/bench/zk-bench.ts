@@ -5,7 +5,10 @@
 // constraints; a 50k-parameter model needs power 15 and is left out). Needs the optional prover (apps/zk-prover).
 //
 //   npm run bench:zk            (ZK_BENCH_PROOFS=N proofs per model, default 12)
+//   ZK_BENCH_MODELS=mlp-50k ZK_BENCH_LARGE_PTAU=models/.work/zk/test-beacon-14.ptau npm run bench:zk
+//                               (only the named models; written to zk-<names>.json so zk.json keeps the full run)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { mulberry32 } from '@doppel/inference';
@@ -141,15 +144,18 @@ async function measure(model: ZkModel, zkeyPath: string, proverDir: string, clie
 
 async function main() {
   const proverDir = defaultProverDir(REPO);
-  const { ptau } = await ensureTestPtau(proverDir);
+  let ptau: string | null = null;
+  const loadBefore = loadavg()[0];
   // 100·h + h + 4·h + 4 parameters: h = 476 gives 49,984.
   const models = [resolve(REPO, 'models/doppel-topic-mlp'), syntheticModel('mlp-1k', 10), syntheticModel('mlp-10k', 96), syntheticModel('mlp-50k', 476)];
   const largePtau = process.env.ZK_BENCH_LARGE_PTAU ? resolve(process.env.ZK_BENCH_LARGE_PTAU) : null;
+  const only = process.env.ZK_BENCH_MODELS?.split(',').map((name) => name.trim()).filter(Boolean) ?? null;
   const client = await ZkProverClient.start(proverDir);
   const rows = [];
   try {
     for (const dir of models) {
       const model = loadZkModel(dir);
+      if (only && !only.includes(model.name)) continue;
       const compileStarted = performance.now();
       const compiled = await compiledCircuit(model, proverDir, join(ZK_WORK_DIR, 'circuits'));
       const compileMs = performance.now() - compileStarted;
@@ -173,7 +179,7 @@ async function main() {
       const setupDir = join(ZK_WORK_DIR, 'bench-keys');
       mkdirSync(setupDir, { recursive: true });
       const setupStarted = performance.now();
-      const keys = await setupCircuit(proverDir, { r1cs: compiled.r1cs, ptau: fits ? ptau : largePtau!, beaconHex: TEST_CEREMONY.beacon, zkey: join(setupDir, `${model.name}.zkey`), verificationKey: join(setupDir, `${model.name}.vkey.json`) });
+      const keys = await setupCircuit(proverDir, { r1cs: compiled.r1cs, ptau: fits ? (ptau ??= (await ensureTestPtau(proverDir)).ptau) : largePtau!, beaconHex: TEST_CEREMONY.beacon, zkey: join(setupDir, `${model.name}.zkey`), verificationKey: join(setupDir, `${model.name}.vkey.json`) });
       const setupMs = performance.now() - setupStarted;
       const row = { ...(await measure(model, keys.zkey, proverDir, client)), setupMs, compileMs };
       rows.push(row);
@@ -184,10 +190,11 @@ async function main() {
   } finally {
     await client.close();
   }
-  const path = await writeResult('zk', {
+  const path = await writeResult(only ? `zk-${only.join('-')}` : 'zk', {
     machine: machine(),
-    ceremony: { kind: 'test-beacon (insecure, deterministic)', power: TEST_CEREMONY.power },
+    ceremony: { kind: 'test-beacon (insecure, deterministic)', power: TEST_CEREMONY.power, largePtau: largePtau ? { path: largePtau.replace(`${REPO}/`, ''), note: 'a beacon ptau of the power the large circuits need, made like the test ceremony (INSECURE)' } : null },
     proofsPerModel: PROOFS,
+    loadAverage1m: { before: loadBefore, after: loadavg()[0] },
     notes: 'provingMs: witness generation + Groth16 proof inside the prover process (snarkjs 0.7.6, wasm witness from circom2 0.2.23), first proof excluded; verify: @noble/curves pairing in this process; gas: the generated Solidity verifier in @ethereumjs/evm; inference: onnxruntime-node session.run on the float graph, 1 thread.',
     models: rows,
   });
