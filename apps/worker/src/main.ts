@@ -33,7 +33,7 @@ async function bootstrap(): Promise<void> {
   await app.get(HeartbeatService).start();
   const served = models.servedChatModels.map((model) => model.modelId).join(', ');
   const refused = models.refused.length > 0 ? `; refused: ${models.refused.map((model) => model.modelId).join(', ')}` : '';
-  console.log(`doppel worker ${config.worker.id} ${identity.wallet.address} ready (concurrency ${config.worker.concurrency}, models ${served}; embeddings ${models.embedder.modelId}${refused}; tee ${tee.available ? tee.evidence.platform : 'no'}; zk ${zk.available ? 'yes' : 'no'})`);
+  console.log(`doppel worker ${config.worker.id} ${identity.wallet.address} ready (concurrency ${config.worker.concurrency}, models ${served}; embeddings ${models.embedder.modelId}${refused}; zk ${zk.available ? 'yes' : 'no'}; tee ${tee.available ? tee.evidence.platform : 'no'})`);
 }
 
 bootstrap().catch((error: unknown) => {
