@@ -3,6 +3,7 @@
 #   bash scripts/redis-cluster.sh start   prints REDIS_CLUSTER_NODES=… once every node says cluster_state:ok
 #   bash scripts/redis-cluster.sh stop    stops the nodes and removes their folder
 #   bash scripts/redis-cluster.sh status
+#   bash scripts/redis-cluster.sh lose-writes PORT MS   the primary on PORT dies with writes its replica never got
 # Settings (environment): REDIS_CLUSTER_HOST (address to bind and announce, default 127.0.0.1),
 # REDIS_CLUSTER_PORT (first port, default 17101), REDIS_CLUSTER_DIR (default /tmp/doppel-redis-cluster-<port>),
 # REDIS_CLUSTER_NODE_TIMEOUT_MS (how long a silent primary has before its replica takes over, default 1500).
@@ -116,10 +117,28 @@ status() {
   done
 }
 
+# Redis replication is asynchronous: what a primary acknowledged in the instant before it died may never reach the
+# replica that takes over. This makes that instant last MS ms, so tests can rely on it: the replica is paused, its
+# link to the primary cut, the primary keeps acknowledging writes for MS ms, then it is SIGKILLed and the replica
+# resumes (and is promoted after cluster-node-timeout).
+lose_writes() {
+  local port=$1 ms=$2 replica_port replica_pid
+  replica_port=$(redis-cli -h "$host" -p "$port" role | sed -n 4p)
+  [ -n "$replica_port" ] || { echo "redis-cluster: $port is not a primary with a replica" >&2; exit 1; }
+  replica_pid=$(cat "$dir/$replica_port/redis.pid")
+  kill -STOP "$replica_pid"
+  redis-cli -h "$host" -p "$port" client kill type replica >/dev/null
+  sleep "$(awk "BEGIN { print $ms / 1000 }")"
+  kill -KILL "$(cat "$dir/$port/redis.pid")"
+  kill -CONT "$replica_pid"
+  echo "$replica_port"
+}
+
 case "${1:-}" in
   start) start ;;
+  lose-writes) lose_writes "$2" "$3" ;;
   stop) stop ;;
   status) status ;;
   nodes) nodes_list ;;
-  *) echo "usage: bash scripts/redis-cluster.sh start|stop|status|nodes" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/redis-cluster.sh start|stop|status|nodes|lose-writes PORT MS" >&2; exit 2 ;;
 esac

@@ -1,7 +1,8 @@
 // Doppel's Redis key layout and stream reader on a real Redis Cluster (3 primaries + 3 replicas started by
 // scripts/redis-cluster.sh, ~3 s): every multi-key operation stays in one slot, BullMQ queues work, the gateway's
-// reader follows turns in every stream group at once, and it keeps reading after a primary dies.
-import { execFileSync, spawnSync } from 'node:child_process';
+// reader follows turns in every stream group at once, and it keeps reading after a primary dies; a primary that dies
+// with writes its replica never got leaves a hole in a turn's stream, which the follower repairs and reports.
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,7 +14,7 @@ import type { AppConfig, RedisConfig } from '@doppel/config';
 import { NodeRegistry, type NodeHeartbeat } from '@doppel/nodes';
 import { JobName, ProducerQueues } from '@doppel/queue';
 import { bullConnection, bullPrefix, createRedis, isCluster, TURN_STREAM_GROUPS, turnStreamGroup, turnStreamKey } from '@doppel/redis';
-import { TurnStreamPublisher, TurnStreamReader, type TurnStreamEvent } from '@doppel/streaming';
+import { TERMINAL_REPLICA_WAIT_MS, TurnStreamGapRepair, TurnStreamPublisher, TurnStreamReader, type TurnStreamEvent, type TurnStreamGap } from '@doppel/streaming';
 
 const ROOT = resolve(__dirname, '..');
 const hasRedisServer = spawnSync('sh', ['-c', 'command -v redis-server && command -v redis-cli']).status === 0;
@@ -174,6 +175,115 @@ describe.skipIf(!hasRedisServer)('Redis Cluster: key layout and stream reader', 
       await reader.close();
     }
   }, 60_000);
+
+  it('waits for a replica on the terminal entry only: what WAIT costs a turn', async () => {
+    const range = await liveRangeWithReplica();
+    const turnIds = await turnsInSlots(range, 60);
+    const finishMs = { wait: [] as number[], noWait: [] as number[] };
+    for (const [index, turnId] of turnIds.entries()) {
+      const waits = index % 2 === 0;
+      const publisher = new TurnStreamPublisher(commands, config.prefix, turnId, 600, 0, waits ? TERMINAL_REPLICA_WAIT_MS : 0);
+      publisher.started('node-1', 1);
+      for (let seq = 0; seq < 5; seq++) publisher.token(`t${seq} `);
+      const started = performance.now();
+      const replicas = await publisher.finish(doneEvent());
+      (waits ? finishMs.wait : finishMs.noWait).push(performance.now() - started);
+      expect(replicas).toBe(waits ? 1 : null);
+    }
+    const p = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.ceil(q * values.length) - 1]!.toFixed(2);
+    console.log(
+      `redis-cluster.e2e-spec: a turn's last chunks + done, written and acknowledged: ${p(finishMs.noWait, 0.5)} / ${p(finishMs.noWait, 0.95)} ms p50/p95 without WAIT, ` +
+        `${p(finishMs.wait, 0.5)} / ${p(finishMs.wait, 0.95)} ms with WAIT 1 (${turnIds.length / 2} turns each)`,
+    );
+  });
+
+  it('repairs a stream that lost entries in a failover: every follower gets the whole reply in order, a hole is reported', async () => {
+    // A primary that has its replica (the test above killed one), and a turn whose stream lives there.
+    const range = await liveRangeWithReplica();
+    const [turnId] = await turnsInSlots(range, 1);
+    const key = turnStreamKey(config.prefix, turnId!);
+    const words = Array.from({ length: 15 }, (_, index) => `w${index} `);
+    const reply = words.join('');
+
+    const reader = new TurnStreamReader({ prefix: config.prefix, commandRedis: commands, openBlocking, cluster: true });
+    /** A follower as the gateway relays to it: entries read, through the repair. */
+    const follower = () => {
+      const relayed: TurnStreamEvent[] = [];
+      const gaps: TurnStreamGap[] = [];
+      const repair = new TurnStreamGapRepair((gap) => gaps.push(gap));
+      reader.follow(turnId!, (event) => relayed.push(...repair.accept(event)));
+      return { relayed, gaps };
+    };
+    try {
+      // Live from the start: it reads chunks 5-9 from the primary before it dies.
+      const live = follower();
+      const publisher = new TurnStreamPublisher(commands, config.prefix, turnId!, 600, 0, TERMINAL_REPLICA_WAIT_MS);
+      publisher.started('node-1', 1);
+      for (const word of words.slice(0, 5)) publisher.token(word);
+      await publisher.drain();
+      await waitUntil(() => live.relayed.length === 6, 5000, 'the first chunks');
+
+      // The primary acknowledges chunks 5-9 while its replica is cut off, then dies.
+      const lost = new Promise<string>((resolveLost, rejectLost) =>
+        execFile('bash', [resolve(ROOT, 'scripts/redis-cluster.sh'), 'lose-writes', String(range.primaryPort), '1500'], { env: clusterEnv }, (error, stdout) =>
+          error ? rejectLost(error) : resolveLost(stdout.trim()),
+        ),
+      );
+      await waitUntil(() => replicationOf(range.primaryPort).includes('connected_slaves:0'), 5000, 'the replica to be cut off');
+      for (const word of words.slice(5, 10)) publisher.token(word);
+      await publisher.drain();
+      const promotedPort = Number(await lost);
+
+      // The node writes on once the replica has taken over; a client that reconnects now reads the stream again
+      // from its start (as turn:resume does).
+      await retry(async () => void (await commands.set(`${key}:probe`, '1')));
+      for (const word of words.slice(10)) publisher.token(word);
+      const late = follower();
+      const replicas = await publisher.finish({ ...doneEvent(), text: reply });
+      await waitUntil(() => [live, late].every(({ relayed }) => relayed.at(-1)?.type === 'done'), 10_000, 'the done event');
+
+      // The hole is real: the promoted replica's stream never had chunks 5-9.
+      const stored = (await commands.xrange(key, '-', '+')).map(([, fields]) => JSON.parse(fields[1]!) as TurnStreamEvent);
+      expect(stored.flatMap((event) => (event.type === 'token' ? [event.seq] : []))).toEqual([0, 1, 2, 3, 4, 10, 11, 12, 13, 14]);
+      expect(promotedPort).not.toBe(range.primaryPort);
+      expect(replicas).toBe(0); // the new primary has no replica until the old one comes back
+
+      // Each follower relays the whole reply once, in seq order; the late one found the hole and reported it.
+      const tokensOf = (relayed: TurnStreamEvent[]) => relayed.flatMap((event) => (event.type === 'token' ? [event] : []));
+      expect(tokensOf(live.relayed).map((event) => event.seq)).toEqual(words.map((_, seq) => seq));
+      expect(live.gaps).toEqual([]);
+      expect(late.gaps).toEqual([{ attempt: 1, expectedSeq: 5, seenSeq: 10 }]);
+      expect(tokensOf(late.relayed).map((event) => event.seq)).toEqual([0, 1, 2, 3, 4, 5]);
+      for (const { relayed } of [live, late]) {
+        expect(tokensOf(relayed).map((event) => event.text).join('')).toBe(reply);
+        expect(relayed.filter((event) => event.type === 'done')).toHaveLength(1);
+      }
+    } finally {
+      await reader.close();
+    }
+  }, 60_000);
+
+  /** A slot range whose primary has a connected replica now. */
+  async function liveRangeWithReplica(): Promise<{ from: number; to: number; primaryPort: number }> {
+    const slots = (await commands.cluster('SLOTS')) as unknown as [number, number, [string, number], ...[string, number][]][];
+    const range = slots.find(([, , primary]) => replicationOf(primary[1]).includes('connected_slaves:1'));
+    if (!range) throw new Error('no primary with a replica is left');
+    return { from: range[0], to: range[1], primaryPort: range[2][1] };
+  }
+
+  async function turnsInSlots(range: { from: number; to: number }, count: number): Promise<string[]> {
+    const turnIds: string[] = [];
+    while (turnIds.length < count) {
+      const turnId = randomUUID();
+      const slot = Number(await commands.cluster('KEYSLOT', turnStreamKey(config.prefix, turnId)));
+      if (slot >= range.from && slot <= range.to) turnIds.push(turnId);
+    }
+    return turnIds;
+  }
+
+  function replicationOf(port: number): string {
+    return spawnSync('redis-cli', ['-p', String(port), 'info', 'replication'], { encoding: 'utf8' }).stdout ?? '';
+  }
 
   async function publishTurns(turnIds: string[], tokens: number): Promise<void> {
     const publishers = turnIds.map((turnId) => new TurnStreamPublisher(commands, config.prefix, turnId, 600, 0));

@@ -1,5 +1,6 @@
 export { turnStreamKey, isTerminal, type TurnStreamEvent } from './turn-stream-events';
 export { ChunkCoalescer } from './chunk-coalescer';
-export { TurnStreamPublisher, TurnStreamPublishers } from './turn-stream-publisher';
+export { TERMINAL_REPLICA_WAIT_MS, TurnStreamPublisher, TurnStreamPublishers } from './turn-stream-publisher';
 export { StreamingModule } from './streaming.module';
 export { TurnStreamReader } from './turn-stream-reader';
+export { TurnStreamGapRepair, type TurnStreamGap } from './turn-stream-gap-repair';

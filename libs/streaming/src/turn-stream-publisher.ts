@@ -2,9 +2,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { REDIS } from '@doppel/redis';
+import { isCluster, REDIS } from '@doppel/redis';
 import { ChunkCoalescer } from './chunk-coalescer';
 import { EVENT_FIELD, turnStreamKey, type TurnStreamEvent } from './turn-stream-events';
+
+/**
+ * On a Redis Cluster, how long a turn's terminal entry waits for a replica's acknowledgement (WAIT 1). Replication is
+ * asynchronous: without it, a primary that dies right after acknowledging `done` can leave the promoted replica
+ * without it, and followers wait for an event that never comes. A replica acknowledging `done` holds every entry
+ * before it too. Lost chunks in the middle of a stream are repaired by the follower (TurnStreamGapRepair).
+ */
+export const TERMINAL_REPLICA_WAIT_MS = 250;
 
 /** Hands out a publisher per turn attempt on the shared connection, with the key prefix and the stream TTL. */
 @Injectable()
@@ -16,7 +24,8 @@ export class TurnStreamPublishers {
 
   /** chunkIntervalMs 0: every token is written as it comes (terminal events only need no coalescing). */
   forTurn(turnId: string, chunkIntervalMs = 0): TurnStreamPublisher {
-    return new TurnStreamPublisher(this.redis, this.config.redis.prefix, turnId, this.config.turns.streamTtlSeconds, chunkIntervalMs);
+    const replicaWaitMs = isCluster(this.redis) ? TERMINAL_REPLICA_WAIT_MS : 0;
+    return new TurnStreamPublisher(this.redis, this.config.redis.prefix, turnId, this.config.turns.streamTtlSeconds, chunkIntervalMs, replicaWaitMs);
   }
 }
 
@@ -34,6 +43,8 @@ export class TurnStreamPublisher {
     turnId: string,
     private readonly ttlSeconds: number,
     chunkIntervalMs: number,
+    /** > 0 (a cluster): the terminal entry is written after the others and waits this long for a replica (WAIT 1). */
+    private readonly terminalReplicaWaitMs = 0,
   ) {
     this.key = turnStreamKey(prefix, turnId);
     this.coalescer = new ChunkCoalescer(chunkIntervalMs, (text) => this.append({ type: 'token', seq: this.nextSeq++, text }));
@@ -47,13 +58,23 @@ export class TurnStreamPublisher {
     this.coalescer.push(text);
   }
 
-  /** Flushes buffered text, writes the terminal event and waits until Redis has every entry. */
-  async finish(event: Extract<TurnStreamEvent, { type: 'done' | 'error' }>): Promise<void> {
+  /**
+   * Flushes buffered text, writes the terminal event and waits until Redis has every entry. Returns how many replicas
+   * acknowledged it (null: not asked, one Redis).
+   */
+  async finish(event: Extract<TurnStreamEvent, { type: 'done' | 'error' }>): Promise<number | null> {
     if (event.type === 'done') this.coalescer.flush();
     else this.coalescer.discard();
-    this.append(event);
+    let replicas: number | null = null;
+    if (this.terminalReplicaWaitMs > 0) {
+      await this.pending;
+      replicas = await this.appendReplicated(event);
+    } else {
+      this.append(event);
+    }
     await this.pending;
     if (this.writeError) throw this.writeError;
+    return replicas;
   }
 
   /** Waits for the entries written so far; throws if any write failed. */
@@ -75,5 +96,27 @@ export class TurnStreamPublisher {
       this.writeError ??= error;
     });
     this.pending = Promise.all([this.pending, write]);
+  }
+
+  /**
+   * XADD + EXPIRE + WAIT in one pipeline, after every earlier entry was acknowledged: the pipeline goes to the node
+   * that holds the stream's slot, so WAIT (which has no key) asks that node's replica. 0 replicas is not an error
+   * (none is connected, e.g. just after a failover, or it lags): the entry is then as safe as the chunks before it.
+   */
+  private async appendReplicated(event: TurnStreamEvent): Promise<number> {
+    try {
+      const results = await this.redis
+        .pipeline()
+        .xadd(this.key, '*', EVENT_FIELD, JSON.stringify(event))
+        .expire(this.key, this.ttlSeconds)
+        .wait(1, this.terminalReplicaWaitMs)
+        .exec();
+      const failed = results?.find(([error]) => error)?.[0];
+      if (failed) throw failed;
+      return Number(results?.[2]?.[1] ?? 0);
+    } catch (error) {
+      this.writeError ??= error;
+      return 0;
+    }
   }
 }

@@ -223,8 +223,10 @@ class StreamGroupReader {
         this.wakeUp = null;
         continue;
       }
-      const keys = [...this.followers.keys()];
-      const ids = keys.map((key) => earliestId(this.followers.get(key)!));
+      const readFrom = new Map<string, string>();
+      for (const [key, followers] of this.followers) readFrom.set(key, earliestId(followers));
+      const keys = [...readFrom.keys()];
+      const ids = [...readFrom.values()];
       const wakeKey = this.interrupter.wakeKey;
       if (wakeKey) {
         keys.push(wakeKey);
@@ -244,7 +246,7 @@ class StreamGroupReader {
       }
       for (const [key, entries] of reply ?? []) {
         if (key === wakeKey) this.wakeLastId = entries[entries.length - 1]?.[0] ?? this.wakeLastId;
-        else this.deliver(key, entries);
+        else this.deliver(key, entries, readFrom.get(key) ?? '0');
       }
       if (reply && !this.closed) await this.pause(GATHER_MS);
     }
@@ -265,13 +267,17 @@ class StreamGroupReader {
     });
   }
 
-  private deliver(key: string, entries: [string, string[]][]): void {
+  /** `readFrom`: the id this read started after. */
+  private deliver(key: string, entries: [string, string[]][], readFrom: string): void {
     for (const [id, fields] of entries) {
       const followers = this.followers.get(key);
       if (!followers) return;
       const raw = fields[fields.indexOf(EVENT_FIELD) + 1];
       const event = raw === undefined ? null : (JSON.parse(raw) as TurnStreamEvent);
       for (const follower of followers) {
+        // A follower that came while the read was in flight, from an earlier position, would miss the entries between
+        // its position and the read's: it gets them from the next read, which starts at its position.
+        if (compareIds(follower.lastId, readFrom) < 0) continue;
         if (compareIds(id, follower.lastId) <= 0) continue;
         follower.lastId = id;
         if (!event) continue;

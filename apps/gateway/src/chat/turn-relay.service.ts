@@ -1,18 +1,21 @@
 // Forwards a turn's Redis Stream entries to the socket that sent the turn.
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
 import type { Socket } from 'socket.io';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import type { ChatClientToServerEvents, ChatServerToClientEvents, ChatSocketData } from '@doppel/protocol';
 import { createRedis, isCluster, REDIS } from '@doppel/redis';
-import { TurnStreamReader, turnStreamKey, type TurnStreamEvent } from '@doppel/streaming';
+import { TurnStreamGapRepair, TurnStreamReader, turnStreamKey, type TurnStreamEvent } from '@doppel/streaming';
 import { TurnAdmission } from './turn-admission.service';
 
 export type ChatSocket = Socket<ChatClientToServerEvents, ChatServerToClientEvents, Record<string, never>, ChatSocketData>;
 
 @Injectable()
 export class TurnRelayService implements OnApplicationShutdown {
+  private readonly logger = new Logger(TurnRelayService.name);
   private readonly reader: TurnStreamReader;
+  /** Holes found in turn streams since this gateway started (entries lost in a Redis failover), each repaired. */
+  streamGaps = 0;
   private readonly followsBySocket = new Map<string, Map<string, () => void>>();
 
   private readonly prefix: string;
@@ -56,17 +59,23 @@ export class TurnRelayService implements OnApplicationShutdown {
   /**
    * Every entry of the turn's stream from its start, for any transport (a socket, an HTTP response). Keeps
    * admission control's count: the turn leaves it when it ends or when the returned stop is called (the follower
-   * went away; the turn itself goes on and is stored).
+   * went away; the turn itself goes on and is stored). A hole in the stream (see TurnStreamGapRepair) is logged,
+   * counted and repaired from the done event's text, so the follower never sees one.
    */
   follow(turnId: string, onEvent: (event: TurnStreamEvent) => void): () => void {
     let following = true;
-    const stopReading = this.reader.follow(turnId, (event) => {
-      if (event.type === 'token' || event.type === 'done') this.admission.control.firstOutput(turnId);
-      if (event.type === 'done' || event.type === 'error') {
+    const repair = new TurnStreamGapRepair((gap) => {
+      this.streamGaps++;
+      const seen = gap.seenSeq < 0 ? 'the done event' : `seq ${gap.seenSeq}`;
+      this.logger.warn(`turn ${turnId}: stream gap in attempt ${gap.attempt} (expected seq ${gap.expectedSeq}, read ${seen}); chunks held back, the rest is sent from the done text`);
+    });
+    const stopReading = this.reader.follow(turnId, (entry) => {
+      if (entry.type === 'token' || entry.type === 'done') this.admission.control.firstOutput(turnId);
+      if (entry.type === 'done' || entry.type === 'error') {
         following = false;
         this.admission.control.finished(turnId);
       }
-      onEvent(event);
+      for (const event of repair.accept(entry)) onEvent(event);
     });
     return () => {
       stopReading();

@@ -2,6 +2,7 @@ import { Controller, Get, Header, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { RequireRole } from '../auth/api-key.guard';
+import { TurnRelayService } from '../chat/turn-relay.service';
 import { TurnStatsRepository, type LevelStats } from '../ops/turn-stats.repository';
 import { ZodValidationPipe } from './zod-validation.pipe';
 
@@ -13,13 +14,16 @@ type LevelSummary = Omit<LevelStats, 'addedMs' | 'totalMs'> & {
 
 const windowQuerySchema = z.strictObject({ minutes: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60) });
 
-/** Read from the turns table, so every gateway reports the same numbers. */
+/** Read from the turns table, so every gateway reports the same numbers (but the stream gaps, counted per gateway). */
 @ApiTags('operators')
 @ApiBearerAuth()
 @RequireRole('operator')
 @Controller()
 export class MetricsController {
-  constructor(private readonly stats: TurnStatsRepository) {}
+  constructor(
+    private readonly stats: TurnStatsRepository,
+    private readonly relay: TurnRelayService,
+  ) {}
 
   @Get('operator/verification')
   @ApiOperation({ summary: 'Operators: turns per verification level and what each level costs (p50/p95), over a window.' })
@@ -49,6 +53,9 @@ export class MetricsController {
       '# HELP doppel_reexec_mismatches_total Re-executions that disagreed with the serving node (last hour).',
       '# TYPE doppel_reexec_mismatches_total gauge',
       ...levels.map((stats) => `doppel_reexec_mismatches_total{level="${stats.level}"} ${stats.reexecMismatches}`),
+      '# HELP doppel_turn_stream_gaps_total Holes found in turn streams by this gateway since it started (entries lost in a Redis failover), each repaired from the done text.',
+      '# TYPE doppel_turn_stream_gaps_total counter',
+      `doppel_turn_stream_gaps_total ${this.relay.streamGaps}`,
     ];
     return `${lines.join('\n')}\n`;
   }
