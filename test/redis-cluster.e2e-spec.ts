@@ -198,20 +198,20 @@ describe.skipIf(!hasRedisServer)('Redis Cluster: key layout and stream reader', 
   });
 
   it('repairs a stream that lost entries in a failover: every follower gets the whole reply in order, a hole is reported', async () => {
-    // A primary that has its replica (the test above killed one), and a turn whose stream lives there.
+    // A primary that has its replica (the test above killed one), and two turns whose streams live there.
     const range = await liveRangeWithReplica();
-    const [turnId] = await turnsInSlots(range, 1);
+    const [turnId, endedTurnId] = await turnsInSlots(range, 2);
     const key = turnStreamKey(config.prefix, turnId!);
     const words = Array.from({ length: 15 }, (_, index) => `w${index} `);
     const reply = words.join('');
 
     const reader = new TurnStreamReader({ prefix: config.prefix, commandRedis: commands, openBlocking, cluster: true });
     /** A follower as the gateway relays to it: entries read, through the repair. */
-    const follower = () => {
+    const follower = (followed = turnId!) => {
       const relayed: TurnStreamEvent[] = [];
       const gaps: TurnStreamGap[] = [];
       const repair = new TurnStreamGapRepair((gap) => gaps.push(gap));
-      reader.follow(turnId!, (event) => relayed.push(...repair.accept(event)));
+      reader.follow(followed, (event) => relayed.push(...repair.accept(event)));
       return { relayed, gaps };
     };
     try {
@@ -232,15 +232,22 @@ describe.skipIf(!hasRedisServer)('Redis Cluster: key layout and stream reader', 
       await waitUntil(() => replicationOf(range.primaryPort).includes('connected_slaves:0'), 5000, 'the replica to be cut off');
       for (const word of words.slice(5, 10)) publisher.token(word);
       await publisher.drain();
+      // Another turn ends meanwhile: no replica acknowledges its done (WAIT finds none), so the node watches it.
+      const ended = new TurnStreamPublisher(commands, config.prefix, endedTurnId!, 600, 0, TERMINAL_REPLICA_WAIT_MS);
+      ended.started('node-1', 1);
+      for (const word of words) ended.token(word);
+      expect(await ended.finish({ ...doneEvent(), text: reply })).toBe(0);
       const promotedPort = Number(await lost);
+      expect(await commands.exists(turnStreamKey(config.prefix, endedTurnId!))).toBe(0);
 
       // The node writes on once the replica has taken over; a client that reconnects now reads the stream again
       // from its start (as turn:resume does).
       await retry(async () => void (await commands.set(`${key}:probe`, '1')));
       for (const word of words.slice(10)) publisher.token(word);
       const late = follower();
+      const lateOfEnded = follower(endedTurnId);
       const replicas = await publisher.finish({ ...doneEvent(), text: reply });
-      await waitUntil(() => [live, late].every(({ relayed }) => relayed.at(-1)?.type === 'done'), 10_000, 'the done event');
+      await waitUntil(() => [live, late, lateOfEnded].every(({ relayed }) => relayed.at(-1)?.type === 'done'), 10_000, 'the done events');
 
       // The hole is real: the promoted replica's stream never had chunks 5-9.
       const stored = (await commands.xrange(key, '-', '+')).map(([, fields]) => JSON.parse(fields[1]!) as TurnStreamEvent);
@@ -254,7 +261,9 @@ describe.skipIf(!hasRedisServer)('Redis Cluster: key layout and stream reader', 
       expect(live.gaps).toEqual([]);
       expect(late.gaps).toEqual([{ attempt: 1, expectedSeq: 5, seenSeq: 10 }]);
       expect(tokensOf(late.relayed).map((event) => event.seq)).toEqual([0, 1, 2, 3, 4, 5]);
-      for (const { relayed } of [live, late]) {
+      // The ended turn's whole stream was lost; its done was written again, and the reply is sent from its text.
+      expect(lateOfEnded.gaps).toEqual([{ attempt: 1, expectedSeq: 0, seenSeq: -1 }]);
+      for (const { relayed } of [live, late, lateOfEnded]) {
         expect(tokensOf(relayed).map((event) => event.text).join('')).toBe(reply);
         expect(relayed.filter((event) => event.type === 'done')).toHaveLength(1);
       }

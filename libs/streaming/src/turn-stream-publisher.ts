@@ -4,15 +4,19 @@ import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { isCluster, REDIS } from '@doppel/redis';
 import { ChunkCoalescer } from './chunk-coalescer';
+import { keepTerminalEntry } from './terminal-entry-keeper';
 import { EVENT_FIELD, turnStreamKey, type TurnStreamEvent } from './turn-stream-events';
 
 /**
  * On a Redis Cluster, how long a turn's terminal entry waits for a replica's acknowledgement (WAIT 1). Replication is
  * asynchronous: without it, a primary that dies right after acknowledging `done` can leave the promoted replica
  * without it, and followers wait for an event that never comes. A replica acknowledging `done` holds every entry
- * before it too. Lost chunks in the middle of a stream are repaired by the follower (TurnStreamGapRepair).
+ * before it too. When none acknowledges it in time, the entry is watched (keepTerminalEntry) and written again if a
+ * failover lost it. Lost chunks in the middle of a stream are repaired by the follower (TurnStreamGapRepair).
  */
 export const TERMINAL_REPLICA_WAIT_MS = 250;
+/** How long an unreplicated terminal entry is watched: 30 checks, one a second. */
+const TERMINAL_WATCH = { checks: 30, intervalMs: 1000 };
 
 /** Hands out a publisher per turn attempt on the shared connection, with the key prefix and the stream TTL. */
 @Injectable()
@@ -101,19 +105,26 @@ export class TurnStreamPublisher {
   /**
    * XADD + EXPIRE + WAIT in one pipeline, after every earlier entry was acknowledged: the pipeline goes to the node
    * that holds the stream's slot, so WAIT (which has no key) asks that node's replica. 0 replicas is not an error
-   * (none is connected, e.g. just after a failover, or it lags): the entry is then as safe as the chunks before it.
+   * (none is connected, e.g. just after a failover, or it lags): the entry is then watched in the background and
+   * written again if a failover loses it.
    */
   private async appendReplicated(event: TurnStreamEvent): Promise<number> {
+    const payload = JSON.stringify(event);
     try {
       const results = await this.redis
         .pipeline()
-        .xadd(this.key, '*', EVENT_FIELD, JSON.stringify(event))
+        .xadd(this.key, '*', EVENT_FIELD, payload)
         .expire(this.key, this.ttlSeconds)
         .wait(1, this.terminalReplicaWaitMs)
         .exec();
       const failed = results?.find(([error]) => error)?.[0];
       if (failed) throw failed;
-      return Number(results?.[2]?.[1] ?? 0);
+      const replicas = Number(results?.[2]?.[1] ?? 0);
+      if (replicas === 0) {
+        const watch = { redis: this.redis, key: this.key, payload, ttlSeconds: this.ttlSeconds, replicaWaitMs: this.terminalReplicaWaitMs, ...TERMINAL_WATCH };
+        void keepTerminalEntry(watch);
+      }
+      return replicas;
     } catch (error) {
       this.writeError ??= error;
       return 0;
