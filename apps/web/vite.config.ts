@@ -10,6 +10,8 @@ export default defineConfig({
       // The wire contract without Node (schemas, constants, canonical JSON); and private mode's OHTTP client.
       '@doppel/protocol': resolve(__dirname, '../../libs/protocol/src/browser.ts'),
       '@doppel/ohttp': resolve(__dirname, '../../libs/ohttp/src/index.ts'),
+      // The operator's return arithmetic (pure functions) for the economics dashboard.
+      '@doppel/earnings': resolve(__dirname, '../../libs/earnings/src/browser.ts'),
     },
   },
   build: {

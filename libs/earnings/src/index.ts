@@ -4,4 +4,4 @@ export { EarningsMeter, priceListOf } from './earnings-meter.service';
 export { turnEarningWei, reexecEarningWei, levelPercentOf, type PriceList, type MeteredWork } from './price-list';
 export { buildPayoutTree, verifyPayoutProof, payoutLeafHash, type PayoutLeaf, type PayoutTree } from './merkle';
 export { postPayoutRoot, claimPayout, NothingToClaimError, type PostedEpoch, type Claim } from './payouts';
-export { estimateReturn, scenario, powerCostPerMonth, monthlyRevenueFrom, addMonths, type OperatorInputs, type ReturnEstimate, type ReturnScenario } from './return-estimate';
+export * from './browser';

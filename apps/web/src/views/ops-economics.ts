@@ -1,7 +1,7 @@
 // The dashboard's economics panel: what each node earned per day (from the earnings ledger), how busy it was, and
 // what running it returns from the operator's own numbers (return-estimate.ts, the same arithmetic the tests check).
 import type { EconomicsView } from '@doppel/protocol';
-import { estimateReturn, monthlyRevenueFrom, type ReturnScenario } from '../../../../libs/earnings/src/return-estimate';
+import { estimateReturn, monthlyRevenueFrom, type ReturnScenario } from '@doppel/earnings';
 import { el, field, replaceChildren, statusLine } from '../dom';
 import { request } from '../api';
 import { formatEth } from '../wallet';
