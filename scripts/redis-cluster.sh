@@ -85,7 +85,9 @@ start() {
   done
   local addresses=()
   for port in "${ports[@]}"; do addresses+=("$host:$port"); done
-  redis-cli --cluster create "${addresses[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1 || {
+  # redis-cli waits for the nodes to join with no limit of its own; a join that stalls (a node paused in the handshake)
+  # would hang the caller.
+  timeout 60 redis-cli --cluster create "${addresses[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1 || {
     cat "$dir/create.log" >&2
     exit 1
   }
