@@ -7,7 +7,8 @@ import { HubEmbedder } from './hub-embedder';
 import { HIGHLIGHT_START, HIGHLIGHT_STOP, HubSearchRepository, type HubSearchFilters, type QueryTerms, type SearchCandidate, type SearchRow, type TermAnalysis } from './hub-search.repository';
 import { VERIFICATION_LEVELS, type CardFrontMatter } from './model-card';
 import { DEFAULT_RANKING, fuseScores, type RankingSettings } from './ranking';
-import { analyseQuery, constraintFactor, type QueryConstraints } from './search-query';
+import type { HighlightSegment, HubSearchHit, HubSearchResult } from './hub-views';
+import { analyseQuery, constraintFactor } from './search-query';
 
 const filterSlug = z.string().regex(/^[a-z0-9][a-z0-9._+-]{0,63}$/i, 'a short identifier');
 
@@ -24,40 +25,6 @@ export const hubSearchQuerySchema = z.strictObject({
 });
 export type HubSearchQuery = z.infer<typeof hubSearchQuerySchema>;
 
-export interface HighlightSegment {
-  text: string;
-  match: boolean;
-}
-
-export interface HubSearchHit {
-  name: string;
-  version: number;
-  modelHash: string;
-  displayName: string;
-  task: string;
-  format: string | null;
-  parameters: number | null;
-  license: string | null;
-  languages: string[];
-  tags: string[];
-  verification: string[];
-  author: string | null;
-  summary: string;
-  highlights: { summary: HighlightSegment[]; tags: string[] };
-  /** Fused score (higher first); null when browsing without words. */
-  score: number | null;
-  matchedBy: ('lexical' | 'semantic')[];
-  publishedAt: Date;
-}
-
-export interface HubSearchResult {
-  items: HubSearchHit[];
-  /** Models matching the filters (browsing), or candidates found for the words (searching). */
-  total: number;
-  corrections: { from: string; to: string }[];
-  understood: QueryConstraints;
-  tookMs: number;
-}
 
 @Injectable()
 export class HubSearchService {

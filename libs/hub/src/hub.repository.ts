@@ -6,6 +6,7 @@ import { DATABASE, toVectorLiteral, type Database } from '@doppel/db';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import type { HubFile, HubRemote, HubSource, HubTables } from './hub-tables';
 import type { CardFrontMatter } from './model-card';
+import type { HubVersionSummary } from './hub-views';
 import type { SearchDocument } from './search-document';
 
 export type HubDatabase = Database & HubTables;
@@ -54,14 +55,6 @@ export interface HubVersionRecord {
   parentRef: string | null;
   parentHash: string | null;
   parentRelation: string | null;
-  publishedAt: Date;
-}
-
-export interface HubVersionSummary {
-  modelHash: string;
-  name: string;
-  version: number;
-  relation: string | null;
   publishedAt: Date;
 }
 

@@ -10,7 +10,8 @@ import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { BlobStore } from './blob-store';
 import { HubEmbedder } from './hub-embedder';
 import type { HubFile, HubRemote, HubSource } from './hub-tables';
-import { HubRepository, type HubVersionRecord, type HubVersionSummary } from './hub.repository';
+import { HubRepository, type HubVersionRecord } from './hub.repository';
+import type { HubModelView, ServingNode } from './hub-views';
 import { parseModelCard, type CardFrontMatter, type ModelCard } from './model-card';
 import { receiveModelFiles } from './model-files-upload';
 import { cardHash, cardOnlyModelHash, filesModelHash, remoteModelHash } from './model-identity';
@@ -38,40 +39,6 @@ export const publishJsonSchema = z
   })
   .refine((body) => (body.signer === undefined) === (body.signature === undefined), 'signer and signature come together');
 export type PublishJson = z.infer<typeof publishJsonSchema>;
-
-export interface ServingNode {
-  nodeId: string;
-  address: string;
-  modelId: string;
-  servesTurns: boolean;
-  /** What a turn on this model can ask of this node now. */
-  levels: string[];
-  revoked: boolean;
-}
-
-export interface HubModelView {
-  name: string;
-  version: number;
-  latestVersion: number;
-  modelHash: string;
-  /** A receipt's modelHash for this model. */
-  receiptModelHash: string;
-  source: HubSource;
-  card: CardFrontMatter;
-  cardMarkdown: string;
-  files: HubFile[];
-  totalBytes: number;
-  remote: HubRemote | null;
-  provenance: {
-    publisher: { accountId: string; displayName: string };
-    publishedAt: Date;
-    signature: { signer: string; signature: string; cardHash: string } | null;
-    parent: { ref: string; modelHash: string | null; relation: string | null; name: string | null; version: number | null } | null;
-    children: HubVersionSummary[];
-  };
-  versions: HubVersionSummary[];
-  servingNodes: ServingNode[];
-}
 
 @Injectable()
 export class HubService {

@@ -1,8 +1,9 @@
 export { HubModule } from './hub.module';
-export { HubService, publishJsonSchema, type PublishJson, type HubModelView, type ServingNode } from './hub.service';
-export { HubSearchService, hubSearchQuerySchema, buildTsquery, highlightSegments, type HubSearchQuery, type HubSearchResult, type HubSearchHit, type HighlightSegment } from './hub-search.service';
+export { HubService, publishJsonSchema, type PublishJson } from './hub.service';
+export type { HubModelView, ServingNode, HubSearchResult, HubSearchHit, HighlightSegment, HubVersionSummary } from './hub-views';
+export { HubSearchService, hubSearchQuerySchema, buildTsquery, highlightSegments, type HubSearchQuery } from './hub-search.service';
 export { HubEmbedder } from './hub-embedder';
-export { HubRepository, type HubVersionRecord, type HubVersionSummary } from './hub.repository';
+export { HubRepository, type HubVersionRecord } from './hub.repository';
 export { HubSearchRepository, type HubSearchFilters } from './hub-search.repository';
 export { BlobStore } from './blob-store';
 export { parseModelCard, firstParagraph, HUB_NAME_PATTERN, VERIFICATION_LEVELS, type ModelCard, type CardFrontMatter } from './model-card';

@@ -5,28 +5,7 @@ import { beforeTimeAndId, DATABASE, keysetPage, type Database, type Page } from 
 import { personaContentHash } from '@doppel/protocol';
 import type { PersonaDefinition, PersonaVisibility, SharesGate } from './persona-definition';
 import { personaJson, personaText } from './persona-fields';
-
-export interface PersonaVersion {
-  id: string;
-  personaId: string;
-  version: number;
-  contentHash: string;
-  definition: PersonaDefinition;
-  createdAt: Date;
-}
-
-export interface PersonaView {
-  id: string;
-  ownerId: string;
-  visibility: PersonaVisibility;
-  status: 'active' | 'archived';
-  version: number;
-  versionId: string;
-  contentHash: string;
-  definition: PersonaDefinition;
-  createdAt: Date;
-  updatedAt: Date;
-}
+import type { PersonaVersion, PersonaView } from './persona-views';
 
 /** The current version of a persona, locked for a change in the caller's transaction. */
 export interface LockedPersona {

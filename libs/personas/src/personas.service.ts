@@ -15,7 +15,8 @@ import {
   type SharesGate,
   type UpdatePersonaInput,
 } from './persona-definition';
-import { PersonasRepository, type PersonaVersion, type PersonaView } from './personas.repository';
+import { PersonasRepository } from './personas.repository';
+import type { PersonaVersion, PersonaView } from './persona-views';
 
 export type { PersonaVersion, PersonaView };
 

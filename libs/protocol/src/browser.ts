@@ -11,4 +11,4 @@ export * from './verification-spec';
 export { canonicalJson } from './canonical-json';
 export * from './ops-events';
 export type { ClientLimits } from './client-limits';
-export type { TwinMarketView, NodeDayEarnings, EconomicsView } from './rest-views';
+export type { Wire, TwinMarketView, NodeDayEarnings, EconomicsView } from './rest-views';

@@ -1,6 +1,15 @@
 // What some REST routes answer, for the routes' code and the web app alike (the gateway does not parse its own
 // answers, so these are types, not schemas).
 
+/** What a value the server builds looks like to a client, after JSON: its Dates arrive as ISO strings. */
+export type Wire<T> = T extends Date
+  ? string
+  : T extends readonly (infer Item)[]
+    ? Wire<Item>[]
+    : T extends object
+      ? { [Key in keyof T]: Wire<T[Key]> }
+      : T;
+
 /** GET /twins/:twinId/market */
 export interface TwinMarketView {
   twinId: string;

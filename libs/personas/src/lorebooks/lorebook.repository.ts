@@ -3,16 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely, Transaction } from 'kysely';
 import { DATABASE, type Database } from '@doppel/db';
 import type { StandaloneLorebook } from '../persona-definition';
-
-export interface LorebookRow {
-  id: string;
-  ownerId: string;
-  book: StandaloneLorebook;
-  contentHash: string;
-  attachedTo: string[];
-  createdAt: Date;
-  updatedAt: Date;
-}
+import type { LorebookRow } from '../persona-views';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 

@@ -6,18 +6,10 @@ import { isUuid } from '@doppel/db';
 import { canonicalJson, DoppelError, ErrorCode, errorCodeOfIssues, sha256Hex } from '@doppel/protocol';
 import { standaloneLorebookSchema, type StandaloneLorebook } from '../persona-definition';
 import { PersonasService } from '../personas.service';
-import { LorebookRepository, type LorebookRow } from './lorebook.repository';
+import { LorebookRepository } from './lorebook.repository';
+import type { LorebookSummary, LorebookView } from '../persona-views';
 
-export type LorebookView = LorebookRow;
-
-export interface LorebookSummary {
-  id: string;
-  name: string;
-  entryCount: number;
-  contentHash: string;
-  attachedTo: string[];
-  updatedAt: Date;
-}
+export type { LorebookSummary, LorebookView };
 
 const notFound = (lorebookId: string) => new DoppelError(ErrorCode.LorebookNotFound, `Lorebook ${lorebookId} does not exist or is not yours.`);
 
