@@ -1,11 +1,14 @@
 // Receipt settlement on a real local chain node (hardhat's, started by libs/chain): batch roots posted to
-// ReceiptRegistry, every receipt's inclusion proof checked in TypeScript and by the contract, tampering refused.
+// ReceiptRegistry, every receipt's inclusion proof checked in TypeScript and by the contract, tampering refused; and
+// the web app's Verify in a real browser (Debian's Chromium) checking the same proof in the page.
+import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { chromium, type Browser } from 'playwright-core';
 import { Contract, Wallet, hexlify, randomBytes, type JsonRpcProvider } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileProjectContract, deployContract, startLocalChain, type LocalChain } from '@doppel/chain';
@@ -16,6 +19,9 @@ import type { Receipt } from '@doppel/verification';
 import { api, connectChat, sendTurn, signUp, type ChatClient } from './support/clients';
 import { testDatabase } from './support/database';
 import { startStack, waitFor, type Stack } from './support/processes';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let chain: LocalChain;
 let provider: JsonRpcProvider;
@@ -179,6 +185,7 @@ describe('receipts settled by a running worker', () => {
   let stack: Stack;
   let socket: ChatClient;
   let registryAddress: string;
+  let browser: Browser | undefined;
 
   beforeAll(async () => {
     // A registry of its own: the batch ids the tests above posted by hand are not in it.
@@ -194,6 +201,7 @@ describe('receipts settled by a running worker', () => {
   }, 180_000);
 
   afterAll(async () => {
+    await browser?.close();
     socket?.close();
     await stack?.stop();
   });
@@ -243,5 +251,47 @@ describe('receipts settled by a running worker', () => {
     const refused = await run(process.execPath, [cli, receiptFile, '--nodes', node, '--inclusion', wrongLeaf, '--rpc', chain.rpcUrl]).catch((error: { code: number; stdout: string }) => error);
     expect(refused).toMatchObject({ code: 1 });
     expect((refused as { stdout: string }).stdout).toMatch(/settled: ✗ the batch's leaf/);
-  }, 60_000);
+
+    // The web app: Verify on the stored reply recomputes the leaf and walks the proof in the page.
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/provision.sh as root (it installs Debian's chromium), or set CHROMIUM_PATH`);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])] });
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+    await page.goto(`${stack.url}/`);
+    await page.getByLabel('API key').fill(alice.apiKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.goto(`${stack.url}/#/chat/${conversationId}`);
+    const reply = page.locator('.message.assistant').last();
+    await reply.getByRole('button', { name: 'Receipt', exact: true }).click();
+    const verify = async () => {
+      await reply.getByRole('button', { name: /Verify this reply/ }).click();
+      await expect.poll(() => reply.locator('.settlement').textContent(), { timeout: 15_000 }).not.toMatch(/checking/);
+      return (await reply.locator('.settlement').textContent()) ?? '';
+    };
+    expect(await verify()).toBe(`settled ✓ batch ${inclusion.batchId} (tx ${inclusion.txHash.slice(0, 6)}…${inclusion.txHash.slice(-4)}, block ${inclusion.blockNumber})`);
+    expect(await reply.locator('.verify-result').textContent()).toMatch(/^✓ verified in your browser/);
+    expect(await reply.locator('.settlement').getAttribute('title')).toContain('cannot read the chain');
+
+    // The gateway's answer tampered on the way: another root, an extra proof element, another leaf; all refused.
+    const tamperings: [string, (body: Record<string, unknown>) => Record<string, unknown>, RegExp][] = [
+      ['root', (body) => ({ ...body, root: leafOf(hexlify(randomBytes(32))) }), /does not hash this receipt's leaf up to root/],
+      ['proof', (body) => ({ ...body, proof: [...(body.proof as string[]), hexlify(randomBytes(32))] }), /does not hash this receipt's leaf up to root/],
+      ['leaf', (body) => ({ ...body, leaf: leafOf(hexlify(randomBytes(32))) }), /the batch's leaf 0x[0-9a-f]{64} is not this receipt's/],
+    ];
+    for (const [what, tamper, reason] of tamperings) {
+      await page.unroute('**/receipts/*/inclusion');
+      await page.route('**/receipts/*/inclusion', async (route) => {
+        const response = await route.fetch();
+        await route.fulfill({ response, json: tamper((await response.json()) as Record<string, unknown>) });
+      });
+      const shown = await verify();
+      expect(shown, what).toMatch(/^✗ inclusion proof does not match: /);
+      expect(shown, what).toMatch(reason);
+    }
+    // No batch yet: said so, not called a failure.
+    await page.unroute('**/receipts/*/inclusion');
+    await page.route('**/receipts/*/inclusion', (route) => route.fulfill({ status: 404, json: { code: 'RECEIPT_NOT_FOUND', message: 'in no batch yet' } }));
+    expect(await verify()).toBe('not settled yet');
+  }, 90_000);
 });

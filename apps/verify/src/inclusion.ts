@@ -2,7 +2,7 @@
 // Offline it recomputes the leaf from the receipt and hashes the Merkle proof up to the root; with an RPC URL it
 // also asks the ReceiptRegistry contract which root that batch holds, and runs the contract's own inclusion check.
 import { Contract, JsonRpcProvider } from 'ethers';
-import { receiptDigest, receiptLeaf, verifyProof } from '@doppel/settlement';
+import { inclusionProblems, receiptDigest, receiptLeaf } from '@doppel/settlement';
 import type { Receipt } from '@doppel/verification';
 
 /** GET /receipts/:id/inclusion's body. */
@@ -28,17 +28,7 @@ const REGISTRY_ABI = [
 ];
 
 export async function checkInclusion(receipt: Receipt, inclusion: InclusionFile, chain?: { rpcUrl: string; registry?: string }): Promise<InclusionCheck> {
-  const reasons: string[] = [];
-  const leaf = receiptLeaf(receipt);
-  if (inclusion.receiptId !== receipt.id) reasons.push(`the inclusion proof is for receipt ${inclusion.receiptId}, not ${receipt.id}`);
-  if (inclusion.leaf.toLowerCase() !== leaf) reasons.push(`the batch's leaf ${inclusion.leaf} is not this receipt's (${leaf})`);
-  let proofHolds = false;
-  try {
-    proofHolds = verifyProof(leaf, inclusion.proof, inclusion.root);
-  } catch (error) {
-    reasons.push(`the inclusion proof is malformed: ${(error as Error).message}`);
-  }
-  if (!proofHolds) reasons.push(`the Merkle proof does not hash this receipt's leaf up to root ${inclusion.root}`);
+  const reasons = inclusionProblems(receipt.id, receiptLeaf(receipt), inclusion);
   let onChain: boolean | null = null;
   if (chain) {
     const registry = chain.registry ?? inclusion.registry;

@@ -3,10 +3,13 @@
 // ethers is loaded on first use only, so it stays out of the chat view's first load. zk proofs are checked here too
 // (the same pure check as the CLI's, a BN254 pairing with @noble/curves), against the verification key the server
 // publishes for the model the proof names; the receipt carries that key's hash, to compare with the model's
-// published zk/setup.json.
+// published zk/setup.json. Settlement too: the receipt's batch leaf is recomputed here and the gateway's Merkle proof
+// hashed up to the batch root, with libs/settlement's own functions (the page has no chain RPC to read the root).
 // The one canonical JSON, the server's own: a pure module with no Node imports (a copy here could drift).
 import { canonicalJson } from '@doppel/protocol';
 import type { TrustedZkModel } from '../../../libs/zkml/src/zk-evidence';
+import { leafOf } from '../../../libs/settlement/src/merkle';
+import { inclusionProblems, type InclusionProof } from '../../../libs/settlement/src/inclusion-proof';
 
 export interface ReceiptUnderCheck {
   receipt: {
@@ -134,4 +137,19 @@ export async function checkReceipt(
   if (message.turnId !== expected.turnId) problems.push('the receipt is for another turn');
   if (message.conversationId !== expected.conversationId) problems.push('the receipt is for another conversation');
   return { valid: problems.length === 0, signer, reexecSigner, problems, proven, unchecked: levels.filter((name) => !CHECKED_HERE.includes(name)) };
+}
+
+/**
+ * Why GET /receipts/:id/inclusion's answer does not prove this receipt is in its batch (empty: it does). The leaf is
+ * keccak256(0x00 ‖ the receipt's EIP-712 digest), recomputed from the receipt the page holds, not taken from the server.
+ */
+export async function checkSettlement(receipt: ReceiptUnderCheck['receipt'], receiptId: string, inclusion: InclusionProof): Promise<string[]> {
+  const { TypedDataEncoder } = await import('ethers');
+  let leaf: string;
+  try {
+    leaf = leafOf(TypedDataEncoder.hash(receipt.domain, typesOf('Receipt', RECEIPT_FIELDS), receipt.message));
+  } catch (error) {
+    return [`the receipt cannot be hashed: ${(error as Error).message}`];
+  }
+  return inclusionProblems(receiptId, leaf, inclusion);
 }

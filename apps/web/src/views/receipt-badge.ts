@@ -1,9 +1,11 @@
 // A reply's receipt: one badge per level it claims, its serving node, and a button that checks it here in the
 // browser (zk included: the proof is checked here against the key the server publishes for the model). Levels the
 // page cannot check itself (tee) are checked by the server's verifier, and say so. The persona's attached models'
-// results (e.g. the reply's topic) are listed beside the badges.
+// results (e.g. the reply's topic) are listed beside the badges. Verify also checks the receipt's settlement: the
+// batch Merkle proof from GET /receipts/:id/inclusion, hashed here up to the batch root (not compared with the chain:
+// the page has no RPC; the verify CLI's --rpc does that).
 import type { TurnVerification } from '@doppel/protocol';
-import { request } from '../api';
+import { ApiError, request } from '../api';
 import { el, replaceChildren } from '../dom';
 import type { ReceiptUnderCheck } from '../receipt-check';
 import type { TrustedZkModel } from '../../../../libs/zkml/src/zk-evidence';
@@ -33,10 +35,12 @@ export function receiptBadge(verification: TurnVerification, expected: { turnId:
     badge.textContent = `${level} ${outcome === 'ok' ? '✓' : '✗'}${where === 'server' ? ' (server)' : ''}`;
   };
   const result = el('span', { class: 'verify-result', role: 'status', 'aria-live': 'polite' });
+  const settlement = el('span', { class: 'settlement small', role: 'status', 'aria-live': 'polite', 'aria-label': 'settlement' });
   const button = el('button', { type: 'button', class: 'small secondary', 'aria-label': 'Verify this reply’s receipt in the browser' }, 'Verify');
   button.addEventListener('click', async () => {
     button.disabled = true;
     replaceChildren(result, 'checking…');
+    const settled = showSettlement(verification, settlement);
     try {
       // The checker (and ethers with it) loads only when someone asks for a check.
       const { checkReceipt } = await import('../receipt-check');
@@ -65,6 +69,7 @@ export function receiptBadge(verification: TurnVerification, expected: { turnId:
       result.className = 'verify-result bad';
       replaceChildren(result, `✗ could not check: ${(error as Error).message}`);
     } finally {
+      await settled;
       button.disabled = false;
     }
   });
@@ -83,5 +88,34 @@ export function receiptBadge(verification: TurnVerification, expected: { turnId:
     el('span', { class: 'small muted', title: node }, `node ${shortAddress(node)}`),
     button,
     result,
+    settlement,
   );
+}
+
+const ON_CHAIN_NOTE =
+  'The Merkle proof was checked in your browser against the batch root the gateway reports. This page cannot read the chain: ' +
+  'to see that root posted, compare it with ReceiptRegistry.batchOf(batch) (doppel-verify --inclusion FILE --rpc URL does).';
+
+/** Fetches the receipt's batch inclusion and checks it here; writes the outcome into `into`. Never throws. */
+async function showSettlement(verification: TurnVerification, into: HTMLElement): Promise<void> {
+  const show = (outcome: 'ok' | 'bad' | 'pending', text: string, title = ON_CHAIN_NOTE) => {
+    into.className = `settlement small ${outcome}`;
+    into.title = title;
+    replaceChildren(into, text);
+  };
+  show('pending', 'settlement: checking…');
+  try {
+    const inclusion = await request<{ receiptId: string; batchId: string; leaf: string; root: string; proof: string[]; txHash: string | null; blockNumber: number | null }>(
+      'GET',
+      `/receipts/${encodeURIComponent(verification.receiptId)}/inclusion`,
+    );
+    const { checkSettlement } = await import('../receipt-check');
+    const problems = await checkSettlement(verification.receipt as unknown as ReceiptUnderCheck['receipt'], verification.receiptId, inclusion);
+    if (problems.length > 0) show('bad', `✗ inclusion proof does not match: ${problems.join('; ')}`);
+    else if (!inclusion.txHash) show('pending', `not settled yet (batch ${inclusion.batchId} not posted)`);
+    else show('ok', `settled ✓ batch ${inclusion.batchId} (tx ${shortAddress(inclusion.txHash)}${inclusion.blockNumber === null ? '' : `, block ${inclusion.blockNumber}`})`, `${ON_CHAIN_NOTE}\ntx ${inclusion.txHash}\nroot ${inclusion.root}`);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) show('pending', 'not settled yet', 'The receipt is in no settlement batch yet: batches form every few minutes where the gateway settles receipts.');
+    else show('bad', `settlement not checked: ${(error as Error).message}`);
+  }
 }
