@@ -265,8 +265,10 @@ describe('receipts settled by a running worker', () => {
     const reply = page.locator('.message.assistant').last();
     await reply.getByRole('button', { name: 'Receipt', exact: true }).click();
     const verify = async () => {
-      await reply.getByRole('button', { name: /Verify this reply/ }).click();
-      await expect.poll(() => reply.locator('.settlement').textContent(), { timeout: 15_000 }).not.toMatch(/checking/);
+      const button = reply.getByRole('button', { name: /Verify this reply/ });
+      await button.click();
+      // The button is disabled from the click until both the receipt and its settlement are checked.
+      await expect.poll(() => button.isEnabled(), { timeout: 15_000 }).toBe(true);
       return (await reply.locator('.settlement').textContent()) ?? '';
     };
     expect(await verify()).toBe(`settled ✓ batch ${inclusion.batchId} (tx ${inclusion.txHash.slice(0, 6)}…${inclusion.txHash.slice(-4)}, block ${inclusion.blockNumber})`);
