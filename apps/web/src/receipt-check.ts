@@ -8,8 +8,7 @@
 // The one canonical JSON, the server's own: a pure module with no Node imports (a copy here could drift).
 import { canonicalJson } from '@doppel/protocol';
 import type { TrustedZkModel } from '../../../libs/zkml/src/zk-evidence';
-import { leafOf } from '../../../libs/settlement/src/merkle';
-import { inclusionProblems, type InclusionProof } from '../../../libs/settlement/src/inclusion-proof';
+import type { InclusionProof } from '../../../libs/settlement/src/inclusion-proof';
 
 export interface ReceiptUnderCheck {
   receipt: {
@@ -144,7 +143,11 @@ export async function checkReceipt(
  * keccak256(0x00 ‖ the receipt's EIP-712 digest), recomputed from the receipt the page holds, not taken from the server.
  */
 export async function checkSettlement(receipt: ReceiptUnderCheck['receipt'], receiptId: string, inclusion: InclusionProof): Promise<string[]> {
+  // Imported on use, as ethers is: a static import would pull ethers' internals into this chunk. One `await import`
+  // each, destructured: the form Rollup tree-shakes (Promise.all over imports keeps all of ethers).
   const { TypedDataEncoder } = await import('ethers');
+  const { leafOf } = await import('../../../libs/settlement/src/merkle');
+  const { inclusionProblems } = await import('../../../libs/settlement/src/inclusion-proof');
   let leaf: string;
   try {
     leaf = leafOf(TypedDataEncoder.hash(receipt.domain, typesOf('Receipt', RECEIPT_FIELDS), receipt.message));
