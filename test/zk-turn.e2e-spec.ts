@@ -1,8 +1,8 @@
 // Level zk on real turns: a persona attaches the shipped doppel-topic-mlp, every reply is classified beside the
 // chat model, and a turn at zk (alone, or with signed) carries a real Groth16 proof of that classification, made by
 // the separately installed prover in its own process and checked by the verify CLI, the gateway and the generated
-// Solidity verifier in an in-process EVM. Anything changed fails; zk without an attached model, or without a
-// prover on any node, fails loudly.
+// Solidity verifier in an in-process EVM. Anything changed fails; zk without an attached model, or without a prover on
+// any node, is refused loudly at intake.
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -195,11 +195,11 @@ describe.skipIf(!installed)('level zk on turns of a persona with an attached mod
     console.log(`zk cost per turn: signed p50 ${median(totals.signed!).toFixed(0)} ms, signed+zk p50 ${median(totals['signed+zk']!).toFixed(0)} ms (${JSON.stringify(totals)})`);
   }, 600_000);
 
-  it('fails a zk turn loudly for a persona with no attached model', async () => {
+  it('refuses a zk turn at intake for a persona with no attached model, in the ack', async () => {
     const result = await sendTurn(socket, { conversationId: plainConversationId, text: 'prove nothing', verification: 'zk' }, 60_000);
     expect(result.done).toBeNull();
-    expect(result.error).toMatchObject({ code: ErrorCode.VerificationUnavailable });
-    expect(result.error!.message).toMatch(/attached small models, and this persona has none/);
+    expect(result.ack).toMatchObject({ ok: false, error: { code: ErrorCode.VerificationUnavailable } });
+    expect(JSON.stringify(result.ack)).toMatch(/attached small models, and this persona has none/);
   });
 
   it('refuses level zk at intake when no live node has the prover', async () => {

@@ -12,6 +12,8 @@ export interface ConversationForTurn {
   status: string;
   model_id: string;
   min_verification: VerificationLevel | null;
+  /** The small models the persona's version proves at level zk (null: none). */
+  attached_models: string[] | null;
   /** Who may use the persona, from its current version (a gate added later also closes older conversations). */
   owner_id: string;
   visibility: string;
@@ -71,6 +73,7 @@ export class TurnIntakeRepository {
         'personas.visibility',
         personaText('defaultModel').as('model_id'),
         personaText<VerificationLevel | null>('minVerification').as('min_verification'),
+        personaJson<string[] | null>('attachedModels').as('attached_models'),
         personaText('name', 'current').as('persona_name'),
         personaJson<SharesGate | null>('sharesGate', 'current').as('shares_gate'),
       ])

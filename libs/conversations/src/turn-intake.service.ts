@@ -95,7 +95,7 @@ export class TurnIntakeService {
     };
     try {
       await this.assertModelServed(conversation.model_id);
-      await this.assertLevelsAvailable(conversation.model_id, levelsOf(verification));
+      await this.assertLevelsAvailable(conversation.model_id, levelsOf(verification), conversation.attached_models ?? []);
       if (request.kind === undefined || request.kind === 'send') {
         await this.repository.insertMessageAndTurn(turn, request.text);
       } else {
@@ -165,7 +165,7 @@ export class TurnIntakeService {
    * Every level of the set must be possible right now, or the turn is refused before anything is stored: a level
    * is never quietly dropped. One check per level; a level without one here cannot be served.
    */
-  private async assertLevelsAvailable(modelId: string, levels: Level[]): Promise<void> {
+  private async assertLevelsAvailable(modelId: string, levels: Level[], attachedModels: readonly string[]): Promise<void> {
     for (const level of levels) {
       switch (level) {
         case 'signed':
@@ -195,7 +195,13 @@ export class TurnIntakeService {
           break;
         }
         case 'zk': {
-          // Whether this persona attaches a model to prove is the serving node's check (it has the definition).
+          if (attachedModels.length === 0) {
+            throw new DoppelError(
+              ErrorCode.VerificationUnavailable,
+              "Level zk proves the persona's attached small models, and this persona has none (attachedModels); ask for another level, or attach one in the persona.",
+              { modelId, level },
+            );
+          }
           const provers = (await this.liveNodes.servingChatModel(modelId)).filter((node) => node.zkProver === true);
           if (provers.length === 0) {
             throw new DoppelError(
