@@ -164,6 +164,8 @@ const ROUTES: Record<string, { path: (f: Fixture) => string; body?: (f: Fixture)
     needsKey: true,
   },
   'GET /receipts/{id}/inclusion': { path: (f) => `/receipts/${f.receiptId}/inclusion`, stranger: { status: 404, code: ErrorCode.ReceiptNotFound }, needsKey: true },
+  // Public keys of the deployment's zk models, the same for every account; an unknown model hash is a coded 404.
+  'GET /receipts/zk-keys/{modelHash}': { path: () => `/receipts/zk-keys/${'0'.repeat(64)}`, stranger: { status: 404, code: ErrorCode.ModelNotFound }, needsKey: true },
   'POST /wallets/challenge': { path: () => '/wallets/challenge', body: () => ({ address: '0x' + '11'.repeat(20) }), stranger: { status: 201 }, needsKey: true },
   // A challenge issued to Alice is not Bob's to redeem; an unknown one is refused the same way.
   'POST /wallets/link': { path: () => '/wallets/link', body: () => ({ message: 'Nonce: 0123456789abcdef', signature: '0x' + '00'.repeat(65) }), stranger: { status: 400, code: ErrorCode.WalletLinkInvalid }, needsKey: true },
