@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { NodesModule } from '@doppel/nodes';
 import { PersonasModule } from '@doppel/personas';
 import { ProducerQueuesModule } from '@doppel/queue';
+import { TurnRepository } from '@doppel/turns';
 import { ConversationsRepository } from './conversations.repository';
 import { ConversationsService } from './conversations.service';
 import { TurnIntakeRepository } from './turn-intake.repository';
@@ -11,7 +12,7 @@ import { TurnLookup } from './turn-lookup.service';
 
 @Module({
   imports: [NodesModule, PersonasModule, ProducerQueuesModule],
-  providers: [ConversationsRepository, ConversationsService, TurnIntakeRepository, TurnIntakeService, TurnLookupRepository, TurnLookup],
+  providers: [ConversationsRepository, ConversationsService, TurnIntakeRepository, TurnIntakeService, TurnLookupRepository, TurnLookup, TurnRepository],
   exports: [ConversationsService, TurnIntakeService, TurnLookup],
 })
 export class ConversationsModule {}

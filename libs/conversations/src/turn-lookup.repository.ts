@@ -14,24 +14,15 @@ export class TurnLookupRepository {
     return this.db.selectFrom('turns').select(['id', 'status']).where('id', '=', turnId).where('consumer_id', '=', consumerId).executeTakeFirst();
   }
 
-  /**
-   * The stored turn, and for a finished one its reply, its receipt (if it has one) and how many replies its user
-   * message has now (shown or alternative: turn:done's `alternatives`).
-   */
-  async withReply(turnId: string): Promise<{ turn: TurnRow; reply: { id: string; content: string } | undefined; receipt: ReceiptRow | undefined; replies: number }> {
+  /** The stored turn, and for a finished one its reply and its receipt (if it has one). */
+  async withReply(turnId: string): Promise<{ turn: TurnRow; reply: { id: string; content: string } | undefined; receipt: ReceiptRow | undefined }> {
     const turn = await this.db.selectFrom('turns').selectAll().where('id', '=', turnId).executeTakeFirstOrThrow();
-    if (turn.status !== 'done') return { turn, reply: undefined, receipt: undefined, replies: 0 };
-    const [reply, receipt, replies] = await Promise.all([
+    if (turn.status !== 'done') return { turn, reply: undefined, receipt: undefined };
+    const [reply, receipt] = await Promise.all([
       this.db.selectFrom('messages').select(['id', 'content']).where('id', '=', turn.assistant_message_id!).executeTakeFirstOrThrow(),
       this.db.selectFrom('receipts').selectAll().where('turn_id', '=', turnId).executeTakeFirst(),
-      this.db
-        .selectFrom('messages')
-        .select((eb) => eb.fn.countAll<string>().as('replies'))
-        .where('reply_to', '=', turn.user_message_id)
-        .where('state', '<>', 'superseded')
-        .executeTakeFirstOrThrow(),
     ]);
-    return { turn, reply, receipt, replies: Number(replies.replies) };
+    return { turn, reply, receipt };
   }
 
   /** A receipt of the consumer's own turns. */

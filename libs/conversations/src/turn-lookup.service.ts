@@ -2,12 +2,15 @@
 import { Injectable } from '@nestjs/common';
 import { isUuid, type TurnStatus } from '@doppel/db';
 import { ErrorCode, type TurnDoneEvent, type TurnErrorEvent } from '@doppel/protocol';
-import { storedTurnDone } from '@doppel/turns';
+import { storedTurnDone, TurnRepository } from '@doppel/turns';
 import { TurnLookupRepository, type ReceiptRow } from './turn-lookup.repository';
 
 @Injectable()
 export class TurnLookup {
-  constructor(private readonly repository: TurnLookupRepository) {}
+  constructor(
+    private readonly repository: TurnLookupRepository,
+    private readonly turns: TurnRepository,
+  ) {}
 
   async findOwned(turnId: string, consumerId: string): Promise<{ id: string; status: TurnStatus } | null> {
     if (!isUuid(turnId)) return null;
@@ -22,10 +25,11 @@ export class TurnLookup {
 
   /** turn:done or turn:error rebuilt from the stored turn, for a client that comes back after the stream expired. */
   async finalEvent(turnId: string): Promise<{ type: 'done'; event: TurnDoneEvent } | { type: 'error'; event: TurnErrorEvent }> {
-    const { turn, reply: message, receipt, replies } = await this.repository.withReply(turnId);
+    const { turn, reply: message, receipt } = await this.repository.withReply(turnId);
     if (turn.status !== 'done' || !message) {
       return { type: 'error', event: { turnId, code: (turn.error_code as ErrorCode) ?? ErrorCode.TurnFailed, message: turn.error_message ?? 'The turn failed.' } };
     }
+    const replies = await this.turns.replyCount(turn.user_message_id);
     return { type: 'done', event: { turnId, ...storedTurnDone(turn, message, receipt, replies) } };
   }
 }

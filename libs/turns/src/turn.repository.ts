@@ -203,7 +203,10 @@ export class TurnRepository {
     return this.db.selectFrom('messages').select(['id', 'content']).where('id', '=', messageId).executeTakeFirstOrThrow();
   }
 
-  /** Replies to a user message still in the conversation (shown or alternative): turn:done's `alternatives`. */
+  /**
+   * Replies to a user message still in the conversation (shown or alternative): turn:done's `alternatives`, for the
+   * runner and for TurnLookup's rebuilt turn:done alike (the one copy of this count).
+   */
   async replyCount(userMessageId: string): Promise<number> {
     const row = await this.db
       .selectFrom('messages')
