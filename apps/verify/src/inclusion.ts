@@ -2,19 +2,11 @@
 // Offline it recomputes the leaf from the receipt and hashes the Merkle proof up to the root; with an RPC URL it
 // also asks the ReceiptRegistry contract which root that batch holds, and runs the contract's own inclusion check.
 import { Contract, JsonRpcProvider } from 'ethers';
-import { inclusionProblems, receiptDigest, receiptLeaf } from '@doppel/settlement';
+import { inclusionProblems, receiptDigest, receiptLeaf, type Inclusion } from '@doppel/settlement';
 import type { Receipt } from '@doppel/verification';
 
-/** GET /receipts/:id/inclusion's body. */
-export interface InclusionFile {
-  receiptId: string;
-  batchId: string;
-  leafIndex: number;
-  leaf: string;
-  root: string;
-  proof: string[];
-  registry?: string | null;
-}
+/** GET /receipts/:id/inclusion's body: what the check needs of it (the registry when the gateway names it). */
+export type InclusionFile = Pick<Inclusion, 'receiptId' | 'batchId' | 'leafIndex' | 'leaf' | 'root' | 'proof'> & { registry?: string | null };
 
 export interface InclusionCheck {
   included: boolean;
