@@ -320,7 +320,8 @@ export class TurnRunner {
 
   /** Marks the turn failed (unless it already finished) and tells the consumer why. */
   async fail(turnId: string, code: ErrorCode, message: string): Promise<void> {
-    await this.turns.fail(turnId, code, message);
+    // A turn already stored done (or failed) keeps its outcome: its consumer must never get an error after a done.
+    if (!(await this.turns.fail(turnId, code, message))) return;
     await this.publisherFor(turnId, 0).finish({ type: 'error', code, message });
   }
 
