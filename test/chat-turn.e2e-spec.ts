@@ -1,5 +1,4 @@
 // One chat turn end to end: real gateway and worker processes, real Postgres + pgvector, real Redis.
-import Redis from 'ioredis';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Database } from '@doppel/db';
@@ -8,7 +7,7 @@ import { turnStreamKey } from '@doppel/streaming';
 import { MEMORY_HEADER } from '@doppel/turns';
 import { api, assertWireShape, connectChat, sendTurn, signUp, type ChatClient, type TurnResult } from './support/clients';
 import { memoriesSettled, testDatabase } from './support/database';
-import { startStack, type Stack } from './support/processes';
+import { stackRedis, startStack, type Stack } from './support/processes';
 
 const PERSONA = {
   name: 'Ada',
@@ -204,7 +203,7 @@ describe('a chat turn, end to end', () => {
     const conversationId = await newConversation(alice.apiKey);
     const live = await sendTurn(aliceSocket, { conversationId, text: 'Remember this one for later.' });
     const turnId = (live.ack as { turnId: string }).turnId;
-    const redis = new Redis(inject('redisUrl'));
+    const redis = stackRedis();
     try {
       expect(await redis.del(turnStreamKey(inject('redisPrefix'), turnId))).toBe(1);
     } finally {

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Wallet } from 'ethers';
+import Redis, { Cluster } from 'ioredis';
 import { inject } from 'vitest';
 
 const ROOT = resolve(__dirname, '../..');
@@ -10,6 +11,21 @@ export const FAULT_TRIGGER = 'FAULT-INJECTED-BY-TEST';
 /** How long a started process may take to say it is ready; raise it (TEST_READY_TIMEOUT_MS) on a crowded machine. */
 const READY_TIMEOUT_MS = Number(process.env.TEST_READY_TIMEOUT_MS ?? 60_000);
 export const MAX_MESSAGE_CHARS = 500;
+
+/**
+ * A client of the Redis the started processes use: the test Redis, or the cluster they were pointed at
+ * (TEST_REDIS_CLUSTER_NODES), so a suite that reads or deletes their keys works in both runs.
+ */
+export function stackRedis(): Redis | Cluster {
+  const nodes = process.env.TEST_REDIS_CLUSTER_NODES;
+  if (!nodes) return new Redis(inject('redisUrl'));
+  return new Cluster(
+    nodes.split(',').map((node) => {
+      const at = node.lastIndexOf(':');
+      return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
+    }),
+  );
+}
 
 export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return {
