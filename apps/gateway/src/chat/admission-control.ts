@@ -26,7 +26,7 @@ export interface AdmissionOptions {
 export type Admission = { admitted: true } | { admitted: false; retryAfterSeconds: number; reason: string };
 
 const MIN_LIMIT = 4;
-/** Fewer start delays than this in a window say nothing about capacity (one slow turn is not a trend). */
+/** Fewer first-token waits than this say nothing about capacity (one slow turn is not a trend). */
 const MIN_SAMPLES = 10;
 const DECREASE = 0.8;
 /** A turn still counted after this long lost its follower unnoticed; it stops counting. */
@@ -45,6 +45,8 @@ interface InFlight {
 class ModelFloor {
   private readonly minima: number[] = [];
   private current = Infinity;
+  /** The smallest of `minima`, kept so that a sample costs one comparison. */
+  private kept = Infinity;
 
   observe(waitMs: number): void {
     this.current = Math.min(this.current, waitMs);
@@ -55,10 +57,11 @@ class ModelFloor {
     if (this.current !== Infinity) this.minima.push(this.current);
     if (this.minima.length > FLOOR_WINDOWS) this.minima.shift();
     this.current = Infinity;
+    this.kept = Math.min(...this.minima);
   }
 
   get ms(): number {
-    return Math.min(this.current, ...this.minima);
+    return Math.min(this.current, this.kept);
   }
 }
 
