@@ -3,11 +3,11 @@
 // remembered memories too; here the rest is read in parallel: the persona version (cached), the memories if the claim
 // did not recall them (pinned and nearest, one query) and, when the persona has any, its knowledge. The message is
 // embedded once (the memory writer reuses the vector).
+import { sql, type RawBuilder } from 'kysely';
 import type { AppConfig } from '@doppel/config';
 import type { EmbeddingBackend } from '@doppel/inference';
 import type { KnowledgeHit, KnowledgeRepository } from '@doppel/knowledge';
 import type { MemoryHit, MemoryRepository } from '@doppel/memory';
-import { sql, type RawBuilder } from 'kysely';
 import type { PersonaVersion } from '@doppel/personas';
 import type { PersonaVersionCache } from './persona-version-cache';
 import type { ClaimedTurn } from './turn.repository';
