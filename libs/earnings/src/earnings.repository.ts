@@ -1,6 +1,6 @@
 // The node_earnings ledger (append-only) and the payout tables: metering, totals, reconciliation, epochs.
 import { Inject, Injectable } from '@nestjs/common';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { DATABASE, type Database } from '@doppel/db';
 import type { NodeDayEarnings } from '@doppel/protocol';
 import type { PriceList } from './price-list';
@@ -16,6 +16,22 @@ export interface ReconciliationReport {
   mismatched: string[];
   /** Turns metered more than once (the unique index makes this impossible; the query checks anyway). */
   duplicated: string[];
+}
+
+/**
+ * A ledger row's price columns for a row of `turns t`: the unit prices, the level's percent and the amount they give
+ * (the same arithmetic as price-list.ts), written once for turns and re-executions.
+ */
+function pricedColumns(prices: PriceList, percent: RawBuilder<unknown>): RawBuilder<unknown> {
+  const perInput = sql`${prices.per1kInputTokensWei.toString()}::numeric`;
+  const perOutput = sql`${prices.per1kOutputTokensWei.toString()}::numeric`;
+  return sql`${perInput}, ${perOutput}, ${percent}, div((t.prompt_tokens * ${perInput} + t.completion_tokens * ${perOutput}) * ${percent}, 100000)`;
+}
+
+/** Where a run starts: the newest metered row of this kind (an index lookup), less the look-back. */
+function newestMeteredLess(kind: 'turn' | 'reexec', lookbackSeconds: number): RawBuilder<unknown> {
+  return sql`(coalesce((SELECT max(served_at) FROM node_earnings WHERE kind = ${sql.lit(kind)}), '-infinity'::timestamptz)
+              - make_interval(secs => ${lookbackSeconds}))`;
 }
 
 @Injectable()
@@ -35,15 +51,12 @@ export class EarningsRepository {
       INSERT INTO node_earnings (node_address, kind, turn_id, model_id, level, input_tokens, output_tokens,
                                  price_in_per_1k, price_out_per_1k, level_percent, amount_wei, served_at)
       SELECT t.node_address, 'turn', t.id, t.model_id, t.verification_level, t.prompt_tokens, t.completion_tokens,
-             ${prices.per1kInputTokensWei.toString()}::numeric, ${prices.per1kOutputTokensWei.toString()}::numeric, pct.percent,
-             div((t.prompt_tokens * ${prices.per1kInputTokensWei.toString()}::numeric
-                  + t.completion_tokens * ${prices.per1kOutputTokensWei.toString()}::numeric) * pct.percent, 100000),
+             ${pricedColumns(prices, sql`pct.percent`)},
              t.finished_at
       FROM turns t
       CROSS JOIN LATERAL (SELECT coalesce((${levels}::jsonb ->> t.verification_level)::integer, 100) AS percent) pct
       WHERE t.status = 'done' AND t.node_address IS NOT NULL AND t.model_id IS NOT NULL
-        AND t.finished_at >= coalesce((SELECT max(served_at) FROM node_earnings WHERE kind = 'turn'), '-infinity'::timestamptz)
-                             - make_interval(secs => ${lookbackSeconds})
+        AND t.finished_at >= ${newestMeteredLess('turn', lookbackSeconds)}
         AND NOT EXISTS (SELECT 1 FROM node_earnings e WHERE e.kind = 'turn' AND e.turn_id = t.id)
       ORDER BY t.finished_at
       LIMIT ${batch}
@@ -52,14 +65,11 @@ export class EarningsRepository {
       INSERT INTO node_earnings (node_address, kind, turn_id, reexecution_id, model_id, level, input_tokens, output_tokens,
                                  price_in_per_1k, price_out_per_1k, level_percent, amount_wei, served_at)
       SELECT r.checking_node, 'reexec', r.turn_id, r.id, t.model_id, t.verification_level, t.prompt_tokens, t.completion_tokens,
-             ${prices.per1kInputTokensWei.toString()}::numeric, ${prices.per1kOutputTokensWei.toString()}::numeric, ${prices.reexecPercent},
-             div((t.prompt_tokens * ${prices.per1kInputTokensWei.toString()}::numeric
-                  + t.completion_tokens * ${prices.per1kOutputTokensWei.toString()}::numeric) * ${prices.reexecPercent}, 100000),
+             ${pricedColumns(prices, sql`${prices.reexecPercent}`)},
              r.created_at
       FROM reexecutions r JOIN turns t ON t.id = r.turn_id
       WHERE t.model_id IS NOT NULL AND t.prompt_tokens IS NOT NULL AND r.checking_node ~ '^0x[0-9a-f]{40}$'
-        AND r.created_at >= coalesce((SELECT max(served_at) FROM node_earnings WHERE kind = 'reexec'), '-infinity'::timestamptz)
-                            - make_interval(secs => ${lookbackSeconds})
+        AND r.created_at >= ${newestMeteredLess('reexec', lookbackSeconds)}
         AND NOT EXISTS (SELECT 1 FROM node_earnings e WHERE e.kind = 'reexec' AND e.reexecution_id = r.id)
       ORDER BY r.created_at
       LIMIT ${batch}
