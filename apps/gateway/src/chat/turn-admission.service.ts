@@ -6,7 +6,10 @@ import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { PersonaAccess } from '../shares/persona-access.service';
 import { AdmissionControl } from './admission-control';
 
-/** Every way a turn starts, over the socket or REST: capacity first, then the key's turn rate, then access (twin shares), then the intake. */
+/**
+ * Every way a turn starts, over the socket or REST: capacity first, then the key's turn rate, then the intake, which
+ * checks access (twin shares) on the persona rule it reads with the conversation, before it stores anything.
+ */
 @Injectable()
 export class TurnAdmission implements OnModuleDestroy {
   readonly control: AdmissionControl;
