@@ -1,49 +1,22 @@
-// The REST shapes the app reads (see /docs/openapi.json). Persona and lorebook shapes are the server's own, as JSON
-// delivers them; the rest are declared here.
-import type { VerificationLabel, Wire } from '@doppel/protocol';
-import type { LorebookSummary as ServerLorebookSummary, LorebookView as ServerLorebookView, PersonaView } from '@doppel/personas';
+// The REST shapes the app reads (see /docs/openapi.json): the server's own types, as JSON delivers them.
+import type { AccountView, ConversationView, MemoryPage as ServerMemoryPage, MemoryView, MessageView, VerificationLabel, Wire } from '@doppel/protocol';
+import type { LorebookSummary as ServerLorebookSummary, LorebookView as ServerLorebookView, PersonaVersion, PersonaView, VersionDiff as ServerVersionDiff } from '@doppel/personas';
 
 export type { GenerationParams, Lorebook, LorebookEntry, PersonaDefinition, StandaloneLorebook } from '@doppel/personas';
+export type { MemoryKind, Page } from '@doppel/protocol';
 
 export type LorebookView = Wire<ServerLorebookView>;
 export type LorebookSummary = Wire<ServerLorebookSummary>;
 export type Persona = Wire<PersonaView>;
+/** A row of GET /personas/:id/versions. */
+export type PersonaVersionRow = Wire<Omit<PersonaVersion, 'definition'>>;
+export type VersionDiff = Wire<ServerVersionDiff>;
 
 /** A level-set label ('none', 'signed+reexec', …), as the receipt signs it. */
 export type VerificationLevel = VerificationLabel;
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-export interface Conversation {
-  id: string;
-  personaId: string;
-  personaName: string;
-  lastMessageAt: string;
-}
-
-export interface Message {
-  id: string;
-  role: 'user' | 'assistant';
-  content: string;
-  turnId: string | null;
-  /** For a reply: how many alternatives its user message has (regenerated replies), this one included. */
-  alternatives?: number;
-  createdAt: string;
-}
-
-export interface Memory {
-  id: string;
-  content: string;
-  kind: string;
-  pinned?: boolean;
-  createdAt: string;
-}
-
-export interface Account {
-  id: string;
-  displayName: string;
-  roles: string[];
-}
+export type Conversation = Wire<ConversationView>;
+export type Message = Wire<MessageView>;
+export type Memory = Wire<MemoryView>;
+export type MemoryPage = Wire<ServerMemoryPage>;
+export type Account = Wire<AccountView>;

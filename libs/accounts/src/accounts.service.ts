@@ -1,17 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { DoppelError, ErrorCode, type AccountRole, type AccountView } from '@doppel/protocol';
 import { AccountsRepository } from './accounts.repository';
 import { apiKeyMatches, apiKeyPrefix, issueApiKey } from './api-key';
 
-export type Role = 'consumer' | 'creator' | 'operator';
-
-export interface Account {
-  id: string;
-  displayName: string;
-  apiKeyPrefix: string;
-  roles: Role[];
-  createdAt: Date;
-}
+export type Role = AccountRole;
+/** The account a key belongs to, as GET /accounts/me answers it. */
+export type Account = AccountView;
 
 export interface CreatedAccount extends Account {
   /** Shown once, at creation; only its hash is kept. */

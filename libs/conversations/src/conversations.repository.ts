@@ -4,37 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
 import { beforeTimeAndId, DATABASE, keysetPage, positionBefore, type Database, type MessageState, type Page } from '@doppel/db';
 import { personaText } from '@doppel/personas';
-
-export interface ConversationView {
-  id: string;
-  personaId: string;
-  personaVersionId: string;
-  personaName: string;
-  lastMessageAt: Date;
-  createdAt: Date;
-}
-
-export interface MessageView {
-  id: string;
-  role: 'user' | 'assistant';
-  content: string;
-  turnId: string | null;
-  /** For a reply: the user message it answers. */
-  replyTo: string | null;
-  /** For a reply: how many alternatives (regenerated replies) its user message has, this one included. */
-  alternatives: number;
-  editedAt: Date | null;
-  createdAt: Date;
-}
-
-export interface AlternativeView {
-  id: string;
-  content: string;
-  turnId: string | null;
-  /** The one shown and in the context of later turns. */
-  chosen: boolean;
-  createdAt: Date;
-}
+import type { AlternativeView, ConversationView, MessageView } from '@doppel/protocol';
 
 export interface NewConversation {
   personaId: string;

@@ -1,11 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { isUuid, type Page } from '@doppel/db';
+import { isUuid } from '@doppel/db';
 import { fillPlaceholders, PersonasService } from '@doppel/personas';
-import { DoppelError, ErrorCode } from '@doppel/protocol';
-import { ConversationsRepository, type AlternativeView, type ConversationView, type MessageView } from './conversations.repository';
-
-export type { AlternativeView, ConversationView, MessageView };
-export type { Page };
+import { DoppelError, ErrorCode, type AlternativeView, type ConversationView, type MessageView, type Page } from '@doppel/protocol';
+import { ConversationsRepository } from './conversations.repository';
 
 export const conversationNotFound = (conversationId: string) =>
   new DoppelError(ErrorCode.ConversationNotFound, `Conversation ${conversationId} does not exist or is not yours.`);

@@ -1,5 +1,6 @@
 // Row types of every table, as Kysely sees them. Keep in step with migrations/.
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { MemoryKind } from '@doppel/protocol';
 
 type CreatedAt = ColumnType<Date, never, never>;
 type UpdatedAt = ColumnType<Date, never, never>;
@@ -111,7 +112,7 @@ export interface TurnsTable {
   updated_at: UpdatedAt;
 }
 
-export type MemoryKind = 'user_message' | 'assistant_reply' | 'fact';
+export type { MemoryKind };
 
 export interface MemoriesTable {
   id: Generated<string>;

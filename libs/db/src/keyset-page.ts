@@ -1,13 +1,10 @@
 // Keyset pagination, one way for every list: fetch limit + 1 rows in a total order, cut the page, and hand out the
 // last row's sort key as an opaque cursor; the next request continues strictly after it.
 import { sql, type RawBuilder } from 'kysely';
-import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { DoppelError, ErrorCode, type Page } from '@doppel/protocol';
 import { decodeCursor, encodeCursor, isTimestampText, isUuid } from './cursor';
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
+export type { Page };
 
 function notIssued(): DoppelError {
   return new DoppelError(ErrorCode.ValidationFailed, 'The cursor is not one this API issued.');

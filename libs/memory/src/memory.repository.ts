@@ -13,7 +13,7 @@ import {
   type Database,
   type MemoryKind,
 } from '@doppel/db';
-import { DoppelError, ErrorCode, sha256Hex } from '@doppel/protocol';
+import { DoppelError, ErrorCode, sha256Hex, type MemoryView, type Page } from '@doppel/protocol';
 
 export interface MemoryHit {
   id: string;
@@ -25,16 +25,6 @@ export interface MemoryHit {
   createdAt: Date;
   /** The consumer pinned it: it enters every prompt, whatever the query. */
   pinned?: boolean;
-}
-
-export interface MemoryView {
-  id: string;
-  kind: MemoryKind;
-  content: string;
-  conversationId: string | null;
-  embeddingModel: string;
-  pinned: boolean;
-  createdAt: Date;
 }
 
 export interface MemorySearch {
@@ -234,7 +224,7 @@ export class MemoryRepository {
     personaId: string,
     consumerId: string,
     options: { limit: number; before?: string; pinned?: boolean },
-  ): Promise<{ items: MemoryView[]; nextCursor: string | null }> {
+  ): Promise<Page<MemoryView>> {
     let query = this.db
       .selectFrom('memories')
       .select(['id', 'kind', 'content', 'conversation_id', 'embedding_model', 'pinned', 'created_at', sql<string>`created_at::text`.as('created_at_text')])

@@ -10,4 +10,4 @@ export type {
   AttachedLorebook,
   SharesGate,
 } from './persona-definition';
-export type { PersonaView, PersonaVersion, LorebookView, LorebookSummary } from './persona-views';
+export type { PersonaView, PersonaVersion, VersionDiff, LorebookView, LorebookSummary } from './persona-views';

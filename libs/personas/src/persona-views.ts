@@ -11,6 +11,13 @@ export interface PersonaVersion {
   createdAt: Date;
 }
 
+/** GET /personas/:id/versions/diff: changed fields as dotted paths, lists compared whole. */
+export interface VersionDiff {
+  from: number;
+  to: number;
+  changes: { field: string; from: unknown; to: unknown }[];
+}
+
 export interface PersonaView {
   id: string;
   ownerId: string;

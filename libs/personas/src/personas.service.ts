@@ -16,15 +16,9 @@ import {
   type UpdatePersonaInput,
 } from './persona-definition';
 import { PersonasRepository } from './personas.repository';
-import type { PersonaVersion, PersonaView } from './persona-views';
+import type { PersonaVersion, PersonaView, VersionDiff } from './persona-views';
 
-export type { PersonaVersion, PersonaView };
-
-export interface VersionDiff {
-  from: number;
-  to: number;
-  changes: { field: string; from: unknown; to: unknown }[];
-}
+export type { PersonaVersion, PersonaView, VersionDiff };
 
 export type PersonaPage = Page<PersonaView>;
 

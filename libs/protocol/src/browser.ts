@@ -11,4 +11,19 @@ export * from './verification-spec';
 export { canonicalJson } from './canonical-json';
 export * from './ops-events';
 export type { ClientLimits } from './client-limits';
-export type { Wire, TwinMarketView, NodeDayEarnings, EconomicsView } from './rest-views';
+export { ACCOUNT_ROLES } from './rest-views';
+export type {
+  Wire,
+  Page,
+  AccountRole,
+  AccountView,
+  ConversationView,
+  MessageView,
+  AlternativeView,
+  MemoryKind,
+  MemoryView,
+  MemoryPage,
+  TwinMarketView,
+  NodeDayEarnings,
+  EconomicsView,
+} from './rest-views';

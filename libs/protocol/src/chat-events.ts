@@ -6,6 +6,7 @@ import { errorBodySchema } from './error-body';
 import { ErrorCode } from './error-codes';
 import { verificationSpecSchema } from './verification-spec';
 import { VERIFICATION_LEVEL_NAMES } from './verification-levels';
+import type { AlternativeView, MemoryView, Page, Wire } from './rest-views';
 
 export const CHAT_NAMESPACE = '/chat';
 
@@ -89,26 +90,11 @@ export type TurnSendAck = z.infer<typeof turnSendAckSchema>;
 /** The answer to a control event (choose, rate, memory): its result on success, or an error. */
 export type ControlAck<T extends object> = ({ ok: true } & T) | z.infer<typeof failedAckSchema>;
 
-export const alternativeReplySchema = z.object({
-  id: z.string(),
-  content: z.string(),
-  turnId: z.string().nullable(),
-  chosen: z.boolean(),
-  createdAt: z.string(),
-});
-export type AlternativeReply = z.infer<typeof alternativeReplySchema>;
+/** A reply as the socket and REST deliver it. */
+export type AlternativeReply = Wire<AlternativeView>;
 export type MessageChooseAck = ControlAck<{ alternatives: AlternativeReply[] }>;
 
-export const memoryItemSchema = z.object({
-  id: z.string(),
-  kind: z.enum(['user_message', 'assistant_reply', 'fact']),
-  content: z.string(),
-  conversationId: z.string().nullable(),
-  embeddingModel: z.string(),
-  pinned: z.boolean(),
-  createdAt: z.string(),
-});
-export type MemoryItem = z.infer<typeof memoryItemSchema>;
+export type MemoryItem = Wire<MemoryView>;
 
 export const turnResumeAckSchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), status: z.enum(['queued', 'running', 'done', 'failed']) }),
@@ -203,7 +189,7 @@ export interface ChatClientToServerEvents {
   'turn:edit': (payload: TurnEditPayload, ack: (result: TurnSendAck) => void) => void;
   'message:choose': (payload: MessageChoosePayload, ack: (result: MessageChooseAck) => void) => void;
   'message:rate': (payload: MessageRatePayload, ack: (result: ControlAck<{ messageId: string; score: number }>) => void) => void;
-  'memory:list': (payload: MemoryListPayload, ack: (result: ControlAck<{ items: MemoryItem[]; nextCursor: string | null }>) => void) => void;
+  'memory:list': (payload: MemoryListPayload, ack: (result: ControlAck<Page<MemoryItem>>) => void) => void;
   'memory:delete': (payload: MemoryDeletePayload, ack: (result: ControlAck<{ deleted: true }>) => void) => void;
   'memory:pin': (payload: MemoryPinPayload, ack: (result: ControlAck<{ memory: MemoryItem }>) => void) => void;
   'turn:resume': (payload: TurnResumePayload, ack: (result: TurnResumeAck) => void) => void;

@@ -1,5 +1,5 @@
 // What some REST routes answer, for the routes' code and the web app alike (the gateway does not parse its own
-// answers, so these are types, not schemas).
+// answers, so these are types, not schemas). The server builds them with Dates; a client reads `Wire<…>` of them.
 
 /** What a value the server builds looks like to a client, after JSON: its Dates arrive as ISO strings. */
 export type Wire<T> = T extends Date
@@ -9,6 +9,76 @@ export type Wire<T> = T extends Date
     : T extends object
       ? { [Key in keyof T]: Wire<T[Key]> }
       : T;
+
+/** One page of a list in a total order; pass `nextCursor` back (as `cursor` or `before`) for the next one. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export const ACCOUNT_ROLES = ['consumer', 'creator', 'operator'] as const;
+export type AccountRole = (typeof ACCOUNT_ROLES)[number];
+
+/** GET /accounts/me (and, with the key, what creating an account or rotating its key answers). */
+export interface AccountView {
+  id: string;
+  displayName: string;
+  apiKeyPrefix: string;
+  roles: AccountRole[];
+  createdAt: Date;
+}
+
+/** GET /conversations/:id, a row of GET /conversations. */
+export interface ConversationView {
+  id: string;
+  personaId: string;
+  personaVersionId: string;
+  personaName: string;
+  lastMessageAt: Date;
+  createdAt: Date;
+}
+
+/** A row of GET /conversations/:id/messages. */
+export interface MessageView {
+  id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  turnId: string | null;
+  /** For a reply: the user message it answers. */
+  replyTo: string | null;
+  /** For a reply: how many alternatives (regenerated replies) its user message has, this one included. */
+  alternatives: number;
+  editedAt: Date | null;
+  createdAt: Date;
+}
+
+/** One reply to a user message (GET …/alternatives, POST …/choose, message:choose). */
+export interface AlternativeView {
+  id: string;
+  content: string;
+  turnId: string | null;
+  /** The one shown and in the context of later turns. */
+  chosen: boolean;
+  createdAt: Date;
+}
+
+export type MemoryKind = 'user_message' | 'assistant_reply' | 'fact';
+
+/** One of a consumer's memories of a persona (GET /personas/:id/memories, PATCH /memories/:id, memory:*). */
+export interface MemoryView {
+  id: string;
+  kind: MemoryKind;
+  content: string;
+  conversationId: string | null;
+  embeddingModel: string;
+  pinned: boolean;
+  createdAt: Date;
+}
+
+/** GET /personas/:id/memories. `pendingWrites`: finished turns whose memories are still being written. */
+export interface MemoryPage extends Page<MemoryView> {
+  pendingWrites: number;
+}
 
 /** GET /twins/:twinId/market */
 export interface TwinMarketView {

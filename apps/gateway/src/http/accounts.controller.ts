@@ -3,14 +3,14 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AccountsService, type Account, type CreatedAccount } from '@doppel/accounts';
 import { isUuid } from '@doppel/db';
-import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { ACCOUNT_ROLES, DoppelError, ErrorCode } from '@doppel/protocol';
 import { CurrentAccount, PublicRoute, RequireRole } from '../auth/api-key.guard';
 import { KeyAuthenticator } from '../auth/key-authenticator.service';
 import { openApiSchema, ZodValidationPipe } from './zod-validation.pipe';
 
 const createAccountSchema = z.strictObject({ displayName: z.string().trim().min(1).max(100) });
 const operatorCreateSchema = createAccountSchema.extend({
-  roles: z.array(z.enum(['consumer', 'creator', 'operator'])).min(1).max(3).default(['consumer', 'creator']),
+  roles: z.array(z.enum(ACCOUNT_ROLES)).min(1).max(ACCOUNT_ROLES.length).default(['consumer', 'creator']),
 });
 
 function accountId(id: string): string {

@@ -2,8 +2,15 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { Account } from '@doppel/accounts';
-import { ConversationsService, type AcceptedTurn, type AlternativeView, type ConversationView, type MessageView, type Page } from '@doppel/conversations';
-import { turnEditPayloadSchema, turnRegeneratePayloadSchema } from '@doppel/protocol';
+import { ConversationsService, type AcceptedTurn } from '@doppel/conversations';
+import {
+  turnEditPayloadSchema,
+  turnRegeneratePayloadSchema,
+  type AlternativeView,
+  type ConversationView,
+  type MessageView,
+  type Page,
+} from '@doppel/protocol';
 import { labelOfSpec } from '@doppel/verification';
 import { TurnAdmission } from '../chat/turn-admission.service';
 import { PersonaAccess } from '../shares/persona-access.service';

@@ -2,8 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@n
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { Account } from '@doppel/accounts';
-import type { MemoryView } from '@doppel/memory';
-import { memoryListQuerySchema, memoryPinSchema } from '@doppel/protocol';
+import { memoryListQuerySchema, memoryPinSchema, type MemoryPage, type MemoryView } from '@doppel/protocol';
 import { CurrentAccount } from '../auth/api-key.guard';
 import { ConsumerMemories } from '../memories/consumer-memories.service';
 import { openApiSchema, ZodValidationPipe } from './zod-validation.pipe';
@@ -21,7 +20,7 @@ export class MemoriesController {
     @CurrentAccount() account: Account,
     @Param('id') personaId: string,
     @Query(new ZodValidationPipe(memoryListQuerySchema, 'query')) query: z.infer<typeof memoryListQuerySchema>,
-  ): Promise<{ items: MemoryView[]; nextCursor: string | null; pendingWrites: number }> {
+  ): Promise<MemoryPage> {
     return this.memories.list(personaId, account.id, query);
   }
 

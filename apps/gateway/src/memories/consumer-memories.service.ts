@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { MemoryRepository, type MemoryView } from '@doppel/memory';
+import { MemoryRepository } from '@doppel/memory';
 import { PersonasService } from '@doppel/personas';
-import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { DoppelError, ErrorCode, type MemoryPage, type MemoryView } from '@doppel/protocol';
 
 const memoryNotFound = (memoryId: string) => new DoppelError(ErrorCode.MemoryNotFound, `Memory ${memoryId} does not exist or is not yours.`);
 
@@ -13,12 +13,12 @@ export class ConsumerMemories {
     private readonly personas: PersonasService,
   ) {}
 
-  /** `pendingWrites`: finished turns whose memories are still being written (look again shortly while above 0). */
+  /** While `pendingWrites` is above 0, look again shortly. */
   async list(
     personaId: string,
     consumerId: string,
     options: { limit: number; before?: string; pinned?: boolean },
-  ): Promise<{ items: MemoryView[]; nextCursor: string | null; pendingWrites: number }> {
+  ): Promise<MemoryPage> {
     await this.assertPersonaKnown(personaId, consumerId);
     const [page, pendingWrites] = await Promise.all([
       this.memories.listForConsumer(personaId, consumerId, options),

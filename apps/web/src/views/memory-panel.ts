@@ -1,9 +1,9 @@
 // What a persona remembers about the signed-in user, with a delete button per memory.
 import { el, replaceChildren, statusLine } from '../dom';
 import { request } from '../api';
-import type { Memory, Page } from '../types';
+import type { Memory, MemoryKind, MemoryPage } from '../types';
 
-const KIND_LABELS: Record<string, string> = { assistant_reply: 'they said', user_message: 'you said', fact: 'a fact about you' };
+const KIND_LABELS: Record<MemoryKind, string> = { assistant_reply: 'they said', user_message: 'you said', fact: 'a fact about you' };
 
 export function memoryPanel(personaId: string): { root: HTMLElement; refresh: () => Promise<void> } {
   const list = el('ul', { class: 'plain memories' });
@@ -13,7 +13,7 @@ export function memoryPanel(personaId: string): { root: HTMLElement; refresh: ()
   const refresh = async (): Promise<void> => {
     if (recheck) clearTimeout(recheck);
     recheck = null;
-    const page = await request<Page<Memory> & { pendingWrites?: number }>('GET', `/personas/${encodeURIComponent(personaId)}/memories?limit=50`);
+    const page = await request<MemoryPage>('GET', `/personas/${encodeURIComponent(personaId)}/memories?limit=50`);
     // A reply's memories are written just after it: look again while some are on their way.
     rechecks = page.pendingWrites ? rechecks + 1 : 0;
     if (page.pendingWrites && rechecks <= 20) recheck = setTimeout(() => void refresh().catch(() => undefined), 250);

@@ -1,13 +1,7 @@
 // A saved persona's history and reception: versions with a field diff, ratings in aggregate, export downloads.
 import { el, field, replaceChildren, statusLine } from '../dom';
 import { download, request } from '../api';
-import type { Persona } from '../types';
-
-interface VersionRow {
-  version: number;
-  contentHash: string;
-  createdAt: string;
-}
+import type { Persona, PersonaVersionRow, VersionDiff } from '../types';
 
 const show = (value: unknown) => (value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -20,7 +14,7 @@ export function versionsPanel(persona: Persona): HTMLElement {
   const compare = el('button', { type: 'button', class: 'small secondary' }, 'Compare');
   compare.addEventListener('click', async () => {
     try {
-      const result = await request<{ changes: { field: string; from: unknown; to: unknown }[] }>('GET', `/personas/${encodeURIComponent(persona.id)}/versions/diff?from=${from.value}&to=${to.value}`);
+      const result = await request<VersionDiff>('GET', `/personas/${encodeURIComponent(persona.id)}/versions/diff?from=${from.value}&to=${to.value}`);
       replaceChildren(
         diff,
         result.changes.length === 0
@@ -32,7 +26,7 @@ export function versionsPanel(persona: Persona): HTMLElement {
       status.textContent = (error as Error).message;
     }
   });
-  void request<VersionRow[]>('GET', `/personas/${encodeURIComponent(persona.id)}/versions`)
+  void request<PersonaVersionRow[]>('GET', `/personas/${encodeURIComponent(persona.id)}/versions`)
     .then((versions) => {
       replaceChildren(list, versions.map((version) => el('li', {}, `v${version.version} · ${new Date(version.createdAt).toLocaleString()} · `, el('code', { title: version.contentHash }, version.contentHash.slice(0, 14)))));
       const options = (selected: number) => versions.map((version) => el('option', { value: version.version, selected: version.version === selected }, `v${version.version}`));
