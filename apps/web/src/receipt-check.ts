@@ -7,8 +7,8 @@
 // hashed up to the batch root, with libs/settlement's own functions (the page has no chain RPC to read the root).
 // The one canonical JSON, the server's own: a pure module with no Node imports (a copy here could drift).
 import { canonicalJson } from '@doppel/protocol';
-import type { TrustedZkModel } from '../../../libs/zkml/src/zk-evidence';
-import type { InclusionProof } from '../../../libs/settlement/src/inclusion-proof';
+import type { InclusionProof } from '@doppel/settlement';
+import type { TrustedZkModel } from '@doppel/zkml';
 
 export interface ReceiptUnderCheck {
   receipt: {
@@ -120,7 +120,7 @@ export async function checkReceipt(
   }
 
   if (levels.includes('zk')) {
-    const { checkZkEvidence, zkKeyring } = await import('../../../libs/zkml/src/zk-evidence');
+    const { checkZkEvidence, zkKeyring } = await import('@doppel/zkml');
     const named = ((receipt.evidence?.zk as { attachments?: { modelHash?: unknown }[] } | undefined)?.attachments ?? []).map((attachment) => String(attachment.modelHash));
     const keys = (await Promise.all([...new Set(named)].map((modelHash) => zkKey(modelHash).catch(() => null)))).filter((key): key is TrustedZkModel => key !== null);
     const failures = checkZkEvidence(receipt.evidence?.zk, String(message.outputHash), zkKeyring(keys), receipt.evidence?.attachments);
@@ -146,8 +146,7 @@ export async function checkSettlement(receipt: ReceiptUnderCheck['receipt'], rec
   // Imported on use, as ethers is: a static import would pull ethers' internals into this chunk. One `await import`
   // each, destructured: the form Rollup tree-shakes (Promise.all over imports keeps all of ethers).
   const { TypedDataEncoder } = await import('ethers');
-  const { leafOf } = await import('../../../libs/settlement/src/merkle');
-  const { inclusionProblems } = await import('../../../libs/settlement/src/inclusion-proof');
+  const { leafOf, inclusionProblems } = await import('@doppel/settlement');
   let leaf: string;
   try {
     leaf = leafOf(TypedDataEncoder.hash(receipt.domain, typesOf('Receipt', RECEIPT_FIELDS), receipt.message));

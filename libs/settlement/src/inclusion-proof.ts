@@ -1,5 +1,5 @@
-// The offline half of checking a receipt's settlement, shared by the verify CLI and the web app (which imports this
-// file by path, so it must stay browser-safe: ./merkle and nothing with Node in it). Given the leaf the checker
+// The offline half of checking a receipt's settlement, shared by the verify CLI and the web app (through
+// browser.ts, so it must stay browser-safe: ./merkle and nothing with Node in it). Given the leaf the checker
 // recomputed from the receipt itself, it says what is wrong with GET /receipts/:id/inclusion's answer, if anything.
 import { verifyProof } from './merkle';
 

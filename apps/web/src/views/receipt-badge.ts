@@ -8,7 +8,7 @@ import type { TurnVerification } from '@doppel/protocol';
 import { ApiError, request } from '../api';
 import { el, replaceChildren } from '../dom';
 import type { ReceiptUnderCheck } from '../receipt-check';
-import type { TrustedZkModel } from '../../../../libs/zkml/src/zk-evidence';
+import type { TrustedZkModel } from '@doppel/zkml';
 
 export function shortAddress(address: string): string {
   return address.length > 12 ? `${address.slice(0, 6)}…${address.slice(-4)}` : address;
