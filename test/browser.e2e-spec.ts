@@ -16,6 +16,7 @@ import { personaDefinitionSchema } from '@doppel/personas';
 import { api, connectChat, sendTurn, signUp, type ChatClient } from './support/clients';
 import { testDatabase } from './support/database';
 import { MAX_MESSAGE_CHARS, startStack, type Stack } from './support/processes';
+import { partialRenders, recordReplyRenders, visibleText } from './support/streamed-reply';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CORPUS = resolve(__dirname, '../../shared/fixtures/real-personas');
@@ -35,8 +36,6 @@ const SEA_PICTURE_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="320" hei
   <path d="M110 290 L210 290 L190 320 L130 320 Z" fill="#6b3e26"/><path d="M160 180 L160 288 L215 288 Z" fill="#fafafa"/></svg>`;
 const SCREENSHOTS = resolve(__dirname, '../test-results/screenshots');
 // Without the background-networking flags Chromium keeps trying to reach Google's hosts, which this network refuses.
-/** Text as rendered: Markdown markers and whitespace differ between the source and the page, the words do not. */
-const visibleText = (text: string | null) => (text ?? '').replace(/[\s*_`#>]/g, '');
 const CHROMIUM_ARGS = ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe('the web app in a browser', () => {
@@ -129,16 +128,7 @@ describe('the web app in a browser', () => {
     await expect.poll(() => page.locator('h1 .chat-avatar').getAttribute('src')).toMatch(/^\/avatars\/[0-9a-f]{64}\/thumbnail$/);
 
     // Record every rendering of the streaming reply, to prove text arrived in pieces before the end.
-    // Page scripts are strings: this project's TypeScript has no DOM types outside apps/web.
-    await page.evaluate(`(() => {
-      const renders = [];
-      window.renders = renders;
-      new MutationObserver(() => {
-        const replies = document.querySelectorAll('.message.assistant .body');
-        const text = replies[replies.length - 1]?.textContent ?? '';
-        if (renders[renders.length - 1] !== text) renders.push(text);
-      }).observe(document.querySelector('.messages'), { childList: true, subtree: true, characterData: true });
-    })()`);
+    await recordReplyRenders(page);
     await page.getByRole('group', { name: 'Verification' }).getByLabel('signed', { exact: true }).check();
     // The limit is the server's MAX_MESSAGE_CHARS (GET /limits), not a number the app carries.
     await expect.poll(() => page.getByLabel('Message', { exact: true }).getAttribute('maxlength')).toBe(String(MAX_MESSAGE_CHARS));
@@ -150,9 +140,7 @@ describe('the web app in a browser', () => {
     const stored = await api(stack.url, consumer.apiKey)('GET', `/conversations/${conversationId}/messages`);
     const finalText = (stored.body.items as { role: string; content: string }[]).at(-1)!.content;
     expect(visibleText(await reply.locator('.body').textContent())).toBe(visibleText(finalText));
-    const renders = await page.evaluate<string[]>('window.renders');
-    const partial = renders.filter((text) => text.length > 0 && text.length < finalText.length);
-    expect(partial.length).toBeGreaterThan(0);
+    expect((await partialRenders(page, finalText)).length).toBeGreaterThan(0);
     // The user's own markup was shown as text, never parsed.
     expect(await page.locator('.message.user').last().textContent()).toContain('<b>tides</b>');
     expect(await page.locator('.message.user b').count()).toBe(0);

@@ -13,14 +13,13 @@ import { generateKeySecret, OhttpKeyRing, parseKeySecrets } from '@doppel/ohttp'
 import { api, signUp } from './support/clients';
 import { startRelay, startTap, type Tap } from './support/ohttp';
 import { startStack, type RunningProcess, type Stack } from './support/processes';
+import { partialRenders, recordReplyRenders, visibleText } from './support/streamed-reply';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const WEB_ASSETS = resolve(__dirname, '../dist/web/assets');
 const RELAY = '127.0.0.3';
 const GATEWAY = '127.0.0.4';
-/** Text as rendered: Markdown markers and whitespace differ between the source and the page, the words do not. */
-const visibleText = (text: string | null) => (text ?? '').replace(/[\s*_`#>]/g, '');
 const escaped = (address: string) => address.replace(/\./g, '\\.');
 /** The gateway's log without colour codes. */
 const plainLog = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
@@ -92,16 +91,8 @@ describe('private mode in the browser: chat through an OHTTP relay', () => {
     const { page, conversationId } = await chatPage();
     await turnOnPrivateMode(page, pin);
     await page.getByRole('group', { name: 'Verification' }).getByLabel('signed', { exact: true }).check();
-    // Every rendering of the reply, to show the text arrived in pieces before the end (strings: no DOM types here).
-    await page.evaluate(`(() => {
-      const renders = [];
-      window.renders = renders;
-      new MutationObserver(() => {
-        const replies = document.querySelectorAll('.message.assistant .body');
-        const text = replies[replies.length - 1]?.textContent ?? '';
-        if (renders[renders.length - 1] !== text) renders.push(text);
-      }).observe(document.querySelector('.messages'), { childList: true, subtree: true, characterData: true });
-    })()`);
+    // Every rendering of the reply, to show the text arrived in pieces before the end.
+    await recordReplyRenders(page);
     const logBefore = stack.gateway.output().length;
     const [sentBefore, receivedBefore] = [tap.toGateway().length, tap.fromGateway().length];
     const [browserSentBefore, browserReceivedBefore] = [browserTap.toGateway().length, browserTap.fromGateway().length];
@@ -116,8 +107,7 @@ describe('private mode in the browser: chat through an OHTTP relay', () => {
     expect(messages.at(-2)).toMatchObject({ role: 'user', content: prompt });
     const replyText = messages.at(-1)!.content;
     expect(visibleText(await reply.locator('.body').textContent())).toBe(visibleText(replyText));
-    const renders = await page.evaluate<string[]>('window.renders');
-    expect(renders.filter((text) => text.length > 0 && text.length < replyText.length).length).toBeGreaterThan(0);
+    expect((await partialRenders(page, replyText)).length).toBeGreaterThan(0);
 
     // The receipt came inside the sealed /v1/chat/completions stream; the page checks it itself.
     await expect.poll(() => reply.locator('.badge').textContent()).toBe('signed');
