@@ -300,6 +300,11 @@ describe('verified inference', () => {
     expect(response.headers.get('content-type')).toContain('text/plain');
     expect(text).toMatch(/^doppel_turns_total\{level="signed",status="done"\} \d+$/m);
     expect(text).toMatch(/^doppel_verification_added_ms\{level="signed\+reexec",quantile="0.95"\} [\d.]+$/m);
+    // This gateway's admission control: nothing in flight between tests, a limit, and (after these turns) a bound.
+    expect(text).toMatch(/^doppel_admission_turns_in_flight 0$/m);
+    expect(text).toMatch(/^doppel_admission_limit [1-9]\d*$/m);
+    expect(text).toMatch(/^doppel_admission_served (\d+|NaN)$/m);
+    expect(text).toMatch(/^doppel_admission_loop_saturated 0$/m);
   });
 
   it('stops trusting receipts of a revoked node', async () => {

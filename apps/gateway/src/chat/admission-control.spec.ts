@@ -6,8 +6,14 @@ describe('AdmissionControl', () => {
   let control: AdmissionControl;
   const make = (maxTurnsInFlight = 10_000) =>
     (control = new AdmissionControl({ targetStartMs: 100, maxTurnsInFlight, maxLoopDelayMs: 10_000, windowMs: 60_000 }, () => clock));
+  /** Admits a turn and stores it at once (an instant intake). */
+  const admit = (turnId: string, modelId = 'model-a') => {
+    const admitted = control.admitTurn();
+    if (!admitted.admitted) throw new Error(`${turnId} refused: ${admitted.reason}`);
+    control.accepted(turnId, modelId, admitted);
+  };
   const fill = (count: number, from = 0, modelId = 'model-a') => {
-    for (let index = from; index < from + count; index++) control.accepted(`turn-${index}`, modelId);
+    for (let index = from; index < from + count; index++) admit(`turn-${index}`, modelId);
   };
 
   afterEach(() => control.close());
@@ -16,9 +22,44 @@ describe('AdmissionControl', () => {
     make(8);
     fill(8);
     const refused = control.admitTurn();
-    expect(refused).toMatchObject({ admitted: false, retryAfterSeconds: 1 });
+    expect(refused).toMatchObject({ admitted: false });
+    // Jittered, so that agents refused together do not all return together.
+    const retries = new Set(Array.from({ length: 50 }, () => (control.admitTurn() as { retryAfterSeconds: number }).retryAfterSeconds));
+    expect([...retries].sort()).toEqual([1, 2]);
     control.finished('turn-3');
-    expect(control.admitTurn()).toEqual({ admitted: true });
+    expect(control.admitTurn().admitted).toBe(true);
+  });
+
+  it('counts turns still in their intake against the limit', () => {
+    make(2);
+    expect(control.admitTurn().admitted).toBe(true);
+    expect(control.admitTurn().admitted).toBe(true);
+    expect(control.admitTurn()).toMatchObject({ admitted: false, reason: '2 turns are in flight' });
+    // One intake fails (rate limit, access, a duplicate): its place is free again.
+    control.withdrawn();
+    expect(control.state.inIntake).toBe(1);
+    expect(control.admitTurn().admitted).toBe(true);
+  });
+
+  it('times a turn from its admission, so a slow intake (a saturated database) is a slow start', () => {
+    make();
+    // Ten turns with an instant intake and a 5-ms first token set the floor.
+    fill(10);
+    clock += 5;
+    for (let index = 0; index < 10; index++) control.firstOutput(`turn-${index}`);
+    control.adjust();
+    const before = control.state.limit;
+    // Ten more whose intake took 500 ms, then the same 5 ms to the first token.
+    const admitted = Array.from({ length: 10 }, () => control.admitTurn());
+    clock += 500;
+    admitted.forEach((turn, index) => {
+      if (!turn.admitted) throw new Error('refused');
+      control.accepted(`slow-${index}`, 'model-a', turn);
+    });
+    clock += 5;
+    for (let index = 0; index < 10; index++) control.firstOutput(`slow-${index}`);
+    control.adjust();
+    expect(control.state.limit).toBeLessThan(before);
   });
 
   it('cuts the limit below what is in flight when turns wait longer than the target for their first token', () => {
@@ -32,6 +73,40 @@ describe('AdmissionControl', () => {
     control.adjust();
     expect(control.state.limit).toBe(80);
     expect(control.admitTurn().admitted).toBe(false);
+  });
+
+  it('counts a turn still waiting for its first token past the target as slow, before its token comes', () => {
+    make();
+    fill(100);
+    clock = 5;
+    for (let index = 0; index < 85; index++) control.firstOutput(`turn-${index}`);
+    // 85 turns started at once (floor 5 ms); 15 are still waiting 495 ms over it, past the 100-ms target.
+    clock = 500;
+    control.adjust();
+    expect(control.state.limit).toBe(80);
+  });
+
+  it("does not grow the limit past the turns in flight the nodes serve (Little's law on the unloaded turn time)", () => {
+    control = new AdmissionControl({ targetStartMs: 100, maxTurnsInFlight: 10_000, maxLoopDelayMs: 10_000, windowMs: 500 }, () => clock);
+    // Four windows of 500 ms: 50 turns each, first token after 100 ms, done after 400 ms: 100 turns/s served.
+    for (let window = 0; window < 4; window++) {
+      const ids = Array.from({ length: 50 }, (_, index) => `w${window}-${index}`);
+      for (const id of ids) admit(id);
+      clock += 100;
+      for (const id of ids) control.firstOutput(id);
+      clock += 300;
+      for (const id of ids) control.finished(id);
+      clock += 100;
+      control.adjust();
+    }
+    // 100 turns/s × (400 ms unloaded + 100 ms target wait) = 50 in flight.
+    expect(control.state.served).toBe(50);
+    const initial = control.state.limit;
+    fill(initial);
+    for (let index = 0; index < initial; index++) control.firstOutput(`turn-${index}`);
+    control.adjust();
+    // Every turn started in time and the limit is in use, but it is past what the nodes were seen to serve.
+    expect(control.state.limit).toBe(initial);
   });
 
   it('cuts once per round: turns accepted before a cut do not cut again, turns accepted after it may', () => {

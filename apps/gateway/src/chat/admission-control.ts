@@ -10,6 +10,12 @@
 // minutes, i.e. that model unloaded. And one cut per round: after a cut, turns accepted before it still report the
 // old wait, so only turns accepted after it can ask for another (cutting on stale news drove the limit to the floor
 // and idled the machine).
+//
+// Two guards against overshoot, the failure seen at 10,000 agents (turns in flight surging to 4x what the nodes
+// serve, every first token 1-7 s late): a turn still waiting for its first token past the target counts as slow now,
+// not only once its token arrives (the slowest turns are the last to report); and the limit grows no further than
+// Little's law allows: the turns this gateway has been completing per second times their unloaded turn time plus the
+// target wait. Past that, more in flight adds only queueing.
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 
 export interface AdmissionOptions {
@@ -23,22 +29,35 @@ export interface AdmissionOptions {
   windowMs?: number;
 }
 
-export type Admission = { admitted: true } | { admitted: false; retryAfterSeconds: number; reason: string };
+export type Refusal = { admitted: false; retryAfterSeconds: number; reason: string };
+export type Admission = { admitted: true } | Refusal;
+/** A turn let in: it holds a place until the intake stores it (`accepted`) or does not (`withdrawn`). */
+export type AdmittedTurn = { admitted: true; at: number };
 
 const MIN_LIMIT = 4;
-/** Fewer first-token waits than this say nothing about capacity (one slow turn is not a trend). */
-const MIN_SAMPLES = 10;
+/** Fewer first-token waits than this say nothing about capacity (with ten, a p90 is the slowest turn but one). */
+const MIN_SAMPLES = 20;
 const DECREASE = 0.8;
 /** A turn still counted after this long lost its follower unnoticed; it stops counting. */
 const FORGET_AFTER_MS = 120_000;
 /** A model's floor is the fastest first token within this many windows (5 minutes at 500 ms). */
 const FLOOR_WINDOWS = 600;
+/** The service rate is measured over this many windows (2 s at 500 ms). */
+const RATE_WINDOWS = 4;
 
 interface InFlight {
   at: number;
   modelId: string;
-  /** Its first-token wait was sampled already. */
-  sampled: boolean;
+  /** Its first-token wait beyond its model's floor, once its first output came; null before. */
+  excessMs: number | null;
+}
+
+/**
+ * Between `seconds` and twice that, whole seconds: clients refused in the same instant must not all come back in the
+ * same one.
+ */
+function jittered(seconds: number): number {
+  return seconds + Math.floor(Math.random() * (seconds + 1));
 }
 
 /** The fastest first-token waits of one model, one per window, over the last FLOOR_WINDOWS windows. */
@@ -65,9 +84,49 @@ class ModelFloor {
   }
 }
 
+/** Turns that left this gateway per window, and how long they took unloaded: the two factors of Little's law. */
+class ServiceRate {
+  private readonly windows: { departures: number; unloadedMsSum: number; unloadedCount: number }[] = [];
+  private current = { departures: 0, unloadedMsSum: 0, unloadedCount: 0 };
+
+  /** A turn left; `unloadedMs` is its time in flight less its wait beyond its model's floor (null: it never started). */
+  depart(unloadedMs: number | null): void {
+    this.current.departures++;
+    if (unloadedMs === null) return;
+    this.current.unloadedMsSum += unloadedMs;
+    this.current.unloadedCount++;
+  }
+
+  roll(): void {
+    this.windows.push(this.current);
+    if (this.windows.length > RATE_WINDOWS) this.windows.shift();
+    this.current = { departures: 0, unloadedMsSum: 0, unloadedCount: 0 };
+  }
+
+  /** Turns in flight that the recent throughput serves with `waitMs` of waiting each; null until enough turns left. */
+  turnsServed(windowMs: number, waitMs: number): number | null {
+    let departures = 0;
+    let unloadedMsSum = 0;
+    let unloadedCount = 0;
+    for (const window of this.windows) {
+      departures += window.departures;
+      unloadedMsSum += window.unloadedMsSum;
+      unloadedCount += window.unloadedCount;
+    }
+    if (departures < MIN_SAMPLES || unloadedCount === 0) return null;
+    const perMs = departures / (this.windows.length * windowMs);
+    return Math.ceil(perMs * (unloadedMsSum / unloadedCount + waitMs));
+  }
+}
+
 export class AdmissionControl {
   private readonly inFlight = new Map<string, InFlight>();
+  /** Turns admitted whose intake (rate limit, access, insert) has not finished: they count against the limit. */
+  private inIntake = 0;
   private readonly floors = new Map<string, ModelFloor>();
+  private readonly service = new ServiceRate();
+  /** What Little's law allows in flight (see ServiceRate); the limit does not grow past it. Null: not measured yet. */
+  private served: number | null = null;
   /** Excess waits (first-token wait minus the model's floor) of turns accepted since the last cut. */
   private excessWaits: number[] = [];
   private lastCutAt = -Infinity;
@@ -83,45 +142,69 @@ export class AdmissionControl {
   ) {
     this.limit = Math.min(options.maxTurnsInFlight, 256);
     this.loopDelay.enable();
-    this.timer = setInterval(() => this.adjust(), options.windowMs ?? 500);
+    this.timer = setInterval(() => this.adjust(), this.windowMs);
     this.timer.unref();
   }
 
-  /** Whether a new turn may be accepted now. */
-  admitTurn(): Admission {
-    if (this.overloadedLoop) return { admitted: false, retryAfterSeconds: 2, reason: 'this gateway is saturated' };
-    if (this.inFlight.size >= this.limit) return { admitted: false, retryAfterSeconds: 1, reason: `${this.inFlight.size} turns are in flight` };
-    return { admitted: true };
+  /**
+   * Whether a new turn may start its intake now. Its wait is timed from here, so a slow intake (a saturated
+   * database) counts as the slow start it is.
+   */
+  admitTurn(): AdmittedTurn | Refusal {
+    if (this.overloadedLoop) return { admitted: false, retryAfterSeconds: jittered(2), reason: 'this gateway is saturated' };
+    const holding = this.inFlight.size + this.inIntake;
+    if (holding >= this.limit) return { admitted: false, retryAfterSeconds: jittered(1), reason: `${holding} turns are in flight` };
+    this.inIntake++;
+    return { admitted: true, at: this.now() };
   }
 
   /** Whether a new connection may be accepted now (only the gateway's own saturation refuses one). */
   admitConnection(): Admission {
-    return this.overloadedLoop ? { admitted: false, retryAfterSeconds: 2, reason: 'this gateway is saturated' } : { admitted: true };
+    return this.overloadedLoop ? { admitted: false, retryAfterSeconds: jittered(2), reason: 'this gateway is saturated' } : { admitted: true };
   }
 
-  accepted(turnId: string, modelId: string): void {
-    this.inFlight.set(turnId, { at: this.now(), modelId, sampled: false });
+  private get windowMs(): number {
+    return this.options.windowMs ?? 500;
+  }
+
+  /** The intake stored the admitted turn: it is in flight until `finished`. */
+  accepted(turnId: string, modelId: string, admitted: AdmittedTurn): void {
+    this.withdrawn();
+    this.inFlight.set(turnId, { at: admitted.at, modelId, excessMs: null });
+  }
+
+  /** The intake refused or failed the admitted turn, or found it already stored: it gives its place back. */
+  withdrawn(): void {
+    this.inIntake = Math.max(0, this.inIntake - 1);
   }
 
   /** The turn's first token (or its end, for an empty reply) reached this gateway: the sample admission steers by. */
   firstOutput(turnId: string): void {
     const turn = this.inFlight.get(turnId);
-    if (!turn || turn.sampled) return;
-    turn.sampled = true;
+    if (!turn || turn.excessMs !== null) return;
     const wait = this.now() - turn.at;
-    let floor = this.floors.get(turn.modelId);
-    if (!floor) this.floors.set(turn.modelId, (floor = new ModelFloor()));
+    const floor = this.floorOf(turn.modelId);
     floor.observe(wait);
-    if (turn.at >= this.lastCutAt) this.excessWaits.push(wait - floor.ms);
+    turn.excessMs = wait - floor.ms;
+    if (turn.at >= this.lastCutAt) this.excessWaits.push(turn.excessMs);
   }
 
   /** The turn finished, failed, or nobody here follows it any more. */
   finished(turnId: string): void {
+    const turn = this.inFlight.get(turnId);
+    if (!turn) return;
     this.inFlight.delete(turnId);
+    this.service.depart(turn.excessMs === null ? null : this.now() - turn.at - turn.excessMs);
   }
 
-  get state(): { limit: number; inFlight: number; overloadedLoop: boolean } {
-    return { limit: this.limit, inFlight: this.inFlight.size, overloadedLoop: this.overloadedLoop };
+  get state(): { limit: number; inFlight: number; inIntake: number; served: number | null; overloadedLoop: boolean } {
+    return { limit: this.limit, inFlight: this.inFlight.size, inIntake: this.inIntake, served: this.served, overloadedLoop: this.overloadedLoop };
+  }
+
+  private floorOf(modelId: string): ModelFloor {
+    let floor = this.floors.get(modelId);
+    if (!floor) this.floors.set(modelId, (floor = new ModelFloor()));
+    return floor;
   }
 
   close(): void {
@@ -131,7 +214,7 @@ export class AdmissionControl {
 
   /**
    * Multiplicative decrease when turns accepted since the last cut wait too long for their first token (or the loop
-   * lags), additive increase while in use.
+   * lags), additive increase while in use, up to what Little's law says the nodes serve.
    */
   adjust(): void {
     const now = this.now();
@@ -144,7 +227,17 @@ export class AdmissionControl {
     this.slowLoopWindows = loopP90Ms > this.options.maxLoopDelayMs ? this.slowLoopWindows + 1 : 0;
     this.overloadedLoop = this.slowLoopWindows >= 2;
     for (const floor of this.floors.values()) floor.roll();
-    const waits = this.excessWaits.sort((a, b) => a - b);
+    this.service.roll();
+    this.served = this.service.turnsServed(this.windowMs, this.options.targetStartMs);
+    // Turns still waiting for their first token past the target are slow samples already: waiting for them to
+    // report would hear of a queue only after it has formed.
+    const stillWaiting: number[] = [];
+    for (const turn of this.inFlight.values()) {
+      if (turn.excessMs !== null || turn.at < this.lastCutAt) continue;
+      const excessSoFar = now - turn.at - this.floorOf(turn.modelId).ms;
+      if (excessSoFar > this.options.targetStartMs) stillWaiting.push(excessSoFar);
+    }
+    const waits = this.excessWaits.concat(stillWaiting).sort((a, b) => a - b);
     // Too few fresh samples say nothing yet (one slow turn is not a trend): they are kept for the next window.
     if (waits.length < MIN_SAMPLES && !this.overloadedLoop) return;
     this.excessWaits = [];
@@ -152,8 +245,8 @@ export class AdmissionControl {
     if (p90 > this.options.targetStartMs || this.overloadedLoop) {
       this.limit = Math.max(MIN_LIMIT, Math.floor(Math.min(this.limit, this.inFlight.size) * DECREASE));
       this.lastCutAt = now;
-    } else if (this.inFlight.size >= this.limit * 0.75) {
-      this.limit = Math.min(this.options.maxTurnsInFlight, this.limit + Math.max(1, Math.round(this.limit * 0.05)));
+    } else if (this.inFlight.size >= this.limit * 0.75 && (this.served === null || this.limit < this.served)) {
+      this.limit = Math.min(this.options.maxTurnsInFlight, this.served ?? Infinity, this.limit + Math.max(1, Math.round(this.limit * 0.05)));
     }
   }
 }

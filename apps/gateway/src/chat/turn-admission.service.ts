@@ -28,23 +28,28 @@ export class TurnAdmission implements OnModuleDestroy {
    * conversation an OpenAI-style request brings its history in): a refused turn then stores nothing.
    */
   async accept(accountId: string, request: TurnRequest | (() => Promise<TurnRequest>)): Promise<AcceptedTurn> {
-    const capacity = this.control.admitTurn();
-    if (!capacity.admitted) {
-      throw new DoppelError(ErrorCode.Overloaded, `Doppel is at capacity right now (${capacity.reason}); nothing was stored. Retry in ${capacity.retryAfterSeconds} s.`, {
-        retryAfterSeconds: capacity.retryAfterSeconds,
+    const admitted = this.control.admitTurn();
+    if (!admitted.admitted) {
+      throw new DoppelError(ErrorCode.Overloaded, `Doppel is at capacity right now (${admitted.reason}); nothing was stored. Retry in ${admitted.retryAfterSeconds} s.`, {
+        retryAfterSeconds: admitted.retryAfterSeconds,
       });
     }
-    const perMinute = this.config.gateway.turnsPerMinute;
-    const rate = await this.rateLimiter.hit('turns', accountId, perMinute);
-    if (!rate.allowed) {
-      throw new DoppelError(ErrorCode.RateLimited, `More than ${perMinute} turns a minute on this key; retry in ${rate.retryAfterSeconds} s.`, {
-        retryAfterSeconds: rate.retryAfterSeconds,
-      });
+    let accepted: AcceptedTurn | null = null;
+    try {
+      const perMinute = this.config.gateway.turnsPerMinute;
+      const rate = await this.rateLimiter.hit('turns', accountId, perMinute);
+      if (!rate.allowed) {
+        throw new DoppelError(ErrorCode.RateLimited, `More than ${perMinute} turns a minute on this key; retry in ${rate.retryAfterSeconds} s.`, {
+          retryAfterSeconds: rate.retryAfterSeconds,
+        });
+      }
+      const resolved = typeof request === 'function' ? await request() : request;
+      accepted = await this.intake.accept(accountId, resolved, (rule) => this.access.checkRule(accountId, rule));
+      return accepted;
+    } finally {
+      if (accepted && !accepted.duplicate) this.control.accepted(accepted.turnId, accepted.modelId, admitted);
+      else this.control.withdrawn();
     }
-    const resolved = typeof request === 'function' ? await request() : request;
-    const accepted = await this.intake.accept(accountId, resolved, (rule) => this.access.checkRule(accountId, rule));
-    if (!accepted.duplicate) this.control.accepted(accepted.turnId, accepted.modelId);
-    return accepted;
   }
 
   onModuleDestroy(): void {

@@ -2,6 +2,7 @@ import { Controller, Get, Header, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { RequireRole } from '../auth/api-key.guard';
+import { TurnAdmission } from '../chat/turn-admission.service';
 import { TurnRelayService } from '../chat/turn-relay.service';
 import { TurnStatsRepository, type LevelStats } from '../ops/turn-stats.repository';
 import { ZodValidationPipe } from './zod-validation.pipe';
@@ -23,6 +24,7 @@ export class MetricsController {
   constructor(
     private readonly stats: TurnStatsRepository,
     private readonly relay: TurnRelayService,
+    private readonly admission: TurnAdmission,
   ) {}
 
   @Get('operator/verification')
@@ -56,9 +58,28 @@ export class MetricsController {
       '# HELP doppel_turn_stream_gaps_total Holes found in turn streams by this gateway since it started (entries lost in a Redis failover), each repaired from the done text.',
       '# TYPE doppel_turn_stream_gaps_total counter',
       `doppel_turn_stream_gaps_total ${this.relay.streamGaps}`,
+      ...admissionGauges(this.admission.control.state),
     ];
     return `${lines.join('\n')}\n`;
   }
+}
+
+/** This gateway's admission control now (see admission-control.ts). */
+function admissionGauges(state: TurnAdmission['control']['state']): string[] {
+  return [
+    '# HELP doppel_admission_turns_in_flight Turns this gateway admitted that have not finished.',
+    '# TYPE doppel_admission_turns_in_flight gauge',
+    `doppel_admission_turns_in_flight ${state.inFlight}`,
+    '# HELP doppel_admission_limit Turns this gateway lets in flight before it refuses new ones with OVERLOADED.',
+    '# TYPE doppel_admission_limit gauge',
+    `doppel_admission_limit ${state.limit}`,
+    "# HELP doppel_admission_served Turns in flight the recent throughput serves within the target wait (Little's law); the limit grows no further.",
+    '# TYPE doppel_admission_served gauge',
+    `doppel_admission_served ${state.served ?? 'NaN'}`,
+    '# HELP doppel_admission_loop_saturated 1 while this gateway refuses new turns and connections because its event loop lags.',
+    '# TYPE doppel_admission_loop_saturated gauge',
+    `doppel_admission_loop_saturated ${state.overloadedLoop ? 1 : 0}`,
+  ];
 }
 
 const p50p95 = ({ p50, p95 }: { p50: number | null; p95: number | null }) => ({ p50, p95 });
