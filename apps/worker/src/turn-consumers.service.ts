@@ -70,8 +70,9 @@ export class TurnConsumers implements BeforeApplicationShutdown {
         await this.runner.fail(turnId, ErrorCode.ModelFailed, 'The model failed while writing this reply. Send the message again.');
         throw new UnrecoverableError(error.message);
       }
-      // A typed failure (no checking node, turn taken over…) is final: retrying would fail the same way.
-      if (error instanceof DoppelError) {
+      // A typed failure (no checking node, turn taken over…) is final: retrying would fail the same way. A saturated
+      // database (OVERLOADED) is not: the job is retried like any passing failure.
+      if (error instanceof DoppelError && error.code !== ErrorCode.Overloaded) {
         if (error.code !== ErrorCode.TurnFailed) await this.runner.fail(turnId, error.code, error.message);
         throw new UnrecoverableError(error.message);
       }

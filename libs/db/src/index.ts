@@ -1,5 +1,5 @@
 export * from './database.types';
-export { createDatabase } from './create-database';
+export { createDatabase, type DatabaseOptions } from './create-database';
 export { toVectorLiteral } from './vector-literal';
 export { supportsIterativeScan, tuneHnswSearch, cosineDistance, checkedDimensions } from './hnsw-search';
 export { migrate, assertMigrationsApplied, readMigrationFiles, type MigrationReport } from './migrator';

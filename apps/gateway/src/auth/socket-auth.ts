@@ -3,7 +3,7 @@
 import type { Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import type { Account } from '@doppel/accounts';
-import { clientJsonProblem, ErrorCode, errorCodeOfClientJsonProblem } from '@doppel/protocol';
+import { clientJsonProblem, DoppelError, ErrorCode, errorCodeOfClientJsonProblem } from '@doppel/protocol';
 import { bearerToken } from './api-key.guard';
 import type { KeyAuthenticator } from './key-authenticator.service';
 
@@ -32,6 +32,8 @@ export function authenticateHandshake(keys: KeyAuthenticator, logger: Logger, ad
         next(refusal ?? undefined);
       })
       .catch((error: unknown) => {
+        // A saturated database (or anything else that says when to retry) is refused as what it is.
+        if (error instanceof DoppelError) return next(connectRefusal(error.code, error.message, (error.details ?? {}) as Record<string, unknown>));
         logger.error(`handshake failed: ${(error as Error).message}`);
         next(connectRefusal(ErrorCode.Internal, 'Authentication is unavailable right now; try again.'));
       });
