@@ -3,23 +3,9 @@
 // Uses DOPPEL_API_KEY, or the demo key that `seed` wrote.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { ImportReport, ImportResponse } from '@doppel/persona-cards';
+import type { ErrorBody, Wire } from '@doppel/protocol';
 import { readDemoCredentials } from './demo-credentials';
-
-interface Report {
-  format: string;
-  mapped: { from: string; to: string }[];
-  dropped: { field: string; reason: string }[];
-  warnings: string[];
-}
-interface ImportedPersona {
-  persona: { id: string; definition: { name: string } };
-  report: Report;
-}
-type ImportResponse =
-  | ({ kind: 'persona' } & ImportedPersona)
-  | { kind: 'personas'; personas: ImportedPersona[] }
-  | { kind: 'lorebook'; lorebook: { id: string; book: { name: string; entries: unknown[] } }; report: Report }
-  | { kind?: undefined; code: string; message: string };
 
 export async function runImport(args: string[]): Promise<void> {
   let url = process.env.DOPPEL_URL ?? 'http://127.0.0.1:3000';
@@ -39,8 +25,8 @@ export async function runImport(args: string[]): Promise<void> {
   target.searchParams.set('fileName', basename(file));
   target.searchParams.set('visibility', visibility);
   const response = await fetch(target, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/octet-stream' }, body: content });
-  const body = (await response.json()) as ImportResponse;
-  if (!response.ok || !body.kind) throw new Error(`import refused (${response.status} ${'code' in body ? body.code : ''}): ${'message' in body ? body.message : ''}`);
+  const body = (await response.json()) as Wire<ImportResponse> | ErrorBody;
+  if (!response.ok || !('kind' in body)) throw new Error(`import refused (${response.status} ${'code' in body ? body.code : ''}): ${'message' in body ? body.message : ''}`);
   if (body.kind === 'lorebook') {
     console.log(`imported lorebook "${body.lorebook.book.name}" (${body.lorebook.book.entries.length} entries) as ${body.lorebook.id} from ${body.report.format}`);
     printReport(body.report);
@@ -52,7 +38,7 @@ export async function runImport(args: string[]): Promise<void> {
   }
 }
 
-function printReport(report: Report): void {
+function printReport(report: ImportReport): void {
   for (const mapping of report.mapped) console.log(`  mapped   ${mapping.from} → ${mapping.to}`);
   for (const dropped of report.dropped) console.log(`  dropped  ${dropped.field}: ${dropped.reason}`);
   for (const warning of report.warnings) console.log(`  warning  ${warning}`);

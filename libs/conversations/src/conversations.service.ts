@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { isUuid } from '@doppel/db';
 import { fillPlaceholders, PersonasService } from '@doppel/personas';
-import { DoppelError, ErrorCode, type AlternativeView, type ConversationView, type MessageView, type Page } from '@doppel/protocol';
+import { DoppelError, ErrorCode, type AlternativeView, type ConversationView, type MessageView, type Page, type RatingsSummary } from '@doppel/protocol';
 import { ConversationsRepository } from './conversations.repository';
 
 export const conversationNotFound = (conversationId: string) =>
@@ -68,7 +68,7 @@ export class ConversationsService {
   }
 
   /** Ratings of a persona's replies in aggregate, for its creator only (unknown and not-yours are the same 404). */
-  async ratingsSummary(personaId: string, ownerId: string): Promise<{ count: number; average: number | null; distribution: Record<string, number> }> {
+  async ratingsSummary(personaId: string, ownerId: string): Promise<RatingsSummary> {
     const persona = await this.personas.getVisible(personaId, ownerId);
     if (persona.ownerId !== ownerId) throw new DoppelError(ErrorCode.PersonaNotFound, `Persona ${personaId} does not exist or is not yours.`);
     const counts = await this.repository.ratingCounts(personaId);

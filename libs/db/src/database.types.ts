@@ -1,6 +1,6 @@
 // Row types of every table, as Kysely sees them. Keep in step with migrations/.
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
-import type { MemoryKind } from '@doppel/protocol';
+import type { KnowledgeMediaType, KnowledgeStatus, MemoryKind } from '@doppel/protocol';
 
 type CreatedAt = ColumnType<Date, never, never>;
 type UpdatedAt = ColumnType<Date, never, never>;
@@ -331,8 +331,7 @@ export interface MessageRatingsTable {
   updated_at: UpdatedAt;
 }
 
-export type KnowledgeMediaType = 'text/plain' | 'text/markdown';
-export type KnowledgeStatus = 'pending' | 'ready' | 'failed';
+export type { KnowledgeMediaType, KnowledgeStatus };
 
 export interface KnowledgeDocumentsTable {
   id: Generated<string>;

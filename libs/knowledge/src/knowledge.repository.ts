@@ -4,25 +4,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { checkedDimensions, cosineDistance, DATABASE, isUuid, supportsIterativeScan, toVectorLiteral, tuneHnswSearch, type Database, type KnowledgeDocumentsTable, type KnowledgeMediaType, type KnowledgeStatus } from '@doppel/db';
-import { sha256Hex } from '@doppel/protocol';
+import { sha256Hex, type KnowledgeDocumentView } from '@doppel/protocol';
 
-export interface KnowledgeDocumentView {
-  id: string;
-  personaId: string;
-  title: string;
-  mediaType: KnowledgeMediaType;
-  bytes: number;
-  contentHash: string;
-  revision: number;
-  status: KnowledgeStatus;
-  error: string | null;
-  /** The revision whose chunks serve now (null until one is ready); lags revision while a re-upload is pending. */
-  indexedRevision: number | null;
-  chunkCount: number;
-  embeddingModel: string;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type { KnowledgeDocumentView };
 
 export interface KnowledgeDocument extends KnowledgeDocumentView {
   content: string;

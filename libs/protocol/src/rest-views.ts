@@ -80,6 +80,36 @@ export interface MemoryPage extends Page<MemoryView> {
   pendingWrites: number;
 }
 
+/** GET /personas/:id/ratings, for the persona's creator: scores 1–5 in aggregate, never one consumer's. */
+export interface RatingsSummary {
+  count: number;
+  average: number | null;
+  /** How many ratings gave each score, keyed '1' to '5'. */
+  distribution: Record<string, number>;
+}
+
+export type KnowledgeMediaType = 'text/plain' | 'text/markdown';
+export type KnowledgeStatus = 'pending' | 'ready' | 'failed';
+
+/** A persona's knowledge document without its text (GET /personas/:id/knowledge, an upload's answer). */
+export interface KnowledgeDocumentView {
+  id: string;
+  personaId: string;
+  title: string;
+  mediaType: KnowledgeMediaType;
+  bytes: number;
+  contentHash: string;
+  revision: number;
+  status: KnowledgeStatus;
+  error: string | null;
+  /** The revision whose chunks serve now (null until one is ready); lags revision while a re-upload is pending. */
+  indexedRevision: number | null;
+  chunkCount: number;
+  embeddingModel: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 /** GET /twins/:twinId/market */
 export interface TwinMarketView {
   twinId: string;

@@ -12,6 +12,15 @@ export interface InclusionProof {
   proof: string[];
 }
 
+/** A settled receipt's place in its batch, as GET /receipts/:id/inclusion answers it (with the registry's address). */
+export interface Inclusion extends InclusionProof {
+  leafIndex: number;
+  receiptCount: number;
+  /** The batch's postBatch transaction; null until it is posted. */
+  txHash: string | null;
+  blockNumber: number | null;
+}
+
 /** Empty when `inclusion` hashes this receipt's leaf up to its root; otherwise why not, one line each. */
 export function inclusionProblems(receiptId: string, leaf: string, inclusion: InclusionProof): string[] {
   const problems: string[] = [];

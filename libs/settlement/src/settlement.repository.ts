@@ -2,6 +2,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
 import { DATABASE, type Database } from '@doppel/db';
+import type { Inclusion } from './inclusion-proof';
 import { buildTree, verifyProof } from './merkle';
 import { receiptLeaf } from './receipt-leaf';
 import type { Receipt } from '@doppel/verification';
@@ -20,18 +21,6 @@ export interface FormedBatch {
   id: string;
   root: string;
   count: number;
-}
-
-export interface Inclusion {
-  receiptId: string;
-  batchId: string;
-  leafIndex: number;
-  leaf: string;
-  root: string;
-  proof: string[];
-  receiptCount: number;
-  txHash: string | null;
-  blockNumber: number | null;
 }
 
 export class SettlementInconsistentError extends Error {

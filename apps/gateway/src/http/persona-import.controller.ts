@@ -8,8 +8,8 @@ import type { Account } from '@doppel/accounts';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { countApproximateTokens } from '@doppel/inference';
 import { KnowledgeService, validateKnowledgeUpload, type KnowledgeDocumentView } from '@doppel/knowledge';
-import { EXPORT_FORMATS, exportPersona, importFile, type ImportedCharacter, type ImportReport } from '@doppel/persona-cards';
-import { AvatarsService, LorebooksService, PersonasService, personaVisibilitySchema, type LorebookView, type PersonaView } from '@doppel/personas';
+import { EXPORT_FORMATS, exportPersona, importFile, type ImportedCharacter, type ImportedPersonaResult, type ImportReport, type ImportResponse } from '@doppel/persona-cards';
+import { AvatarsService, LorebooksService, PersonasService, personaVisibilitySchema } from '@doppel/personas';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { CurrentAccount } from '../auth/api-key.guard';
 import { receiveUpload, type UploadedFile, type UploadRules } from './file-upload';
@@ -34,17 +34,6 @@ const importFieldsSchema = z.object({
 const exportQuerySchema = z.strictObject({ format: z.enum(EXPORT_FORMATS).default('ccv3') });
 
 const IMPORT_TYPES = ['application/json', 'image/png', 'application/zip', 'application/x-zip-compressed', 'application/octet-stream'];
-
-export interface ImportedPersonaResult {
-  persona: PersonaView;
-  knowledge: KnowledgeDocumentView[];
-  report: ImportReport;
-}
-
-export type ImportResponse =
-  | ({ kind: 'persona' } & ImportedPersonaResult)
-  | { kind: 'personas'; personas: ImportedPersonaResult[] }
-  | { kind: 'lorebook'; lorebook: LorebookView; report: ImportReport };
 
 @ApiTags('personas')
 @ApiBearerAuth()

@@ -1,17 +1,7 @@
 // A persona's knowledge documents (creators): upload text or Markdown, watch indexing, delete.
 import { el, field, replaceChildren, statusLine, uniqueId } from '../dom';
 import { request } from '../api';
-import type { Persona } from '../types';
-
-interface KnowledgeDocument {
-  id: string;
-  title: string;
-  mediaType: string;
-  bytes: number;
-  status: 'pending' | 'ready' | 'failed';
-  error: string | null;
-  chunkCount: number;
-}
+import type { KnowledgeDocument, Persona } from '../types';
 
 const POLL_MS = 1500;
 

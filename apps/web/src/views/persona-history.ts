@@ -1,7 +1,7 @@
 // A saved persona's history and reception: versions with a field diff, ratings in aggregate, export downloads.
 import { el, field, replaceChildren, statusLine } from '../dom';
 import { download, request } from '../api';
-import type { Persona, PersonaVersionRow, VersionDiff } from '../types';
+import type { Persona, PersonaVersionRow, RatingsSummary, VersionDiff } from '../types';
 
 const show = (value: unknown) => (value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -39,7 +39,7 @@ export function versionsPanel(persona: Persona): HTMLElement {
 
 export function ratingsPanel(persona: Persona): HTMLElement {
   const body = el('div', {}, 'Loading…');
-  void request<{ count: number; average: number | null; distribution: Record<string, number> }>('GET', `/personas/${encodeURIComponent(persona.id)}/ratings`)
+  void request<RatingsSummary>('GET', `/personas/${encodeURIComponent(persona.id)}/ratings`)
     .then((ratings) =>
       replaceChildren(
         body,

@@ -3,22 +3,7 @@
 import { el, replaceChildren, statusLine, uniqueId } from '../dom';
 import { ApiError } from '../api';
 import { apiKey } from '../session';
-import type { LorebookView, Persona } from '../types';
-
-interface ImportReport {
-  format: string;
-  container: string;
-  mapped: { from: string; to: string }[];
-  dropped: { field: string; reason: string }[];
-  warnings: string[];
-}
-
-interface ImportedPersona {
-  persona: Persona;
-  report: ImportReport;
-}
-
-type ImportResponse = ({ kind: 'persona' } & ImportedPersona) | { kind: 'personas'; personas: ImportedPersona[] } | { kind: 'lorebook'; lorebook: LorebookView; report: ImportReport };
+import type { ImportReport, ImportResponse } from '../types';
 
 function reportList(report: ImportReport): HTMLElement[] {
   return [

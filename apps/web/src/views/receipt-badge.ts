@@ -8,6 +8,7 @@ import type { TurnVerification } from '@doppel/protocol';
 import { ApiError, request } from '../api';
 import { el, replaceChildren } from '../dom';
 import type { ReceiptUnderCheck } from '../receipt-check';
+import type { Inclusion } from '@doppel/settlement';
 import type { TrustedZkModel } from '@doppel/zkml';
 
 export function shortAddress(address: string): string {
@@ -105,10 +106,7 @@ async function showSettlement(verification: TurnVerification, into: HTMLElement)
   };
   show('pending', 'settlement: checking…');
   try {
-    const inclusion = await request<{ receiptId: string; batchId: string; leaf: string; root: string; proof: string[]; txHash: string | null; blockNumber: number | null }>(
-      'GET',
-      `/receipts/${encodeURIComponent(verification.receiptId)}/inclusion`,
-    );
+    const inclusion = await request<Inclusion>('GET', `/receipts/${encodeURIComponent(verification.receiptId)}/inclusion`);
     const { checkSettlement } = await import('../receipt-check');
     const problems = await checkSettlement(verification.receipt as unknown as ReceiptUnderCheck['receipt'], verification.receiptId, inclusion);
     if (problems.length > 0) show('bad', `✗ inclusion proof does not match: ${problems.join('; ')}`);
