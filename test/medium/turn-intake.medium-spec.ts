@@ -1,5 +1,6 @@
 // TurnIntakeService (the gateway's half of a turn) against the real database, Redis heartbeats and BullMQ queue.
 import { randomUUID } from 'node:crypto';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationsModule, ConversationsService, TurnIntakeService } from '@doppel/conversations';
 import { MemoryModule, MemoryRepository } from '@doppel/memory';
@@ -7,6 +8,7 @@ import { NodeRegistry } from '@doppel/nodes';
 import { PersonasService } from '@doppel/personas';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { JobName, ProducerQueues, turnJobId, turnQueueName } from '@doppel/queue';
+import { bullConnection, bullPrefix } from '@doppel/redis';
 import { mediumTest, seedAccount, type Medium } from '../support/medium';
 
 async function refusal(promise: Promise<unknown>): Promise<DoppelError> {
@@ -169,4 +171,55 @@ describe('TurnIntakeService', () => {
     expect(await m.db.selectFrom('memories').select('id').where('conversation_id', '=', conversationId).execute()).toEqual([]);
     expect((await m.db.selectFrom('turns').select(['kind', 'user_message_id']).where('id', '=', edited.turnId).executeTakeFirstOrThrow())).toEqual({ kind: 'edit', user_message_id: userMessageId });
   });
+
+  it("leaves no copy of the user's text in Redis once its turn's job fails for good", async () => {
+    await nodeServing('a1', modelId);
+    const conversationId = await conversation();
+    const text = `My bank PIN is ${randomUUID()}`;
+    const { turnId } = await intake.accept(consumerId, { conversationId, clientTurnId: 'private', text });
+    const queueName = turnQueueName(modelId);
+    const prefix = bullPrefix(m.config.redis.prefix, queueName);
+    expect(await keysHolding(prefix, text)).not.toEqual([]);
+
+    // A node failing the job as a model failure does (no retry); jobs of earlier tests simply complete.
+    const connection = bullConnection(m.config.redis);
+    const worker = new Worker(
+      queueName,
+      async (job) => {
+        if (job.id === turnJobId(turnId)) throw new UnrecoverableError('the model failed');
+      },
+      { connection: connection.connection, prefix },
+    );
+    try {
+      await new Promise<void>((resolve) => worker.on('failed', (job) => job?.id === turnJobId(turnId) && resolve()));
+    } finally {
+      await worker.close();
+      await connection.close();
+    }
+    expect(await queuedJob(turnId)).toBeUndefined();
+    expect(await keysHolding(prefix, text)).toEqual([]);
+  });
+
+  /** The queue's Redis keys whose value contains `text` (hashes, strings, lists, sets, streams). */
+  async function keysHolding(prefix: string, text: string): Promise<string[]> {
+    const holding: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await m.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        const type = await m.redis.type(key);
+        const values =
+          type === 'hash' ? Object.values(await m.redis.hgetall(key))
+          : type === 'string' ? [await m.redis.get(key)]
+          : type === 'list' ? await m.redis.lrange(key, 0, -1)
+          : type === 'stream' ? (await m.redis.xrange(key, '-', '+')).flatMap(([, fields]) => fields)
+          : type === 'zset' ? await m.redis.zrange(key, 0, -1)
+          : type === 'set' ? await m.redis.smembers(key)
+          : [];
+        if (values.some((value) => value?.includes(text))) holding.push(key);
+      }
+    } while (cursor !== '0');
+    return holding;
+  }
 });

@@ -236,7 +236,9 @@ export class TurnIntakeService {
           // The turn row is the record; a finished job is only Redis memory and trimming work on every completion.
           // (A later add with the same jobId runs a claim that finds the turn finished and republishes its done.)
           removeOnComplete: true,
-          removeOnFail: { age: 24 * 3600 },
+          // Failed for good too: the job carries the user's text, which must not outlive the conversation's deletion
+          // in Redis; the turn row keeps the error and the worker's log the cause.
+          removeOnFail: true,
         },
       );
     } catch (error) {
