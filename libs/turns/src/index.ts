@@ -3,6 +3,7 @@ export { TurnRunner, ModelFailure, seedForTurn, type TurnOutcome } from './turn-
 export { assemblePrompt, MEMORY_HEADER, LORE_HEADER, KNOWLEDGE_HEADER, type AssembledPrompt, type PromptInputs, type PromptMemory, type LeftOut } from './prompt-assembler';
 export { triggeredLoreEntries } from './lorebook';
 export { PersonaVersionCache } from './persona-version-cache';
+export { TurnContextLoader, type TurnContext } from './turn-context';
 export { turnTimings, type TurnTimestamps } from './turn-timings';
 export { storedTurnDone, turnVerificationOf } from './turn-done-event';
 export { NodeIdentity } from './node-identity.service';
