@@ -14,6 +14,7 @@ import {
   sql,
 } from 'kysely';
 import { loadConfig } from '@doppel/config';
+import { ConversationsRepository } from '@doppel/conversations';
 import type { Database } from '@doppel/db';
 import { KnowledgeRepository } from '@doppel/knowledge';
 import { MemoryRepository } from '@doppel/memory';
@@ -53,6 +54,7 @@ class RecordingDriver extends DummyDriver {
 interface Repositories {
   intake: TurnIntakeRepository;
   turns: TurnRepository;
+  conversations: ConversationsRepository;
   memories: MemoryRepository;
   writes: MemoryWritesRepository;
   knowledge: KnowledgeRepository;
@@ -118,6 +120,11 @@ export const HOT_QUERIES: { repository: string; name: string; run: (r: Repositor
       ),
   },
   { repository: 'libs/turns/src/turn.repository.ts', name: 'complete (reply, turn, receipt)', run: (r) => r.turns.complete(TURN, 'node', COMPLETED, { id: ID, level: 'signed', receipt: {}, transcript: {}, reexecStatus: null }) },
+  {
+    repository: 'libs/conversations/src/conversations.repository.ts',
+    name: "replyCount (a regenerate's turn:done alternatives)",
+    run: (r) => r.conversations.replyCount(ID),
+  },
   { repository: 'libs/turns/src/turn.repository.ts', name: 'fail', run: (r) => r.turns.fail(ID, ErrorCode.ModelFailed, 'failed') },
   { repository: 'libs/turns/src/turn.repository.ts', name: 'failOverdue', run: (r) => r.turns.failOverdue(60_000, ErrorCode.TurnDeadlineExceeded, 'overdue') },
   { repository: 'libs/memory/src/memory.repository.ts', name: 'recall (pinned + top-k)', run: (r) => r.memories.recall({ ...OWNER, embedding: EMBEDDING, maxPinned: 20, topK: 8 }) },
@@ -165,6 +172,7 @@ export async function generateQueryFiles(): Promise<Map<string, string>> {
   const repositories: Repositories = {
     intake: new TurnIntakeRepository(db),
     turns: new TurnRepository(db),
+    conversations: new ConversationsRepository(db),
     memories,
     writes: new MemoryWritesRepository(db, memories),
     knowledge: new KnowledgeRepository(db, config),

@@ -12,7 +12,7 @@ import { ModelHost } from '@doppel/models';
 import { PersonasService } from '@doppel/personas';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { turnStreamKey, type TurnStreamEvent } from '@doppel/streaming';
-import { NodeIdentity, PersonaVersionCache, TurnContextLoader, TurnRepository, TurnRunner, TurnsModule } from '@doppel/turns';
+import { NodeIdentity, PersonaVersionCache, TurnContextLoader, TurnLookup, TurnLookupModule, TurnRepository, TurnRunner, TurnsModule } from '@doppel/turns';
 import { mediumTest, seedAccount, type Medium } from '../support/medium';
 
 const WORKER = 'node-a';
@@ -28,7 +28,7 @@ describe('turn steps', () => {
   beforeAll(async () => {
     m = await mediumTest({
       name: 'turn-runner',
-      imports: [TurnsModule, ConversationsModule],
+      imports: [TurnsModule, TurnLookupModule, ConversationsModule],
       env: {
         WORKER_ID: WORKER,
         NODE_PRIVATE_KEY: Wallet.createRandom().privateKey,
@@ -210,6 +210,9 @@ describe('turn steps', () => {
       await m.redis.del(turnStreamKey(m.config.redis.prefix, again.turn.id));
       expect(await runner.run(again.turn.id, new AbortController().signal)).toBe('already-finished');
       expect(await streamOf(again.turn.id)).toEqual([done]);
+      // And the gateway rebuilds the same event for a client that resumes after the stream expired.
+      const { type, ...fields } = done as Extract<TurnStreamEvent, { type: 'done' }>;
+      expect(await m.get(TurnLookup).finalEvent(again.turn.id)).toEqual({ type, event: { turnId: again.turn.id, ...fields } });
       expect(await m.db.selectFrom('messages').select('id').where('reply_to', '=', first.userMessageId).execute()).toHaveLength(2);
     });
 

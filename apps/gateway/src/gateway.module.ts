@@ -13,7 +13,7 @@ import { NodesModule } from '@doppel/nodes';
 import { RedisModule } from '@doppel/redis';
 import { SettlementModule } from '@doppel/settlement';
 import { StreamingModule } from '@doppel/streaming';
-import { TurnRepository } from '@doppel/turns';
+import { TurnLookupModule, TurnRepository } from '@doppel/turns';
 import { TwinSharesModule } from '@doppel/twin-shares';
 import { EarningsModule } from '@doppel/earnings';
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -60,6 +60,7 @@ import { PersonaAccess } from './shares/persona-access.service';
     AccountsModule,
     PersonasModule,
     ConversationsModule,
+    TurnLookupModule,
     ModelsModule,
     NodesModule,
     SettlementModule,

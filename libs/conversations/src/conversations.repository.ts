@@ -1,7 +1,8 @@
-// Owns conversations, their messages outside the turn path (greetings, a client's history, alternatives chosen) and
-// message_ratings. The turn path's writes are TurnIntakeRepository's (user message, turn) and TurnRepository's (reply).
+// Owns conversations, their messages outside the turn path (greetings, a client's history, alternatives chosen, the
+// reads of a stored reply and its count) and message_ratings. The turn path's writes are TurnIntakeRepository's (user
+// message, turn) and TurnRepository's (reply), each in its turn's one statement.
 import { Inject, Injectable } from '@nestjs/common';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { beforeTimeAndId, DATABASE, keysetPage, positionBefore, type Database, type MessageState, type Page } from '@doppel/db';
 import { personaText } from '@doppel/personas';
 import type { AlternativeView, ConversationView, MessageView } from '@doppel/protocol';
@@ -115,7 +116,7 @@ export class ConversationsRepository {
         'reply_to',
         'edited_at',
         'created_at',
-        sql<number>`CASE WHEN reply_to IS NULL THEN 1 ELSE (SELECT count(*)::int FROM messages AS sibling WHERE sibling.reply_to = messages.reply_to AND sibling.state <> 'superseded') END`.as('alternatives'),
+        sql<number>`CASE WHEN reply_to IS NULL THEN 1 ELSE ${replyCountOf(sql.ref('messages.reply_to'))} END`.as('alternatives'),
       ])
       .where('conversation_id', '=', conversationId)
       .where('state', '=', 'shown')
@@ -147,6 +148,17 @@ export class ConversationsRepository {
       .orderBy('position')
       .execute();
     return rows.map((row) => ({ id: row.id, content: row.content, turnId: row.turn_id, chosen: row.state === 'shown', createdAt: row.created_at }));
+  }
+
+  /** turn:done's `alternatives`, for the live event (TurnRunner) and the one rebuilt from storage (TurnLookup). */
+  async replyCount(userMessageId: string): Promise<number> {
+    const { rows } = await sql<{ replies: number }>`SELECT ${replyCountOf(userMessageId)} AS replies`.execute(this.db);
+    return rows[0]!.replies;
+  }
+
+  /** A stored message's text, for a turn:done rebuilt from storage. */
+  async storedReply(messageId: string): Promise<{ id: string; content: string }> {
+    return this.db.selectFrom('messages').select(['id', 'content']).where('id', '=', messageId).executeTakeFirstOrThrow();
   }
 
   /** Shows `messageId` and hides its siblings, moving their memories out of the context and its own in, in one transaction. */
@@ -215,4 +227,9 @@ function toConversationView(row: {
     lastMessageAt: row.last_message_at,
     createdAt: row.created_at,
   };
+}
+
+/** Replies to the user message `replyTo` still in the conversation (shown or alternative; superseded ones are not). */
+function replyCountOf(replyTo: string | RawBuilder<unknown>): RawBuilder<number> {
+  return sql<number>`(SELECT count(*)::int FROM messages AS reply WHERE reply.reply_to = ${replyTo} AND reply.state <> 'superseded')`;
 }

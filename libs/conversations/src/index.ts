@@ -1,4 +1,4 @@
 export { ConversationsModule } from './conversations.module';
 export { ConversationsService, conversationNotFound } from './conversations.service';
 export { TurnIntakeService, type TurnRequest, type AcceptedTurn, type AuthorizePersona, type PersonaAccessRule } from './turn-intake.service';
-export { TurnLookup } from './turn-lookup.service';
+export { ConversationsRepository } from './conversations.repository';

@@ -14,3 +14,5 @@ export { TurnVerifier, type PendingReexecution } from './turn-verifier.service';
 export { executeForCheck, modelInputOf, modelOutputOf, type ExecutionResult, type ReexecReply } from './reexecution';
 export { failOverdueTurns } from './turn-deadline-sweeper';
 export { TurnRepository, type ClaimedTurn, type ClaimResult } from './turn.repository';
+export { TurnLookupModule } from './turn-lookup.module';
+export { TurnLookup } from './turn-lookup.service';

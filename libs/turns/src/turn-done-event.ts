@@ -23,7 +23,7 @@ export function turnVerificationOf(proof: {
   };
 }
 
-/** `replies`: how many replies the turn's user message has now (TurnRepository.replyCount). */
+/** `replies`: how many replies the turn's user message has now (ConversationsRepository.replyCount). */
 export function storedTurnDone(
   turn: TurnRow,
   reply: { id: string; content: string },

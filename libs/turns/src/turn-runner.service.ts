@@ -5,6 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
+import { ConversationsRepository } from '@doppel/conversations';
 import type { TurnRow } from '@doppel/db';
 import { KnowledgeRepository } from '@doppel/knowledge';
 import type { GenerationTrace, SamplingParams } from '@doppel/inference';
@@ -72,6 +73,7 @@ export class TurnRunner {
     private readonly nodes: NodesRepository,
     personas: PersonasService,
     private readonly attached: AttachedModels,
+    private readonly conversations: ConversationsRepository,
   ) {
     const personaVersions = new PersonaVersionCache((versionId) => personas.getVersion(versionId));
     this.context = new TurnContextLoader(config, memory, knowledge, personaVersions);
@@ -185,7 +187,7 @@ export class TurnRunner {
       messageId: stored.messageId,
       userMessageId: turn.user_message_id,
       // A send or an edit leaves its message exactly this reply; only a regenerate adds one beside earlier ones.
-      alternatives: turn.kind === 'regenerate' ? await this.turns.replyCount(turn.user_message_id) : 1,
+      alternatives: turn.kind === 'regenerate' ? await this.conversations.replyCount(turn.user_message_id) : 1,
       text: generated.text,
       usage,
       timings: turnTimings(stored.timestamps),
@@ -331,9 +333,9 @@ export class TurnRunner {
 
   private async publishStoredDone(publisher: TurnStreamPublisher, turn: TurnRow): Promise<void> {
     const [reply, receipt, replies] = await Promise.all([
-      this.turns.storedReply(turn.assistant_message_id!),
+      this.conversations.storedReply(turn.assistant_message_id!),
       this.turns.storedReceipt(turn.id),
-      this.turns.replyCount(turn.user_message_id),
+      this.conversations.replyCount(turn.user_message_id),
     ]);
     await publisher.finish({ type: 'done', ...storedTurnDone(turn, reply, receipt, replies) });
   }

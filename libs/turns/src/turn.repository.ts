@@ -198,25 +198,6 @@ export class TurnRepository {
     return overdue.map((turn) => turn.id);
   }
 
-  /** The conversation's shown messages before `position`, oldest first, at most `limit`. */
-  async storedReply(messageId: string): Promise<{ id: string; content: string }> {
-    return this.db.selectFrom('messages').select(['id', 'content']).where('id', '=', messageId).executeTakeFirstOrThrow();
-  }
-
-  /**
-   * Replies to a user message still in the conversation (shown or alternative): turn:done's `alternatives`, for the
-   * runner and for TurnLookup's rebuilt turn:done alike (the one copy of this count).
-   */
-  async replyCount(userMessageId: string): Promise<number> {
-    const row = await this.db
-      .selectFrom('messages')
-      .select((eb) => eb.fn.countAll<string>().as('replies'))
-      .where('reply_to', '=', userMessageId)
-      .where('state', '<>', 'superseded')
-      .executeTakeFirstOrThrow();
-    return Number(row.replies);
-  }
-
   async storedReceipt(turnId: string) {
     return this.db.selectFrom('receipts').selectAll().where('turn_id', '=', turnId).executeTakeFirst();
   }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ConversationsRepository } from '@doppel/conversations';
 import { KnowledgeModule } from '@doppel/knowledge';
 import { MemoryModule } from '@doppel/memory';
 import { ModelsModule } from '@doppel/models';
@@ -16,7 +17,7 @@ import { TurnRepository } from './turn.repository';
 
 @Module({
   imports: [ModelsModule, MemoryModule, KnowledgeModule, PersonasModule, NodesModule, ProducerQueuesModule, StreamingModule],
-  providers: [TurnRunner, TurnRepository, NodeIdentity, TurnVerifier, ReexecRunner, TeeAttester, AttachedModels],
+  providers: [TurnRunner, TurnRepository, ConversationsRepository, NodeIdentity, TurnVerifier, ReexecRunner, TeeAttester, AttachedModels],
   exports: [TurnRunner, TurnRepository, NodeIdentity, ReexecRunner, TeeAttester, AttachedModels, ModelsModule, NodesModule, MemoryModule],
 })
 export class TurnsModule {}

@@ -5,7 +5,7 @@ import type { Namespace } from 'socket.io';
 import { z } from 'zod';
 import { RateLimiter, SocketCounter } from '@doppel/accounts';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { TurnLookup, type TurnRequest } from '@doppel/conversations';
+import type { TurnRequest } from '@doppel/conversations';
 import {
   CHAT_NAMESPACE,
   DoppelError,
@@ -19,6 +19,7 @@ import {
   type VerificationSpec,
 } from '@doppel/protocol';
 import { REDIS } from '@doppel/redis';
+import { TurnLookup } from '@doppel/turns';
 import { labelOfSpec } from '@doppel/verification';
 import { KeyAuthenticator } from '../auth/key-authenticator.service';
 import { authenticateHandshake, connectRefusal } from '../auth/socket-auth';

@@ -2,12 +2,12 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/co
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { Account } from '@doppel/accounts';
-import { TurnLookup } from '@doppel/conversations';
 import { teeReceiptCheck } from '@doppel/attestation';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { NodesRepository, TeeMeasurementsRepository } from '@doppel/nodes';
 import { SettlementRepository } from '@doppel/settlement';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { TurnLookup } from '@doppel/turns';
 import { verifyReceipt, type Receipt, type ReceiptTranscript, type ReceiptVerification } from '@doppel/verification';
 import { trustedZkModelsIn, zkKeyring, zkLevelCheck, type ZkKeyring } from '@doppel/zkml';
 import { CurrentAccount } from '../auth/api-key.guard';

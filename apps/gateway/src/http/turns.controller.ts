@@ -1,8 +1,8 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Account } from '@doppel/accounts';
-import { TurnLookup } from '@doppel/conversations';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
+import { TurnLookup } from '@doppel/turns';
 import { CurrentAccount } from '../auth/api-key.guard';
 
 @ApiTags('turns')

@@ -2,11 +2,12 @@
 // (idempotency, verification level, queue), stream and stored record as a socket's turn:send.
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { ConversationsService, TurnLookup } from '@doppel/conversations';
+import { ConversationsService } from '@doppel/conversations';
 import { isUuid } from '@doppel/db';
 import { PersonasService, type PersonaView } from '@doppel/personas';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import type { TurnStreamEvent } from '@doppel/streaming';
+import { TurnLookup } from '@doppel/turns';
 import { LEVEL_NAMES, verificationLevelSchema, type VerificationLevel } from '@doppel/verification';
 import { TurnAdmission } from '../chat/turn-admission.service';
 import { TurnRelayService } from '../chat/turn-relay.service';

@@ -1,15 +1,16 @@
 // Reading turns back for their consumer: ownership, status, and the final event of a finished turn.
 import { Injectable } from '@nestjs/common';
+import { ConversationsRepository } from '@doppel/conversations';
 import { isUuid, type TurnStatus } from '@doppel/db';
 import { ErrorCode, type TurnDoneEvent, type TurnErrorEvent } from '@doppel/protocol';
-import { storedTurnDone, TurnRepository } from '@doppel/turns';
+import { storedTurnDone } from './turn-done-event';
 import { TurnLookupRepository, type ReceiptRow } from './turn-lookup.repository';
 
 @Injectable()
 export class TurnLookup {
   constructor(
     private readonly repository: TurnLookupRepository,
-    private readonly turns: TurnRepository,
+    private readonly conversations: ConversationsRepository,
   ) {}
 
   async findOwned(turnId: string, consumerId: string): Promise<{ id: string; status: TurnStatus } | null> {
@@ -25,11 +26,15 @@ export class TurnLookup {
 
   /** turn:done or turn:error rebuilt from the stored turn, for a client that comes back after the stream expired. */
   async finalEvent(turnId: string): Promise<{ type: 'done'; event: TurnDoneEvent } | { type: 'error'; event: TurnErrorEvent }> {
-    const { turn, reply: message, receipt } = await this.repository.withReply(turnId);
-    if (turn.status !== 'done' || !message) {
+    const turn = await this.repository.turn(turnId);
+    if (turn.status !== 'done' || !turn.assistant_message_id) {
       return { type: 'error', event: { turnId, code: (turn.error_code as ErrorCode) ?? ErrorCode.TurnFailed, message: turn.error_message ?? 'The turn failed.' } };
     }
-    const replies = await this.turns.replyCount(turn.user_message_id);
-    return { type: 'done', event: { turnId, ...storedTurnDone(turn, message, receipt, replies) } };
+    const [reply, receipt, replies] = await Promise.all([
+      this.conversations.storedReply(turn.assistant_message_id),
+      this.repository.receiptOf(turnId),
+      this.conversations.replyCount(turn.user_message_id),
+    ]);
+    return { type: 'done', event: { turnId, ...storedTurnDone(turn, reply, receipt, replies) } };
   }
 }
