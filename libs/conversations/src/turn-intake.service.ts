@@ -7,7 +7,7 @@ import { isUuid } from '@doppel/db';
 import { DoppelError, ErrorCode, type TurnEditPayload, type TurnRegeneratePayload, type TurnSendPayload } from '@doppel/protocol';
 import type { SharesGate } from '@doppel/personas';
 import { LiveNodesCache, NodeAttestationsRepository, NodeRegistry } from '@doppel/nodes';
-import { JobName, ProducerQueues, turnJobId, turnQueueName } from '@doppel/queue';
+import { JOB_OPTIONS, JobName, ProducerQueues, turnJobId, turnQueueName } from '@doppel/queue';
 import { levelsOf, strictestLevel, UnknownLevelError, type Level, type VerificationLevel } from '@doppel/verification';
 import { conversationNotFound } from './conversations.service';
 import { TurnConflict, TurnIntakeRepository, type NewTurn, type StoredTurnRef } from './turn-intake.repository';
@@ -229,17 +229,7 @@ export class TurnIntakeService {
       await this.queues.get<JobName.Turn>(turnQueueName(modelId)).add(
         JobName.Turn,
         text === undefined ? { turnId, conversationId } : { turnId, conversationId, text },
-        {
-          jobId: turnJobId(turnId),
-          attempts: this.config.turns.jobAttempts,
-          backoff: { type: 'exponential', delay: 500 },
-          // The turn row is the record; a finished job is only Redis memory and trimming work on every completion.
-          // (A later add with the same jobId runs a claim that finds the turn finished and republishes its done.)
-          removeOnComplete: true,
-          // Failed for good too: the job carries the user's text, which must not outlive the conversation's deletion
-          // in Redis; the turn row keeps the error and the worker's log the cause.
-          removeOnFail: true,
-        },
+        { ...JOB_OPTIONS[JobName.Turn], jobId: turnJobId(turnId), attempts: this.config.turns.jobAttempts },
       );
     } catch (error) {
       this.logger.error(`could not queue turn ${turnId}: ${(error as Error).message}`);

@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { PersonasService } from '@doppel/personas';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
-import { JobName, knowledgeJobId, knowledgeQueueName, ProducerQueues } from '@doppel/queue';
+import { JOB_OPTIONS, JobName, knowledgeJobId, knowledgeQueueName, ProducerQueues } from '@doppel/queue';
 import { validateKnowledgeUpload, type KnowledgeUpload } from './knowledge-upload';
 import { KnowledgeRepository, type KnowledgeDocument, type KnowledgeDocumentView } from './knowledge.repository';
 
@@ -71,13 +71,7 @@ export class KnowledgeService {
       await this.queues.get<JobName.IndexKnowledge>(knowledgeQueueName(document.embeddingModel)).add(
         JobName.IndexKnowledge,
         { documentId: document.id, revision: document.revision },
-        {
-          jobId: knowledgeJobId(document.id, document.revision),
-          attempts: 3,
-          backoff: { type: 'exponential', delay: 1000 },
-          removeOnComplete: { age: 3600, count: 1000 },
-          removeOnFail: { age: 24 * 3600 },
-        },
+        { ...JOB_OPTIONS[JobName.IndexKnowledge], jobId: knowledgeJobId(document.id, document.revision) },
       );
     } catch (error) {
       this.logger.error(`could not queue knowledge document ${document.id} r${document.revision}: ${(error as Error).message}`);

@@ -1,5 +1,5 @@
 // Every queue and job the runtime knows, in one place: producers and consumers both type against this.
-import type { Job } from 'bullmq';
+import type { Job, JobsOptions } from 'bullmq';
 
 /** Queue families. Turns have one queue per chat model (see turnQueueName), so only nodes serving it consume. */
 export enum QueueName {
@@ -60,6 +60,28 @@ export const QUEUE_OF_JOB = {
   [JobName.Reexec]: QueueName.Nodes,
   [JobName.IndexKnowledge]: QueueName.Knowledge,
 } as const satisfies Record<JobName, QueueName>;
+
+/**
+ * How BullMQ retries and keeps each job; a producer adds only the job's id (and, for turns, the configured attempts).
+ * The rows each job works on are the record, so a finished job is only Redis memory and trimming work.
+ */
+export const JOB_OPTIONS = {
+  [JobName.Turn]: {
+    backoff: { type: 'exponential', delay: 500 },
+    // (A later add with the same job id runs a claim that finds the turn finished and republishes its done.)
+    removeOnComplete: true,
+    // Failed for good too: the job carries the user's text, which must not outlive the conversation's deletion in
+    // Redis; the turn row keeps the error and the worker's log the cause.
+    removeOnFail: true,
+  },
+  [JobName.Reexec]: { attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } },
+  [JobName.IndexKnowledge]: {
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 1000 },
+    removeOnComplete: { age: 3600, count: 1000 },
+    removeOnFail: { age: 24 * 3600 },
+  },
+} as const satisfies Record<JobName, JobsOptions>;
 
 export type JobOf<Name extends JobName> = Job<JobPayloads[Name], void, Name>;
 

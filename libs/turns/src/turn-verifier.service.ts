@@ -7,7 +7,7 @@ import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import type { ChatPrompt, SamplingParams } from '@doppel/inference';
 import { LiveNodesCache, NodeRegistry, NodesRepository } from '@doppel/nodes';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
-import { JobName, nodeQueueName, ProducerQueues } from '@doppel/queue';
+import { JOB_OPTIONS, JobName, nodeQueueName, ProducerQueues } from '@doppel/queue';
 import { REDIS } from '@doppel/redis';
 import { NodeIdentity } from './node-identity.service';
 import { reexecResultKey, type ReexecReply } from './reexecution';
@@ -56,7 +56,7 @@ export class TurnVerifier {
     await this.queues.get<JobName.Reexec>(nodeQueueName(checker.nodeId)).add(
       JobName.Reexec,
       { ...job, servingNode: this.identity.address, resultKey: job.kind === 'requested' ? resultKey : undefined },
-      { attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } },
+      JOB_OPTIONS[JobName.Reexec],
     );
     return {
       checkingNodeId: checker.nodeId,
