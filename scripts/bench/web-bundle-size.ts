@@ -1,4 +1,4 @@
-// npm run bench:web-bundle: prints the web app's first-load JS (gzip) against the 200 KB cap and writes
+// npm run bench:web-bundle: prints the web app's first-load JS (gzip) against the 32 KiB cap and writes
 // scripts/bench/results/web-bundle.json. Run `npm run build` first.
 import { resolve } from 'node:path';
 import { machine, writeResult } from './bench-support';

@@ -1,11 +1,12 @@
 // What a browser downloads to show the web app's first screen (the chat view lives in the entry): the scripts
 // index.html loads and every chunk they import statically, gzip-compressed. Chunks reached only through dynamic
-// import() (studio, dashboard, the receipt checker with ethers) load later, on demand, and are listed apart.
+// import() (studio, dashboard, the receipt checker with ethers, the Markdown renderer) load later, on demand, and are listed apart.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-export const FIRST_LOAD_JS_GZIP_CAP_BYTES = 200 * 1024;
+// 24.0 KiB with markdown-it loaded on demand (it alone is ~41 KiB): the cap keeps that gain, with room to grow.
+export const FIRST_LOAD_JS_GZIP_CAP_BYTES = 32 * 1024;
 
 export interface AssetSize {
   file: string;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, renderMarkdown } from '../src/markdown';
+import { escapeHtml } from '../src/escape-html';
+import { renderMarkdown } from '../src/markdown';
 
 describe('renderMarkdown', () => {
   it('escapes every HTML-significant character before formatting', () => {

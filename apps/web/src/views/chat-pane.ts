@@ -4,7 +4,7 @@ import type { AlternativeReply, TurnDoneEvent, TurnSendAck, TurnVerification } f
 import { append, el, field, replaceChildren, statusLine } from '../dom';
 import { request } from '../api';
 import { applyMessageLimit } from '../limits';
-import { renderMarkdown } from '../markdown';
+import { loadMarkdown, replyHtml } from '../reply-html';
 import { apiKey } from '../session';
 import { ChatConnection, type TurnListener } from '../chat-connection';
 import type { Message, Page, VerificationLevel } from '../types';
@@ -57,8 +57,8 @@ interface Entry {
 
 function messageEntry(role: 'user' | 'assistant', content: string): Entry {
   const body = el('div', { class: 'body' });
-  // Only escaped text becomes HTML here: renderMarkdown escapes all of it before adding its own tags.
-  body.innerHTML = renderMarkdown(content);
+  // Only escaped text becomes HTML here: replyHtml escapes all of it before adding its own tags.
+  body.innerHTML = replyHtml(content);
   const footer = el('div', { class: 'footer' });
   const latest = el('div', { class: 'footer latest' });
   const root = el('li', { class: `message ${role}` }, el('span', { class: 'visually-hidden' }, role === 'user' ? 'You said:' : 'Reply:'), body, footer, latest);
@@ -67,7 +67,7 @@ function messageEntry(role: 'user' | 'assistant', content: string): Entry {
 
 function setContent(entry: Entry, content: string): void {
   entry.content = content;
-  entry.body.innerHTML = renderMarkdown(content);
+  entry.body.innerHTML = replyHtml(content);
 }
 
 export function mountChatPane(conversationId: string, options: { compact?: boolean } = {}): ChatPane {
@@ -86,6 +86,12 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
   let olderCursor: string | null = null;
   let busy = false;
   const entries: Entry[] = [];
+  // The Markdown renderer loads with the pane, beside the history; whatever was shown as plain text before it came
+  // is rendered again. Without it (a failed load) messages stay plain text.
+  const markdownReady = loadMarkdown().then(
+    () => entries.forEach((entry) => setContent(entry, entry.content)),
+    () => undefined,
+  );
 
   const pane: ChatPane = { root: el('div'), onReplyDone: () => undefined, close: () => chat.close() };
   const chat = new ChatConnection(apiKey() ?? '', (state, detail) => {
@@ -162,7 +168,8 @@ export function mountChatPane(conversationId: string, options: { compact?: boole
   };
 
   const loadHistory = async (before?: string) => {
-    const page = await request<Page<Message>>('GET', path(`/messages?limit=50${before ? `&before=${encodeURIComponent(before)}` : ''}`));
+    // The first page waits for the renderer, so the history does not show its Markdown as plain text first.
+    const [page] = await Promise.all([request<Page<Message>>('GET', path(`/messages?limit=50${before ? `&before=${encodeURIComponent(before)}` : ''}`)), markdownReady]);
     const loaded = page.items.map(historyEntry);
     if (before) {
       entries.unshift(...loaded);
