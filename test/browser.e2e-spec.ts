@@ -6,19 +6,19 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { Kysely } from 'kysely';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountsRepository, AccountsService } from '@doppel/accounts';
 import type { Database } from '@doppel/db';
 import { exportPersona } from '@doppel/persona-cards';
 import { personaDefinitionSchema } from '@doppel/personas';
+import { launchChromium, requireChromium } from './support/chromium';
 import { api, connectChat, sendTurn, signUp, type ChatClient } from './support/clients';
 import { testDatabase } from './support/database';
 import { MAX_MESSAGE_CHARS, startStack, type Stack } from './support/processes';
 import { partialRenders, recordReplyRenders, visibleText } from './support/streamed-reply';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CORPUS = resolve(__dirname, '../../shared/fixtures/real-personas');
 /** A picture for the demo persona, drawn here (the corpus may be absent): sea, sun and a boat. */
 /** Pictures for the gallery's demo personas: a landscape each, drawn here so the committed screenshots carry none of the corpus's art. */
@@ -35,8 +35,6 @@ const SEA_PICTURE_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="320" hei
   <rect y="300" width="320" height="180" fill="#1f5f8b"/><path d="M0 300 Q40 285 80 300 T160 300 T240 300 T320 300 V320 H0Z" fill="#2f7fb5"/>
   <path d="M110 290 L210 290 L190 320 L130 320 Z" fill="#6b3e26"/><path d="M160 180 L160 288 L215 288 Z" fill="#fafafa"/></svg>`;
 const SCREENSHOTS = resolve(__dirname, '../test-results/screenshots');
-// Without the background-networking flags Chromium keeps trying to reach Google's hosts, which this network refuses.
-const CHROMIUM_ARGS = ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe('the web app in a browser', () => {
   let stack: Stack;
@@ -49,7 +47,7 @@ describe('the web app in a browser', () => {
   let seaPicture: Buffer;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/provision.sh as root (it installs Debian's chromium), or set CHROMIUM_PATH`);
+    requireChromium();
     // Slow enough tokens that a reply takes several animation frames to stream in.
     stack = await startStack(['web-node-a'], { SYNTHETIC_TOKENS_PER_SECOND: '80', SYNTHETIC_TTFT_MS: '50' });
     db = testDatabase();
@@ -73,8 +71,7 @@ describe('the web app in a browser', () => {
     const { hash } = (await avatar.json()) as { hash: string };
     expect((await api(stack.url, creator.apiKey)('PATCH', `/personas/${personaId}`, { avatar: hash })).status).toBe(200);
     await mkdir(SCREENSHOTS, { recursive: true });
-    const runningAsRoot = process.getuid?.() === 0;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...(runningAsRoot ? ['--no-sandbox'] : [])] });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

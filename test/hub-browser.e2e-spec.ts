@@ -5,17 +5,16 @@ import { existsSync, openAsBlob } from 'node:fs';
 import { appendFile, cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, chromiumInstalled, launchChromium } from './support/chromium';
 import { api, signUp } from './support/clients';
 import { startStack, startWorker, testEnv, waitFor, type RunningProcess, type Stack } from './support/processes';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CARDS = resolve(__dirname, '../../shared/fixtures/model-hub/cards');
 const NANO = resolve(__dirname, '../models/doppel-nano-chat');
 const SCREENSHOTS = resolve(__dirname, '../test-results/screenshots');
-const CHROMIUM_ARGS = ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const READY = existsSync(CARDS) && existsSync(CHROMIUM);
+const READY = existsSync(CARDS) && chromiumInstalled();
 if (!READY) console.warn(`hub browser tests skipped: they need the model-hub fixtures at ${CARDS} and Chromium at ${CHROMIUM}`);
 
 const HOSTILE_CARD = `---\nid: hostile-card\nname: Hostile <b>Card</b>\ntask: text-classification\ntags: [xss]\n---\n\n# Hostile\n\nA card that tries <img src=x onerror="window.__pwned=1"> and <script>window.__pwned=2</script> and [a link](javascript:alert(1)).\n`;
@@ -56,7 +55,7 @@ describe.skipIf(!READY)('the hub page in a browser', () => {
     await waitFor(async () => ((await call('GET', '/hub/models/web-nano')).body.servingNodes ?? []).length > 0, 'hub-web-puller to serve web-nano');
 
     await mkdir(SCREENSHOTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])] });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

@@ -4,19 +4,18 @@
 // the chat pane, and what each side saw is checked from its own traffic (taps on both sides of the relay) and the
 // gateway's access log. Also: a key configuration that is not pinned is refused in the page, and a receipt from the
 // OpenAI-compatible endpoint is checked by the web app's own receipt check running in the browser.
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeySecret, OhttpKeyRing, parseKeySecrets } from '@doppel/ohttp';
+import { launchChromium, requireChromium } from './support/chromium';
 import { api, signUp } from './support/clients';
 import { startRelay, startTap, type Tap } from './support/ohttp';
 import { startStack, type RunningProcess, type Stack } from './support/processes';
 import { partialRenders, recordReplyRenders, visibleText } from './support/streamed-reply';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const WEB_ASSETS = resolve(__dirname, '../dist/web/assets');
 const RELAY = '127.0.0.3';
 const GATEWAY = '127.0.0.4';
@@ -44,7 +43,7 @@ describe('private mode in the browser: chat through an OHTTP relay', () => {
   let personaId: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/provision.sh as root (it installs Debian's chromium), or set CHROMIUM_PATH`);
+    requireChromium();
     pin = (await OhttpKeyRing.create(parseKeySecrets(keys))).published[0]!.hash;
     // 60 tokens/s: a reply takes several animation frames to stream in, so partial renders show it streamed.
     stack = await startStack(['node-ohttp-web'], { GATEWAY_HOST: GATEWAY, OHTTP_KEYS: keys, LOG_LEVEL: 'verbose', SYNTHETIC_TOKENS_PER_SECOND: '60', STREAM_CHUNK_INTERVAL_MS: '0' });
@@ -55,7 +54,7 @@ describe('private mode in the browser: chat through an OHTTP relay', () => {
     const persona = await api(stack.url, user.apiKey)('POST', '/personas', { name: 'Sibylla', description: 'A lighthouse keeper.', generation: { maxTokens: 32 } });
     expect(persona.status).toBe(201);
     personaId = persona.body.id;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])] });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

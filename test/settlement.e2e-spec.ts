@@ -1,14 +1,13 @@
 // Receipt settlement on a real local chain node (hardhat's, started by libs/chain): batch roots posted to
 // ReceiptRegistry, every receipt's inclusion proof checked in TypeScript and by the contract, tampering refused; and
 // the web app's Verify in a real browser (Debian's Chromium) checking the same proof in the page.
-import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { Contract, Wallet, hexlify, randomBytes, type JsonRpcProvider } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileProjectContract, deployContract, startLocalChain, type LocalChain } from '@doppel/chain';
@@ -16,12 +15,11 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '@doppel/db';
 import { SettlementBatcher, SettlementRepository, buildTree, hashPair, leafOf, receiptDigest, receiptLeaf, verifyProof } from '@doppel/settlement';
 import type { Receipt } from '@doppel/verification';
+import { launchChromium, requireChromium } from './support/chromium';
 import { api, connectChat, sendTurn, signUp, type ChatClient } from './support/clients';
 import { testDatabase } from './support/database';
 import { startStack, waitFor, type Stack } from './support/processes';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let chain: LocalChain;
 let provider: JsonRpcProvider;
@@ -253,8 +251,8 @@ describe('receipts settled by a running worker', () => {
     expect((refused as { stdout: string }).stdout).toMatch(/settled: ✗ the batch's leaf/);
 
     // The web app: Verify on the stored reply recomputes the leaf and walks the proof in the page.
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/provision.sh as root (it installs Debian's chromium), or set CHROMIUM_PATH`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])] });
+    requireChromium();
+    browser = await launchChromium();
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
     await page.goto(`${stack.url}/`);

@@ -1,22 +1,20 @@
 // In a real browser (Debian's Chromium via playwright-core) with a test EIP-1193 wallet that signs with a local key
 // against a real local chain: a consumer is refused a gated twin, buys a share on its page, then chats with it; an
 // operator sees the economics panel and the dashboard's charts. Screenshots go to test-results/screenshots/.
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Contract, Wallet, getBytes, id, type JsonRpcProvider } from 'ethers';
 import type { Kysely } from 'kysely';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountsRepository, AccountsService } from '@doppel/accounts';
 import { compileProjectContract, deployContract, startLocalChain, type LocalChain } from '@doppel/chain';
 import type { Database } from '@doppel/db';
+import { launchChromium, requireChromium } from './support/chromium';
 import { api, signUp } from './support/clients';
 import { testDatabase } from './support/database';
 import { startStack, type Stack } from './support/processes';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOTS = resolve(__dirname, '../test-results/screenshots');
 const twinId = id('doppel:twin:browser-e2e');
 
@@ -64,7 +62,7 @@ async function signedInPage(apiKey: string, hash: string, width = 1280): Promise
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/provision.sh as root (it installs Debian's chromium), or set CHROMIUM_PATH`);
+  requireChromium();
   chain = await startLocalChain();
   provider = chain.provider();
   const [owner, creatorWallet, buyerWallet] = chain.accounts.map((account) => new Wallet(account.privateKey, provider));
@@ -89,7 +87,7 @@ beforeAll(async () => {
   expect(persona.status).toBe(201);
   personaId = persona.body.id;
   await mkdir(SCREENSHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])] });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {

@@ -8,11 +8,10 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, type TurnDoneEvent, type TurnVerification } from '@doppel/protocol';
 import { attachmentInputHash, defaultProverDir, fromField, loadZkModel, proverInstalled, solidityProofWords, solidityVerifierSource, toField, type ZkEvidence } from '@doppel/zkml';
+import { chromiumInstalled, launchChromium } from './support/chromium';
 import { api, connectChat, sendTurn, signUp, type ChatClient } from './support/clients';
 import { startStack, startWorker, testEnv, waitFor, type RunningProcess, type Stack } from './support/processes';
 import { deployZkVerifier } from './support/zk-evm';
@@ -23,7 +22,6 @@ const installed = proverInstalled(defaultProverDir(ROOT));
 if (!installed && process.env.CI) throw new Error('CI must run real proofs: the zk prover is not installed (scripts/provision.sh installs it)');
 if (!installed) console.warn('zk turn tests skipped: the optional prover is not installed (cd apps/zk-prover && npm ci)');
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ENV = { EMBEDDING_MODEL: 'doppel-embed-small', TURN_DEADLINE_MS: '120000' };
 const model = loadZkModel(resolve(ROOT, 'models/doppel-topic-mlp'));
 type Evidence = { zk: ZkEvidence; attachments: { model: string; output: string[]; inputHash: string; top: string; scores: Record<string, number> }[] };
@@ -153,8 +151,8 @@ describe.skipIf(!installed)('level zk on turns of a persona with an attached mod
     expect(refused.stdout).toMatch(/attachments signature does not recover/);
   }, 120_000);
 
-  it.skipIf(!existsSync(CHROMIUM))('checks the zk proof in the browser: the badge shows zk ✓ and the reply\'s topic', async () => {
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--disable-gpu', '--no-first-run', ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])] });
+  it.skipIf(!chromiumInstalled())('checks the zk proof in the browser: the badge shows zk ✓ and the reply\'s topic', async () => {
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
