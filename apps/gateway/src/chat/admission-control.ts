@@ -6,7 +6,7 @@
 //
 // Why the first token and not the node's start: a node that took a turn may still be waiting for a model thread or a
 // CPU; only the first token says the turn is being served. Models differ (a remote model answers in 400 ms, a local
-// one in 20), so each model's wait is measured against its own floor: the fastest accept → first token of the last
+// one in 20), so each model's wait is measured against its own floor: the fastest admission → first token of the last
 // minutes, i.e. that model unloaded. And one cut per round: after a cut, turns accepted before it still report the
 // old wait, so only turns accepted after it can ask for another (cutting on stale news drove the limit to the floor
 // and idled the machine).
@@ -169,12 +169,16 @@ export class AdmissionControl {
 
   /** The intake stored the admitted turn: it is in flight until `finished`. */
   accepted(turnId: string, modelId: string, admitted: AdmittedTurn): void {
-    this.withdrawn();
+    this.leaveIntake();
     this.inFlight.set(turnId, { at: admitted.at, modelId, excessMs: null });
   }
 
   /** The intake refused or failed the admitted turn, or found it already stored: it gives its place back. */
   withdrawn(): void {
+    this.leaveIntake();
+  }
+
+  private leaveIntake(): void {
     this.inIntake = Math.max(0, this.inIntake - 1);
   }
 
