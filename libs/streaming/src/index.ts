@@ -3,4 +3,4 @@ export { ChunkCoalescer } from './chunk-coalescer';
 export { TERMINAL_REPLICA_WAIT_MS, TurnStreamPublisher, TurnStreamPublishers } from './turn-stream-publisher';
 export { StreamingModule } from './streaming.module';
 export { TurnStreamReader } from './turn-stream-reader';
-export { TurnStreamGapRepair, type TurnStreamGap } from './turn-stream-gap-repair';
+export { TurnStreamGapRepair, type ResumePoint, type TurnStreamGap } from './turn-stream-gap-repair';

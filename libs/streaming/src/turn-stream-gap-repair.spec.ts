@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TurnStreamEvent } from './turn-stream-events';
-import { TurnStreamGapRepair, type TurnStreamGap } from './turn-stream-gap-repair';
+import { TurnStreamGapRepair, type ResumePoint, type TurnStreamGap } from './turn-stream-gap-repair';
 
 const REPLY = 'one two three four five';
 const CHUNKS = ['one', ' two', ' three', ' four', ' five'];
@@ -16,9 +16,9 @@ function done(text = REPLY): TurnStreamEvent {
 }
 
 /** What a follower relays for these stream entries, the text it ends with, and the gaps reported. */
-function relay(entries: TurnStreamEvent[]) {
+function relay(entries: TurnStreamEvent[], resume?: ResumePoint) {
   const gaps: TurnStreamGap[] = [];
-  const repair = new TurnStreamGapRepair((gap) => gaps.push(gap));
+  const repair = new TurnStreamGapRepair((gap) => gaps.push(gap), resume);
   const relayed = entries.flatMap((entry) => repair.accept(entry));
   let text = '';
   let lastSeq = -1;
@@ -78,6 +78,17 @@ describe('TurnStreamGapRepair', () => {
     const { text, gaps } = relay([started(), token(0), token(1), started(2), ...CHUNKS.map((_, seq) => token(seq)), done()]);
     expect(gaps).toEqual([]);
     expect(text).toBe(REPLY);
+  });
+
+  it('starts over for a resuming client that holds chunks the stream lost (their text is known only to the client)', () => {
+    // The client had seqs 0–3 from a gateway before the failover; the new primary lost seqs 2–3.
+    const resume = { attempt: 1, afterSeq: 3 };
+    const { relayed, gaps } = relay([started(), token(0), token(1), token(4), done()], resume);
+    expect(gaps).toEqual([{ attempt: 1, expectedSeq: 2, seenSeq: 4 }]);
+    expect(relayed.slice(-3)).toEqual([{ type: 'started', workerId: 'stream-repair', attempt: 2 }, token(0, REPLY), done()]);
+    // A hole after what the client holds is repaired in place, as for any follower.
+    const later = relay([started(), token(0), token(1), token(2), token(3), token(4), done()].filter((event) => !(event.type === 'token' && event.seq === 4)), { attempt: 1, afterSeq: 2 });
+    expect(later.relayed.filter((event) => event.type === 'token').at(-1)).toEqual(token(4, ' five'));
   });
 
   it('passes an error through', () => {

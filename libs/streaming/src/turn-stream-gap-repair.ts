@@ -13,14 +13,26 @@ export interface TurnStreamGap {
   seenSeq: number;
 }
 
+/** Where a resuming client already is: it holds chunks 0..afterSeq of that attempt, from before it reconnected. */
+export interface ResumePoint {
+  attempt: number;
+  afterSeq: number;
+}
+
 export class TurnStreamGapRepair {
   private attempt = 1;
   private nextSeq = 0;
   private relayedText = '';
   private hole: TurnStreamGap | null = null;
 
-  /** onGap: called once per hole found (to log and count it: a gap is repaired, never silent). */
-  constructor(private readonly onGap: (gap: TurnStreamGap) => void) {}
+  /**
+   * onGap: called once per hole found (to log and count it: a gap is repaired, never silent). resume: the client's
+   * position when it resumes: a hole at or before it lost chunks only the client saw, whose text nobody here knows.
+   */
+  constructor(
+    private readonly onGap: (gap: TurnStreamGap) => void,
+    private readonly resume?: ResumePoint,
+  ) {}
 
   /** The events to relay for one entry read from the stream, in order. */
   accept(event: TurnStreamEvent): TurnStreamEvent[] {
@@ -51,15 +63,20 @@ export class TurnStreamGapRepair {
           this.hole = { attempt: this.attempt, expectedSeq: this.nextSeq, seenSeq: -1 };
           this.onGap(this.hole);
         }
-        if (event.text.startsWith(this.relayedText)) {
+        if (event.text.startsWith(this.relayedText) && !this.holeInsideResumedText()) {
           const rest = event.text.slice(this.relayedText.length);
           return rest ? [{ type: 'token', seq: this.nextSeq, text: rest }, event] : [event];
         }
-        // What was relayed is not the start of the stored reply: start the reply over, loudly, as a new attempt would.
+        // What was relayed is not the start of the stored reply, or the client holds chunks lost here (so where the
+        // rest starts is unknown): start the reply over, loudly, as a new attempt would.
         return [{ type: 'started', workerId: 'stream-repair', attempt: this.attempt + 1 }, { type: 'token', seq: 0, text: event.text }, event];
       }
       case 'error':
         return [event];
     }
+  }
+
+  private holeInsideResumedText(): boolean {
+    return this.hole !== null && this.resume !== undefined && this.resume.attempt === this.attempt && this.hole.expectedSeq <= this.resume.afterSeq;
   }
 }

@@ -5,7 +5,7 @@ import type { Socket } from 'socket.io';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import type { ChatClientToServerEvents, ChatServerToClientEvents, ChatSocketData } from '@doppel/protocol';
 import { createRedis, isCluster, REDIS } from '@doppel/redis';
-import { TurnStreamGapRepair, TurnStreamReader, turnStreamKey, type TurnStreamEvent } from '@doppel/streaming';
+import { TurnStreamGapRepair, TurnStreamReader, turnStreamKey, type ResumePoint, type TurnStreamEvent } from '@doppel/streaming';
 import { TurnAdmission } from './turn-admission.service';
 
 export type ChatSocket = Socket<ChatClientToServerEvents, ChatServerToClientEvents, Record<string, never>, ChatSocketData>;
@@ -38,7 +38,7 @@ export class TurnRelayService implements OnApplicationShutdown {
    * Relays the turn's stream from its start. With `resume`, chunks the client already has (seq <= afterSeq in
    * the attempt it was on) are skipped; a later attempt is announced with turn:restarted and sent whole.
    */
-  forward(socket: ChatSocket, turnId: string, resume?: { afterSeq: number; attempt: number }): void {
+  forward(socket: ChatSocket, turnId: string, resume?: ResumePoint): void {
     let follows = this.followsBySocket.get(socket.id);
     if (!follows) this.followsBySocket.set(socket.id, (follows = new Map()));
     follows.get(turnId)?.();
@@ -52,7 +52,7 @@ export class TurnRelayService implements OnApplicationShutdown {
       }
       this.emit(socket, turnId, event);
       if (event.type === 'done' || event.type === 'error') follows.delete(turnId);
-    });
+    }, resume);
     follows.set(turnId, stop);
   }
 
@@ -60,15 +60,16 @@ export class TurnRelayService implements OnApplicationShutdown {
    * Every entry of the turn's stream from its start, for any transport (a socket, an HTTP response). Keeps
    * admission control's count: the turn leaves it when it ends or when the returned stop is called (the follower
    * went away; the turn itself goes on and is stored). A hole in the stream (see TurnStreamGapRepair) is logged,
-   * counted and repaired from the done event's text, so the follower never sees one.
+   * counted and repaired from the done event's text, so the follower never sees one. `resume`: where a resuming
+   * client already is, so a hole in what it holds is repaired by starting the reply over.
    */
-  follow(turnId: string, onEvent: (event: TurnStreamEvent) => void): () => void {
+  follow(turnId: string, onEvent: (event: TurnStreamEvent) => void, resume?: ResumePoint): () => void {
     let following = true;
     const repair = new TurnStreamGapRepair((gap) => {
       this.streamGaps++;
       const seen = gap.seenSeq < 0 ? 'the done event' : `seq ${gap.seenSeq}`;
       this.logger.warn(`turn ${turnId}: stream gap in attempt ${gap.attempt} (expected seq ${gap.expectedSeq}, read ${seen}); chunks held back, the rest is sent from the done text`);
-    });
+    }, resume);
     const stopReading = this.reader.follow(turnId, (entry) => {
       if (entry.type === 'token' || entry.type === 'done') this.admission.control.firstOutput(turnId);
       if (entry.type === 'done' || entry.type === 'error') {
