@@ -219,6 +219,40 @@ describe('a chat turn, end to end', () => {
     expect(stored).toMatchObject({ userMessageId: expect.any(String), alternatives: 1 });
   });
 
+  it('gives a resuming client that holds chunks the whole reply again when the stream is gone (expired, or lost in a failover)', async () => {
+    const conversationId = await newConversation(alice.apiKey);
+    const live = await sendTurn(aliceSocket, { conversationId, text: 'Tell me something long enough to stream.' });
+    const turnId = (live.ack as { turnId: string }).turnId;
+    const redis = stackRedis();
+    try {
+      expect(await redis.del(turnStreamKey(inject('redisPrefix'), turnId))).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
+    const seen: string[] = [];
+    let text = '';
+    const onRestarted = (event: { turnId: string; attempt: number }) => event.turnId === turnId && seen.push(`restarted ${event.attempt}`);
+    const onToken = (event: { turnId: string; seq: number; text: string }) => {
+      if (event.turnId !== turnId) return;
+      seen.push(`token ${event.seq}`);
+      text += event.text;
+    };
+    aliceSocket.on('turn:restarted', onRestarted);
+    aliceSocket.on('turn:token', onToken);
+    try {
+      const rebuilt = new Promise<TurnDoneEvent>((resolve) => aliceSocket.once('turn:done', resolve));
+      const ack = await new Promise<TurnResumeAck>((resolve) => aliceSocket.emit('turn:resume', { turnId, afterSeq: 1, attempt: 1 }, resolve));
+      expect(ack).toEqual({ ok: true, status: 'done' });
+      const done = await rebuilt;
+      expect(seen).toEqual(['restarted 2', 'token 0']);
+      expect(text).toBe(done.text);
+      expect(done.text).toBe(live.done!.text);
+    } finally {
+      aliceSocket.off('turn:restarted', onRestarted);
+      aliceSocket.off('turn:token', onToken);
+    }
+  });
+
   it('treats a resent clientTurnId as the same turn: one user message, one reply', async () => {
     const conversationId = await newConversation(alice.apiKey);
     const first = await sendTurn(aliceSocket, { conversationId, text: 'Only once, please.', clientTurnId: 'double-click-1' });

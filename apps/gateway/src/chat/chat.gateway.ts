@@ -120,9 +120,17 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
       if (await this.relay.streamExists(turnId)) {
         this.relay.forward(socket, turnId, { afterSeq, attempt: attempt ?? 1 });
       } else if (turn.status === 'done' || turn.status === 'failed') {
-        // The stream has expired; the stored turn is the record.
+        // The stream has expired (or a Redis failover lost it whole); the stored turn is the record. A client holding
+        // chunks gets the reply over again, whole: nothing here says which part of it those chunks were.
         const final = await this.turns.finalEvent(turnId);
-        setImmediate(() => (final.type === 'done' ? socket.emit('turn:done', final.event) : socket.emit('turn:error', final.event)));
+        setImmediate(() => {
+          if (final.type === 'error') return void socket.emit('turn:error', final.event);
+          if (afterSeq >= 0) {
+            socket.emit('turn:restarted', { turnId, attempt: (attempt ?? 1) + 1 });
+            socket.emit('turn:token', { turnId, seq: 0, text: final.event.text });
+          }
+          socket.emit('turn:done', final.event);
+        });
       } else {
         this.relay.forward(socket, turnId, { afterSeq, attempt: attempt ?? 1 });
       }
