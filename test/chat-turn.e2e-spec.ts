@@ -199,9 +199,10 @@ describe('a chat turn, end to end', () => {
     }
   });
 
-  it('rebuilds turn:done from the database once the stream has expired: the same event the live turn sent', async () => {
+  /** A finished turn of Alice's whose Redis stream is gone, as after its TTL or a failover that lost it whole. */
+  async function finishedTurnWithoutStream(text: string) {
     const conversationId = await newConversation(alice.apiKey);
-    const live = await sendTurn(aliceSocket, { conversationId, text: 'Remember this one for later.' });
+    const live = await sendTurn(aliceSocket, { conversationId, text });
     const turnId = (live.ack as { turnId: string }).turnId;
     const redis = stackRedis();
     try {
@@ -209,6 +210,11 @@ describe('a chat turn, end to end', () => {
     } finally {
       redis.disconnect();
     }
+    return { live, turnId };
+  }
+
+  it('rebuilds turn:done from the database once the stream has expired: the same event the live turn sent', async () => {
+    const { live, turnId } = await finishedTurnWithoutStream('Remember this one for later.');
     const rebuilt = new Promise<TurnDoneEvent>((resolve) => aliceSocket.once('turn:done', resolve));
     const ack = await new Promise<TurnResumeAck>((resolve) => aliceSocket.emit('turn:resume', { turnId, afterSeq: -1 }, resolve));
     expect(ack).toEqual({ ok: true, status: 'done' });
@@ -220,15 +226,7 @@ describe('a chat turn, end to end', () => {
   });
 
   it('gives a resuming client that holds chunks the whole reply again when the stream is gone (expired, or lost in a failover)', async () => {
-    const conversationId = await newConversation(alice.apiKey);
-    const live = await sendTurn(aliceSocket, { conversationId, text: 'Tell me something long enough to stream.' });
-    const turnId = (live.ack as { turnId: string }).turnId;
-    const redis = stackRedis();
-    try {
-      expect(await redis.del(turnStreamKey(inject('redisPrefix'), turnId))).toBe(1);
-    } finally {
-      redis.disconnect();
-    }
+    const { live, turnId } = await finishedTurnWithoutStream('Tell me something long enough to stream.');
     const seen: string[] = [];
     let text = '';
     const onRestarted = (event: { turnId: string; attempt: number }) => event.turnId === turnId && seen.push(`restarted ${event.attempt}`);
