@@ -96,15 +96,14 @@ start() {
 }
 
 stop() {
-  local port pid
+  # Read every pid before signalling: a node that shuts down removes its own pidfile, so a second read can race it.
+  local port pid pids=()
   for port in "${ports[@]}"; do
-    [ -f "$dir/$port/redis.pid" ] || continue
-    pid=$(cat "$dir/$port/redis.pid")
-    kill "$pid" 2>/dev/null || true
+    pid=$(cat "$dir/$port/redis.pid" 2>/dev/null) || continue
+    pids+=("$pid")
   done
-  for port in "${ports[@]}"; do
-    [ -f "$dir/$port/redis.pid" ] || continue
-    pid=$(cat "$dir/$port/redis.pid")
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
