@@ -109,6 +109,31 @@ describe('AdmissionControl', () => {
     expect(control.state.limit).toBe(initial);
   });
 
+  it('cuts no lower than the turns the recent throughput keeps busy with no wait', () => {
+    control = new AdmissionControl({ targetStartMs: 100, maxTurnsInFlight: 10_000, maxLoopDelayMs: 10_000, windowMs: 500 }, () => clock);
+    // Four windows of 500 ms: 60 turns each, first token after 100 ms, done after 400 ms: 120 turns/s, 400 ms each.
+    for (let window = 0; window < 4; window++) {
+      const ids = Array.from({ length: 60 }, (_, index) => `w${window}-${index}`);
+      for (const id of ids) admit(id);
+      clock += 100;
+      for (const id of ids) control.firstOutput(id);
+      clock += 300;
+      for (const id of ids) control.finished(id);
+      clock += 100;
+      control.adjust();
+    }
+    // 120 turns/s × 400 ms = 48 turns in flight without waiting.
+    expect(control.state.servedUnqueued).toBe(48);
+    // A round of 40 turns whose first tokens come 400 ms late: a fifth off 40 would be 32. In this window nothing
+    // finished, so the last 2 s served 180 turns, 90/s: 36 busy without waiting, where the cut stops.
+    fill(40);
+    clock += 500;
+    for (let index = 0; index < 40; index++) control.firstOutput(`turn-${index}`);
+    control.adjust();
+    expect(control.state.servedUnqueued).toBe(36);
+    expect(control.state.limit).toBe(36);
+  });
+
   it('cuts once per round: turns accepted before a cut do not cut again, turns accepted after it may', () => {
     make();
     fill(200);

@@ -16,6 +16,11 @@
 // not only once its token arrives (the slowest turns are the last to report); and the limit grows no further than
 // Little's law allows: the turns this gateway has been completing per second times their unloaded turn time plus the
 // target wait. Past that, more in flight adds only queueing.
+//
+// And one guard against undershoot, the saw seen under an open-loop ramp (the limit swinging between ~45 and ~100 as
+// each round of late first tokens cut it by a fifth): a cut on slow first tokens goes no lower than what the recent
+// throughput keeps busy with no wait at all (turns finished per second × their unloaded time). Below that, the nodes
+// idle while turns are refused; only a saturated gateway loop, or a throughput that itself falls, cuts deeper.
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 
 export interface AdmissionOptions {
@@ -127,6 +132,8 @@ export class AdmissionControl {
   private readonly service = new ServiceRate();
   /** What Little's law allows in flight (see ServiceRate); the limit does not grow past it. Null: not measured yet. */
   private served: number | null = null;
+  /** What the recent throughput keeps in flight with no wait; a cut on slow first tokens stops there. */
+  private servedUnqueued: number | null = null;
   /** Excess waits (first-token wait minus the model's floor) of turns accepted since the last cut. */
   private excessWaits: number[] = [];
   private lastCutAt = -Infinity;
@@ -201,8 +208,9 @@ export class AdmissionControl {
     this.service.depart(turn.excessMs === null ? null : this.now() - turn.at - turn.excessMs);
   }
 
-  get state(): { limit: number; inFlight: number; inIntake: number; served: number | null; overloadedLoop: boolean } {
-    return { limit: this.limit, inFlight: this.inFlight.size, inIntake: this.inIntake, served: this.served, overloadedLoop: this.overloadedLoop };
+  get state(): { limit: number; inFlight: number; inIntake: number; served: number | null; servedUnqueued: number | null; overloadedLoop: boolean } {
+    const { limit, inIntake, served, servedUnqueued, overloadedLoop } = this;
+    return { limit, inFlight: this.inFlight.size, inIntake, served, servedUnqueued, overloadedLoop };
   }
 
   private floorOf(modelId: string): ModelFloor {
@@ -233,6 +241,7 @@ export class AdmissionControl {
     for (const floor of this.floors.values()) floor.roll();
     this.service.roll();
     this.served = this.service.turnsServed(this.windowMs, this.options.targetStartMs);
+    this.servedUnqueued = this.service.turnsServed(this.windowMs, 0);
     // Turns still waiting for their first token past the target are slow samples already: waiting for them to
     // report would hear of a queue only after it has formed.
     const stillWaiting: number[] = [];
@@ -247,7 +256,9 @@ export class AdmissionControl {
     this.excessWaits = [];
     const p90 = waits.length > 0 ? waits[Math.min(waits.length - 1, Math.floor(waits.length * 0.9))]! : 0;
     if (p90 > this.options.targetStartMs || this.overloadedLoop) {
-      this.limit = Math.max(MIN_LIMIT, Math.floor(Math.min(this.limit, this.inFlight.size) * DECREASE));
+      const cut = Math.floor(Math.min(this.limit, this.inFlight.size) * DECREASE);
+      const keptBusy = this.overloadedLoop ? 0 : Math.min(this.limit, this.servedUnqueued ?? 0);
+      this.limit = Math.max(MIN_LIMIT, cut, keptBusy);
       this.lastCutAt = now;
     } else if (this.inFlight.size >= this.limit * 0.75 && (this.served === null || this.limit < this.served)) {
       this.limit = Math.min(this.options.maxTurnsInFlight, this.served ?? Infinity, this.limit + Math.max(1, Math.round(this.limit * 0.05)));
