@@ -45,8 +45,10 @@ export class SocketCounter {
     return true;
   }
 
+  /** Two plain commands, not a transaction: each is safe alone, and refreshes sent together share one write. */
   async refresh(accountId: string, socketId: string): Promise<void> {
-    await this.redis.multi().zadd(this.key(accountId), 'XX', Date.now(), socketId).pexpire(this.key(accountId), this.staleAfterMs).exec();
+    const key = this.key(accountId);
+    await Promise.all([this.redis.zadd(key, 'XX', Date.now(), socketId), this.redis.pexpire(key, this.staleAfterMs)]);
   }
 
   async release(accountId: string, socketId: string): Promise<void> {

@@ -25,6 +25,7 @@ import { KeyAuthenticator } from '../auth/key-authenticator.service';
 import { authenticateHandshake, connectRefusal } from '../auth/socket-auth';
 import { CHAT_GATEWAY_OPTIONS, failedEvent, invalidPayload } from './event-payloads';
 import { TurnAdmission } from './turn-admission.service';
+import { SocketLiveness } from './socket-liveness';
 import { TurnRelayService, type ChatSocket } from './turn-relay.service';
 
 /** The payload with the proof it asks for as the canonical label, which the intake takes. */
@@ -50,17 +51,16 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
   }
 
   private readonly sockets: SocketCounter;
-  private socketRefresh: NodeJS.Timeout | null = null;
+  private liveness: SocketLiveness | null = null;
 
   afterInit(namespace: Namespace): void {
-    // Keep this gateway's sockets counted as live for the per-key socket limit.
-    this.socketRefresh = setInterval(() => {
-      for (const socket of namespace.sockets.values()) {
-        const accountId = (socket as ChatSocket).data.accountId;
-        if (accountId) void this.sockets.refresh(accountId, socket.id).catch(() => {});
-      }
-    }, SOCKET_STALE_MS / 3);
-    this.socketRefresh.unref();
+    this.liveness = new SocketLiveness(
+      SOCKET_STALE_MS,
+      function* () {
+        for (const socket of namespace.sockets.values()) yield { id: socket.id, accountId: (socket as ChatSocket).data.accountId };
+      },
+      (accountId, socketId) => this.sockets.refresh(accountId, socketId),
+    );
     namespace.use(
       authenticateHandshake(this.accounts, this.logger, async (socket, account) => {
         const refusal = await this.admit(socket as ChatSocket, account.id);
@@ -158,7 +158,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
   }
 
   onModuleDestroy(): void {
-    if (this.socketRefresh) clearInterval(this.socketRefresh);
+    this.liveness?.close();
   }
 
   handleDisconnect(socket: ChatSocket): void {
