@@ -14,6 +14,7 @@
 # Settings (env): LOADTEST_PORT (3100), LOADTEST_WORKERS (2), WORKER_CONCURRENCY (the runtime's default unless set),
 # SYNTHETIC_TTFT_MS (150), SYNTHETIC_TOKENS_PER_SECOND (50), STREAM_CHUNK_INTERVAL_MS (30),
 # LOADTEST_PG_PORT (5433), LOADTEST_REDIS_PORT (6380), LOADTEST_PG_DIR (/tmp/doppel-loadtest-pg),
+# LOADTEST_NODE_FLAGS (extra node flags for the gateway and workers, e.g. --trace-gc; their logs are in $STACK/logs),
 # LOADTEST_PROFILE=1 (V8 CPU profiles of the gateway and workers, written to loadtest/.stack/profiles on stop;
 # summarise them with `node loadtest/profile-summary.mjs loadtest/.stack/profiles/*.cpuprofile`).
 set -euo pipefail
@@ -120,6 +121,9 @@ start() {
   redis-cli -u "$REDIS_URL" --scan --pattern "${REDIS_PREFIX}*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null
   profile=()
   [ "${LOADTEST_PROFILE:-0}" = 1 ] && profile=(--cpu-prof --cpu-prof-dir "$STACK/profiles")
+  # Flags node refuses in NODE_OPTIONS (--trace-gc, say) reach the gateway and workers this way.
+  read -r -a extra_flags <<<"${LOADTEST_NODE_FLAGS:-}"
+  profile+=("${extra_flags[@]}")
   nohup node "${profile[@]}" "$STACK/dist/apps/gateway/main.js" >"$STACK/logs/gateway.log" 2>&1 &
   echo $! >"$STACK/gateway.pid"
   for i in $(seq 1 "$WORKERS"); do

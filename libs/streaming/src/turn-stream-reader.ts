@@ -1,5 +1,9 @@
 // Gateway side of the token relay. On one Redis, one blocking connection reads every turn this gateway follows with
-// a single XREAD over many streams; following a new turn interrupts the block (CLIENT UNBLOCK) so it is read at once.
+// a single XREAD over many streams; following a new turn interrupts the block (CLIENT UNBLOCK) so it is read soon.
+// "Soon" is within JOIN_WITHIN_MS, not at once: under load the block ends by itself every few ms (nodes flush their
+// chunks every 30), so the turns that start in between join the next read for free instead of costing an interrupt
+// and an extra XREAD of every followed stream each; a new turn's first chunk comes after its model's first token,
+// which takes longer than that.
 // On Redis Cluster a command's keys must share a slot, so streams are read per stream group (the hash tag in their
 // key, see @doppel/redis): one blocking connection and XREAD per group in use, interrupted by an entry in the
 // gateway's own wake-up stream of that group (a CLIENT UNBLOCK would have to find the node the read waits on).
@@ -24,6 +28,8 @@ const READ_COUNT = 256;
  * ms on some chunks. A new follower still interrupts the pause (its first entries are read at once).
  */
 const GATHER_MS = 4;
+/** A new follower is in a read within this long (see the header). */
+export const JOIN_WITHIN_MS = 25;
 /** Wake-up streams of a gateway that went away expire. */
 const WAKE_TTL_SECONDS = 3600;
 
@@ -62,6 +68,13 @@ export class TurnStreamReader {
     return count;
   }
 
+  /** Blocked reads ended early so that new followers are read (CLIENT UNBLOCK or a wake-up entry sent). */
+  get interrupts(): number {
+    let count = 0;
+    for (const reader of this.groups.values()) count += reader.interrupts;
+    return count;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.groups.values()].map((reader) => reader.close()));
@@ -83,7 +96,8 @@ interface Interrupter {
   attach(blockingRedis: Redis): void;
   /** Before each XREAD. */
   beforeRead(blockingRedis: Redis): Promise<void>;
-  interrupt(): void;
+  /** Ends the read now blocked, if any; whether it sent a command for it. */
+  interrupt(): boolean;
   /** After each XREAD, whatever its outcome. */
   afterRead(): void;
 }
@@ -113,8 +127,10 @@ class UnblockInterrupter implements Interrupter {
     this.blocking = false;
   }
 
-  interrupt(): void {
-    if (this.blocking && this.myClientId !== null) void this.unblock(this.myClientId, this.readGeneration, 0);
+  interrupt(): boolean {
+    if (!this.blocking || this.myClientId === null) return false;
+    void this.unblock(this.myClientId, this.readGeneration, 0);
+    return true;
   }
 
   /** The UNBLOCK can overtake the XREAD it aims at (two connections); retry briefly until it lands. */
@@ -150,11 +166,12 @@ class WakeStreamInterrupter implements Interrupter {
     this.blocking = false;
   }
 
-  interrupt(): void {
-    if (!this.blocking) return;
+  interrupt(): boolean {
+    if (!this.blocking) return false;
     // Sent in the same tick, so auto-pipelined into one write.
     void this.commandRedis.xadd(this.wakeKey, 'MAXLEN', '1', '*', 'w', '1').catch(() => undefined);
     void this.commandRedis.expire(this.wakeKey, WAKE_TTL_SECONDS).catch(() => undefined);
+    return true;
   }
 }
 
@@ -167,6 +184,12 @@ class StreamGroupReader {
   private running = false;
   private closed = false;
   private wakeUp: (() => void) | null = null;
+  /** Followers that came since the current read started: the next read must come within JOIN_WITHIN_MS. */
+  private joinedSinceRead = false;
+  private joinTimer: NodeJS.Timeout | null = null;
+  /** Waiting for a first follower (nothing to read). */
+  private idle = false;
+  interrupts = 0;
 
   constructor(
     private readonly blockingRedis: Redis,
@@ -180,9 +203,20 @@ class StreamGroupReader {
     let followers = this.followers.get(key);
     if (!followers) this.followers.set(key, (followers = new Set()));
     followers.add(follower);
-    this.ensureLoop();
-    this.interruptBlock();
+    this.joinedSinceRead = true;
+    if (!this.running) this.ensureLoop();
+    else if (this.idle) this.wakeUp?.();
+    else this.joinSoon();
     return () => this.unfollow(key, follower);
+  }
+
+  /** Unless a read starts by itself within JOIN_WITHIN_MS (it then covers the new followers), interrupt the block. */
+  private joinSoon(): void {
+    if (this.joinTimer) return;
+    this.joinTimer = setTimeout(() => {
+      this.joinTimer = null;
+      if (this.joinedSinceRead) this.interruptBlock();
+    }, JOIN_WITHIN_MS);
   }
 
   get followedCount(): number {
@@ -198,7 +232,7 @@ class StreamGroupReader {
   async close(): Promise<void> {
     this.closed = true;
     this.followers.clear();
-    this.wakeUp?.();
+    if (this.joinTimer) clearTimeout(this.joinTimer);
     this.interruptBlock();
     this.blockingRedis.disconnect();
   }
@@ -213,16 +247,19 @@ class StreamGroupReader {
 
   private interruptBlock(): void {
     this.wakeUp?.();
-    this.interrupter.interrupt();
+    if (this.interrupter.interrupt()) this.interrupts++;
   }
 
   private async loop(): Promise<void> {
     while (!this.closed) {
       if (this.followers.size === 0) {
+        this.idle = true;
         await new Promise<void>((resolve) => (this.wakeUp = resolve));
+        this.idle = false;
         this.wakeUp = null;
         continue;
       }
+      this.joinedSinceRead = false;
       const readFrom = new Map<string, string>();
       for (const [key, followers] of this.followers) readFrom.set(key, earliestId(followers));
       const keys = [...readFrom.keys()];

@@ -1,0 +1,67 @@
+// The gateway's stream reader on the real Redis: one blocking XREAD for every followed turn. A turn followed while the
+// read is blocked joins within JOIN_WITHIN_MS, and the turns that start together cost one interrupt, not one each.
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { RedisConfig } from '@doppel/config';
+import { createRedis } from '@doppel/redis';
+import { JOIN_WITHIN_MS, TurnStreamPublisher, TurnStreamReader, type TurnStreamEvent } from '@doppel/streaming';
+
+describe('the turn stream reader', () => {
+  const config: RedisConfig = { url: inject('redisUrl'), prefix: `${inject('redisPrefix')}reader`, clusterNodes: null };
+  const commands = createRedis(config, { name: 'reader-spec-commands' });
+  const reader = new TurnStreamReader({
+    prefix: config.prefix,
+    commandRedis: commands,
+    openBlocking: (name) => createRedis(config, { blocking: true, name }),
+    cluster: false,
+  });
+  afterAll(async () => {
+    await reader.close();
+    commands.disconnect();
+  });
+
+  const started: TurnStreamEvent = { type: 'started', workerId: 'node-1', attempt: 1 };
+  const publishStarted = async (turnId: string) => {
+    const publisher = new TurnStreamPublisher(commands, config.prefix, turnId, 600, 0);
+    publisher.started('node-1', 1);
+    await publisher.drain();
+  };
+  const firstEvent = (turnId: string) => new Promise<TurnStreamEvent>((resolve) => reader.follow(turnId, resolve));
+
+  it('reads turns followed while it is blocked within the join window, with one interrupt for all of them', async () => {
+    // A quiet turn keeps the reader blocked.
+    reader.follow(randomUUID(), () => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const before = reader.interrupts;
+
+    const turnIds = Array.from({ length: 10 }, () => randomUUID());
+    const events = turnIds.map((turnId) => firstEvent(turnId));
+    const startedAt = performance.now();
+    for (const turnId of turnIds) await publishStarted(turnId);
+    const received = await Promise.all(events);
+    const elapsedMs = performance.now() - startedAt;
+
+    expect(received).toEqual(turnIds.map(() => started));
+    // Read within the join window (plus the round trips), not after the 5-s block.
+    expect(elapsedMs).toBeLessThan(JOIN_WITHIN_MS + 1000);
+    expect(reader.interrupts - before).toBe(1);
+  });
+
+  it('reads a turn followed while nothing else is followed at once', async () => {
+    const idleReader = new TurnStreamReader({
+      prefix: config.prefix,
+      commandRedis: commands,
+      openBlocking: (name) => createRedis(config, { blocking: true, name }),
+      cluster: false,
+    });
+    try {
+      const turnId = randomUUID();
+      await publishStarted(turnId);
+      const received = await new Promise<TurnStreamEvent>((resolve) => idleReader.follow(turnId, resolve));
+      expect(received).toEqual(started);
+      expect(idleReader.interrupts).toBe(0);
+    } finally {
+      await idleReader.close();
+    }
+  });
+});
