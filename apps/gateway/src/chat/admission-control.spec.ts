@@ -16,6 +16,24 @@ describe('AdmissionControl', () => {
     for (let index = from; index < from + count; index++) admit(`turn-${index}`, modelId);
   };
 
+  /**
+   * A controller with 500-ms windows that has served four of them steadily: `perWindow` turns each, first token after
+   * 100 ms, done after 400.
+   */
+  const serveSteadily = (perWindow: number) => {
+    control = new AdmissionControl({ targetStartMs: 100, maxTurnsInFlight: 10_000, maxLoopDelayMs: 10_000, windowMs: 500 }, () => clock);
+    for (let window = 0; window < 4; window++) {
+      const ids = Array.from({ length: perWindow }, (_, index) => `w${window}-${index}`);
+      for (const id of ids) admit(id);
+      clock += 100;
+      for (const id of ids) control.firstOutput(id);
+      clock += 300;
+      for (const id of ids) control.finished(id);
+      clock += 100;
+      control.adjust();
+    }
+  };
+
   afterEach(() => control.close());
 
   it('admits turns up to its limit and refuses the next with a retry time, until one finishes', () => {
@@ -87,18 +105,8 @@ describe('AdmissionControl', () => {
   });
 
   it("does not grow the limit past the turns in flight the nodes serve (Little's law on the unloaded turn time)", () => {
-    control = new AdmissionControl({ targetStartMs: 100, maxTurnsInFlight: 10_000, maxLoopDelayMs: 10_000, windowMs: 500 }, () => clock);
-    // Four windows of 500 ms: 50 turns each, first token after 100 ms, done after 400 ms: 100 turns/s served.
-    for (let window = 0; window < 4; window++) {
-      const ids = Array.from({ length: 50 }, (_, index) => `w${window}-${index}`);
-      for (const id of ids) admit(id);
-      clock += 100;
-      for (const id of ids) control.firstOutput(id);
-      clock += 300;
-      for (const id of ids) control.finished(id);
-      clock += 100;
-      control.adjust();
-    }
+    // 50 turns a window of 500 ms, 400 ms each: 100 turns/s served.
+    serveSteadily(50);
     // 100 turns/s × (400 ms unloaded + 100 ms target wait) = 50 in flight.
     expect(control.state.served).toBe(50);
     const initial = control.state.limit;
@@ -110,18 +118,8 @@ describe('AdmissionControl', () => {
   });
 
   it('cuts no lower than the turns the recent throughput keeps busy with no wait', () => {
-    control = new AdmissionControl({ targetStartMs: 100, maxTurnsInFlight: 10_000, maxLoopDelayMs: 10_000, windowMs: 500 }, () => clock);
-    // Four windows of 500 ms: 60 turns each, first token after 100 ms, done after 400 ms: 120 turns/s, 400 ms each.
-    for (let window = 0; window < 4; window++) {
-      const ids = Array.from({ length: 60 }, (_, index) => `w${window}-${index}`);
-      for (const id of ids) admit(id);
-      clock += 100;
-      for (const id of ids) control.firstOutput(id);
-      clock += 300;
-      for (const id of ids) control.finished(id);
-      clock += 100;
-      control.adjust();
-    }
+    // 60 turns a window of 500 ms, 400 ms each: 120 turns/s served.
+    serveSteadily(60);
     // 120 turns/s × 400 ms = 48 turns in flight without waiting.
     expect(control.state.servedUnqueued).toBe(48);
     // A round of 40 turns whose first tokens come 400 ms late: a fifth off 40 would be 32. In this window nothing
