@@ -25,7 +25,7 @@ const READ_COUNT = 256;
 /**
  * After a read that returned entries, wait this long before the next: nodes flush their turns' chunks together on
  * one clock, so a short pause lets one XREAD carry a whole burst instead of one read per entry, at the cost of a few
- * ms on some chunks. A new follower still interrupts the pause (its first entries are read at once).
+ * ms on some chunks. A new follower joins the read after the pause (see JOIN_WITHIN_MS).
  */
 const GATHER_MS = 4;
 /** A new follower is in a read within this long (see the header). */

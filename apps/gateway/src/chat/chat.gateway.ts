@@ -24,8 +24,8 @@ import { labelOfSpec } from '@doppel/verification';
 import { KeyAuthenticator } from '../auth/key-authenticator.service';
 import { authenticateHandshake, connectRefusal } from '../auth/socket-auth';
 import { CHAT_GATEWAY_OPTIONS, failedEvent, invalidPayload } from './event-payloads';
-import { TurnAdmission } from './turn-admission.service';
 import { SocketLiveness } from './socket-liveness';
+import { TurnAdmission } from './turn-admission.service';
 import { TurnRelayService, type ChatSocket } from './turn-relay.service';
 
 /** The payload with the proof it asks for as the canonical label, which the intake takes. */
