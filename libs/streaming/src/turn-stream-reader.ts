@@ -215,7 +215,11 @@ class StreamGroupReader {
     if (this.joinTimer) return;
     this.joinTimer = setTimeout(() => {
       this.joinTimer = null;
-      if (this.joinedSinceRead) this.interruptBlock();
+      if (this.closed || !this.joinedSinceRead) return;
+      this.interruptBlock();
+      // Between two reads there is no block to end; the next read covers the new followers (and clears the flag).
+      // Checked again later, so a read that started without them cannot keep them waiting a whole block.
+      this.joinSoon();
     }, JOIN_WITHIN_MS);
   }
 
@@ -252,6 +256,8 @@ class StreamGroupReader {
 
   private async loop(): Promise<void> {
     while (!this.closed) {
+      // What is followed now is in the read below (or, with nothing followed, there is nothing to join).
+      this.joinedSinceRead = false;
       if (this.followers.size === 0) {
         this.idle = true;
         await new Promise<void>((resolve) => (this.wakeUp = resolve));
@@ -259,7 +265,6 @@ class StreamGroupReader {
         this.wakeUp = null;
         continue;
       }
-      this.joinedSinceRead = false;
       const readFrom = new Map<string, string>();
       for (const [key, followers] of this.followers) readFrom.set(key, earliestId(followers));
       const keys = [...readFrom.keys()];
