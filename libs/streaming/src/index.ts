@@ -1,4 +1,4 @@
-export { turnStreamKey, isTerminal, type TurnStreamEvent } from './turn-stream-events';
+export { turnStreamKey, isTerminal, replyStartedOver, type TurnStreamEvent } from './turn-stream-events';
 export { ChunkCoalescer } from './chunk-coalescer';
 export { TERMINAL_REPLICA_WAIT_MS, TurnStreamPublisher, TurnStreamPublishers } from './turn-stream-publisher';
 export { StreamingModule } from './streaming.module';

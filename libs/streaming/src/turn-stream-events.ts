@@ -15,3 +15,11 @@ export const EVENT_FIELD = 'event';
 export function isTerminal(event: TurnStreamEvent): boolean {
   return event.type === 'done' || event.type === 'error';
 }
+
+/**
+ * The reply sent over again, whole, as attempt `attempt`: for a client holding chunks whose place in the stored reply
+ * is unknown (a hole in a stream, a stream gone). It sees `turn:restarted`, then the whole text as one chunk, then done.
+ */
+export function replyStartedOver(attempt: number, done: Extract<TurnStreamEvent, { type: 'done' }>): TurnStreamEvent[] {
+  return [{ type: 'started', workerId: 'stream-repair', attempt }, { type: 'token', seq: 0, text: done.text }, done];
+}

@@ -3,7 +3,7 @@
 // takes over, while the node goes on writing later chunks there. Within an attempt, chunk seqs grow by one, so a hole
 // shows as a skipped seq. From the hole on, chunks are held back; the `done` event carries the whole reply, so the
 // text after what was relayed is sent as one chunk before it. Nothing of this costs a Redis command.
-import type { TurnStreamEvent } from './turn-stream-events';
+import { replyStartedOver, type TurnStreamEvent } from './turn-stream-events';
 
 export interface TurnStreamGap {
   attempt: number;
@@ -69,7 +69,7 @@ export class TurnStreamGapRepair {
         }
         // What was relayed is not the start of the stored reply, or the client holds chunks lost here (so where the
         // rest starts is unknown): start the reply over, loudly, as a new attempt would.
-        return [{ type: 'started', workerId: 'stream-repair', attempt: this.attempt + 1 }, { type: 'token', seq: 0, text: event.text }, event];
+        return replyStartedOver(this.attempt + 1, event);
       }
       case 'error':
         return [event];

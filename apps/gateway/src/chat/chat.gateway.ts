@@ -120,17 +120,9 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
       if (await this.relay.streamExists(turnId)) {
         this.relay.forward(socket, turnId, { afterSeq, attempt: attempt ?? 1 });
       } else if (turn.status === 'done' || turn.status === 'failed') {
-        // The stream has expired (or a Redis failover lost it whole); the stored turn is the record. A client holding
-        // chunks gets the reply over again, whole: nothing here says which part of it those chunks were.
+        // The stream has expired (or a Redis failover lost it whole); the stored turn is the record.
         const final = await this.turns.finalEvent(turnId);
-        setImmediate(() => {
-          if (final.type === 'error') return void socket.emit('turn:error', final.event);
-          if (afterSeq >= 0) {
-            socket.emit('turn:restarted', { turnId, attempt: (attempt ?? 1) + 1 });
-            socket.emit('turn:token', { turnId, seq: 0, text: final.event.text });
-          }
-          socket.emit('turn:done', final.event);
-        });
+        setImmediate(() => this.relay.sendStored(socket, turnId, final, { afterSeq, attempt: attempt ?? 1 }));
       } else {
         this.relay.forward(socket, turnId, { afterSeq, attempt: attempt ?? 1 });
       }

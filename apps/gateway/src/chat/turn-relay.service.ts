@@ -5,8 +5,11 @@ import type { Socket } from 'socket.io';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import type { ChatClientToServerEvents, ChatServerToClientEvents, ChatSocketData } from '@doppel/protocol';
 import { createRedis, isCluster, REDIS } from '@doppel/redis';
-import { TurnStreamGapRepair, TurnStreamReader, turnStreamKey, type ResumePoint, type TurnStreamEvent } from '@doppel/streaming';
+import { replyStartedOver, TurnStreamGapRepair, TurnStreamReader, turnStreamKey, type ResumePoint, type TurnStreamEvent } from '@doppel/streaming';
+import type { TurnLookup } from '@doppel/turns';
 import { TurnAdmission } from './turn-admission.service';
+
+type StoredFinalEvent = Awaited<ReturnType<TurnLookup['finalEvent']>>;
 
 export type ChatSocket = Socket<ChatClientToServerEvents, ChatServerToClientEvents, Record<string, never>, ChatSocketData>;
 
@@ -83,6 +86,17 @@ export class TurnRelayService implements OnApplicationShutdown {
       if (following) this.admission.control.finished(turnId);
       following = false;
     };
+  }
+
+  /**
+   * A finished turn whose stream is gone (expired, or lost whole in a Redis failover): its stored final event. A client
+   * holding chunks (`resume.afterSeq` >= 0) gets the reply over again, whole: nothing says which part of it those were.
+   */
+  sendStored(socket: ChatSocket, turnId: string, final: StoredFinalEvent, resume: ResumePoint): void {
+    if (final.type === 'error') return this.emit(socket, turnId, { type: 'error', code: final.event.code, message: final.event.message });
+    const { turnId: _turnId, ...stored } = final.event;
+    const done = { type: 'done' as const, ...stored };
+    for (const event of resume.afterSeq >= 0 ? replyStartedOver(resume.attempt + 1, done) : [done]) this.emit(socket, turnId, event);
   }
 
   /** Whether the turn's stream still exists in Redis (it expires TURN_STREAM_TTL_SECONDS after the last entry). */
