@@ -143,7 +143,7 @@ describe('TurnRepository', () => {
     expect(stored).toMatchObject({ status: 'done', assistant_message_id: done!.messageId, prompt_tokens: 12, completion_tokens: 3 });
     const message = await m.db.selectFrom('messages').select(['content', 'reply_to', 'turn_id', 'state']).where('id', '=', done!.messageId).executeTakeFirstOrThrow();
     expect(message).toEqual({ content: 'The lamp is lit.', reply_to: userMessageId, turn_id: turn.id, state: 'shown' });
-    expect(await turns.storedReceipt(turn.id)).toMatchObject({ id: receiptId, message_id: done!.messageId, level: 'signed', consumer_id: consumerId });
+    expect(await m.db.selectFrom('receipts').selectAll().where('turn_id', '=', turn.id).executeTakeFirst()).toMatchObject({ id: receiptId, message_id: done!.messageId, level: 'signed', consumer_id: consumerId });
     const after = await m.db.selectFrom('conversations').select('last_message_at').where('id', '=', conversationId).executeTakeFirstOrThrow();
     expect(after.last_message_at.getTime()).toBeGreaterThanOrEqual(before.last_message_at.getTime());
   });

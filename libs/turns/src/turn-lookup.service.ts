@@ -1,7 +1,7 @@
 // Reading turns back for their consumer: ownership, status, and the final event of a finished turn.
 import { Injectable } from '@nestjs/common';
 import { ConversationsRepository } from '@doppel/conversations';
-import { isUuid, type TurnStatus } from '@doppel/db';
+import { isUuid, type TurnRow, type TurnStatus } from '@doppel/db';
 import { ErrorCode, type TurnDoneEvent, type TurnErrorEvent } from '@doppel/protocol';
 import { storedTurnDone } from './turn-done-event';
 import { TurnLookupRepository, type ReceiptRow } from './turn-lookup.repository';
@@ -30,11 +30,16 @@ export class TurnLookup {
     if (turn.status !== 'done' || !turn.assistant_message_id) {
       return { type: 'error', event: { turnId, code: (turn.error_code as ErrorCode) ?? ErrorCode.TurnFailed, message: turn.error_message ?? 'The turn failed.' } };
     }
+    return { type: 'done', event: { turnId, ...(await this.storedDone(turn)) } };
+  }
+
+  /** The done event of a turn stored done, exactly as the live turn sent it (reply, receipt, number of replies). */
+  async storedDone(turn: TurnRow): Promise<Omit<TurnDoneEvent, 'turnId'>> {
     const [reply, receipt, replies] = await Promise.all([
-      this.conversations.storedReply(turn.assistant_message_id),
-      this.repository.receiptOf(turnId),
+      this.conversations.storedReply(turn.assistant_message_id!),
+      this.repository.receiptOf(turn.id),
       this.conversations.replyCount(turn.user_message_id),
     ]);
-    return { type: 'done', event: { turnId, ...storedTurnDone(turn, reply, receipt, replies) } };
+    return storedTurnDone(turn, reply, receipt, replies);
   }
 }

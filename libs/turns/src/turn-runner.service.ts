@@ -33,7 +33,8 @@ import { NodesRepository } from '@doppel/nodes';
 import { PersonaVersionCache } from './persona-version-cache';
 import { TurnContextLoader } from './turn-context';
 import { assemblePrompt } from './prompt-assembler';
-import { storedTurnDone, turnVerificationOf } from './turn-done-event';
+import { turnVerificationOf } from './turn-done-event';
+import { TurnLookup } from './turn-lookup.service';
 import { turnTimings } from './turn-timings';
 import { TurnRepository } from './turn.repository';
 
@@ -74,6 +75,7 @@ export class TurnRunner {
     personas: PersonasService,
     private readonly attached: AttachedModels,
     private readonly conversations: ConversationsRepository,
+    private readonly lookup: TurnLookup,
   ) {
     const personaVersions = new PersonaVersionCache((versionId) => personas.getVersion(versionId));
     this.context = new TurnContextLoader(config, memory, knowledge, personaVersions);
@@ -332,11 +334,7 @@ export class TurnRunner {
   }
 
   private async publishStoredDone(publisher: TurnStreamPublisher, turn: TurnRow): Promise<void> {
-    const [reply, receipt, replies] = await Promise.all([
-      this.conversations.storedReply(turn.assistant_message_id!),
-      this.turns.storedReceipt(turn.id),
-      this.conversations.replyCount(turn.user_message_id),
-    ]);
-    await publisher.finish({ type: 'done', ...storedTurnDone(turn, reply, receipt, replies) });
+    await publisher.finish({ type: 'done', ...(await this.lookup.storedDone(turn)) });
   }
+
 }

@@ -197,9 +197,5 @@ export class TurnRepository {
       .execute();
     return overdue.map((turn) => turn.id);
   }
-
-  async storedReceipt(turnId: string) {
-    return this.db.selectFrom('receipts').selectAll().where('turn_id', '=', turnId).executeTakeFirst();
-  }
 }
 

@@ -12,11 +12,12 @@ import { NodeIdentity } from './node-identity.service';
 import { ReexecRunner } from './reexec-runner.service';
 import { TeeAttester } from './tee-attester.service';
 import { TurnRunner } from './turn-runner.service';
+import { TurnLookupModule } from './turn-lookup.module';
 import { TurnVerifier } from './turn-verifier.service';
 import { TurnRepository } from './turn.repository';
 
 @Module({
-  imports: [ModelsModule, MemoryModule, KnowledgeModule, PersonasModule, NodesModule, ProducerQueuesModule, StreamingModule],
+  imports: [ModelsModule, MemoryModule, KnowledgeModule, PersonasModule, NodesModule, ProducerQueuesModule, StreamingModule, TurnLookupModule],
   providers: [TurnRunner, TurnRepository, ConversationsRepository, NodeIdentity, TurnVerifier, ReexecRunner, TeeAttester, AttachedModels],
   exports: [TurnRunner, TurnRepository, NodeIdentity, ReexecRunner, TeeAttester, AttachedModels, ModelsModule, NodesModule, MemoryModule],
 })
