@@ -1,4 +1,5 @@
-// The gateway's reads of stored turns (TurnLookup), without the worker's pipeline that TurnsModule holds.
+// Reads of stored turns (TurnLookup) without the worker's pipeline that TurnsModule holds: the gateway imports this
+// alone, TurnsModule imports it for the stored done event.
 import { Module } from '@nestjs/common';
 import { ConversationsRepository } from '@doppel/conversations';
 import { TurnLookupRepository } from './turn-lookup.repository';

@@ -1,4 +1,5 @@
-// Reads of stored turns and receipts for their consumer (the gateway's): ownership, a turn's outcome and its receipt.
+// Reads of stored turns and receipts (for the gateway, and for a worker rebuilding a finished turn's done): ownership,
+// a turn's outcome and its receipt.
 // The writes are TurnIntakeRepository's and TurnRepository's; a reply's text and count are ConversationsRepository's.
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely, Selectable } from 'kysely';

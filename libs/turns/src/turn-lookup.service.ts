@@ -1,4 +1,5 @@
-// Reading turns back for their consumer: ownership, status, and the final event of a finished turn.
+// Reading turns back for their consumer: ownership, status, and the final event of a finished turn (which a worker that
+// finds its turn already finished publishes again, too).
 import { Injectable } from '@nestjs/common';
 import { ConversationsRepository } from '@doppel/conversations';
 import { isUuid, type TurnRow, type TurnStatus } from '@doppel/db';
