@@ -20,6 +20,21 @@ describe('the database pool', () => {
     expect((await sql<{ one: number }>`select 1 as one`.execute(db)).rows).toEqual([{ one: 1 }]);
   });
 
+  it('survives the server ending an idle connection, and serves the next query on a new one', async () => {
+    const lossy = createDatabase(inject('databaseUrl'), { maxConnections: 1 });
+    const admin = createDatabase(inject('databaseUrl'), { maxConnections: 1 });
+    try {
+      const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(lossy);
+      await sql`select pg_terminate_backend(${rows[0]!.pid})`.execute(admin);
+      // Without a listener the pool's 'error' event would end this process here.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const after = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(lossy);
+      expect(after.rows[0]!.pid).not.toBe(rows[0]!.pid);
+    } finally {
+      await Promise.all([lossy.destroy(), admin.destroy()]);
+    }
+  });
+
   it('keeps a failed connect its own error, not overload', async () => {
     const unreachable = createDatabase('postgres://postgres@127.0.0.1:1/nowhere', { maxConnections: 1, connectionWaitMs: 200 });
     const error = await sql`select 1`.execute(unreachable).catch((failure: unknown) => failure);

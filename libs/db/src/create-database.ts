@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import { Kysely, PostgresDialect } from 'kysely';
 import { Pool, types, type PoolClient, type QueryConfig } from 'pg';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
@@ -20,8 +21,23 @@ export function createDatabase(databaseUrl: string, options: DatabaseOptions = {
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: connectionWaitMs,
   });
+  survivesLostConnections(pool);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool, connectionWaitMs) }) });
 }
+
+/**
+ * A connection the server ends (a restart, a failover, an administrator, a dropped database) is an 'error' event on
+ * the pool when the connection is idle, and on its client when checked out between two queries: with no listener,
+ * Node ends the whole process. The pool drops an idle one itself and a query on a lost one fails on its own, so here
+ * they are only logged; the next query gets a new connection.
+ */
+function survivesLostConnections(pool: Pool): void {
+  const lost = (error: Error) => logger.warn(`a database connection was lost (${error.message}); the next query opens a new one`);
+  pool.on('error', lost);
+  pool.on('connect', (client) => client.on('error', lost));
+}
+
+const logger = new Logger('Database');
 
 /**
  * Every parameterised query runs as a named prepared statement (named by its SQL text's hash), so each connection
