@@ -1,6 +1,7 @@
 // ConversationsService against the real database: opening, paging, rating, alternatives, moving and deleting.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationsModule, ConversationsService } from '@doppel/conversations';
+import { toVectorParam } from '@doppel/db';
 import { PersonasService } from '@doppel/personas';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { mediumTest, seedAccount, type Medium } from '../support/medium';
@@ -115,7 +116,7 @@ describe('ConversationsService', () => {
         content_hash: 'a'.repeat(64),
         embedding_model: 'doppel-embed-small',
         embedding_dims: 3,
-        embedding: '[1,0,0]',
+        embedding: toVectorParam([1, 0, 0]),
         in_context: source === second,
       })))
       .execute();

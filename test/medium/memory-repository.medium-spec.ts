@@ -54,6 +54,13 @@ describe('MemoryRepository', () => {
     expect(hits[0]!.contentHash).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('stores each component exactly as the node had it (binary vector parameters, read back as text)', async () => {
+    const exact = new Float32Array([0.1, -1 / 3, 1e-7, 12345.678]);
+    const [id] = await memories.insertMany(m.db, [memory('Exact vector.', exact)]);
+    const row = await m.db.selectFrom('memories').select('embedding').where('id', '=', id!).executeTakeFirstOrThrow();
+    expect(new Float32Array(JSON.parse(row.embedding) as number[])).toEqual(exact);
+  });
+
   it('recalls pinned memories first, then the nearest others; pins are limited per persona and consumer', async () => {
     const consumer = await seedAccount(m.db, 'Pin');
     const ids = await memories.insertMany(m.db, [

@@ -2,6 +2,9 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { KnowledgeMediaType, KnowledgeStatus, MemoryKind } from '@doppel/protocol';
 
+/** A pgvector column: selected as text, inserted and updated as a binary parameter (toVectorParam). */
+type VectorColumn = ColumnType<string, Buffer, Buffer>;
+
 type CreatedAt = ColumnType<Date, never, never>;
 type UpdatedAt = ColumnType<Date, never, never>;
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -125,8 +128,8 @@ export interface MemoriesTable {
   content_hash: string;
   embedding_model: string;
   embedding_dims: number;
-  /** pgvector text form, e.g. '[0.1,0.2]'; write it with toVectorLiteral(). */
-  embedding: string;
+  /** Read: pgvector's text form, e.g. '[0.1,0.2]'. Written as toVectorParam()'s binary form. */
+  embedding: VectorColumn;
   pinned: Generated<boolean>;
   /** False while the message it came from is a non-chosen alternative. */
   in_context: Generated<boolean>;
@@ -362,8 +365,8 @@ export interface KnowledgeChunksTable {
   content_hash: string;
   embedding_model: string;
   embedding_dims: number;
-  /** pgvector text form; write it with toVectorLiteral(). */
-  embedding: string;
+  /** Read: pgvector's text form. Written as toVectorParam()'s binary form. */
+  embedding: VectorColumn;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

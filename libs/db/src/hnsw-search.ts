@@ -1,6 +1,6 @@
 // Settings every filtered pgvector HNSW search needs, shared by the searches over memories and knowledge.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { toVectorLiteral } from './vector-literal';
+import { toVectorParam } from './vector-param';
 
 const iterativeScanByDatabase = new WeakMap<object, Promise<boolean>>();
 
@@ -29,7 +29,7 @@ export async function tuneHnswSearch(trx: Kysely<any>, efSearch: number, iterati
  */
 export function cosineDistance(column: string, query: ArrayLike<number>): RawBuilder<number> {
   const dims = sql.raw(String(checkedDimensions(query.length)));
-  return sql<number>`(${sql.ref(column)}::vector(${dims})) <=> ${toVectorLiteral(query)}::vector(${dims})`;
+  return sql<number>`(${sql.ref(column)}::vector(${dims})) <=> ${toVectorParam(query)}::vector(${dims})`;
 }
 
 export function checkedDimensions(dimensions: number): number {

@@ -1,6 +1,6 @@
 export * from './database.types';
 export { createDatabase, type DatabaseOptions } from './create-database';
-export { toVectorLiteral } from './vector-literal';
+export { toVectorParam } from './vector-param';
 export { supportsIterativeScan, tuneHnswSearch, cosineDistance, checkedDimensions } from './hnsw-search';
 export { migrate, assertMigrationsApplied, readMigrationFiles, type MigrationReport } from './migrator';
 export { DatabaseModule, DATABASE } from './database.module';

@@ -2,7 +2,7 @@
 // candidates with field weights, nearest cards by embedding (pgvector HNSW), and the rows shown with highlights.
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
-import { checkedDimensions, DATABASE, supportsIterativeScan, toVectorLiteral, tuneHnswSearch, type Database } from '@doppel/db';
+import { checkedDimensions, DATABASE, supportsIterativeScan, toVectorParam, tuneHnswSearch, type Database } from '@doppel/db';
 import type { HubTables } from './hub-tables';
 import type { HubDatabase } from './hub.repository';
 
@@ -191,7 +191,7 @@ export class HubSearchRepository {
       await tuneHnswSearch(trx, Math.max(EF_SEARCH, limit), iterative);
       const { rows } = await sql<{ name: string; parameters: string | null; languages: string[]; verification: string[]; distance: number }>`
         SELECT * FROM (
-          SELECT s.name, s.parameters, s.languages, s.verification, (e.embedding::vector(${dims})) <=> ${toVectorLiteral(vector)}::vector(${dims}) AS distance
+          SELECT s.name, s.parameters, s.languages, s.verification, (e.embedding::vector(${dims})) <=> ${toVectorParam(vector)}::vector(${dims}) AS distance
           FROM hub_search_embeddings e
           JOIN hub_search s ON s.name = e.name
           WHERE e.embedding_model = ${embeddingModel} AND e.embedding_dims = ${dims} AND ${filterSql(filters)}

@@ -2,7 +2,7 @@
 // from each name's latest version. Publishing is one transaction: the version, `latest`, and what search reads.
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import { DATABASE, toVectorLiteral, type Database } from '@doppel/db';
+import { DATABASE, toVectorParam, type Database } from '@doppel/db';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import type { HubFile, HubRemote, HubSource, HubTables } from './hub-tables';
 import type { CardFrontMatter } from './model-card';
@@ -283,7 +283,7 @@ export class HubRepository {
   private async upsertEmbedding(db: Kysely<HubDatabase>, name: string, embedding: SearchEmbedding): Promise<void> {
     await sql`
       INSERT INTO hub_search_embeddings (name, embedding_model, embedding_dims, embedding)
-      VALUES (${name}, ${embedding.model}, ${embedding.vector.length}, ${toVectorLiteral(embedding.vector)}::vector)
+      VALUES (${name}, ${embedding.model}, ${embedding.vector.length}, ${toVectorParam(embedding.vector)}::vector)
       ON CONFLICT (name, embedding_model) DO UPDATE SET embedding_dims = EXCLUDED.embedding_dims, embedding = EXCLUDED.embedding`.execute(db);
   }
 }

@@ -3,7 +3,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { checkedDimensions, cosineDistance, DATABASE, isUuid, supportsIterativeScan, toVectorLiteral, tuneHnswSearch, type Database, type KnowledgeDocumentsTable, type KnowledgeMediaType, type KnowledgeStatus } from '@doppel/db';
+import { checkedDimensions, cosineDistance, DATABASE, isUuid, supportsIterativeScan, toVectorParam, tuneHnswSearch, type Database, type KnowledgeDocumentsTable, type KnowledgeMediaType, type KnowledgeStatus } from '@doppel/db';
 import { sha256Hex, type KnowledgeDocumentView } from '@doppel/protocol';
 
 export type { KnowledgeDocumentView };
@@ -144,7 +144,7 @@ export class KnowledgeRepository {
               content_hash: sha256Hex(chunk.content),
               embedding_model: embeddingModel,
               embedding_dims: checkedDimensions(chunk.embedding.length),
-              embedding: toVectorLiteral(chunk.embedding),
+              embedding: toVectorParam(chunk.embedding),
             })),
           )
           .execute();

@@ -9,7 +9,7 @@ import {
   DATABASE,
   isUuid,
   keysetPage,
-  toVectorLiteral,
+  toVectorParam,
   type Database,
   type MemoryKind,
 } from '@doppel/db';
@@ -190,7 +190,7 @@ export class MemoryRepository {
           content_hash: sha256Hex(memory.content),
           embedding_model: memory.embeddingModel,
           embedding_dims: checkedDimensions(memory.embedding.length),
-          embedding: toVectorLiteral(memory.embedding),
+          embedding: toVectorParam(memory.embedding),
           pinned: memory.pinned ?? false,
           in_context: memory.inContext ?? true,
         })),
@@ -278,7 +278,7 @@ type RecallRow = { id: string; kind: MemoryKind; content: string; content_hash: 
 
 function recallStatement(query: RecallQuery): RawBuilder<RecallRow> {
   const dims = sql.raw(String(checkedDimensions(query.embedding.length)));
-  const vector = toVectorLiteral(query.embedding);
+  const vector = toVectorParam(query.embedding);
   const owner = sql`persona_id = ${query.personaId} AND consumer_id = ${query.consumerId} AND embedding_model = ${query.embeddingModel} AND in_context`;
   return sql<RecallRow>`
       (SELECT id, kind, content, content_hash, created_at, true AS pinned, 0::float8 AS distance
