@@ -33,6 +33,34 @@ export function syntheticReply(text: string, maxTokens: number): string[] {
   });
 }
 
+/** One timer for every stream holding text, firing every interval while any does (as the runtime's FlushClock). */
+class SharedFlushTick {
+  private readonly pending = new Set<() => void>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly intervalMs: number) {}
+
+  schedule(flush: () => void): void {
+    this.pending.add(flush);
+    this.timer ??= setInterval(() => this.tick(), this.intervalMs);
+  }
+
+  cancel(flush: () => void): void {
+    this.pending.delete(flush);
+  }
+
+  private tick(): void {
+    if (this.pending.size === 0) {
+      clearInterval(this.timer!);
+      this.timer = null;
+      return;
+    }
+    const due = [...this.pending];
+    this.pending.clear();
+    for (const flush of due) flush();
+  }
+}
+
 function json(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json' });
   response.end(JSON.stringify(body));
@@ -60,6 +88,7 @@ export async function startBaselineServer(settings: BaselineSettings, port = 0):
       json(response, 404, { code: 'ROUTE_NOT_FOUND', message: 'not a baseline route' });
     });
   });
+  const flushTick = new SharedFlushTick(settings.chunkIntervalMs);
   const io = new Server<ChatClientToServerEvents, ChatServerToClientEvents>(http, { transports: ['websocket'], maxHttpBufferSize: 1_000_000 });
   const chat = io.of(CHAT_PATH);
   chat.use((socket, next) => {
@@ -69,7 +98,11 @@ export async function startBaselineServer(settings: BaselineSettings, port = 0):
   });
   chat.on('connection', (socket) => {
     const timers = new Set<NodeJS.Timeout>();
-    socket.on('disconnect', () => timers.forEach((timer) => clearTimeout(timer)));
+    const flushes = new Set<() => void>();
+    socket.on('disconnect', () => {
+      timers.forEach((timer) => clearTimeout(timer));
+      flushes.forEach((flush) => flushTick.cancel(flush));
+    });
     socket.on('turn:send', (payload, ack: (result: TurnSendAck) => void) => {
       if (!payload || typeof payload.text !== 'string' || !conversations.has(payload.conversationId)) {
         return ack({ ok: false, error: { code: 'CONVERSATION_NOT_FOUND' as never, message: 'unknown conversation' } });
@@ -87,28 +120,22 @@ export async function startBaselineServer(settings: BaselineSettings, port = 0):
       setImmediate(() => {
         socket.emit('turn:queued', { turnId, conversationId: payload.conversationId, clientTurnId: payload.clientTurnId });
         const tokens = syntheticReply(`${payload.conversationId}\u0000${payload.text}`, settings.maxTokens);
-        // Same coalescing as the runtime's ChunkCoalescer: the first token at once, later ones per interval.
+        // Same coalescing as the runtime's ChunkCoalescer: the first token at once, later ones on the next tick of
+        // one clock that every stream shares.
         let seq = 0;
         let buffered = '';
-        let flushTimer: NodeJS.Timeout | null = null;
         let firstTokenAt = 0;
         const flush = () => {
-          if (flushTimer) {
-            timers.delete(flushTimer);
-            clearTimeout(flushTimer);
-            flushTimer = null;
-          }
+          flushTick.cancel(flush);
           if (!buffered) return;
           socket.emit('turn:token', { turnId, seq: seq++, text: buffered });
           buffered = '';
         };
+        flushes.add(flush);
         const push = (text: string) => {
           buffered += text;
           if (seq === 0 || settings.chunkIntervalMs === 0) return flush();
-          if (!flushTimer) {
-            flushTimer = setTimeout(flush, settings.chunkIntervalMs);
-            timers.add(flushTimer);
-          }
+          flushTick.schedule(flush);
         };
         const interTokenMs = 1000 / settings.tokensPerSecond;
         const emitToken = (index: number) => {
@@ -116,6 +143,7 @@ export async function startBaselineServer(settings: BaselineSettings, port = 0):
           push(tokens[index]!);
           if (index + 1 < tokens.length) return later(interTokenMs, () => emitToken(index + 1));
           flush();
+          flushes.delete(flush);
           const finishedAt = performance.now();
           socket.emit('turn:done', {
             turnId,
@@ -150,7 +178,7 @@ export async function startBaselineServer(settings: BaselineSettings, port = 0):
   };
 }
 
-// As its own process: `node baseline-server.js [--port N] [--ttft-ms 150] [--tokens-per-second 50] [--chunk-ms 30] [--max-tokens 40]`.
+// As its own process: `node baseline-server.js [--port N] [--ttft-ms 150] [--tokens-per-second 50] [--chunk-ms 40] [--max-tokens 40]`.
 if (require.main === module) {
   const arg = (name: string, fallback: number) => {
     const index = process.argv.indexOf(`--${name}`);
@@ -159,7 +187,7 @@ if (require.main === module) {
   const settings: BaselineSettings = {
     ttftMs: arg('ttft-ms', 150),
     tokensPerSecond: arg('tokens-per-second', 50),
-    chunkIntervalMs: arg('chunk-ms', 30),
+    chunkIntervalMs: arg('chunk-ms', 40),
     maxTokens: arg('max-tokens', 40),
   };
   void startBaselineServer(settings, arg('port', 0)).then(({ url, close }) => {
