@@ -12,7 +12,7 @@
 # LOADTEST_SHARED_SERVICES=1 uses the shared servers instead (DATABASE_URL's server, REDIS_URL).
 #
 # Settings (env): LOADTEST_PORT (3100), LOADTEST_WORKERS (2), WORKER_CONCURRENCY (the runtime's default unless set),
-# SYNTHETIC_TTFT_MS (150), SYNTHETIC_TOKENS_PER_SECOND (50), STREAM_CHUNK_INTERVAL_MS (30),
+# SYNTHETIC_TTFT_MS (150), SYNTHETIC_TOKENS_PER_SECOND (50), STREAM_CHUNK_INTERVAL_MS (40),
 # LOADTEST_PG_PORT (5433), LOADTEST_REDIS_PORT (6380), LOADTEST_PG_DIR (/tmp/doppel-loadtest-pg),
 # LOADTEST_NODE_FLAGS (extra node flags for the gateway and workers, e.g. --trace-gc; their logs are in $STACK/logs),
 # LOADTEST_PROFILE=1 (V8 CPU profiles of the gateway and workers, written to loadtest/.stack/profiles on stop;
@@ -47,7 +47,7 @@ export SYNTHETIC_TOKENS_PER_SECOND=${SYNTHETIC_TOKENS_PER_SECOND:-50}
 export CHAT_MODELS=${CHAT_MODELS:-synthetic}
 export EMBEDDING_MODEL=${EMBEDDING_MODEL:-hashing-384}
 export DEFAULT_CHAT_MODEL=${DEFAULT_CHAT_MODEL:-synthetic}
-export STREAM_CHUNK_INTERVAL_MS=${STREAM_CHUNK_INTERVAL_MS:-30}
+export STREAM_CHUNK_INTERVAL_MS=${STREAM_CHUNK_INTERVAL_MS:-40}
 
 # PostgreSQL refuses to run as root: as root, its commands run as the postgres user.
 as_pg() {

@@ -93,7 +93,7 @@ export interface Options {
   maxInFlight?: number;
 }
 
-export const DEFAULT_BACKEND = { ttftMs: 150, tokensPerSecond: 50, chunkIntervalMs: 30, maxTokens: 40 };
+export const DEFAULT_BACKEND = { ttftMs: 150, tokensPerSecond: 50, chunkIntervalMs: 40, maxTokens: 40 };
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 

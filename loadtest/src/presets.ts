@@ -1,5 +1,5 @@
 // The shipped scenarios. Backend parameters follow issue 5: 150 ms to first token, 50 tokens/s, replies of at
-// most 40 tokens (the synthetic backend picks 12–40), 30 ms chunk coalescing; agents think 10–20 s between turns.
+// most 40 tokens (the synthetic backend picks 12–40), 40 ms chunk coalescing; agents think 10–20 s between turns.
 import { DEFAULT_BACKEND, type Options } from './options';
 
 const WORDS = ['lighthouse', 'kettle', 'storm', 'harbour', 'sardines', 'Lisbon', 'compass', 'tide', 'gull', 'lantern', 'rope', 'fog'];

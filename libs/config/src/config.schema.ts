@@ -113,7 +113,7 @@ export const envSchema = z.object({
   /** Largest avatar image a creator may upload (PNG, JPEG or WebP; it is re-encoded before it is stored). */
   AVATAR_MAX_BYTES: positiveInt.max(64 * 1024 * 1024).default(8 * 1024 * 1024),
 
-  STREAM_CHUNK_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(30),
+  STREAM_CHUNK_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(40),
   TURN_STREAM_TTL_SECONDS: positiveInt.default(3600),
   TURN_JOB_ATTEMPTS: positiveInt.max(10).default(3),
   /** A node holding a turn renews its lock; a node silent this long is presumed dead and another node takes over. */

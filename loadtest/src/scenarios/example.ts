@@ -17,7 +17,7 @@ export const options: Options = {
     },
   },
   thinkTimeMs: { min: 3000, max: 8000 },
-  backend: { ttftMs: 150, tokensPerSecond: 50, chunkIntervalMs: 30, maxTokens: 40 },
+  backend: { ttftMs: 150, tokensPerSecond: 50, chunkIntervalMs: 40, maxTokens: 40 },
   slo: { ttftMs: 500, tpotMs: 50, e2eMs: 3000 },
   thresholds: {
     ttft: ['p(95)<500', { threshold: 'p(99)<5000', abortOnFail: true }],
