@@ -11,6 +11,9 @@ import { ModelFailure, ReexecRunner, TurnRunner } from '@doppel/turns';
 import { startJobWorker } from './job-worker';
 import { NodeStats } from './node-stats';
 
+/** Why a finished job's signal fires: one shared reason, since abort() without one builds a DOMException each time. */
+const JOB_ENDED = new Error('the job ended');
+
 @Injectable()
 export class TurnConsumers implements BeforeApplicationShutdown {
   private readonly logger = new Logger(TurnConsumers.name);
@@ -83,7 +86,7 @@ export class TurnConsumers implements BeforeApplicationShutdown {
       throw error;
     } finally {
       this.stats.activeTurns--;
-      abort.abort();
+      abort.abort(JOB_ENDED);
     }
   }
 }
