@@ -2,7 +2,7 @@
 // transaction round trips, no lookup first); a resend is recognised by the unique violation it causes.
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { DATABASE, type Database } from '@doppel/db';
+import { DATABASE, prebuiltQuery, type Database } from '@doppel/db';
 import { personaJson, personaText, type SharesGate } from '@doppel/personas';
 import type { VerificationLevel } from '@doppel/verification';
 
@@ -60,7 +60,12 @@ export class TurnIntakeRepository {
    * and the persona's access rule (owner, visibility, status, share gate of the current version).
    */
   async conversationForTurn(conversationId: string, consumerId: string): Promise<ConversationForTurn | undefined> {
-    return this.db
+    const [row] = await this.readConversationForTurn(this.db, conversationId, consumerId);
+    return row;
+  }
+
+  private readonly readConversationForTurn = prebuiltQuery((conversationId: string, consumerId: string) =>
+    this.db
       .selectFrom('conversations')
       .innerJoin('personas', 'personas.id', 'conversations.persona_id')
       .innerJoin('persona_versions', 'persona_versions.id', 'conversations.persona_version_id')
@@ -78,9 +83,8 @@ export class TurnIntakeRepository {
         personaJson<SharesGate | null>('sharesGate', 'current').as('shares_gate'),
       ])
       .where('conversations.id', '=', conversationId)
-      .where('conversations.consumer_id', '=', consumerId)
-      .executeTakeFirst();
-  }
+      .where('conversations.consumer_id', '=', consumerId),
+  );
 
   /** A new user message and the turn that answers it, and the conversation's last activity, in one statement. */
   async insertMessageAndTurn(turn: NewTurn, text: string): Promise<void> {

@@ -1,6 +1,7 @@
 export * from './database.types';
 export { createDatabase, type DatabaseOptions } from './create-database';
 export { toVectorParam } from './vector-param';
+export { prebuiltQuery, type PrebuiltQuery } from './prebuilt-query';
 export { supportsIterativeScan, tuneHnswSearch, cosineDistance, checkedDimensions } from './hnsw-search';
 export { migrate, assertMigrationsApplied, readMigrationFiles, type MigrationReport } from './migrator';
 export { DatabaseModule, DATABASE } from './database.module';

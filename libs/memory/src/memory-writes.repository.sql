@@ -6,7 +6,7 @@ from "turns"
 inner join "conversations" on "conversations"."id" = "turns"."conversation_id"
 inner join "messages" as "user_message" on "user_message"."id" = "turns"."user_message_id"
 inner join "messages" as "reply" on "reply"."id" = "turns"."assistant_message_id"
-where "turns"."id" in ($1)
+where turns.id = ANY($1::uuid[])
   and "turns"."status" = $2
   and "turns"."memories_written_at" is null
   and "turns"."embedding_model_id" = $3
@@ -32,4 +32,4 @@ returning "id";
 
 update "turns"
 set "memories_written_at" = clock_timestamp()
-where "id" in ($1);
+where id = ANY($1::uuid[]);

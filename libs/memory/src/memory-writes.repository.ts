@@ -2,7 +2,7 @@
 // them, stores their memories and sets turns.memories_written_at (the one column of `turns` written here).
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { DATABASE, type Database } from '@doppel/db';
+import { DATABASE, prebuiltQuery, type Database } from '@doppel/db';
 import { MemoryRepository, type NewMemoryInput } from './memory.repository';
 
 export interface PendingTurn {
@@ -79,18 +79,18 @@ export class MemoryWritesRepository {
         delete: (ids) => this.memories.deleteByIds(trx, ids),
       };
       await this.memories.insertMany(trx, await compose(turns, facts));
-      await trx
-        .updateTable('turns')
-        .set({ memories_written_at: sql<Date>`clock_timestamp()` })
-        .where('id', 'in', turns.map((turn) => turn.id))
-        .execute();
+      await this.markWritten(trx, turns.map((turn) => turn.id));
       return turns.length;
     });
   }
 
   /** Locks the turns that are finished and still pending, in id order (no deadlock between two writers). */
-  private async lockPending(trx: Transaction<Database>, turnIds: string[], embeddingModel: string, skipLocked: boolean): Promise<PendingTurn[]> {
-    let query = trx
+  private lockPending(trx: Transaction<Database>, turnIds: string[], embeddingModel: string, skipLocked: boolean): Promise<PendingTurn[]> {
+    return (skipLocked ? this.lockPendingSkippingLocked : this.lockPendingWaiting)(trx, turnIds, embeddingModel);
+  }
+
+  private pendingTurns(turnIds: string[], embeddingModel: string) {
+    return this.db
       .selectFrom('turns')
       .innerJoin('conversations', 'conversations.id', 'turns.conversation_id')
       .innerJoin('messages as user_message', 'user_message.id', 'turns.user_message_id')
@@ -107,13 +107,21 @@ export class MemoryWritesRepository {
         'reply.content as reply_text',
         'reply.state as reply_state',
       ])
-      .where('turns.id', 'in', turnIds)
+      .where(sql<boolean>`turns.id = ANY(${turnIds}::uuid[])`)
       .where('turns.status', '=', 'done')
       .where('turns.memories_written_at', 'is', null)
       .where('turns.embedding_model_id', '=', embeddingModel)
       .orderBy('turns.id')
       .forUpdate('turns');
-    if (skipLocked) query = query.skipLocked();
-    return query.execute();
   }
+
+  private readonly lockPendingWaiting = prebuiltQuery((turnIds: string[], embeddingModel: string) => this.pendingTurns(turnIds, embeddingModel));
+  private readonly lockPendingSkippingLocked = prebuiltQuery((turnIds: string[], embeddingModel: string) => this.pendingTurns(turnIds, embeddingModel).skipLocked());
+
+  private readonly markWritten = prebuiltQuery((turnIds: string[]) =>
+    this.db
+      .updateTable('turns')
+      .set({ memories_written_at: sql<Date>`clock_timestamp()` })
+      .where(sql<boolean>`id = ANY(${turnIds}::uuid[])`),
+  );
 }
