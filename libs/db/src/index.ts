@@ -1,5 +1,5 @@
 export * from './database.types';
-export { createDatabase, type DatabaseOptions } from './create-database';
+export { createDatabase, poolConfig, type DatabaseOptions } from './create-database';
 export { toVectorParam } from './vector-param';
 export { prebuiltQuery, type PrebuiltQuery } from './prebuilt-query';
 export { supportsIterativeScan, tuneHnswSearch, cosineDistance, checkedDimensions } from './hnsw-search';
