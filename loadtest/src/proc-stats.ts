@@ -97,6 +97,8 @@ function systemTicks(): { busy: number; total: number } | null {
 export class CpuSampler {
   private last = new Map<string, Map<number, number>>();
   private lastReaped = new Map<string, number>();
+  /** Ticks of ended children counted while they ran whose reaped CPU has not reached the root yet, per watch. */
+  private owedReaped = new Map<string, number>();
   private lastSystem = systemTicks();
   private lastAt = Date.now();
   private pidsByLabel = new Map<string, number[]>();
@@ -122,7 +124,8 @@ export class CpuSampler {
         const ticks = cpuTicks(pid);
         if (ticks === null) continue;
         current.set(pid, ticks);
-        // A process first found after the first sample started since (a new PostgreSQL backend): all its CPU counts.
+        // A process first found after the first sample started since (a new PostgreSQL backend): all its CPU counts,
+        // in the second it is found (so a tree's per-second series is lumpier than its averages, which are exact).
         const before = previous.get(pid) ?? (firstSample ? undefined : 0);
         if (before !== undefined) used += ticks - before;
       }
@@ -142,6 +145,8 @@ export class CpuSampler {
    * The CPU of a tree's processes that ended since the last sample and were not counted yet: when a child ends, its
    * whole CPU moves into the root's reaped figures, of which the part seen while it ran was counted already. Short
    * connections' PostgreSQL backends live there: without this a pool that reopens connections looked cheaper.
+   * The root may reap a child a sample or more after it was last seen (an autovacuum worker that ran for seconds):
+   * what was counted of it stays owed until its reaped CPU arrives, so it is never counted twice.
    * (Exact for the root's own children, which is what a PostgreSQL tree is.)
    */
   private endedChildrenTicks(watch: Watch, previous: Map<number, number>, current: Map<number, number>): number {
@@ -149,9 +154,10 @@ export class CpuSampler {
     if (reaped === null) return 0;
     const before = this.lastReaped.get(watch.label);
     this.lastReaped.set(watch.label, reaped);
-    if (before === undefined) return 0;
-    let countedAlready = 0;
-    for (const [pid, ticks] of previous) if (!current.has(pid)) countedAlready += ticks;
-    return Math.max(0, reaped - before - countedAlready);
+    let owed = this.owedReaped.get(watch.label) ?? 0;
+    for (const [pid, ticks] of previous) if (!current.has(pid)) owed += ticks;
+    const uncounted = before === undefined ? 0 : reaped - before - owed;
+    this.owedReaped.set(watch.label, uncounted < 0 ? -uncounted : 0);
+    return Math.max(0, uncounted);
   }
 }
