@@ -33,7 +33,11 @@ export function syntheticReply(text: string, maxTokens: number): string[] {
   });
 }
 
-/** One timer for every stream holding text, firing every interval while any does (as the runtime's FlushClock). */
+/**
+ * One timer for every stream holding text, firing every interval while any does: the runtime's FlushClock
+ * (libs/streaming/src/chunk-coalescer.ts) restated, since the harness imports none of the runtime's code (only the
+ * protocol's types), so that it measures any build the same way.
+ */
 class SharedFlushTick {
   private readonly pending = new Set<() => void>();
   private timer: NodeJS.Timeout | null = null;

@@ -10,11 +10,13 @@ export type PrebuiltQuery<Args extends unknown[], Row> = (db: Kysely<any>, ...ar
  * On the turn path the builder's own work (immutable node trees, reference parsing, compilation) cost more than
  * the rest of such a call: 115 µs of JavaScript per turn for the gateway's conversation read at `load`.
  * `build` must pass each of its arguments to the query as a bound value (a list as one array parameter, e.g.
- * `= ANY(…)`), never inline it; the first run checks that and throws otherwise.
+ * `= ANY(…)`), never inline it, and take plain parameters (no defaults, no rest); both are checked.
  */
 export function prebuiltQuery<Args extends unknown[], Row>(build: (...args: Args) => Compilable<Row>): PrebuiltQuery<Args, Row> {
   let compiled: { sql: string; slots: { argument: number; fixed: unknown }[] } | undefined;
   return async (db, ...args) => {
+    // build.length counts plain parameters only: one with a default or a rest parameter would go unbound.
+    if (args.length !== build.length) throw new Error(`prebuiltQuery: ${build.name || 'a query'} takes ${build.length} arguments, got ${args.length}`);
     compiled ??= compileOnce(build);
     const parameters = compiled.slots.map((slot) => (slot.argument >= 0 ? args[slot.argument] : slot.fixed));
     const result = await db.executeQuery<Row>(CompiledQuery.raw(compiled.sql, parameters));

@@ -226,7 +226,8 @@ export class TurnRunner {
     // rest of the turn's signal handling together (profile at `load`).
     const bounded = new AbortController();
     const forward = () => bounded.abort(signal.reason);
-    signal.addEventListener('abort', forward, { once: true });
+    if (signal.aborted) forward();
+    else signal.addEventListener('abort', forward, { once: true });
     const remainingMs = this.config.turns.deadlineMs - (Date.now() - turn.queued_at.getTime());
     let passed = false;
     const timer = setTimeout(() => {
