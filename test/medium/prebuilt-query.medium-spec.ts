@@ -23,6 +23,8 @@ describe('prebuiltQuery', () => {
     expect((await numbersAbove(db, 3, [2, 4, 6, 11])).map((row) => row.n)).toEqual([4, 6]);
     expect((await numbersAbove(db, 5, [1, 6, 9, 10])).map((row) => row.n)).toEqual([6, 9]);
     expect(builds).toBe(1);
+    // A call short of an argument would leave its parameter unbound: refused before anything is sent.
+    await expect((numbersAbove as (...args: unknown[]) => Promise<unknown>)(db, 3)).rejects.toThrow(/takes 2 arguments, got 1/);
   });
 
   it('refuses a query that writes an argument into its SQL instead of binding it', async () => {
