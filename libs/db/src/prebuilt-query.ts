@@ -3,6 +3,12 @@ import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
 /** Stand-in for argument `index` while the query is built; never sent to PostgreSQL. */
 const standIn = (index: number) => `\u0000prebuilt-argument-${index}\u0000`;
 
+/** The SQL Kysely compiled, and for each of its parameters the argument it takes (-1: a value fixed by the build). */
+interface Compiled {
+  sql: string;
+  slots: { argument: number; fixed: unknown }[];
+}
+
 export type PrebuiltQuery<Args extends unknown[], Row> = (db: Kysely<any>, ...args: Args) => Promise<Row[]>;
 
 /**
@@ -13,7 +19,7 @@ export type PrebuiltQuery<Args extends unknown[], Row> = (db: Kysely<any>, ...ar
  * `= ANY(…)`), never inline it, and take plain parameters (no defaults, no rest); both are checked.
  */
 export function prebuiltQuery<Args extends unknown[], Row>(build: (...args: Args) => Compilable<Row>): PrebuiltQuery<Args, Row> {
-  let compiled: { sql: string; slots: { argument: number; fixed: unknown }[] } | undefined;
+  let compiled: Compiled | undefined;
   return async (db, ...args) => {
     // build.length counts plain parameters only: one with a default or a rest parameter would go unbound.
     if (args.length !== build.length) throw new Error(`prebuiltQuery: ${build.name || 'a query'} takes ${build.length} arguments, got ${args.length}`);
@@ -24,7 +30,7 @@ export function prebuiltQuery<Args extends unknown[], Row>(build: (...args: Args
   };
 }
 
-function compileOnce<Args extends unknown[], Row>(build: (...args: Args) => Compilable<Row>): { sql: string; slots: { argument: number; fixed: unknown }[] } {
+function compileOnce<Args extends unknown[], Row>(build: (...args: Args) => Compilable<Row>): Compiled {
   const standIns = Array.from({ length: build.length }, (_, index) => standIn(index));
   const query = build(...(standIns as Args)).compile();
   const slots = query.parameters.map((value) => ({ argument: standIns.indexOf(value as string), fixed: value }));

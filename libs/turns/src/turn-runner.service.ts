@@ -349,5 +349,4 @@ export class TurnRunner {
   private async publishStoredDone(publisher: TurnStreamPublisher, turn: TurnRow): Promise<void> {
     await publisher.finish({ type: 'done', ...(await this.lookup.storedDone(turn)) });
   }
-
 }
