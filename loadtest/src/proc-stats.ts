@@ -145,8 +145,9 @@ export class CpuSampler {
    * The CPU of a tree's processes that ended since the last sample and were not counted yet: when a child ends, its
    * whole CPU moves into the root's reaped figures, of which the part seen while it ran was counted already. Short
    * connections' PostgreSQL backends live there: without this a pool that reopens connections looked cheaper.
-   * The root may reap a child a sample or more after it was last seen (an autovacuum worker that ran for seconds):
-   * what was counted of it stays owed until its reaped CPU arrives, so it is never counted twice.
+   * A child can also end and be reaped after it was read but before the root's figures are (it is then counted
+   * while running and reaped in the same sample, and only missed from the list in the next): what was counted of it
+   * stays owed against later reaped CPU, so it is never counted twice.
    * (Exact for the root's own children, which is what a PostgreSQL tree is.)
    */
   private endedChildrenTicks(watch: Watch, previous: Map<number, number>, current: Map<number, number>): number {
