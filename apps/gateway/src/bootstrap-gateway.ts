@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { enabledLogLevels, type AppConfig } from '@doppel/config';
 import { assertSchemaReady } from '@doppel/db';
+import { ListenerIoAdapter } from './chat/listener-io-adapter';
 import { GatewayModule } from './gateway.module';
 import { HttpErrorFilter } from './http/error.filter';
 import { jsonBodies } from './http/request-bodies';
@@ -22,6 +23,7 @@ export async function createGatewayApp(config: AppConfig): Promise<INestApplicat
     logger: enabledLogLevels(config.logLevel),
     bodyParser: false,
   });
+  app.useWebSocketAdapter(new ListenerIoAdapter(app));
   app.use(markInnerRequests);
   if (config.logLevel === 'verbose') app.use(accessLog);
   app.use(jsonBodies(config));
