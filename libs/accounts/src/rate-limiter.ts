@@ -17,7 +17,9 @@ export class RateLimiter {
   async hit(bucket: string, accountId: string, limitPerMinute: number): Promise<RateDecision> {
     const windowStart = Math.floor(Date.now() / 60_000);
     const key = rateWindowKey(this.prefix, accountId, bucket, windowStart);
-    const [[, count]] = (await this.redis.multi().incr(key).expire(key, 61).exec()) as [[null, number], [null, number]];
+    // Two plain commands in one auto-pipelined write, not a MULTI (a write of its own): the window gets its expiry
+    // first, so a connection lost between the two never leaves a counter that lives for ever.
+    const [, count] = await Promise.all([this.redis.set(key, 0, 'EX', 61, 'NX'), this.redis.incr(key)]);
     const retryAfterSeconds = Math.max(1, Math.ceil(((windowStart + 1) * 60_000 - Date.now()) / 1000));
     return { allowed: count <= limitPerMinute, retryAfterSeconds };
   }
