@@ -89,7 +89,7 @@ export const envSchema = z.object({
   MEMORY_MAX_PINNED: positiveInt.max(100).default(20),
   /** Known facts this close (cosine distance) to a new one are checked for a restatement of it (scripts/bench/facts-bench.ts). */
   /** Memories of finished turns are written in batches: at most this long after a turn's reply, or this many turns. */
-  MEMORY_WRITE_BATCH_MS: positiveInt.max(600_000).default(50),
+  MEMORY_WRITE_BATCH_MS: positiveInt.max(600_000).default(250),
   MEMORY_WRITE_BATCH_MAX: positiveInt.max(1000).default(128),
   /** How often a node looks for finished turns whose memories nobody wrote (their node died), and how old they must be. */
   MEMORY_SWEEP_INTERVAL_MS: positiveInt.default(5000),
