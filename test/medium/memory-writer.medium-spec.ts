@@ -19,8 +19,8 @@ describe('MemoryWriter', () => {
   let personaId: string;
 
   beforeAll(async () => {
-    // A long sweep interval and age: the tests call sweep() themselves.
-    m = await mediumTest({ name: 'memory-writer', imports: [MemoryModule, ConversationsModule], env: { MEMORY_SWEEP_INTERVAL_MS: '600000', MEMORY_SWEEP_MIN_AGE_MS: '1000' } });
+    // A long sweep interval and batch window: the tests call sweep() and writePendingOf() themselves.
+    m = await mediumTest({ name: 'memory-writer', imports: [MemoryModule, ConversationsModule], env: { MEMORY_SWEEP_INTERVAL_MS: '600000', MEMORY_SWEEP_MIN_AGE_MS: '1000', MEMORY_WRITE_BATCH_MS: '600000' } });
     writer = m.get(MemoryWriter);
     writer.start(embedder);
     consumerId = await seedAccount(m.db, 'Zed');
@@ -79,6 +79,19 @@ describe('MemoryWriter', () => {
     expect(facts).toEqual([{ content: 'They live in Faro now.', pinned: true }]);
     const replies = (await memoriesOf(id)).filter((memory) => memory.kind === 'assistant_reply').map((memory) => memory.content);
     expect(replies).toEqual(['Porto, then.']);
+  });
+
+  it("writes this node's whole pending batch when a conversation's next turn needs one of its turns", async () => {
+    const conversations = m.get(ConversationsService);
+    const [first, other] = [(await conversations.create(consumerId, personaId)).id, (await conversations.create(consumerId, personaId)).id];
+    writer.remember((await finishedTurn(first, 'Good morning.', 'Morning!')).turnId);
+    writer.remember((await finishedTurn(other, 'Good evening.', 'Evening!')).turnId);
+    expect(await memoriesOf(other)).toEqual([]);
+
+    await writer.writePendingOf(first);
+    expect((await memoriesOf(first)).map((memory) => memory.kind)).toEqual(['assistant_reply', 'user_message']);
+    // Written by the same batch, not left for the batch window or a write of its own.
+    expect((await memoriesOf(other)).map((memory) => memory.kind)).toEqual(['assistant_reply', 'user_message']);
   });
 
   it('sweeps finished turns nobody wrote once they are old enough', async () => {

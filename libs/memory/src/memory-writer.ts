@@ -41,8 +41,8 @@ export class MemoryWriter implements OnApplicationShutdown {
   remember(turnId: string, userEmbedding?: Float32Array): void {
     this.batch.set(turnId, userEmbedding);
     const { batchMs, batchMax } = this.config.turns.memoryWrite;
-    if (this.batch.size >= batchMax) this.flush();
-    else this.batchTimer ??= setTimeout(() => this.flush(), batchMs);
+    if (this.batch.size >= batchMax) void this.flush();
+    else this.batchTimer ??= setTimeout(() => void this.flush(), batchMs);
   }
 
   /**
@@ -51,7 +51,13 @@ export class MemoryWriter implements OnApplicationShutdown {
    */
   async writePendingOf(conversationId: string): Promise<void> {
     const pending = await this.writes.pendingOf(conversationId);
-    if (pending.length > 0) await this.write(pending, new Map(), { skipLocked: false });
+    if (pending.length === 0) return;
+    // Still waiting in this node's batch (the consumer answered within MEMORY_WRITE_BATCH_MS, as agents do): the whole
+    // batch is written now, rather than these turns in a write of their own and the rest of the batch later.
+    const inBatch = pending.filter((turnId) => this.batch.has(turnId));
+    const batchWroteThem = inBatch.length > 0 && (await this.flush());
+    const left = batchWroteThem ? pending.filter((turnId) => !inBatch.includes(turnId)) : pending;
+    if (left.length > 0) await this.write(left, new Map(), { skipLocked: false });
   }
 
   /** Finished turns nobody wrote memories for (their node died between the reply and the batch). */
@@ -65,21 +71,27 @@ export class MemoryWriter implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.flush();
+    void this.flush();
     await this.writing;
   }
 
-  private flush(): void {
+  /** Writes the batch now; true when every turn in it was written by this write (none failed or was skipped). */
+  private flush(): Promise<boolean> {
     if (this.batchTimer) clearTimeout(this.batchTimer);
     this.batchTimer = null;
-    if (this.batch.size === 0) return;
+    if (this.batch.size === 0) return Promise.resolve(true);
     const batch = this.batch;
     this.batch = new Map();
     // A failed batch stays pending in the database; the sweep writes it later.
-    const write = this.write([...batch.keys()], batch, { skipLocked: true }).catch((error: Error) =>
-      this.logger.warn(`memories of ${batch.size} turns not written yet (the sweep retries): ${error.message}`),
+    const write = this.write([...batch.keys()], batch, { skipLocked: true }).then(
+      (written) => written === batch.size,
+      (error: Error) => {
+        this.logger.warn(`memories of ${batch.size} turns not written yet (the sweep retries): ${error.message}`);
+        return false;
+      },
     );
     this.writing = Promise.all([this.writing, write]);
+    return write;
   }
 
   /** Writes the pending turns among `turnIds` in one transaction; returns how many it wrote. */

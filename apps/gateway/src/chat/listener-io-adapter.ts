@@ -1,9 +1,9 @@
 // Nest's socket.io adapter, with each @SubscribeMessage handler bound to a socket as one plain listener. The stock
 // IoAdapter builds an rxjs pipeline per handler per socket (fromEvent → mergeMap → takeUntil(disconnect)): with nine
-// handlers that was ~30 KB of closures and subscribers per connected socket, 40 % of the gateway's heap at 2,000
-// sockets, and every mark-compact of that heap stalled turns for a few hundred ms (heap snapshot and GC trace at
-// `load`, loadtest/README.md). Replies go back the same way as the stock adapter's: a non-nil result is the ack,
-// or an emit when it is `{ event, data }`.
+// handlers that was ~30 KB of closures and subscribers per connected socket, half the gateway's live heap at 2,000
+// sockets (150 → 74 MB without it), and the seconds in which turns stalled for a few hundred ms were those of
+// mark-compacts of that heap (heap snapshot and GC trace at `load`, loadtest/README.md, seventh round). Replies go
+// back as the stock adapter sends them: a non-nil result is the ack, or an emit when it is `{ event, data }`.
 import { Logger } from '@nestjs/common';
 import { isFunction, isNil } from '@nestjs/common/utils/shared.utils';
 import { IoAdapter } from '@nestjs/platform-socket.io';
