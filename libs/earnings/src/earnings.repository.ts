@@ -42,10 +42,12 @@ export class EarningsRepository {
    * Adds a ledger row for every finished turn and every re-execution not yet metered, priced with `prices`
    * (the same arithmetic as price-list.ts). Idempotent: run it as often as you like, from as many processes.
    * Looks back `lookbackSeconds` behind the newest metered row, for turns that committed after a later one (a turn's
-   * finished_at is taken inside the statement that commits it, so the gap is that statement's length). Every run
-   * probes the ledger once per turn in that window, so the window, not the ledger's size, sets a run's cost.
+   * finished_at is taken inside the statement that commits it, so the gap is the rest of that statement and its
+   * commit: milliseconds, ~100 ms at worst seen under load). Every run probes the ledger once per turn in that window,
+   * so the window, not the ledger's size, sets a run's cost: 15 s (a 60-s window cost 27–58 ms a run every 5 s at
+   * 130 turns/s, loadtest/README.md, seventh round). `doppel earnings reconcile` finds any turn a run missed.
    */
-  async meter(prices: PriceList, lookbackSeconds = 60, batch = 5000): Promise<{ turns: number; reexecutions: number }> {
+  async meter(prices: PriceList, lookbackSeconds = 15, batch = 5000): Promise<{ turns: number; reexecutions: number }> {
     const levels = JSON.stringify(prices.levelPercent);
     const turns = await sql`
       INSERT INTO node_earnings (node_address, kind, turn_id, model_id, level, input_tokens, output_tokens,
