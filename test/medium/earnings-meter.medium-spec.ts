@@ -1,13 +1,11 @@
 // EarningsRepository.meter against the real database: a done turn earns one ledger row, a turn that committed after
 // a later one was metered is caught by the look-back, and one older than the look-back is left to reconciliation,
 // which reports it.
-import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationsModule, ConversationsService } from '@doppel/conversations';
 import { EarningsRepository, priceListOf } from '@doppel/earnings';
 import { PersonasService } from '@doppel/personas';
-import { mediumTest, seedAccount, type Medium } from '../support/medium';
+import { mediumTest, seedAccount, seedFinishedTurn, type Medium } from '../support/medium';
 
 const NODE = `0x${'ab'.repeat(20)}`;
 
@@ -27,30 +25,17 @@ describe('EarningsRepository.meter', () => {
   afterAll(async () => m?.close());
 
   /** A turn served by NODE, done `secondsAgo` before now. */
-  async function doneTurn(secondsAgo: number): Promise<string> {
-    const conversation = await m.db.selectFrom('conversations').select('persona_version_id').where('id', '=', conversationId).executeTakeFirstOrThrow();
-    const user = await m.db.insertInto('messages').values({ conversation_id: conversationId, role: 'user', content: 'Hi.' }).returning('id').executeTakeFirstOrThrow();
-    const turn = await m.db
-      .insertInto('turns')
-      .values({ conversation_id: conversationId, consumer_id: consumerId, persona_version_id: conversation.persona_version_id, client_turn_id: randomUUID(), user_message_id: user.id, kind: 'send' })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const reply = await m.db.insertInto('messages').values({ conversation_id: conversationId, role: 'assistant', content: 'Hello.', turn_id: turn.id, reply_to: user.id }).returning('id').executeTakeFirstOrThrow();
-    await m.db
-      .updateTable('turns')
-      .set({
-        status: 'done',
-        assistant_message_id: reply.id,
-        node_address: NODE,
-        model_id: 'spec-model',
-        prompt_tokens: 100,
-        completion_tokens: 20,
-        finished_at: sql<Date>`now() - make_interval(secs => ${secondsAgo})`,
+  const doneTurn = async (secondsAgo: number) =>
+    (
+      await seedFinishedTurn(m.db, {
+        conversationId,
+        consumerId,
+        userText: 'Hi.',
+        replyText: 'Hello.',
+        finishedSecondsAgo: secondsAgo,
+        done: { node_address: NODE, model_id: 'spec-model', prompt_tokens: 100, completion_tokens: 20 },
       })
-      .where('id', '=', turn.id)
-      .execute();
-    return turn.id;
-  }
+    ).turnId;
 
   const prices = () => priceListOf(m.config);
 

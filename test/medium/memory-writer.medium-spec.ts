@@ -1,14 +1,13 @@
 // MemoryWriter with MemoryWritesRepository against the real database and a real (hashing) embedder: a finished
 // turn's memories and facts are written once, superseded replies are skipped, a fact in a one-value slot replaces
 // the one it contradicts, and the sweep picks up turns nobody wrote.
-import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationsModule, ConversationsService } from '@doppel/conversations';
 import { HashingEmbedder } from '@doppel/inference';
 import { MemoryModule, MemoryWriter } from '@doppel/memory';
 import { PersonasService } from '@doppel/personas';
-import { mediumTest, seedAccount, type Medium } from '../support/medium';
+import { mediumTest, seedAccount, seedFinishedTurn, type Medium } from '../support/medium';
 
 const embedder = new HashingEmbedder(384);
 
@@ -29,22 +28,8 @@ describe('MemoryWriter', () => {
   afterAll(async () => m?.close());
 
   /** A finished turn as the worker leaves it: the user message, the reply, the turn done and not yet remembered. */
-  async function finishedTurn(conversationId: string, userText: string, replyText: string) {
-    const conversation = await m.db.selectFrom('conversations').select('persona_version_id').where('id', '=', conversationId).executeTakeFirstOrThrow();
-    const user = await m.db.insertInto('messages').values({ conversation_id: conversationId, role: 'user', content: userText }).returning('id').executeTakeFirstOrThrow();
-    const turn = await m.db
-      .insertInto('turns')
-      .values({ conversation_id: conversationId, consumer_id: consumerId, persona_version_id: conversation.persona_version_id, client_turn_id: randomUUID(), user_message_id: user.id, kind: 'send' })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const reply = await m.db.insertInto('messages').values({ conversation_id: conversationId, role: 'assistant', content: replyText, turn_id: turn.id, reply_to: user.id }).returning('id').executeTakeFirstOrThrow();
-    await m.db
-      .updateTable('turns')
-      .set({ status: 'done', assistant_message_id: reply.id, embedding_model_id: embedder.modelId, finished_at: sql<Date>`now()` })
-      .where('id', '=', turn.id)
-      .execute();
-    return { turnId: turn.id, userMessageId: user.id, replyId: reply.id };
-  }
+  const finishedTurn = (conversationId: string, userText: string, replyText: string) =>
+    seedFinishedTurn(m.db, { conversationId, consumerId, userText, replyText, done: { embedding_model_id: embedder.modelId } });
 
   const memoriesOf = (conversationId: string) =>
     m.db.selectFrom('memories').select(['kind', 'content', 'pinned', 'in_context']).where('conversation_id', '=', conversationId).orderBy('kind').orderBy('content').execute();

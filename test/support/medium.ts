@@ -1,15 +1,16 @@
 // Medium tests: one service or repository against the real test PostgreSQL and Redis, without starting the
 // gateway or a worker. Each spec file gets a database of its own, cloned from the migrated template that
 // global-setup.ts makes (TEST_DATABASE_NAME + '_m_' + the spec's name), and a Redis prefix of its own under the run's.
+import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Global, Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import type Redis from 'ioredis';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type Updateable } from 'kysely';
 import { Client } from 'pg';
 import { inject } from 'vitest';
 import { APP_CONFIG, loadConfig, type AppConfig } from '@doppel/config';
-import { DATABASE, DatabaseModule, type Database } from '@doppel/db';
+import { DATABASE, DatabaseModule, type Database, type TurnsTable } from '@doppel/db';
 import { REDIS, RedisModule } from '@doppel/redis';
 
 export interface MediumOptions {
@@ -105,4 +106,32 @@ export async function seedAccount(db: Kysely<Database>, displayName = 'Zed'): Pr
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
+}
+
+/**
+ * A turn as a worker leaves it once its reply is stored: the user message, the turn, the reply, the turn done and
+ * finished `finishedSecondsAgo` before now; `done` adds columns the record statement sets (node, model, tokens…).
+ */
+export async function seedFinishedTurn(
+  db: Kysely<Database>,
+  turn: { conversationId: string; consumerId: string; userText: string; replyText: string; finishedSecondsAgo?: number; done?: Updateable<TurnsTable> },
+): Promise<{ turnId: string; userMessageId: string; replyId: string }> {
+  const { persona_version_id } = await db.selectFrom('conversations').select('persona_version_id').where('id', '=', turn.conversationId).executeTakeFirstOrThrow();
+  const user = await db.insertInto('messages').values({ conversation_id: turn.conversationId, role: 'user', content: turn.userText }).returning('id').executeTakeFirstOrThrow();
+  const { id: turnId } = await db
+    .insertInto('turns')
+    .values({ conversation_id: turn.conversationId, consumer_id: turn.consumerId, persona_version_id, client_turn_id: randomUUID(), user_message_id: user.id, kind: 'send' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const reply = await db
+    .insertInto('messages')
+    .values({ conversation_id: turn.conversationId, role: 'assistant', content: turn.replyText, turn_id: turnId, reply_to: user.id })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await db
+    .updateTable('turns')
+    .set({ ...turn.done, status: 'done', assistant_message_id: reply.id, finished_at: sql<Date>`now() - make_interval(secs => ${turn.finishedSecondsAgo ?? 0})` })
+    .where('id', '=', turnId)
+    .execute();
+  return { turnId, userMessageId: user.id, replyId: reply.id };
 }
