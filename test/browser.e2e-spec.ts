@@ -48,8 +48,10 @@ describe('the web app in a browser', () => {
 
   beforeAll(async () => {
     requireChromium();
-    // Slow enough tokens that a reply takes several animation frames to stream in.
-    stack = await startStack(['web-node-a'], { SYNTHETIC_TOKENS_PER_SECOND: '80', SYNTHETIC_TTFT_MS: '50' });
+    // Slow enough tokens that a reply takes several animation frames to stream in, and that the drop test sees it
+    // streaming: 12–47 tokens at 30 a second stream for 0.4–1.6 s (at 80 the shortest was 0.14 s, which a busy
+    // machine's browser sometimes missed).
+    stack = await startStack(['web-node-a'], { SYNTHETIC_TOKENS_PER_SECOND: '30', SYNTHETIC_TTFT_MS: '50' });
     db = testDatabase();
     operatorKey = (await new AccountsService(new AccountsRepository(db)).create('Olga the operator', ['consumer', 'creator', 'operator'])).apiKey;
     creator = await signUp(stack.url, 'Cora the creator');
