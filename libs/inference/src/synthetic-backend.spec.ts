@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { ChatPrompt, GeneratedToken, SamplingParams } from './model-backend';
 import { SyntheticChatBackend, SyntheticFaultError } from './synthetic-backend';
@@ -112,6 +113,19 @@ describe('SyntheticChatBackend', () => {
     controller.abort(reason);
     expect(await settledState(next)).toBe('rejected');
     await expect(next).rejects.toBe(reason);
+  });
+
+  it('holds one abort listener while it streams and none once the stream ends', async () => {
+    const backend = new SyntheticChatBackend({ ttftMs: 0, tokensPerSecond: 10_000 });
+    const controller = new AbortController();
+    const counts: number[] = [];
+    for await (const token of backend.generate(prompt, params(), controller.signal)) {
+      expect(token.text).not.toBe('');
+      counts.push(getEventListeners(controller.signal, 'abort').length);
+    }
+    expect(counts.length).toBeGreaterThan(5);
+    expect(new Set(counts)).toEqual(new Set([1]));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('rejects before any token when the signal is already aborted', async () => {

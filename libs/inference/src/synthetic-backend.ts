@@ -2,7 +2,7 @@
 // English-looking words derived from the prompt and seed, at a configured time to first token and token rate,
 // so the runtime (queue, retrieval, streaming, storage) can be measured without a model's cost.
 import { canonicalJson, sha256Hex } from '@doppel/protocol';
-import { abortableSleep } from './abortable-sleep';
+import { AbortableSleeper } from './abortable-sleep';
 import { countApproximateTokens } from './approximate-tokens';
 import type { ChatModelBackend, ChatPrompt, GeneratedToken, SamplingParams } from './model-backend';
 import { seededRandom } from './seeded-random';
@@ -57,18 +57,23 @@ export class SyntheticChatBackend implements ChatModelBackend {
     const injectFault = this.options.faultTrigger !== undefined && lastUserText.includes(this.options.faultTrigger);
     const interTokenMs = 1000 / this.options.tokensPerSecond;
 
-    await abortableSleep(this.options.ttftMs, signal);
-    const stops = new StopSequenceFilter(params.stop);
-    for (let index = 0; index < length && !stops.isStopped; index++) {
-      if (index > 0) await abortableSleep(interTokenMs, signal);
-      if (injectFault && index === 3) throw new SyntheticFaultError();
-      const wordIndex = Math.floor(random() * WORDS.length);
-      let word = WORDS[wordIndex]!;
-      if (index === 0) word = word[0]!.toUpperCase() + word.slice(1);
-      const text = stops.push((index === 0 ? '' : ' ') + word + (index === length - 1 ? '.' : ''));
-      if (text) yield { text, tokenId: wordIndex };
+    const sleeper = new AbortableSleeper(signal);
+    try {
+      await sleeper.sleep(this.options.ttftMs);
+      const stops = new StopSequenceFilter(params.stop);
+      for (let index = 0; index < length && !stops.isStopped; index++) {
+        if (index > 0) await sleeper.sleep(interTokenMs);
+        if (injectFault && index === 3) throw new SyntheticFaultError();
+        const wordIndex = Math.floor(random() * WORDS.length);
+        let word = WORDS[wordIndex]!;
+        if (index === 0) word = word[0]!.toUpperCase() + word.slice(1);
+        const text = stops.push((index === 0 ? '' : ' ') + word + (index === length - 1 ? '.' : ''));
+        if (text) yield { text, tokenId: wordIndex };
+      }
+      const heldBack = stops.flush();
+      if (heldBack) yield { text: heldBack };
+    } finally {
+      sleeper.close();
     }
-    const heldBack = stops.flush();
-    if (heldBack) yield { text: heldBack };
   }
 }

@@ -44,7 +44,11 @@ export class ChunkCoalescer {
   }
 }
 
-/** One timer per interval for every coalescer holding text; it stops when none does. */
+/**
+ * One timer per interval for every coalescer holding text; it stops when none does. Ticks fall on multiples of the
+ * interval in wall-clock time, so the nodes of a deployment flush together: a gateway's relay then gets one burst a
+ * tick to read instead of one per node, each at its own phase.
+ */
 class FlushClock {
   private static readonly clocks = new Map<number, FlushClock>();
   private readonly pending = new Set<ChunkCoalescer>();
@@ -60,21 +64,23 @@ class FlushClock {
 
   schedule(coalescer: ChunkCoalescer): void {
     this.pending.add(coalescer);
-    this.timer ??= setInterval(() => this.tick(), this.intervalMs);
+    if (!this.timer) this.arm();
   }
 
   cancel(coalescer: ChunkCoalescer): void {
     this.pending.delete(coalescer);
   }
 
+  private arm(): void {
+    this.timer = setTimeout(() => this.tick(), this.intervalMs - (Date.now() % this.intervalMs));
+  }
+
   private tick(): void {
-    if (this.pending.size === 0) {
-      clearInterval(this.timer!);
-      this.timer = null;
-      return;
-    }
+    this.timer = null;
+    if (this.pending.size === 0) return;
     const due = [...this.pending];
     this.pending.clear();
     for (const coalescer of due) coalescer.flush();
+    if (!this.timer) this.arm();
   }
 }
