@@ -3,8 +3,8 @@
 // TurnStreamPublisher and read by a gateway's TurnStreamReader), and three PostgreSQL autocommit statements (the fewest
 // a turn can be stored with: intake, claim, record). Each runs at the `load` preset's pace (~100 turns/s, one job and
 // one stream per turn, a turn lasting ~0.8 s) against a Redis server the bench starts for itself (so its CPU is the
-// bench's alone) and a scratch database on the local PostgreSQL (its backends' CPU, read from /proc). CPU per turn = the bench process + the server over the phase, divided by its turns.
-// Their sum, plus the bare socket.io transport's CPU per turn that `npm run loadtest -- load --baseline` measures, is a
+// bench's alone) and a scratch database on the local PostgreSQL (its backends' CPU, read from /proc). CPU per turn =
+// the bench process + the server over the phase, divided by its turns. Their sum, plus the bare socket.io transport's CPU per turn that `npm run loadtest -- load --baseline` measures, is a
 // floor under the runtime's `cpuMsPerTurn`: what a turn costs before it does any work of its own.
 //   npm run bench:turn-floor     (BENCH_TURNS_PER_SECOND=100, BENCH_PHASE_SECONDS=10, BENCH_ROUNDS=3 by default; the
 //   result is the median of the rounds, each round running every phase once, in turn)
