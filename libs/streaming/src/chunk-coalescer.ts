@@ -44,11 +44,7 @@ export class ChunkCoalescer {
   }
 }
 
-/**
- * One timer per interval for every coalescer holding text; it stops when none does. Ticks fall on multiples of the
- * interval in wall-clock time, so the nodes of a deployment flush together: a gateway's relay then gets one burst a
- * tick to read instead of one per node, each at its own phase.
- */
+/** One timer per interval for every coalescer holding text; it stops when none does. */
 class FlushClock {
   private static readonly clocks = new Map<number, FlushClock>();
   private readonly pending = new Set<ChunkCoalescer>();
@@ -64,23 +60,21 @@ class FlushClock {
 
   schedule(coalescer: ChunkCoalescer): void {
     this.pending.add(coalescer);
-    if (!this.timer) this.arm();
+    this.timer ??= setInterval(() => this.tick(), this.intervalMs);
   }
 
   cancel(coalescer: ChunkCoalescer): void {
     this.pending.delete(coalescer);
   }
 
-  private arm(): void {
-    this.timer = setTimeout(() => this.tick(), this.intervalMs - (Date.now() % this.intervalMs));
-  }
-
   private tick(): void {
-    this.timer = null;
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0) {
+      clearInterval(this.timer!);
+      this.timer = null;
+      return;
+    }
     const due = [...this.pending];
     this.pending.clear();
     for (const coalescer of due) coalescer.flush();
-    if (!this.timer) this.arm();
   }
 }
