@@ -16,18 +16,6 @@ describe('AdmissionControl', () => {
     for (let index = from; index < from + count; index++) admit(`turn-${index}`, modelId);
   };
 
-  /** `count` turns accepted now whose first tokens come 5, 10, … ms later: p90 ~0.9 × count × 5 ms over the floor. */
-  const slowRound = (count: number, from: number) => {
-    fill(count, from);
-    for (let index = from; index < from + count; index++) {
-      clock += 5;
-      control.firstOutput(`turn-${index}`);
-    }
-  };
-  const finish = (count: number, from: number) => {
-    for (let index = from; index < from + count; index++) control.finished(`turn-${index}`);
-  };
-
   /**
    * A controller with 500-ms windows that has served four of them steadily: `perWindow` turns each, first token after
    * 100 ms, done after 400.
@@ -73,72 +61,46 @@ describe('AdmissionControl', () => {
 
   it('times a turn from its admission, so a slow intake (a saturated database) is a slow start', () => {
     make();
-    // Twenty turns with an instant intake and a 5-ms first token set the floor.
-    fill(20);
+    // Ten turns with an instant intake and a 5-ms first token set the floor.
+    fill(10);
     clock += 5;
-    for (let index = 0; index < 20; index++) control.firstOutput(`turn-${index}`);
+    for (let index = 0; index < 10; index++) control.firstOutput(`turn-${index}`);
     control.adjust();
     const before = control.state.limit;
-    // Two rounds of twenty whose intake took 500 ms, then the same 5 ms to the first token.
-    for (const round of [1, 2]) {
-      const admitted = Array.from({ length: 20 }, () => control.admitTurn());
-      clock += 500;
-      admitted.forEach((turn, index) => {
-        if (!turn.admitted) throw new Error('refused');
-        control.accepted(`slow-${round}-${index}`, 'model-a', turn);
-      });
-      clock += 5;
-      for (let index = 0; index < 20; index++) control.firstOutput(`slow-${round}-${index}`);
-      control.adjust();
-    }
+    // Ten more whose intake took 500 ms, then the same 5 ms to the first token.
+    const admitted = Array.from({ length: 10 }, () => control.admitTurn());
+    clock += 500;
+    admitted.forEach((turn, index) => {
+      if (!turn.admitted) throw new Error('refused');
+      control.accepted(`slow-${index}`, 'model-a', turn);
+    });
+    clock += 5;
+    for (let index = 0; index < 10; index++) control.firstOutput(`slow-${index}`);
+    control.adjust();
     expect(control.state.limit).toBeLessThan(before);
   });
 
-  it('cuts the limit below what is in flight when turns wait longer than the target for their first token, two rounds in a row', () => {
+  it('cuts the limit below what is in flight when turns wait longer than the target for their first token', () => {
     make();
-    // 100 turns accepted together, first tokens 5–500 ms later: p90 ~445 ms over the floor (5 ms), target 100 ms.
-    slowRound(100, 0);
-    control.adjust();
-    // One late round is a suspicion, not a cut.
-    expect(control.state.limit).toBe(256);
-    finish(100, 0);
-    // The turns accepted after it are as late: overload.
-    slowRound(100, 100);
+    fill(100);
+    for (let index = 0; index < 100; index++) {
+      clock += 5;
+      control.firstOutput(`turn-${index}`);
+    }
+    // 100 turns accepted at clock 0, first tokens 5–500 ms later: p90 ~445 ms over the floor (5 ms), target 100 ms.
     control.adjust();
     expect(control.state.limit).toBe(80);
     expect(control.admitTurn().admitted).toBe(false);
   });
 
-  it('does not cut for a stall: a late round followed by turns that start in time', () => {
-    make();
-    slowRound(100, 0);
-    control.adjust();
-    finish(100, 0);
-    // The machine is back: the next hundred start 5 ms after admission.
-    fill(100, 100);
-    clock += 5;
-    for (let index = 100; index < 200; index++) control.firstOutput(`turn-${index}`);
-    control.adjust();
-    expect(control.state.limit).toBe(256);
-    // And a later late round is again only a suspicion.
-    finish(100, 100);
-    slowRound(100, 200);
-    control.adjust();
-    expect(control.state.limit).toBe(256);
-  });
-
   it('counts a turn still waiting for its first token past the target as slow, before its token comes', () => {
     make();
-    for (const from of [0, 100]) {
-      fill(100, from);
-      clock += 5;
-      for (let index = from; index < from + 85; index++) control.firstOutput(`turn-${index}`);
-      // 85 turns started at once (floor 5 ms); 15 are still waiting 495 ms over it, past the 100-ms target.
-      clock += 495;
-      control.adjust();
-      finish(100, from);
-    }
-    // Both rounds late (the second of turns accepted after the first): cut from the 100 in flight then.
+    fill(100);
+    clock = 5;
+    for (let index = 0; index < 85; index++) control.firstOutput(`turn-${index}`);
+    // 85 turns started at once (floor 5 ms); 15 are still waiting 495 ms over it, past the 100-ms target.
+    clock = 500;
+    control.adjust();
     expect(control.state.limit).toBe(80);
   });
 
@@ -156,23 +118,21 @@ describe('AdmissionControl', () => {
   });
 
   it('cuts no lower than the turns the recent throughput keeps busy with no wait', () => {
-    // 100 turns a window of 500 ms, 400 ms each: 200 turns/s served, 80 turns in flight without waiting.
-    serveSteadily(100);
-    expect(control.state.servedUnqueued).toBe(80);
-    // Two rounds of 20 turns whose first tokens come late, the second accepted after the first: a cut. A fifth off the
-    // 40 in flight would be 32; in these two windows nothing finished, so the last 2 s served 200 turns, 100/s: 40
-    // busy without waiting, where the cut stops.
-    for (const from of [0, 20]) {
-      fill(20, from);
-      clock += 500;
-      for (let index = from; index < from + 20; index++) control.firstOutput(`turn-${index}`);
-      control.adjust();
-    }
-    expect(control.state.servedUnqueued).toBe(40);
-    expect(control.state.limit).toBe(40);
+    // 60 turns a window of 500 ms, 400 ms each: 120 turns/s served.
+    serveSteadily(60);
+    // 120 turns/s × 400 ms = 48 turns in flight without waiting.
+    expect(control.state.servedUnqueued).toBe(48);
+    // A round of 40 turns whose first tokens come 400 ms late: a fifth off 40 would be 32. In this window nothing
+    // finished, so the last 2 s served 180 turns, 90/s: 36 busy without waiting, where the cut stops.
+    fill(40);
+    clock += 500;
+    for (let index = 0; index < 40; index++) control.firstOutput(`turn-${index}`);
+    control.adjust();
+    expect(control.state.servedUnqueued).toBe(36);
+    expect(control.state.limit).toBe(36);
   });
 
-  it('judges a round by the turns accepted since the last cut or suspicion: stale late turns do not decide', () => {
+  it('cuts once per round: turns accepted before a cut do not cut again, turns accepted after it may', () => {
     make();
     fill(200);
     for (let index = 0; index < 100; index++) {
@@ -180,26 +140,23 @@ describe('AdmissionControl', () => {
       control.firstOutput(`turn-${index}`);
     }
     control.adjust();
-    expect(control.state.limit).toBe(256);
-    // The other 100 were accepted before the suspicion: as late, but stale news, neither confirming nor clearing it.
+    expect(control.state.limit).toBe(160);
+    // The other 100 were accepted before the cut: as slow, but stale news.
     for (let index = 100; index < 200; index++) {
       clock += 5;
       control.firstOutput(`turn-${index}`);
     }
     control.adjust();
-    expect(control.state.limit).toBe(256);
-    // Accepted after it and still late: the cut, a fifth off the 250 in flight.
-    slowRound(50, 200);
-    control.adjust();
-    expect(control.state.limit).toBe(200);
-    // After a cut, the next one again takes two late rounds of turns accepted after it.
-    finish(250, 0);
-    slowRound(100, 250);
-    control.adjust();
-    expect(control.state.limit).toBe(200);
-    slowRound(100, 350);
-    control.adjust();
     expect(control.state.limit).toBe(160);
+    for (let index = 0; index < 200; index++) control.finished(`turn-${index}`);
+    // Accepted after the cut and still slow: the next cut.
+    fill(150, 200);
+    for (let index = 200; index < 350; index++) {
+      clock += 5;
+      control.firstOutput(`turn-${index}`);
+    }
+    control.adjust();
+    expect(control.state.limit).toBe(120);
   });
 
   it("measures each model against its own floor: a slow model's usual wait is not overload", () => {

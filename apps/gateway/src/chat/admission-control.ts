@@ -17,12 +17,6 @@
 // Little's law allows: the turns this gateway has been completing per second times their unloaded turn time plus the
 // target wait. Past that, more in flight adds only queueing.
 //
-// A cut needs two slow rounds in a row: a round of late first tokens only marks a suspicion (and, as a cut does, makes
-// only turns accepted after it count), and the turns accepted after that confirm it or clear it. A stall of the
-// machine (a database checkpoint, autovacuum, a long collection: ~0.5 s, seen at `load` with the cores half idle)
-// delays the turns it catches, and those alone; cutting on them refused turns that the next second served in time.
-// Real overload keeps the turns accepted after the suspicion waiting too, and is cut one window later.
-//
 // And one guard against undershoot, the saw seen under an open-loop ramp (the limit swinging between ~45 and ~100 as
 // each round of late first tokens cut it by a fifth): a cut on slow first tokens goes no lower than what the recent
 // throughput keeps busy with no wait at all (turns finished per second × their unloaded time). Below that, the nodes
@@ -140,12 +134,9 @@ export class AdmissionControl {
   private served: number | null = null;
   /** What the recent throughput keeps in flight with no wait; a cut on slow first tokens stops there. */
   private servedUnqueued: number | null = null;
-  /** Excess waits (first-token wait minus the model's floor) of turns accepted since this round began (a cut or a suspicion). */
+  /** Excess waits (first-token wait minus the model's floor) of turns accepted since the last cut. */
   private excessWaits: number[] = [];
-  /** When the last cut or suspicion was: only turns accepted after it say whether the next is due. */
-  private roundStartedAt = -Infinity;
-  /** The last round's first tokens were late (see the header): the next one, of turns accepted since, decides. */
-  private slowSuspected = false;
+  private lastCutAt = -Infinity;
   private limit: number;
   private overloadedLoop = false;
   private slowLoopWindows = 0;
@@ -206,7 +197,7 @@ export class AdmissionControl {
     const floor = this.floorOf(turn.modelId);
     floor.observe(wait);
     turn.excessMs = wait - floor.ms;
-    if (turn.at >= this.roundStartedAt) this.excessWaits.push(turn.excessMs);
+    if (turn.at >= this.lastCutAt) this.excessWaits.push(turn.excessMs);
   }
 
   /** The turn finished, failed, or nobody here follows it any more. */
@@ -234,8 +225,8 @@ export class AdmissionControl {
   }
 
   /**
-   * Multiplicative decrease when turns wait too long for their first token two rounds in a row (or the loop lags),
-   * additive increase while in use, up to what Little's law says the nodes serve.
+   * Multiplicative decrease when turns accepted since the last cut wait too long for their first token (or the loop
+   * lags), additive increase while in use, up to what Little's law says the nodes serve.
    */
   adjust(): void {
     const now = this.now();
@@ -255,7 +246,7 @@ export class AdmissionControl {
     // report would hear of a queue only after it has formed.
     const stillWaiting: number[] = [];
     for (const turn of this.inFlight.values()) {
-      if (turn.excessMs !== null || turn.at < this.roundStartedAt) continue;
+      if (turn.excessMs !== null || turn.at < this.lastCutAt) continue;
       const excessSoFar = now - turn.at - this.floorOf(turn.modelId).ms;
       if (excessSoFar > this.options.targetStartMs) stillWaiting.push(excessSoFar);
     }
@@ -264,21 +255,13 @@ export class AdmissionControl {
     if (waits.length < MIN_SAMPLES && !this.overloadedLoop) return;
     this.excessWaits = [];
     const p90 = waits.length > 0 ? waits[Math.min(waits.length - 1, Math.floor(waits.length * 0.9))]! : 0;
-    const slow = p90 > this.options.targetStartMs;
-    if ((slow && this.slowSuspected) || this.overloadedLoop) {
+    if (p90 > this.options.targetStartMs || this.overloadedLoop) {
       const cut = Math.floor(Math.min(this.limit, this.inFlight.size) * DECREASE);
       const keptBusy = this.overloadedLoop ? 0 : Math.min(this.limit, this.servedUnqueued ?? 0);
       this.limit = Math.max(MIN_LIMIT, cut, keptBusy);
-      this.roundStartedAt = now;
-      this.slowSuspected = false;
-    } else if (slow) {
-      this.slowSuspected = true;
-      this.roundStartedAt = now;
-    } else {
-      this.slowSuspected = false;
-      if (this.inFlight.size >= this.limit * 0.75 && (this.served === null || this.limit < this.served)) {
-        this.limit = Math.min(this.options.maxTurnsInFlight, this.served ?? Infinity, this.limit + Math.max(1, Math.round(this.limit * 0.05)));
-      }
+      this.lastCutAt = now;
+    } else if (this.inFlight.size >= this.limit * 0.75 && (this.served === null || this.limit < this.served)) {
+      this.limit = Math.min(this.options.maxTurnsInFlight, this.served ?? Infinity, this.limit + Math.max(1, Math.round(this.limit * 0.05)));
     }
   }
 }
