@@ -162,7 +162,9 @@ async function runOnce(plan: RunPlan): Promise<Summary> {
   let lastSetupLog = 0;
 
   for (let index = 0; index < plan.generators; index++) {
-    const child = fork(generatorScript, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=4096'] });
+    // LOADTEST_GENERATOR_NODE_FLAGS: extra node flags for the generators, e.g. --cpu-prof to see where their CPU goes.
+    const extraFlags = (process.env.LOADTEST_GENERATOR_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const child = fork(generatorScript, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=4096', ...extraFlags] });
     children.push(child);
     child.on('message', (message: FromGenerator) => {
       switch (message.type) {
