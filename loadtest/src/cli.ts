@@ -7,6 +7,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FromGenerator, GeneratorConfig, ToGenerator } from './generator';
 import { Aggregate } from './metrics';
+import { OUTSIDE_WARN_PERCENT, outsideCpu } from './outside-cpu';
 import { parseDuration, scenarioMaxVus, testDurationMs, validateOptions, formatDuration, type Options } from './options';
 import { CpuSampler, parseWatch, type Watch } from './proc-stats';
 import { renderHtml } from './report-html';
@@ -298,6 +299,13 @@ async function runOnce(plan: RunPlan): Promise<Summary> {
   if (sendLagP99 > LOOP_WARN_MS) warnings.push(`send_lag p99 is ${Math.round(sendLagP99)} ms: turns left the generator late`);
   const busySeconds = aggregate.series.filter((point) => point.generatorCpuPercent / plan.generators > 90).length;
   if (busySeconds > 0) warnings.push(`generators averaged > 90% CPU each in ${busySeconds} seconds`);
+  const outside = outsideCpu(cpuSeries, new Map(aggregate.series.map((point) => [point.t, point.generatorCpuPercent])));
+  if (outside && outside.seconds > 0) {
+    warnings.push(
+      `processes outside the run (neither watched nor generators) used > ${OUTSIDE_WARN_PERCENT}% of a core in ${outside.seconds} of ${outside.of} seconds ` +
+        `(worst ${outside.worstPercent}% at ${outside.worstAtS}s): their CPU competes with the target; find them (top, perf record -a) before reading refusals or the tail in those seconds as the target's`,
+    );
+  }
 
   return buildSummary({
     name: plan.name,
