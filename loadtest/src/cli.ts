@@ -162,9 +162,9 @@ async function runOnce(plan: RunPlan): Promise<Summary> {
   const failure = new Promise<never>((_, reject) => (rejectRun = reject));
   let lastSetupLog = 0;
 
+  // LOADTEST_GENERATOR_NODE_FLAGS: extra node flags for the generators, e.g. --cpu-prof to see where their CPU goes.
+  const extraFlags = (process.env.LOADTEST_GENERATOR_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   for (let index = 0; index < plan.generators; index++) {
-    // LOADTEST_GENERATOR_NODE_FLAGS: extra node flags for the generators, e.g. --cpu-prof to see where their CPU goes.
-    const extraFlags = (process.env.LOADTEST_GENERATOR_NODE_FLAGS ?? '').split(' ').filter(Boolean);
     const child = fork(generatorScript, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=4096', ...extraFlags] });
     children.push(child);
     child.on('message', (message: FromGenerator) => {
