@@ -1,6 +1,6 @@
 // Fixed-window counters in Redis, per API key: shared by every gateway, so a limit holds across the cluster.
 import type Redis from 'ioredis';
-import { accountSocketsKey, rateWindowKey } from '@doppel/redis';
+import { accountSocketsKey, rateWindowKey, retryClusterRefusals } from '@doppel/redis';
 
 export interface RateDecision {
   allowed: boolean;
@@ -17,7 +17,7 @@ export class RateLimiter {
   async hit(bucket: string, accountId: string, limitPerMinute: number): Promise<RateDecision> {
     const windowStart = Math.floor(Date.now() / 60_000);
     const key = rateWindowKey(this.prefix, accountId, bucket, windowStart);
-    // Two plain commands in one auto-pipelined write, not a MULTI (a write of its own): the window gets its expiry
+    // Two plain commands (one auto-pipelined write on one Redis), not a MULTI (a write of its own): the window gets its expiry
     // first, so a connection lost between the two never leaves a counter that lives for ever.
     const [, count] = await Promise.all([this.redis.set(key, 0, 'EX', 61, 'NX'), this.redis.incr(key)]);
     const retryAfterSeconds = Math.max(1, Math.ceil(((windowStart + 1) * 60_000 - Date.now()) / 1000));
@@ -41,9 +41,10 @@ export class SocketCounter {
   async admit(accountId: string, socketId: string, max: number): Promise<boolean> {
     const key = this.key(accountId);
     const now = Date.now();
-    const [, [, live]] = (await this.redis.multi().zremrangebyscore(key, '-inf', now - this.staleAfterMs).zcard(key).exec()) as [[null, number], [null, number]];
+    // A MULTI that a failover's moved slot refused did not run: sent again (see retryClusterRefusals).
+    const [, [, live]] = (await retryClusterRefusals(() => this.redis.multi().zremrangebyscore(key, '-inf', now - this.staleAfterMs).zcard(key).exec())) as [[null, number], [null, number]];
     if (live >= max) return false;
-    await this.redis.multi().zadd(key, now, socketId).pexpire(key, this.staleAfterMs).exec();
+    await retryClusterRefusals(() => this.redis.multi().zadd(key, now, socketId).pexpire(key, this.staleAfterMs).exec());
     return true;
   }
 

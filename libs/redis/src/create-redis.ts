@@ -11,8 +11,8 @@ export interface RedisConnectOptions {
 /**
  * maxRetriesPerRequest: null is what BullMQ requires of its connections, and what a blocking reader needs;
  * plain command connections keep ioredis's default so a Redis outage fails requests instead of hanging them.
- * Command connections pipeline automatically: commands issued in the same tick (the chunks of every turn a node
- * streams, flushed together) leave in one write and come back in one read.
+ * Command connections to one Redis pipeline automatically: commands issued in the same tick (the chunks of every turn
+ * a node streams, flushed together) leave in one write and come back in one read.
  *
  * With REDIS_CLUSTER_NODES the client is an ioredis Cluster. It answers every command Doppel sends the same way
  * (each multi-key command's keys share a hash tag, see redis-keys.ts), so callers keep the `Redis` type; the one
@@ -26,7 +26,11 @@ export function createRedis(config: RedisConfig, options: RedisConnectOptions = 
     lazyConnect: options.lazy ?? false,
   };
   if (!config.clusterNodes) return new Redis(config.url, { ...redisOptions, enableAutoPipelining: !options.blocking });
-  return createCluster(config, redisOptions, { enableAutoPipelining: !options.blocking, lazyConnect: options.lazy ?? false }) as unknown as Redis;
+  // No auto-pipelining on a cluster: ioredis groups a tick's commands per node, and when a failover moves that node's
+  // slots the batch's commands fail with MOVED for different slots, which it does not retry (only a batch whose
+  // errors are all the same is); the caller got a raw MOVED (a refused resume, a failed turn attempt). Sent one by
+  // one, each command follows the redirection and rides out the failover below.
+  return createCluster(config, redisOptions, { enableAutoPipelining: false, lazyConnect: options.lazy ?? false }) as unknown as Redis;
 }
 
 export function isCluster(redis: Redis): boolean {

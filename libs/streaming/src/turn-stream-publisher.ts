@@ -2,7 +2,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
-import { isCluster, REDIS } from '@doppel/redis';
+import { isCluster, REDIS, retryClusterRefusals } from '@doppel/redis';
 import { ChunkCoalescer } from './chunk-coalescer';
 import { keepTerminalEntry } from './terminal-entry-keeper';
 import { EVENT_FIELD, turnStreamKey, type TurnStreamEvent } from './turn-stream-events';
@@ -111,14 +111,13 @@ export class TurnStreamPublisher {
   private async appendReplicated(event: TurnStreamEvent): Promise<number> {
     const payload = JSON.stringify(event);
     try {
-      const results = await this.redis
-        .pipeline()
-        .xadd(this.key, '*', EVENT_FIELD, payload)
-        .expire(this.key, this.ttlSeconds)
-        .wait(1, this.terminalReplicaWaitMs)
-        .exec();
-      const failed = results?.find(([error]) => error)?.[0];
-      if (failed) throw failed;
+      // A failover that moved the stream's slot refuses the whole pipeline (nothing written): sent again once settled.
+      const results = await retryClusterRefusals(async () => {
+        const sent = await this.redis.pipeline().xadd(this.key, '*', EVENT_FIELD, payload).expire(this.key, this.ttlSeconds).wait(1, this.terminalReplicaWaitMs).exec();
+        const failed = sent?.find(([error]) => error)?.[0];
+        if (failed) throw failed;
+        return sent;
+      });
       const replicas = Number(results?.[2]?.[1] ?? 0);
       if (replicas === 0) {
         const watch = { redis: this.redis, key: this.key, payload, ttlSeconds: this.ttlSeconds, replicaWaitMs: this.terminalReplicaWaitMs, ...TERMINAL_WATCH };

@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { ModelHost } from '@doppel/models';
 import { NodesRepository } from '@doppel/nodes';
 import type { ReexecJob } from '@doppel/queue';
-import { REDIS } from '@doppel/redis';
+import { REDIS, retryClusterRefusals } from '@doppel/redis';
 import { hashCanonical, signReexecution } from '@doppel/verification';
 import { NodeIdentity } from './node-identity.service';
 import { executeForCheck, type ReexecReply } from './reexecution';
@@ -24,8 +24,9 @@ export class ReexecRunner {
 
   async run(job: ReexecJob, signal: AbortSignal): Promise<void> {
     const reply = await this.check(job, signal);
-    if (job.kind === 'requested' && job.resultKey) {
-      await this.redis.multi().rpush(job.resultKey, JSON.stringify(reply)).expire(job.resultKey, 600).exec();
+    const resultKey = job.resultKey;
+    if (job.kind === 'requested' && resultKey) {
+      await retryClusterRefusals(() => this.redis.multi().rpush(resultKey, JSON.stringify(reply)).expire(resultKey, 600).exec());
       return;
     }
     if (job.expected) {
