@@ -2,7 +2,7 @@
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Database } from '@doppel/db';
-import { turnDoneEventSchema, type TurnDoneEvent, type TurnResumeAck } from '@doppel/protocol';
+import { turnDoneEventSchema, type TurnDoneEvent, type TurnResumeAck, type TurnSendAck } from '@doppel/protocol';
 import { turnStreamKey } from '@doppel/streaming';
 import { MEMORY_HEADER } from '@doppel/turns';
 import { api, assertWireShape, connectChat, sendTurn, signUp, type ChatClient, type TurnResult } from './support/clients';
@@ -268,6 +268,53 @@ describe('a chat turn, end to end', () => {
       { role: 'assistant', count: '2' },
       { role: 'user', count: '1' },
     ]);
+  });
+
+  it('after a resent turn:send is acknowledged, relays the turn from seq 0 with nothing of the first send\'s stream in between', async () => {
+    // A client whose ack timed out (a Redis failover can hold the intake for seconds) sends again on the same socket
+    // and reads the stream from the second ack on. The first send's relay must be stopped before that ack goes out:
+    // a chunk it relays after it reads to the client as a gap (test/cluster/run.sh caught "seq 3 after -1").
+    const socket = await connectChat(stack.url, alice.apiKey);
+    const ROUNDS = 8;
+    const afterResend = new Map<string, string[]>();
+    const firstToken = new Map<string, () => void>();
+    const done = new Map<string, (text: string) => void>();
+    socket.on('turn:token', (event) => {
+      firstToken.get(event.turnId)?.();
+      afterResend.get(event.turnId)?.push(`${event.seq}:${event.text}`);
+    });
+    socket.on('turn:done', (event) => done.get(event.turnId)?.(event.text));
+    const send = (payload: { conversationId: string; text: string; clientTurnId: string }, onAck?: (ack: TurnSendAck) => void) =>
+      new Promise<TurnSendAck>((resolve) =>
+        socket.emit('turn:send', payload, (ack) => {
+          onAck?.(ack);
+          resolve(ack);
+        }),
+      );
+    /** Sends a turn, waits for its first chunk, sends it again; what the socket got after the second ack. */
+    const resendWhileStreaming = async (index: number) => {
+      const payload = { conversationId: await newConversation(alice.apiKey), text: `Resent while streaming ${index}.`, clientTurnId: `resend-${index}` };
+      const first = await send(payload);
+      if (!first.ok) throw new Error(JSON.stringify(first));
+      const finished = new Promise<string>((resolve) => done.set(first.turnId, resolve));
+      await new Promise<void>((resolve) => firstToken.set(first.turnId, resolve));
+      firstToken.delete(first.turnId);
+      // Recorded from the ack on, in its callback: every event after it is from the relay the resend started.
+      const again = await send(payload, () => afterResend.set(first.turnId, []));
+      expect(again).toMatchObject({ ok: true, duplicate: true, turnId: first.turnId });
+      return { seen: afterResend.get(first.turnId)!, doneText: await finished };
+    };
+    try {
+      // One at a time: the test stack's admission control admits only a few turns at once.
+      const rounds: { seen: string[]; doneText: string }[] = [];
+      for (let index = 0; index < ROUNDS; index++) rounds.push(await resendWhileStreaming(index));
+      for (const { seen, doneText } of rounds) {
+        expect(seen.map((entry) => Number(entry.split(':')[0]))).toEqual(seen.map((_, index) => index));
+        expect(seen.map((entry) => entry.slice(entry.indexOf(':') + 1)).join('')).toBe(doneText);
+      }
+    } finally {
+      socket.close();
+    }
   });
 
   it('keeps old conversations on the persona version they started with', async () => {

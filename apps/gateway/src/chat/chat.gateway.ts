@@ -98,6 +98,8 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect, OnModule
     try {
       const request = toRequest(parsed.data);
       const accepted = await this.admission.accept(socket.data.accountId, request);
+      // A resend of a turn this socket follows: no chunk of the old relay may come after this ack (see stopForwarding).
+      this.relay.stopForwarding(socket, accepted.turnId);
       // After the ack has gone out: queued, then the stream, in that order on this socket.
       setImmediate(() => {
         socket.emit('turn:queued', { turnId: accepted.turnId, conversationId: accepted.conversationId, clientTurnId: request.clientTurnId });

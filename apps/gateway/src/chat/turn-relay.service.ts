@@ -42,9 +42,9 @@ export class TurnRelayService implements OnApplicationShutdown {
    * the attempt it was on) are skipped; a later attempt is announced with turn:restarted and sent whole.
    */
   forward(socket: ChatSocket, turnId: string, resume?: ResumePoint): void {
+    this.stopForwarding(socket, turnId);
     let follows = this.followsBySocket.get(socket.id);
     if (!follows) this.followsBySocket.set(socket.id, (follows = new Map()));
-    follows.get(turnId)?.();
     let attempt = 1;
     const stop = this.follow(turnId, (event) => {
       if (event.type === 'started') {
@@ -57,6 +57,17 @@ export class TurnRelayService implements OnApplicationShutdown {
       if (event.type === 'done' || event.type === 'error') follows.delete(turnId);
     }, resume);
     follows.set(turnId, stop);
+  }
+
+  /**
+   * Ends this socket's relay of the turn, if it has one. A client that sends a turn again (its ack timed out) reads the
+   * stream from the new ack on: the old relay must stop before that ack goes out, or a chunk it relays after the ack
+   * and before the new relay starts reads to the client as a hole at the start of the turn.
+   */
+  stopForwarding(socket: ChatSocket, turnId: string): void {
+    const follows = this.followsBySocket.get(socket.id);
+    follows?.get(turnId)?.();
+    follows?.delete(turnId);
   }
 
   /**
