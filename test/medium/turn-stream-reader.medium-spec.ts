@@ -1,6 +1,8 @@
 // The gateway's stream reader on the real Redis: one blocking XREAD for every followed turn. A turn followed while the
 // read is blocked joins within JOIN_WITHIN_MS, and the turns that start together cost one interrupt, not one each.
+// A read that never answers (a connection dead without a reset) is given up and its connection opened again.
 import { randomUUID } from 'node:crypto';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { RedisConfig } from '@doppel/config';
 import { createRedis } from '@doppel/redis';
@@ -45,6 +47,56 @@ describe('the turn stream reader', () => {
     // Read within the join window (plus the round trips), not after the 5-s block.
     expect(elapsedMs).toBeLessThan(JOIN_WITHIN_MS + 1000);
     expect(reader.interrupts - before).toBe(1);
+  });
+
+  /** A TCP relay to Redis that can stop passing bytes without closing anything, as a dead link or host does. */
+  async function freezableRelay(): Promise<{ url: string; freeze: () => void; close: () => void }> {
+    const target = new URL(config.url);
+    let frozen = false;
+    const sockets: Socket[] = [];
+    const server: Server = createServer((client) => {
+      const upstream = connect(Number(target.port || 6379), target.hostname);
+      sockets.push(client, upstream);
+      client.on('data', (data) => frozen || upstream.write(data));
+      upstream.on('data', (data) => frozen || client.write(data));
+      for (const socket of [client, upstream]) socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    return {
+      url: `redis://127.0.0.1:${port}`,
+      freeze: () => (frozen = true),
+      close: () => {
+        for (const socket of sockets) socket.destroy();
+        server.close();
+      },
+    };
+  }
+
+  it('replaces a blocking connection whose read never answers, and reads on with a new one', async () => {
+    const relay = await freezableRelay();
+    let opened = 0;
+    const stallingReader = new TurnStreamReader({
+      prefix: config.prefix,
+      commandRedis: commands,
+      // The first connection goes through the relay; the one that replaces it straight to Redis.
+      openBlocking: (name) => createRedis(++opened === 1 ? { ...config, url: relay.url } : config, { blocking: true, name }),
+      cluster: false,
+      blockMs: 200,
+      stallGraceMs: 300,
+    });
+    try {
+      const turnId = randomUUID();
+      const received = new Promise<TurnStreamEvent>((resolve) => stallingReader.follow(turnId, resolve));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      relay.freeze();
+      await publishStarted(turnId);
+      expect(await received).toEqual(started);
+      expect({ stalls: stallingReader.stalls, opened }).toEqual({ stalls: 1, opened: 2 });
+    } finally {
+      await stallingReader.close();
+      relay.close();
+    }
   });
 
   it('reads a turn followed while nothing else is followed at once', async () => {

@@ -15,12 +15,20 @@ import type Redis from 'ioredis';
 import { turnStreamGroup, turnStreamWakeKey } from '@doppel/redis';
 import { EVENT_FIELD, isTerminal, turnStreamKey, type TurnStreamEvent } from './turn-stream-events';
 
+type XreadReply = [string, [string, string[]][]][] | null;
+
 interface Follower {
   lastId: string;
   onEvent: (event: TurnStreamEvent) => void;
 }
 
 const BLOCK_MS = 5000;
+/**
+ * A blocked XREAD answers within BLOCK_MS. One that has not answered this much later is on a connection that died
+ * without closing (a Redis host gone without a reset, a half-open TCP connection, a cluster client stuck on a node a
+ * failover removed): the connection is dropped and opened again, else every turn read on it would wait for ever.
+ */
+const STALL_GRACE_MS = 5000;
 const READ_COUNT = 256;
 /**
  * After a read that returned entries, wait this long before the next: nodes flush their turns' chunks together on
@@ -40,6 +48,9 @@ export interface TurnStreamReaderOptions {
   /** Opens a blocking connection: once on one Redis, once per stream group in use on a cluster. */
   openBlocking: (name: string) => Redis;
   cluster: boolean;
+  /** How long a blocked read waits for entries, and how long past that it may take before its connection is replaced. */
+  blockMs?: number;
+  stallGraceMs?: number;
 }
 
 export class TurnStreamReader {
@@ -75,6 +86,13 @@ export class TurnStreamReader {
     return count;
   }
 
+  /** Blocked reads that never answered, whose connection was dropped and opened again. */
+  get stalls(): number {
+    let count = 0;
+    for (const reader of this.groups.values()) count += reader.stalls;
+    return count;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.groups.values()].map((reader) => reader.close()));
@@ -83,9 +101,10 @@ export class TurnStreamReader {
 
   private openGroup(group: number): StreamGroupReader {
     const { prefix, commandRedis, openBlocking, cluster } = this.options;
-    if (!cluster) return new StreamGroupReader(openBlocking('doppel-turn-reader'), new UnblockInterrupter(commandRedis));
+    const timing = { blockMs: this.options.blockMs ?? BLOCK_MS, stallGraceMs: this.options.stallGraceMs ?? STALL_GRACE_MS };
+    if (!cluster) return new StreamGroupReader(() => openBlocking('doppel-turn-reader'), new UnblockInterrupter(commandRedis), timing);
     const wakeKey = turnStreamWakeKey(prefix, group, this.readerId);
-    return new StreamGroupReader(openBlocking(`doppel-turn-reader-${group}`), new WakeStreamInterrupter(commandRedis, wakeKey));
+    return new StreamGroupReader(() => openBlocking(`doppel-turn-reader-${group}`), new WakeStreamInterrupter(commandRedis, wakeKey), timing);
   }
 }
 
@@ -113,7 +132,8 @@ class UnblockInterrupter implements Interrupter {
   constructor(private readonly commandRedis: Redis) {}
 
   attach(blockingRedis: Redis): void {
-    // A reconnect gives the blocking connection a new client id.
+    // A new connection, or a reconnect of this one, has a new client id.
+    this.myClientId = null;
     blockingRedis.on('ready', () => (this.myClientId = null));
   }
 
@@ -168,7 +188,6 @@ class WakeStreamInterrupter implements Interrupter {
 
   interrupt(): boolean {
     if (!this.blocking) return false;
-    // Sent in the same tick, so auto-pipelined into one write.
     void this.commandRedis.xadd(this.wakeKey, 'MAXLEN', '1', '*', 'w', '1').catch(() => undefined);
     void this.commandRedis.expire(this.wakeKey, WAKE_TTL_SECONDS).catch(() => undefined);
     return true;
@@ -190,12 +209,17 @@ class StreamGroupReader {
   /** Waiting for a first follower (nothing to read). */
   private idle = false;
   interrupts = 0;
+  /** Reads that never answered, whose connection was replaced. */
+  stalls = 0;
+  private blockingRedis: Redis;
 
   constructor(
-    private readonly blockingRedis: Redis,
+    private readonly openBlocking: () => Redis,
     private readonly interrupter: Interrupter,
+    private readonly timing: { blockMs: number; stallGraceMs: number },
   ) {
-    interrupter.attach(blockingRedis);
+    this.blockingRedis = openBlocking();
+    interrupter.attach(this.blockingRedis);
   }
 
   follow(key: string, onEvent: (event: TurnStreamEvent) => void, fromId: string): () => void {
@@ -274,10 +298,10 @@ class StreamGroupReader {
         keys.push(wakeKey);
         ids.push(this.wakeLastId);
       }
-      let reply: [string, [string, string[]][]][] | null;
+      let reply: XreadReply | 'stalled';
       try {
         await this.interrupter.beforeRead(this.blockingRedis);
-        reply = (await this.blockingRedis.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...ids)) as typeof reply;
+        reply = await this.readWithin(keys, ids);
       } catch (error) {
         if (this.closed) break;
         this.logger.warn(`XREAD failed, retrying in 500 ms: ${(error as Error).message}`);
@@ -286,12 +310,39 @@ class StreamGroupReader {
       } finally {
         this.interrupter.afterRead();
       }
+      if (reply === 'stalled') {
+        this.reconnect();
+        continue;
+      }
       for (const [key, entries] of reply ?? []) {
         if (key === wakeKey) this.wakeLastId = entries[entries.length - 1]?.[0] ?? this.wakeLastId;
         else this.deliver(key, entries, readFrom.get(key) ?? '0');
       }
       if (reply && !this.closed) await this.pause(GATHER_MS);
     }
+  }
+
+  /** The XREAD's answer, or 'stalled' when it has none long after its block should have ended (see STALL_GRACE_MS). */
+  private async readWithin(keys: string[], ids: string[]): Promise<XreadReply | 'stalled'> {
+    const reading = this.blockingRedis.xread('COUNT', READ_COUNT, 'BLOCK', this.timing.blockMs, 'STREAMS', ...keys, ...ids) as Promise<XreadReply>;
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), this.timing.blockMs + this.timing.stallGraceMs)));
+    try {
+      const outcome = await Promise.race([reading, stalled]);
+      // The dropped connection fails the read later; nobody waits for it.
+      if (outcome === 'stalled') reading.catch(() => undefined);
+      return outcome;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private reconnect(): void {
+    this.logger.warn(`XREAD gave no answer ${this.timing.stallGraceMs} ms after its ${this.timing.blockMs}-ms block: its connection is presumed dead and opened again`);
+    this.stalls++;
+    this.blockingRedis.disconnect();
+    this.blockingRedis = this.openBlocking();
+    this.interrupter.attach(this.blockingRedis);
   }
 
   /** Waits `ms`, or less when a new follower arrives (interruptBlock wakes it). */
