@@ -37,6 +37,8 @@ interface TrackedTurn {
   outcome: 'done' | 'failed' | null;
   errorCode?: string;
   finishedAt?: number;
+  /** What this client sent and received about the turn, in order (the last entries go into a violation's message). */
+  history: string[];
 }
 
 const violations: string[] = [];
@@ -44,6 +46,12 @@ const STATE = process.env.CLUSTER_STATE ?? '/tmp/doppel-cluster-test';
 const turns: TrackedTurn[] = [];
 const refused: Record<string, number> = {};
 const completions: number[] = [];
+/** turn:send sent again because its ack did not come in 5 s (on the same socket, or after a reconnect). */
+let resends = 0;
+
+function violation(turn: TrackedTurn, message: string): void {
+  violations.push(`turn ${turn.turnId}: ${message} [${turn.history.slice(-12).join(', ')}]`);
+}
 let startingTurns = true;
 
 async function post<T>(path: string, body: unknown, apiKey?: string): Promise<T> {
@@ -111,13 +119,14 @@ class LoadClient {
         if (turn?.turnId && !turn.outcome) {
           const ack = await new Promise<TurnResumeAck | null>((resolveAck) => {
             const timer = setTimeout(() => resolveAck(null), 5000);
+            turn.history.push(`resume ${socket.id} after ${turn.lastSeq}`);
             socket.emit('turn:resume', { turnId: turn.turnId!, afterSeq: turn.lastSeq, attempt: turn.attempt }, (result) => {
               clearTimeout(timer);
               resolveAck(result);
             });
           });
           if (ack?.ok) recovery.resumedAt = Date.now();
-          else if (ack) violations.push(`turn ${turn.turnId}: resume refused ${JSON.stringify(ack)}`);
+          else if (ack) violation(turn, `resume refused ${JSON.stringify(ack)}`);
           else {
             socket.close();
             continue;
@@ -132,7 +141,8 @@ class LoadClient {
     socket.on('turn:token', (event) => {
       const turn = this.current;
       if (!turn || event.turnId !== turn.turnId) return;
-      if (event.seq !== turn.lastSeq + 1) violations.push(`turn ${turn.turnId}: seq ${event.seq} after ${turn.lastSeq} (attempt ${turn.attempt})`);
+      turn.history.push(`${event.seq}`);
+      if (event.seq !== turn.lastSeq + 1) violation(turn, `seq ${event.seq} after ${turn.lastSeq} (attempt ${turn.attempt})`);
       if (event.seq > turn.lastSeq) {
         turn.lastSeq = event.seq;
         turn.text += event.text;
@@ -141,6 +151,7 @@ class LoadClient {
     socket.on('turn:restarted', (event) => {
       const turn = this.current;
       if (!turn || event.turnId !== turn.turnId) return;
+      turn.history.push(`restarted ${event.attempt}`);
       turn.attempt = event.attempt;
       turn.lastSeq = -1;
       turn.text = '';
@@ -148,7 +159,8 @@ class LoadClient {
     socket.on('turn:done', (event) => {
       const turn = this.current;
       if (!turn || event.turnId !== turn.turnId || turn.outcome) return;
-      if (event.text !== turn.text) violations.push(`turn ${turn.turnId}: streamed text differs from the done text`);
+      turn.history.push('done');
+      if (event.text !== turn.text) violation(turn, 'streamed text differs from the done text');
       this.finish(turn, 'done');
     });
     socket.on('turn:error', (event) => {
@@ -174,12 +186,14 @@ class LoadClient {
   }
 
   private async turn(): Promise<void> {
-    const turn: TrackedTurn = { clientTurnId: randomUUID(), turnId: null, attempt: 1, lastSeq: -1, text: '', acceptedAt: 0, outcome: null };
+    const turn: TrackedTurn = { clientTurnId: randomUUID(), turnId: null, attempt: 1, lastSeq: -1, text: '', acceptedAt: 0, outcome: null, history: [] };
     // Sent until acknowledged: a gateway that dies before its ack is asked again through another (same clientTurnId,
     // so the turn is stored once).
     let ack: TurnSendAck | null = null;
     while (!ack && !this.stopped) {
       const socket = await this.connected();
+      turn.history.push(`send ${socket.id}`);
+      if (turn.history.length > 1) resends++;
       ack = await new Promise<TurnSendAck | null>((resolveAck) => {
         const settle = (result: TurnSendAck | null) => {
           clearTimeout(timer);
@@ -198,19 +212,25 @@ class LoadClient {
       return;
     }
     turn.turnId = ack.turnId;
+    turn.history.push('ack');
     turn.acceptedAt = Date.now();
     turns.push(turn);
     this.current = turn;
     const terminal = new Promise<void>((resolveTerminal) => (this.onTerminal = resolveTerminal));
     const silent = await Promise.race([terminal.then(() => false), sleep(TURN_SILENCE_MS).then(() => true)]);
     this.onTerminal = null;
-    if (silent && !turn.outcome) violations.push(`turn ${turn.turnId}: no done or error within ${TURN_SILENCE_MS} ms (lost silently)`);
+    if (silent && !turn.outcome) violation(turn, `no done or error within ${TURN_SILENCE_MS} ms (lost silently)`);
   }
 }
 
 /** Holes the gateways found in turn streams and repaired (they log each one). */
 function gatewayStreamGaps(): number {
   return ['gw1', 'gw2'].reduce((sum, host) => sum + logCount(`${STATE}/logs/${host}.log`, 'stream gap'), 0);
+}
+
+/** Blocked stream reads on the gateways that never answered, whose connection was replaced (they log each one). */
+function gatewayReaderStalls(): number {
+  return ['gw1', 'gw2'].reduce((sum, host) => sum + logCount(`${STATE}/logs/${host}.log`, 'XREAD gave no answer'), 0);
 }
 
 function workerLogCount(needle: string): number {
@@ -253,6 +273,8 @@ async function main(): Promise<void> {
     conversationIds.push(conversation.id);
     clients.push(new LoadClient(account.apiKey, conversation.id));
   }
+  // The hosts' logs are appended to across runs: count what this run adds.
+  const readerStallsBefore = gatewayReaderStalls();
   const started = Date.now();
   const running = clients.map((client) => client.run());
   const phases: Record<string, unknown> = {};
@@ -341,8 +363,8 @@ async function main(): Promise<void> {
 
   const db = new Client({ connectionString: DB_URL });
   await db.connect();
-  const { rows } = await db.query<{ id: string; status: string; reply: string | null }>(
-    'SELECT t.id, t.status, m.content AS reply FROM turns t LEFT JOIN messages m ON m.id = t.assistant_message_id WHERE t.conversation_id = ANY($1)',
+  const { rows } = await db.query<{ id: string; status: string; reply: string | null; attempts: number; worker_id: string | null; finished_at: Date | null }>(
+    'SELECT t.id, t.status, m.content AS reply, t.attempts, t.worker_id, t.finished_at FROM turns t LEFT JOIN messages m ON m.id = t.assistant_message_id WHERE t.conversation_id = ANY($1)',
     [conversationIds],
   );
   await db.end();
@@ -351,7 +373,11 @@ async function main(): Promise<void> {
     const turn = tracked.get(row.id);
     if (!turn) violations.push(`turn ${row.id} is stored (${row.status}) but was never acknowledged to its client`);
     if (row.status !== 'done' && row.status !== 'failed') violations.push(`turn ${row.id} is still ${row.status} in PostgreSQL`);
-    if (turn?.outcome === 'done' && turn.text !== row.reply) violations.push(`turn ${row.id}: the client's streamed text is not the stored reply`);
+    if (turn && !turn.outcome) {
+      const finished = row.finished_at ? `finished ${(row.finished_at.getTime() - turn.acceptedAt) / 1000} s after its ack` : 'not finished';
+      violation(turn, `PostgreSQL has it ${row.status} (attempts ${row.attempts}, worker ${row.worker_id}, ${finished})`);
+    }
+    if (turn?.outcome === 'done' && turn.text !== row.reply) violation(turn, "the client's streamed text is not the stored reply");
   }
   const byStatus = Object.fromEntries(['done', 'failed'].map((status) => [status, rows.filter((row) => row.status === status).length]));
   const failedCodes: Record<string, number> = {};
@@ -360,8 +386,9 @@ async function main(): Promise<void> {
   const summary = {
     clients: CLIENTS,
     durationS: Math.round((Date.now() - started) / 1000),
-    turns: { accepted: turns.length, done: turns.filter((turn) => turn.outcome === 'done').length, failedLoudly: turns.filter((turn) => turn.outcome === 'failed').length, failedCodes, refused, inPostgres: byStatus },
+    turns: { accepted: turns.length, done: turns.filter((turn) => turn.outcome === 'done').length, failedLoudly: turns.filter((turn) => turn.outcome === 'failed').length, failedCodes, refused, resends, inPostgres: byStatus },
     phases,
+    readerStalls: gatewayReaderStalls() - readerStallsBefore,
     violations,
   };
   console.log(JSON.stringify(summary, null, 2));
