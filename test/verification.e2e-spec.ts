@@ -300,6 +300,9 @@ describe('verified inference', () => {
     expect(response.headers.get('content-type')).toContain('text/plain');
     expect(text).toMatch(/^doppel_turns_total\{level="signed",status="done"\} \d+$/m);
     expect(text).toMatch(/^doppel_verification_added_ms\{level="signed\+reexec",quantile="0.95"\} [\d.]+$/m);
+    // The relay's failure counters: a healthy single Redis has neither holes nor dead reads.
+    expect(text).toMatch(/^doppel_turn_stream_gaps_total 0$/m);
+    expect(text).toMatch(/^doppel_turn_reader_stalls_total 0$/m);
     // This gateway's admission control: nothing in flight between tests, a limit, and (after these turns) a bound.
     expect(text).toMatch(/^doppel_admission_turns_in_flight 0$/m);
     expect(text).toMatch(/^doppel_admission_limit [1-9]\d*$/m);

@@ -115,6 +115,11 @@ export class TurnRelayService implements OnApplicationShutdown {
     return (await this.commandRedis.exists(turnStreamKey(this.prefix, turnId))) === 1;
   }
 
+  /** Blocked reads that never answered, whose connection was replaced (see TurnStreamReader). */
+  get readerStalls(): number {
+    return this.reader.stalls;
+  }
+
   dropSocket(socketId: string): void {
     for (const stop of this.followsBySocket.get(socketId)?.values() ?? []) stop();
     this.followsBySocket.delete(socketId);

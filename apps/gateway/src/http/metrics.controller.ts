@@ -58,6 +58,9 @@ export class MetricsController {
       '# HELP doppel_turn_stream_gaps_total Holes found in turn streams by this gateway since it started (entries lost in a Redis failover), each repaired from the done text.',
       '# TYPE doppel_turn_stream_gaps_total counter',
       `doppel_turn_stream_gaps_total ${this.relay.streamGaps}`,
+      '# HELP doppel_turn_reader_stalls_total Blocked stream reads of this gateway that never answered, whose Redis connection was dropped and opened again.',
+      '# TYPE doppel_turn_reader_stalls_total counter',
+      `doppel_turn_reader_stalls_total ${this.relay.readerStalls}`,
       ...admissionGauges(this.admission.control.state),
     ];
     return `${lines.join('\n')}\n`;
