@@ -311,6 +311,7 @@ class StreamGroupReader {
         this.interrupter.afterRead();
       }
       if (reply === 'stalled') {
+        if (this.closed) break;
         this.reconnect();
         continue;
       }

@@ -4,7 +4,7 @@ import { ChatGateway } from './chat.gateway';
 import type { TurnAdmission } from './turn-admission.service';
 import type { ChatSocket, TurnRelayService } from './turn-relay.service';
 
-/** What the gateway asked of the relay, in order, with whether the ack had gone out by then. */
+/** Records what the gateway asks of the relay, in order; the test adds 'ack' where the ack resolved. */
 function recordingRelay(log: string[]) {
   return {
     stopForwarding: (_socket: ChatSocket, turnId: string) => log.push(`stop ${turnId}`),
