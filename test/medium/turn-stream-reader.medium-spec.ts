@@ -99,6 +99,29 @@ describe('the turn stream reader', () => {
     }
   });
 
+  it('replaces a blocking connection that is dead from the start (its first command never answered either)', async () => {
+    const relay = await freezableRelay();
+    relay.freeze();
+    let opened = 0;
+    const stallingReader = new TurnStreamReader({
+      prefix: config.prefix,
+      commandRedis: commands,
+      openBlocking: (name) => createRedis(++opened === 1 ? { ...config, url: relay.url } : config, { blocking: true, name }),
+      cluster: false,
+      blockMs: 200,
+      stallGraceMs: 300,
+    });
+    try {
+      const turnId = randomUUID();
+      await publishStarted(turnId);
+      expect(await new Promise<TurnStreamEvent>((resolve) => stallingReader.follow(turnId, resolve))).toEqual(started);
+      expect({ stalls: stallingReader.stalls, opened }).toEqual({ stalls: 1, opened: 2 });
+    } finally {
+      await stallingReader.close();
+      relay.close();
+    }
+  });
+
   it('reads a turn followed while nothing else is followed at once', async () => {
     const idleReader = new TurnStreamReader({
       prefix: config.prefix,

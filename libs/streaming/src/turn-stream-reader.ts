@@ -300,7 +300,6 @@ class StreamGroupReader {
       }
       let reply: XreadReply | 'stalled';
       try {
-        await this.interrupter.beforeRead(this.blockingRedis);
         reply = await this.readWithin(keys, ids);
       } catch (error) {
         if (this.closed) break;
@@ -323,9 +322,15 @@ class StreamGroupReader {
     }
   }
 
-  /** The XREAD's answer, or 'stalled' when it has none long after its block should have ended (see STALL_GRACE_MS). */
+  /**
+   * The XREAD's answer, or 'stalled' when it has none long after its block should have ended (see STALL_GRACE_MS).
+   * What the interrupter sends first (CLIENT ID on a new connection) is under the same limit.
+   */
   private async readWithin(keys: string[], ids: string[]): Promise<XreadReply | 'stalled'> {
-    const reading = this.blockingRedis.xread('COUNT', READ_COUNT, 'BLOCK', this.timing.blockMs, 'STREAMS', ...keys, ...ids) as Promise<XreadReply>;
+    const connection = this.blockingRedis;
+    const reading = this.interrupter
+      .beforeRead(connection)
+      .then(() => connection.xread('COUNT', READ_COUNT, 'BLOCK', this.timing.blockMs, 'STREAMS', ...keys, ...ids) as Promise<XreadReply>);
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), this.timing.blockMs + this.timing.stallGraceMs)));
     try {
