@@ -73,18 +73,23 @@ describe('the turn stream reader', () => {
     };
   }
 
-  it('replaces a blocking connection whose read never answers, and reads on with a new one', async () => {
-    const relay = await freezableRelay();
+  /** A reader with short blocks whose first blocking connection goes through the relay, the ones after it straight to Redis. */
+  function readerFirstThrough(relay: { url: string }) {
     let opened = 0;
-    const stallingReader = new TurnStreamReader({
+    const reader = new TurnStreamReader({
       prefix: config.prefix,
       commandRedis: commands,
-      // The first connection goes through the relay; the one that replaces it straight to Redis.
       openBlocking: (name) => createRedis(++opened === 1 ? { ...config, url: relay.url } : config, { blocking: true, name }),
       cluster: false,
       blockMs: 200,
       stallGraceMs: 300,
     });
+    return { reader, opened: () => opened };
+  }
+
+  it('replaces a blocking connection whose read never answers, and reads on with a new one', async () => {
+    const relay = await freezableRelay();
+    const { reader: stallingReader, opened } = readerFirstThrough(relay);
     try {
       const turnId = randomUUID();
       const received = new Promise<TurnStreamEvent>((resolve) => stallingReader.follow(turnId, resolve));
@@ -92,7 +97,7 @@ describe('the turn stream reader', () => {
       relay.freeze();
       await publishStarted(turnId);
       expect(await received).toEqual(started);
-      expect({ stalls: stallingReader.stalls, opened }).toEqual({ stalls: 1, opened: 2 });
+      expect({ stalls: stallingReader.stalls, opened: opened() }).toEqual({ stalls: 1, opened: 2 });
     } finally {
       await stallingReader.close();
       relay.close();
@@ -102,20 +107,12 @@ describe('the turn stream reader', () => {
   it('replaces a blocking connection that is dead from the start (its first command never answered either)', async () => {
     const relay = await freezableRelay();
     relay.freeze();
-    let opened = 0;
-    const stallingReader = new TurnStreamReader({
-      prefix: config.prefix,
-      commandRedis: commands,
-      openBlocking: (name) => createRedis(++opened === 1 ? { ...config, url: relay.url } : config, { blocking: true, name }),
-      cluster: false,
-      blockMs: 200,
-      stallGraceMs: 300,
-    });
+    const { reader: stallingReader, opened } = readerFirstThrough(relay);
     try {
       const turnId = randomUUID();
       await publishStarted(turnId);
       expect(await new Promise<TurnStreamEvent>((resolve) => stallingReader.follow(turnId, resolve))).toEqual(started);
-      expect({ stalls: stallingReader.stalls, opened }).toEqual({ stalls: 1, opened: 2 });
+      expect({ stalls: stallingReader.stalls, opened: opened() }).toEqual({ stalls: 1, opened: 2 });
     } finally {
       await stallingReader.close();
       relay.close();
