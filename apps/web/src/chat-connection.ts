@@ -1,7 +1,8 @@
 // The /chat socket for one page: sends turns, and after a dropped connection resumes each unfinished turn's
-// stream from the last chunk it rendered (turn:resume { afterSeq, attempt }), so no text is lost or doubled.
+// stream from the last chunk it rendered (turn:resume { afterSeq, attempt }), so no text is lost or doubled. A resume
+// refused for a passing reason (the gateway busy or briefly without Redis) or left unanswered is asked again.
 import { io, type Socket } from 'socket.io-client';
-import type { ChatClientToServerEvents, ChatServerToClientEvents, TurnDoneEvent, TurnErrorEvent, TurnSendAck } from '@doppel/protocol';
+import type { ChatClientToServerEvents, ChatServerToClientEvents, ErrorBody, TurnDoneEvent, TurnErrorEvent, TurnResumeAck, TurnSendAck } from '@doppel/protocol';
 import type { VerificationLevel } from './types';
 
 type ChatSocket = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
@@ -20,10 +21,24 @@ interface StreamState {
   lastSeq: number;
   attempt: number;
   chunks: string[];
+  /** Counts the resumes asked for this stream; an answer to any but the latest is stale. */
+  resumes: number;
 }
 
 const ACK_TIMEOUT_MS = 8000;
 const SEND_ATTEMPTS = 4;
+const RESUME_ATTEMPTS = 5;
+const RESUME_FIRST_DELAY_MS = 500;
+const RESUME_MAX_DELAY_MS = 10_000;
+/** Refusals that say "not now" rather than "never": the turn is still there to resume. */
+const RETRYABLE_RESUME_CODES = new Set<string>(['INTERNAL', 'OVERLOADED', 'RATE_LIMITED', 'QUEUE_UNAVAILABLE']);
+
+export interface ChatConnectionOptions {
+  /** The chat namespace's address; the page's own origin by default. */
+  url?: string;
+  /** How long an event waits for the gateway's answer before it is sent again. */
+  ackTimeoutMs?: number;
+}
 
 export type ConnectionState = 'connecting' | 'online' | 'reconnecting';
 
@@ -31,9 +46,11 @@ export class ChatConnection {
   private readonly socket: ChatSocket;
   private readonly streams = new Map<string, StreamState>();
   private everConnected = false;
+  private readonly ackTimeoutMs: number;
 
-  constructor(token: string, onState: (state: ConnectionState, detail?: string) => void) {
-    this.socket = io('/chat', { auth: { token }, transports: ['websocket'], reconnectionDelay: 300, reconnectionDelayMax: 2000 });
+  constructor(token: string, onState: (state: ConnectionState, detail?: string) => void, options: ChatConnectionOptions = {}) {
+    this.ackTimeoutMs = options.ackTimeoutMs ?? ACK_TIMEOUT_MS;
+    this.socket = io(options.url ?? '/chat', { auth: { token }, transports: ['websocket'], reconnectionDelay: 300, reconnectionDelayMax: 2000 });
     onState('connecting');
     this.socket.on('connect', () => {
       onState('online');
@@ -91,7 +108,7 @@ export class ChatConnection {
       const onAck = (ack: TurnSendAck) => {
         if (settled) return;
         settled = true;
-        if (ack.ok) this.streams.set(ack.turnId, { listener, lastSeq: -1, attempt: 1, chunks: [] });
+        if (ack.ok) this.streams.set(ack.turnId, { listener, lastSeq: -1, attempt: 1, chunks: [], resumes: 0 });
         else listener.onError(ack.error);
         resolve(ack);
       };
@@ -105,7 +122,7 @@ export class ChatConnection {
    */
   private emitUntilAcknowledged(event: string, payload: unknown, onAck: (ack: TurnSendAck) => void, attemptsLeft: number): void {
     // socket.io's typed emit cannot narrow a union of event names; each payload was typed by its caller.
-    const timed = this.socket.timeout(ACK_TIMEOUT_MS);
+    const timed = this.socket.timeout(this.ackTimeoutMs);
     const emit = timed.emit as (name: string, body: unknown, ack: (error: Error | null, result: TurnSendAck) => void) => void;
     emit.call(timed, event, payload, (error, ack) => {
       if (!error) return onAck(ack);
@@ -125,13 +142,37 @@ export class ChatConnection {
   }
 
   private resumeAll(): void {
-    for (const [turnId, stream] of this.streams) {
-      this.socket.emit('turn:resume', { turnId, afterSeq: stream.lastSeq, attempt: stream.attempt }, (ack) => {
-        if (!ack.ok) {
-          this.streams.delete(turnId);
-          stream.listener.onError(ack.error);
-        }
-      });
-    }
+    for (const [turnId, stream] of this.streams) this.resume(turnId, stream, RESUME_ATTEMPTS);
   }
+
+  private resume(turnId: string, stream: StreamState, attemptsLeft: number): void {
+    const resumeNumber = ++stream.resumes;
+    const timed = this.socket.timeout(this.ackTimeoutMs);
+    timed.emit('turn:resume', { turnId, afterSeq: stream.lastSeq, attempt: stream.attempt }, (error: Error | null, ack: TurnResumeAck) => {
+      // Finished meanwhile, or superseded by a later resume (a reconnect resumes every stream again).
+      if (this.streams.get(turnId) !== stream || stream.resumes !== resumeNumber) return;
+      if (!error && ack.ok) return;
+      const refusal: ErrorBody | null = error ? null : (ack as Extract<TurnResumeAck, { ok: false }>).error;
+      const retryable = refusal === null || RETRYABLE_RESUME_CODES.has(refusal.code);
+      // Disconnected: the next connect resumes every stream anyway.
+      if (retryable && !this.socket.connected) return;
+      if (retryable && attemptsLeft > 1) {
+        setTimeout(() => {
+          if (this.streams.get(turnId) === stream && stream.resumes === resumeNumber && this.socket.connected) this.resume(turnId, stream, attemptsLeft - 1);
+        }, resumeDelayMs(refusal, RESUME_ATTEMPTS - attemptsLeft));
+        return;
+      }
+      this.streams.delete(turnId);
+      stream.listener.onError(
+        refusal ?? { code: 'NETWORK' as ErrorBody['code'], message: 'The gateway did not answer while picking the reply up again; reload the conversation to see it.' },
+      );
+    });
+  }
+}
+
+/** The refusal's own retry time where it gives one, else a doubling pause from half a second. */
+function resumeDelayMs(refusal: ErrorBody | null, retriesSoFar: number): number {
+  const asked = (refusal?.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  const delay = typeof asked === 'number' && asked > 0 ? asked * 1000 : RESUME_FIRST_DELAY_MS * 2 ** retriesSoFar;
+  return Math.min(delay, RESUME_MAX_DELAY_MS);
 }
