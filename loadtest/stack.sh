@@ -145,6 +145,9 @@ start() {
           echo "--watch postgres=comm:postgres"
           echo "--watch redis=comm:redis-server"
         fi
+        # Redis's commands and PostgreSQL's commits, WAL flushes and statements per ok turn, in the run's summary.
+        echo "--redis-stats $REDIS_URL"
+        echo "--pg-stats $DATABASE_URL"
       } >"$STACK/watch-flags"
       echo "stack ready at $url (commit $(cat "$STACK/commit"), WORKER_CONCURRENCY=${WORKER_CONCURRENCY:-default}, $([ "$PRIVATE" = 1 ] && echo "private PostgreSQL :$PG_PORT, Redis :$REDIS_PORT" || echo "shared PostgreSQL and Redis"), ttft ${SYNTHETIC_TTFT_MS} ms, ${SYNTHETIC_TOKENS_PER_SECOND} tokens/s)"
       echo "watch flags: $(tr '\n' ' ' <"$STACK/watch-flags")"

@@ -13,6 +13,7 @@ import { CpuSampler, parseWatch, type Watch } from './proc-stats';
 import { renderHtml } from './report-html';
 import { referenceSummary } from './reference-summary';
 import { renderText } from './report-text';
+import { ServerStatsReader } from './server-stats';
 import { loadOptions, resolveScenarioFile, serialisableOptions, type OptionOverrides, type ScenarioSource } from './scenario-source';
 import { buildSummary, compareWithBaseline, evaluateThresholds, metricValues, refreshDerived, type Summary } from './summary';
 import { splitThresholdFlag } from './thresholds';
@@ -44,6 +45,9 @@ const USAGE = `usage: npm run loadtest -- [preset] [flags]
   --max-vus N              refuse scenarios above N VUs (default 12000, never above ${HARD_MAX_VUS})
   --max-turns N            stop starting turns after N
   --watch LABEL=PID|tree:PID|comm:NAME|cmd:TEXT   sample the CPU of processes under test (repeatable)
+  --redis-stats URL        Redis behind the runtime: its commands per ok turn (INFO commandstats, before and after)
+  --pg-stats URL           PostgreSQL behind the runtime: commits, WAL flushes and (with pg_stat_statements) the
+                           costliest statements per ok turn; loadtest/stack.sh puts both flags in its watch-flags
   --setup-concurrency N    REST calls in flight per generator while creating accounts (default 16)
   --note TEXT              recorded in the summary
   --render FILE.json       re-draw FILE.html and the text summary from a JSON summary (fills in derived
@@ -62,6 +66,8 @@ interface RunPlan {
   setupConcurrency: number;
   maxDurationMs: number;
   watches: Watch[];
+  /** The runtime's servers to read statistics from (never for the baseline, which uses neither). */
+  serverStats?: { redis?: string; postgres?: string };
   note?: string;
   quiet: boolean;
 }
@@ -238,6 +244,8 @@ async function runOnce(plan: RunPlan): Promise<Summary> {
     throw new Error(`${setupFailed} of ${setupTotal} agents could not sign up or open a conversation`);
   }
 
+  const serverStats = new ServerStatsReader(plan.serverStats ?? {});
+  await serverStats.start();
   const startedAt = new Date(Date.now() + 1000);
   for (const child of children) child.send({ type: 'start', startEpochMs: startedAt.getTime() } satisfies ToGenerator);
   const sampler = new CpuSampler(plan.watches);
@@ -307,7 +315,7 @@ async function runOnce(plan: RunPlan): Promise<Summary> {
     );
   }
 
-  return buildSummary({
+  const summary = buildSummary({
     name: plan.name,
     kind: plan.kind,
     target: plan.url,
@@ -322,6 +330,10 @@ async function runOnce(plan: RunPlan): Promise<Summary> {
     warnings,
     cpuSeries,
   });
+  const stats = await serverStats.finish(summary.counters.turns_ok ?? 0);
+  if (stats) summary.serverStats = stats;
+  for (const error of stats?.errors ?? []) summary.generatorHealth.warnings.push(`server statistics not read: ${error}`);
+  return summary;
 }
 
 function writeOutputs(prefix: string, summary: Summary, quiet: boolean): void {
@@ -360,6 +372,8 @@ export async function main(argv: string[]): Promise<number> {
       'max-vus': { type: 'string', default: '12000' },
       'max-turns': { type: 'string' },
       watch: { type: 'string', multiple: true },
+      'redis-stats': { type: 'string' },
+      'pg-stats': { type: 'string' },
       'setup-concurrency': { type: 'string', default: '16' },
       note: { type: 'string' },
       quiet: { type: 'boolean', default: false },
@@ -480,7 +494,8 @@ export async function main(argv: string[]): Promise<number> {
     baselineSummary = JSON.parse(readFileSync(flags.compare, 'utf8')) as Summary;
     baselineFile = flags.compare;
   }
-  const summary = await runOnce({ ...basePlan, name, kind: 'runtime', url });
+  const serverStats = { redis: flags['redis-stats'], postgres: flags['pg-stats'] };
+  const summary = await runOnce({ ...basePlan, serverStats, name, kind: 'runtime', url });
   if (baselineSummary) summary.comparison = compareWithBaseline(summary, baselineSummary, baselineFile);
   writeOutputs(prefix, summary, flags.quiet!);
   return summary.thresholdsOk ? 0 : EXIT_THRESHOLDS_FAILED;

@@ -188,6 +188,19 @@ export function renderHtml(summary: Summary): string {
       ],
     ),
   );
+  const servers = summary.serverStats;
+  if (servers?.redis || servers?.postgres) {
+    sections.push('<h2>Redis and PostgreSQL per successful turn</h2>');
+    const rows: (string | number)[][] = [];
+    for (const command of servers.redis?.commands.slice(0, 12) ?? []) rows.push([`Redis ${command.command}`, command.callsPerTurn, `${command.usPerTurn} µs`]);
+    if (servers.postgres) {
+      const pg = servers.postgres;
+      rows.push(['PostgreSQL commits', pg.commitsPerTurn, ''], ['PostgreSQL WAL flushes', pg.walSyncsPerTurn, ''], ['PostgreSQL WAL records', pg.walRecordsPerTurn, `${pg.walBytesPerTurn} bytes`]);
+      if (Array.isArray(pg.statements)) for (const statement of pg.statements) rows.push([statement.query, statement.callsPerTurn, `${statement.msPerTurn} ms (mean ${statement.meanMs} ms)`]);
+      else rows.push(['PostgreSQL statements', '-', pg.statements]);
+    }
+    sections.push(table(['what', 'per turn', 'server time per turn'], rows));
+  }
   sections.push('<h2>Machine and run</h2>');
   sections.push(
     table(

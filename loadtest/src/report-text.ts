@@ -80,6 +80,7 @@ export function renderText(summary: Summary): string {
   if (cpu.length > 0) lines.push(`     ${dots('cpu % (avg/max)')} ${cpu.map(([label, entry]) => `${label}=${entry.avg}/${entry.max}`).join(' ')}`);
   const perTurn = Object.entries(summary.cpuMsPerTurn ?? {});
   if (perTurn.length > 0) lines.push(`     ${dots('cpu ms per ok turn')} ${perTurn.map(([label, ms]) => `${label}=${ms}`).join(' ')}`);
+  lines.push(...serverStatsLines(summary));
   lines.push(`     ${dots('generator')} event-loop p99 worst ${summary.generatorHealth.worstLoopP99Ms} ms, CPU max ${summary.generatorHealth.maxCpuPercent}% (sum over generators)`);
   for (const warning of summary.generatorHealth.warnings) lines.push(`     ⚠ ${warning}`);
   if (summary.comparison) {
@@ -93,4 +94,24 @@ export function renderText(summary: Summary): string {
   if (summary.abortedBy) lines.push(`\n     ✗ aborted: ${summary.abortedBy}`);
   lines.push('');
   return lines.join('\n');
+}
+
+const TOP_REDIS_COMMANDS = 6;
+
+function serverStatsLines(summary: Summary): string[] {
+  const stats = summary.serverStats;
+  if (!stats) return [];
+  const lines: string[] = [];
+  if (stats.redis) {
+    const top = stats.redis.commands.slice(0, TOP_REDIS_COMMANDS).map((command) => `${command.command} ${command.callsPerTurn}×/${command.usPerTurn} µs`);
+    lines.push(`     ${dots('redis per ok turn')} ${stats.redis.usPerTurn} µs in commands: ${top.join(', ')}`);
+  }
+  if (stats.postgres) {
+    const pg = stats.postgres;
+    lines.push(`     ${dots('postgres per ok turn')} ${pg.commitsPerTurn} commits, ${pg.walSyncsPerTurn} WAL flushes, ${pg.walRecordsPerTurn} WAL records (${pg.walBytesPerTurn} bytes)`);
+    if (Array.isArray(pg.statements)) {
+      for (const statement of pg.statements.slice(0, 3)) lines.push(`       ${statement.msPerTurn} ms/turn, ${statement.callsPerTurn}×: ${statement.query.slice(0, 90)}`);
+    }
+  }
+  return lines;
 }

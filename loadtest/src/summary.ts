@@ -4,6 +4,7 @@ import { arch, cpus, release, totalmem, type as osType } from 'node:os';
 import { execSync } from 'node:child_process';
 import { trendStats, TRENDS, type Aggregate, type SeriesPoint, type TrendName, type TrendStats } from './metrics';
 import type { Options } from './options';
+import type { ServerStats } from './server-stats';
 import { evaluateThreshold, parseThresholds, type MetricValues, type ThresholdResult } from './thresholds';
 
 export interface Machine {
@@ -56,6 +57,8 @@ export interface Summary {
   cpu: Record<string, { avg: number; max: number }>;
   /** CPU time each watched process spent per successful turn (ms): the cost of a turn, independent of contention. */
   cpuMsPerTurn: Record<string, number>;
+  /** What Redis and PostgreSQL did per ok turn, when the run was given --redis-stats / --pg-stats. */
+  serverStats?: ServerStats;
   series: SeriesPoint[];
   comparison?: Comparison;
 }
