@@ -30,7 +30,10 @@ const SEND_ATTEMPTS = 4;
 const RESUME_ATTEMPTS = 5;
 const RESUME_FIRST_DELAY_MS = 500;
 const RESUME_MAX_DELAY_MS = 10_000;
-/** Refusals that say "not now" rather than "never": the turn is still there to resume. */
+/**
+ * Refusals that say "not now" rather than "never": the turn is still there to resume. Spelled as strings because
+ * importing the ErrorCode enum would put every code in the page's bundle.
+ */
 const RETRYABLE_RESUME_CODES = new Set<string>(['INTERNAL', 'OVERLOADED', 'RATE_LIMITED', 'QUEUE_UNAVAILABLE']);
 
 export interface ChatConnectionOptions {
