@@ -104,7 +104,7 @@ function serverStatsLines(summary: Summary): string[] {
   const lines: string[] = [];
   if (stats.redis) {
     const top = stats.redis.commands.slice(0, TOP_REDIS_COMMANDS).map((command) => `${command.command} ${command.callsPerTurn}×/${command.usPerTurn} µs`);
-    lines.push(`     ${dots('redis per ok turn')} ${stats.redis.usPerTurn} µs in commands: ${top.join(', ')}`);
+    lines.push(`     ${dots('redis per ok turn (calls/time)')} ${top.join(', ')}`);
   }
   if (stats.postgres) {
     const pg = stats.postgres;

@@ -36,7 +36,6 @@ describe('server statistics per ok turn', () => {
       { command: 'xadd', calls: 200, callsPerTurn: 10, usPerTurn: 50 },
       { command: 'client|id', calls: 4, callsPerTurn: 0.2, usPerTurn: 0.2 },
     ]);
-    expect(cost.usPerTurn).toBe(250.2);
   });
 
   it("gives PostgreSQL's commits, WAL and statements per turn, costliest statement first", () => {

@@ -24,7 +24,11 @@ export interface RedisCommandCost {
   command: string;
   calls: number;
   callsPerTurn: number;
-  /** Redis's own time in the command, per ok turn (INFO's usec: execution only, not parsing or the socket). */
+  /**
+   * Redis's own time in the command, per ok turn (INFO's usec: execution only, not parsing or the socket). A script's
+   * time (`evalsha`) includes the commands it ran, which INFO also counts on their own: the figures overlap, so they
+   * are not summed.
+   */
   usPerTurn: number;
 }
 
@@ -37,7 +41,7 @@ export interface PostgresStatementCost {
 }
 
 export interface ServerStats {
-  redis?: { commands: RedisCommandCost[]; usPerTurn: number };
+  redis?: { commands: RedisCommandCost[] };
   postgres?: {
     commitsPerTurn: number;
     rollbacksPerTurn: number;
@@ -79,7 +83,7 @@ export function redisCost(before: Map<string, CommandCounts>, after: Map<string,
     commands.push({ command, calls, callsPerTurn: round(calls / turns), usPerTurn: round((now.usec - then.usec) / turns, 1) });
   }
   commands.sort((a, b) => b.usPerTurn - a.usPerTurn);
-  return { commands, usPerTurn: round(commands.reduce((sum, command) => sum + command.usPerTurn, 0), 1) };
+  return { commands };
 }
 
 export function postgresCost(before: PostgresSnapshot, after: PostgresSnapshot, okTurns: number): NonNullable<ServerStats['postgres']> {
