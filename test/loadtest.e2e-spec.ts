@@ -4,7 +4,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startStack, type Stack } from './support/processes';
 
 const ROOT = resolve(__dirname, '..');
@@ -43,7 +43,8 @@ describe('the load harness, end to end', () => {
 
   it('runs the ci preset with its baseline: thresholds pass, streams are intact, the report compares with the baseline', async () => {
     const out = join(outDir, 'ci');
-    const { code, output } = await runHarness(['ci', '--url', stack.url, '--with-baseline', '--duration', '3s', '--out', out, '--quiet']);
+    const servers = ['--redis-stats', inject('redisUrl'), '--pg-stats', inject('databaseUrl')];
+    const { code, output } = await runHarness(['ci', '--url', stack.url, '--with-baseline', '--duration', '3s', ...servers, '--out', out, '--quiet']);
     expect(code, output).toBe(0);
     const summary = JSON.parse(readFileSync(`${out}.json`, 'utf8'));
     expect(summary.kind).toBe('runtime');
@@ -55,12 +56,22 @@ describe('the load harness, end to end', () => {
     expect(summary.thresholdsOk).toBe(true);
     expect(summary.comparison.ratios.turnsPerS).toBeGreaterThan(0);
     expect(summary.comparison.ratios['ttft.p95']).toBeGreaterThanOrEqual(0.9);
+    // What the runtime's servers did per turn: BullMQ's scripts and the relay's entries in Redis (started, chunks,
+    // done: at least three a turn), PostgreSQL's commits (a backend reports them up to a second or more late, so
+    // a 3-s run shows only part of them).
+    const command = (name: string) => summary.serverStats.redis.commands.find((entry: { command: string }) => entry.command === name);
+    expect(command('evalsha').callsPerTurn).toBeGreaterThanOrEqual(1);
+    expect(command('xadd').callsPerTurn).toBeGreaterThanOrEqual(3);
+    expect(summary.serverStats.postgres.commitsPerTurn).toBeGreaterThan(0);
+    expect(summary.serverStats.errors).toEqual([]);
     const baseline = JSON.parse(readFileSync(`${out}-baseline.json`, 'utf8'));
     expect(baseline.kind).toBe('baseline');
     expect(baseline.counters.turns_ok).toBeGreaterThan(10);
+    expect(baseline.serverStats).toBeUndefined();
     const html = readFileSync(`${out}.html`, 'utf8');
     expect(html).toContain('<svg');
     expect(html).toContain('Runtime ÷ baseline');
+    expect(html).toContain('Redis and PostgreSQL per successful turn');
     expect(html).not.toMatch(/<script|<link|(src|href)="https?:/); // self-contained: opens from disk
   }, 90_000);
 
