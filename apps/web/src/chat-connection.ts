@@ -150,10 +150,11 @@ export class ChatConnection {
 
   private resume(turnId: string, stream: StreamState, attemptsLeft: number): void {
     const resumeNumber = ++stream.resumes;
+    // False once the turn finished, or a later resume (a reconnect resumes every stream again) took over.
+    const stillCurrent = () => this.streams.get(turnId) === stream && stream.resumes === resumeNumber;
     const timed = this.socket.timeout(this.ackTimeoutMs);
     timed.emit('turn:resume', { turnId, afterSeq: stream.lastSeq, attempt: stream.attempt }, (error: Error | null, ack: TurnResumeAck) => {
-      // Finished meanwhile, or superseded by a later resume (a reconnect resumes every stream again).
-      if (this.streams.get(turnId) !== stream || stream.resumes !== resumeNumber) return;
+      if (!stillCurrent()) return;
       if (!error && ack.ok) return;
       const refusal: ErrorBody | null = error ? null : (ack as Extract<TurnResumeAck, { ok: false }>).error;
       const retryable = refusal === null || RETRYABLE_RESUME_CODES.has(refusal.code);
@@ -161,7 +162,7 @@ export class ChatConnection {
       if (retryable && !this.socket.connected) return;
       if (retryable && attemptsLeft > 1) {
         setTimeout(() => {
-          if (this.streams.get(turnId) === stream && stream.resumes === resumeNumber && this.socket.connected) this.resume(turnId, stream, attemptsLeft - 1);
+          if (stillCurrent() && this.socket.connected) this.resume(turnId, stream, attemptsLeft - 1);
         }, resumeDelayMs(refusal, RESUME_ATTEMPTS - attemptsLeft));
         return;
       }
