@@ -223,18 +223,17 @@ class LoadClient {
   }
 }
 
-/** Holes the gateways found in turn streams and repaired (they log each one). */
-function gatewayStreamGaps(): number {
-  return ['gw1', 'gw2'].reduce((sum, host) => sum + logCount(`${STATE}/logs/${host}.log`, 'stream gap'), 0);
-}
-
-/** Blocked stream reads on the gateways that never answered, whose connection was replaced (they log each one). */
-function gatewayReaderStalls(): number {
-  return ['gw1', 'gw2'].reduce((sum, host) => sum + logCount(`${STATE}/logs/${host}.log`, 'XREAD gave no answer'), 0);
+/** Lines with `needle` in the gateways' logs: holes repaired ('stream gap'), blocked reads replaced ('XREAD gave no answer'). */
+function gatewayLogCount(needle: string): number {
+  return hostsLogCount(['gw1', 'gw2'], needle);
 }
 
 function workerLogCount(needle: string): number {
-  return ['wk1', 'wk2'].reduce((sum, host) => sum + logCount(`${STATE}/logs/${host}.log`, needle), 0);
+  return hostsLogCount(['wk1', 'wk2'], needle);
+}
+
+function hostsLogCount(hosts: string[], needle: string): number {
+  return hosts.reduce((sum, host) => sum + logCount(`${STATE}/logs/${host}.log`, needle), 0);
 }
 
 function logCount(path: string, needle: string): number {
@@ -274,7 +273,7 @@ async function main(): Promise<void> {
     clients.push(new LoadClient(account.apiKey, conversation.id));
   }
   // The hosts' logs are appended to across runs: count what this run adds.
-  const readerStallsBefore = gatewayReaderStalls();
+  const readerStallsBefore = gatewayLogCount('XREAD gave no answer');
   const started = Date.now();
   const running = clients.map((client) => client.run());
   const phases: Record<string, unknown> = {};
@@ -328,7 +327,7 @@ async function main(): Promise<void> {
   const primary = topologyOutput('redis', 'status').split('\n').find((line) => line.endsWith('master'))!.split(' ')[0]!;
   const port = primary.split(':')[1]!;
   // The hosts' logs are appended to across runs: count what this phase adds.
-  const gapsBefore = gatewayStreamGaps();
+  const gapsBefore = gatewayLogCount('stream gap');
   const rewrittenBefore = workerLogCount('the terminal entry was lost');
   const gatewayKilledAt = Date.now();
   topology('kill-host', 'gw1');
@@ -342,7 +341,7 @@ async function main(): Promise<void> {
   const gaps = [after[0] ? after[0] - at : null, ...after.slice(1).map((time, index) => time - after[index]!)].filter((gap): gap is number => gap !== null);
   phases.redisPrimaryKill = {
     killed: primary,
-    streamGapsRepairedByGateways: gatewayStreamGaps() - gapsBefore,
+    streamGapsRepairedByGateways: gatewayLogCount('stream gap') - gapsBefore,
     gatewayKill: recoveriesSince(clients, gatewayKilledAt, Date.now()),
     doneEntriesWrittenAgainByWorkers: workerLogCount('the terminal entry was lost') - rewrittenBefore,
     firstTurnAcceptedAfterKillDoneMs: firstNewDone ? firstNewDone - at : null,
@@ -388,7 +387,7 @@ async function main(): Promise<void> {
     durationS: Math.round((Date.now() - started) / 1000),
     turns: { accepted: turns.length, done: turns.filter((turn) => turn.outcome === 'done').length, failedLoudly: turns.filter((turn) => turn.outcome === 'failed').length, failedCodes, refused, resends, inPostgres: byStatus },
     phases,
-    readerStalls: gatewayReaderStalls() - readerStallsBefore,
+    readerStalls: gatewayLogCount('XREAD gave no answer') - readerStallsBefore,
     violations,
   };
   console.log(JSON.stringify(summary, null, 2));
