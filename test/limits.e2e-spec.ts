@@ -6,6 +6,7 @@ import { ErrorCode } from '@doppel/protocol';
 import { accountSocketsKey } from '@doppel/redis';
 import { api, connectChat, sendRaw, sendTurn, signUp, type ChatClient } from './support/clients';
 import { startStack, waitFor, type Stack } from './support/processes';
+import { withinOneRateWindow } from './support/rate-window';
 
 describe('abuse limits', () => {
   let stack: Stack;
@@ -50,6 +51,7 @@ describe('abuse limits', () => {
   });
 
   it('limits turns per minute per key, with retryAfterSeconds', async () => {
+    await withinOneRateWindow();
     const user = await signUp(stack.url, 'Chatty');
     const personaId = (await api(stack.url, user.apiKey)('POST', '/personas', { name: 'Patient' })).body.id;
     const conversations = await Promise.all(Array.from({ length: 5 }, async () => (await api(stack.url, user.apiKey)('POST', '/conversations', { personaId })).body.id));
@@ -62,9 +64,10 @@ describe('abuse limits', () => {
     const retryAfter = (acks[4] as { error: { details: { retryAfterSeconds: number } } }).error.details.retryAfterSeconds;
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
-  });
+  }, 60_000);
 
   it('limits open sockets and connections per minute per key', async () => {
+    await withinOneRateWindow();
     const user = await signUp(stack.url, 'Many tabs');
     expect(await connectError(stack.url, user.apiKey)).toBeNull();
     expect(await connectError(stack.url, user.apiKey)).toBeNull();
@@ -80,5 +83,5 @@ describe('abuse limits', () => {
     // Another key is unaffected.
     const other = await signUp(stack.url, 'Neighbour');
     expect(await connectError(stack.url, other.apiKey)).toBeNull();
-  });
+  }, 60_000);
 });

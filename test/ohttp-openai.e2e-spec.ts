@@ -12,6 +12,7 @@ import { api, signUp } from './support/clients';
 import { fetchFrom, startRelay, startTap, type Tap } from './support/ohttp';
 import { testDatabase } from './support/database';
 import { startStack, type RunningProcess, type Stack } from './support/processes';
+import { withinOneRateWindow } from './support/rate-window';
 
 const ROOT = resolve(__dirname, '..');
 const run = promisify(execFile);
@@ -96,6 +97,7 @@ describe('private chat through an OHTTP relay (POST /v1/chat/completions, stream
   });
 
   it('is rate limited exactly like a direct request: one key, one budget, either path', async () => {
+    await withinOneRateWindow();
     const other = await signUp(stack.url, 'Budget');
     const ownPersona = (await api(stack.url, other.apiKey)('POST', '/personas', { name: 'Brief', generation: { maxTokens: 2 } })).body.id;
     const direct = () =>
@@ -110,5 +112,5 @@ describe('private chat through an OHTTP relay (POST /v1/chat/completions, stream
     const sealed = privateChat(client, { apiKey: other.apiKey, personaId: ownPersona, messages: [{ role: 'user', content: 'one more' }] });
     await expect(sealed.next()).rejects.toMatchObject({ status: 429 });
     await expect(privateChat(client, { apiKey: 'dpl_not_a_key', personaId, messages: [{ role: 'user', content: 'hi' }] }).next()).rejects.toBeInstanceOf(PrivateChatError);
-  });
+  }, 60_000);
 });

@@ -15,6 +15,7 @@ import type { TurnVerification } from '@doppel/protocol';
 import { api, signUp } from './support/clients';
 import { testDatabase } from './support/database';
 import { startStack, waitFor, type Stack } from './support/processes';
+import { withinOneRateWindow } from './support/rate-window';
 
 const ROOT = resolve(__dirname, '..');
 const run = promisify(execFile);
@@ -329,6 +330,7 @@ describe('OpenAI-compatible API under limits', () => {
   });
 
   it('answers 503 OVERLOADED with Retry-After at capacity, and 429 past the rate limit', async () => {
+    await withinOneRateWindow();
     const user = await newUser('Crowd');
     const holders = await Promise.all(
       [0, 1].map(async (index) => {
@@ -349,5 +351,5 @@ describe('OpenAI-compatible API under limits', () => {
     expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
     expect(limited.error).toMatchObject({ type: 'rate_limit_error', code: 'RATE_LIMITED' });
     expect(Number(limited.headers?.get('retry-after'))).toBeGreaterThanOrEqual(1);
-  });
+  }, 60_000);
 });
