@@ -141,7 +141,7 @@ export const HOT_QUERIES: { repository: string; name: string; run: (r: Repositor
   },
   {
     repository: 'libs/memory/src/memory-writes.repository.ts',
-    name: 'writeBatch (lock pending turns, a fact checked, rows inserted, turns marked)',
+    name: 'writeBatch (pending turns taken from the backlog, a fact checked, rows inserted)',
     run: (r) =>
       r.writes.writeBatch([ID], 'embed-model', { skipLocked: true }, async (_turns, facts) => {
         await facts.similar({ ...OWNER, embedding: EMBEDDING, maxDistance: 0.1, limit: 5 });

@@ -34,9 +34,11 @@ describe('MemoryWriter', () => {
   const memoriesOf = (conversationId: string) =>
     m.db.selectFrom('memories').select(['kind', 'content', 'pinned', 'in_context']).where('conversation_id', '=', conversationId).orderBy('kind').orderBy('content').execute();
 
-  it("writes a finished turn's message, reply and facts once, and marks the turn written", async () => {
+  it("writes a finished turn's message, reply and facts once, and takes the turn out of the backlog", async () => {
     const { id } = await m.get(ConversationsService).create(consumerId, personaId);
     const { turnId } = await finishedTurn(id, 'My name is Zed and I live in Lisbon.', 'Lovely to meet you.');
+    const owed = () => m.db.selectFrom('memory_backlog').select('turn_id').where('turn_id', '=', turnId).execute();
+    expect(await owed()).toEqual([{ turn_id: turnId }]);
     await writer.writePendingOf(id);
     await writer.writePendingOf(id);
     const memories = await memoriesOf(id);
@@ -46,8 +48,7 @@ describe('MemoryWriter', () => {
       ['fact', 'They live in Lisbon.'],
       ['user_message', 'My name is Zed and I live in Lisbon.'],
     ]);
-    const turn = await m.db.selectFrom('turns').select('memories_written_at').where('id', '=', turnId).executeTakeFirstOrThrow();
-    expect(turn.memories_written_at).toBeInstanceOf(Date);
+    expect(await owed()).toEqual([]);
   });
 
   it('replaces a contradicted one-value fact, keeping its pin, and skips a superseded reply', async () => {
@@ -83,7 +84,7 @@ describe('MemoryWriter', () => {
     const { id } = await m.get(ConversationsService).create(consumerId, personaId);
     const { turnId } = await finishedTurn(id, 'Hello there.', 'Hello.');
     expect(await writer.sweep()).toBe(0);
-    await m.db.updateTable('turns').set({ finished_at: sql<Date>`now() - interval '1 minute'` }).where('id', '=', turnId).execute();
+    await m.db.updateTable('memory_backlog').set({ finished_at: sql<Date>`now() - interval '1 minute'` }).where('turn_id', '=', turnId).execute();
     expect(await writer.sweep()).toBe(1);
     expect((await memoriesOf(id)).map((memory) => memory.kind)).toEqual(['assistant_reply', 'user_message']);
   });

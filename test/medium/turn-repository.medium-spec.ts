@@ -148,6 +148,25 @@ describe('TurnRepository', () => {
     expect(after.last_message_at.getTime()).toBeGreaterThanOrEqual(before.last_message_at.getTime());
   });
 
+  it("records the memories a finished turn owes, which the conversation's next claim reports pending", async () => {
+    const first = await queuedTurn('Remember the lamp');
+    await turns.claim(first.turn.id, WORKER, 'doppel-embed-small', 20);
+    await turns.complete(first.turn, WORKER, fields('I will.'), null);
+    const owed = await m.db.selectFrom('memory_backlog').select(['turn_id', 'conversation_id', 'embedding_model']).where('conversation_id', '=', first.conversationId).execute();
+    expect(owed).toEqual([{ turn_id: first.turn.id, conversation_id: first.conversationId, embedding_model: 'doppel-embed-small' }]);
+
+    const next = await m.db
+      .insertInto('turns')
+      .values({ conversation_id: first.conversationId, consumer_id: consumerId, persona_version_id: first.turn.persona_version_id, client_turn_id: randomUUID(), user_message_id: first.userMessageId, kind: 'regenerate' })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const pending = await turns.claim(next.id, WORKER, 'doppel-embed-small', 20);
+    expect('claimed' in pending && pending.claimed.memoriesPending).toBe(true);
+    await m.db.deleteFrom('memory_backlog').where('turn_id', '=', first.turn.id).execute();
+    const written = await turns.claim(next.id, WORKER, 'doppel-embed-small', 20);
+    expect('claimed' in written && written.claimed.memoriesPending).toBe(false);
+  });
+
   it('stores nothing when another node holds the turn', async () => {
     const { turn } = await queuedTurn();
     await turns.claim(turn.id, WORKER, 'doppel-embed-small', 20);

@@ -11,9 +11,15 @@ export function testDatabase(): Kysely<Database> {
 export async function memoriesSettled(db: Kysely<Database>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const pending = await db.selectFrom('turns').select('id').where('status', '=', 'done').where('memories_written_at', 'is', null).limit(1).execute();
+    const pending = await db.selectFrom('memory_backlog').select('turn_id').limit(1).execute();
     if (pending.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`memories of turn ${pending[0]!.id} still unwritten after ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`memories of turn ${pending[0]!.turn_id} still unwritten after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Whether the turn's memories are still to be written (its row in memory_backlog). */
+export async function owesMemories(db: Kysely<Database>, turnId: string): Promise<boolean> {
+  const row = await db.selectFrom('memory_backlog').select('turn_id').where('turn_id', '=', turnId).executeTakeFirst();
+  return row !== undefined;
 }

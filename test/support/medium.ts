@@ -133,5 +133,13 @@ export async function seedFinishedTurn(
     .set({ ...turn.done, status: 'done', assistant_message_id: reply.id, finished_at: sql<Date>`now() - make_interval(secs => ${turn.finishedSecondsAgo ?? 0})` })
     .where('id', '=', turnId)
     .execute();
+  // As TurnRepository.complete records it: a turn made with an embedding model owes its memories.
+  const embeddingModel = turn.done?.embedding_model_id;
+  if (typeof embeddingModel === 'string') {
+    await db
+      .insertInto('memory_backlog')
+      .values({ turn_id: turnId, conversation_id: turn.conversationId, embedding_model: embeddingModel, finished_at: sql<Date>`now() - make_interval(secs => ${turn.finishedSecondsAgo ?? 0})` })
+      .execute();
+  }
   return { turnId, userMessageId: user.id, replyId: reply.id };
 }

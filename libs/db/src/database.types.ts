@@ -109,13 +109,19 @@ export interface TurnsTable {
   retrieved_at: Timestamp | null;
   first_token_at: Timestamp | null;
   finished_at: Timestamp | null;
-  /** When this turn's memories were written (after the reply, off the critical path); null while pending. */
-  memories_written_at: Timestamp | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
 
 export type { MemoryKind };
+
+/** A finished turn whose memories are not written yet (they are made after the reply, off the critical path). */
+export interface MemoryBacklogTable {
+  turn_id: string;
+  conversation_id: string;
+  embedding_model: string;
+  finished_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
 
 export interface MemoriesTable {
   id: Generated<string>;
@@ -151,6 +157,7 @@ export interface Database {
   messages: MessagesTable;
   turns: TurnsTable;
   memories: MemoriesTable;
+  memory_backlog: MemoryBacklogTable;
   models: ModelsTable;
   nodes: NodesTable;
   receipts: ReceiptsTable;

@@ -1,8 +1,9 @@
 // Makes the memories of finished turns, off the critical path: a turn's reply is committed and sent first, then its
 // user message, its reply and the facts the user stated are embedded and stored here, batched across turns (one
-// embed call and one multi-row INSERT per batch). `turns.memories_written_at` makes it durable and idempotent: a
-// batch locks its turns, writes only those still pending and marks them in the same transaction, so whoever comes
-// second (this node's batch, the conversation's next turn, another node's sweep after a crash) writes nothing twice.
+// embed call and one multi-row INSERT per batch). `memory_backlog` makes it durable and idempotent: the turn's record
+// inserts its row there, and a batch deletes the rows of the turns it writes in the transaction that writes them, so
+// whoever comes second (this node's batch, the conversation's next turn, another node's sweep after a crash) writes
+// nothing twice.
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import type { EmbeddingBackend } from '@doppel/inference';

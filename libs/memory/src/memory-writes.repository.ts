@@ -1,7 +1,7 @@
-// The memory writer's batches: which finished turns still owe memories, and one transaction per batch that locks
-// them, stores their memories and sets turns.memories_written_at (the one column of `turns` written here).
+// The memory writer's batches: which finished turns still owe memories (memory_backlog, whose rows the turn's record
+// inserts), and one transaction per batch that takes their rows out of the backlog and stores their memories.
 import { Inject, Injectable } from '@nestjs/common';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { DATABASE, prebuiltQuery, type Database } from '@doppel/db';
 import { MemoryRepository, type NewMemoryInput } from './memory.repository';
 
@@ -36,33 +36,26 @@ export class MemoryWritesRepository {
 
   /** The conversation's finished turns whose memories are not written yet. */
   async pendingOf(conversationId: string): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('turns')
-      .select('id')
-      .where('conversation_id', '=', conversationId)
-      .where('status', '=', 'done')
-      .where('memories_written_at', 'is', null)
-      .execute();
-    return rows.map((row) => row.id);
+    const rows = await this.db.selectFrom('memory_backlog').select('turn_id').where('conversation_id', '=', conversationId).execute();
+    return rows.map((row) => row.turn_id);
   }
 
   /** Finished turns of this embedding model still pending after `minAgeMs` (their node died before its batch). */
   async orphans(embeddingModel: string, minAgeMs: number, limit: number): Promise<string[]> {
     const rows = await this.db
-      .selectFrom('turns')
-      .select('id')
-      .where('status', '=', 'done')
-      .where('memories_written_at', 'is', null)
-      .where('embedding_model_id', '=', embeddingModel)
+      .selectFrom('memory_backlog')
+      .select('turn_id')
+      .where('embedding_model', '=', embeddingModel)
       .where('finished_at', '<', sql<Date>`now() - make_interval(secs => ${minAgeMs / 1000})`)
       .limit(limit)
       .execute();
-    return rows.map((row) => row.id);
+    return rows.map((row) => row.turn_id);
   }
 
   /**
-   * One batch in one transaction: locks the turns among `turnIds` that are finished and still pending, asks
-   * `compose` for their memories, inserts them and marks the turns written. Returns how many turns it wrote.
+   * One batch in one transaction: takes the turns among `turnIds` that are still in the backlog (deleting their
+   * rows), asks `compose` for their memories and inserts them. Returns how many turns it wrote. Should anything fail,
+   * the transaction's rollback puts the backlog rows back for the sweep.
    */
   async writeBatch(
     turnIds: string[],
@@ -71,7 +64,7 @@ export class MemoryWritesRepository {
     compose: (turns: PendingTurn[], facts: BatchFacts) => Promise<NewMemoryInput[]>,
   ): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
-      const turns = await this.lockPending(trx, turnIds, embeddingModel, options.skipLocked);
+      const turns = await (options.skipLocked ? this.takeSkippingLocked : this.takeWaiting)(trx, turnIds, embeddingModel);
       if (turns.length === 0) return 0;
       const facts: BatchFacts = {
         similar: (query) => this.memories.similarFacts(trx, query),
@@ -79,19 +72,33 @@ export class MemoryWritesRepository {
         delete: (ids) => this.memories.deleteByIds(trx, ids),
       };
       await this.memories.insertMany(trx, await compose(turns, facts));
-      await this.markWritten(trx, turns.map((turn) => turn.id));
       return turns.length;
     });
   }
 
-  /** Locks the turns that are finished and still pending, in id order (no deadlock between two writers). */
-  private lockPending(trx: Transaction<Database>, turnIds: string[], embeddingModel: string, skipLocked: boolean): Promise<PendingTurn[]> {
-    return (skipLocked ? this.lockPendingSkippingLocked : this.lockPendingWaiting)(trx, turnIds, embeddingModel);
-  }
-
-  private pendingTurns(turnIds: string[], embeddingModel: string) {
+  /**
+   * Deletes the backlog rows of the turns among `turnIds` (locked in id order: no deadlock between two writers;
+   * skipping the ones another batch holds, or waiting for it and then finding them gone) and reads those turns.
+   */
+  private takeFromBacklog(turnIds: string[], embeddingModel: string, skipLocked: boolean) {
     return this.db
-      .selectFrom('turns')
+      .with('taken', (db) =>
+        db
+          .deleteFrom('memory_backlog')
+          .where('turn_id', 'in', (sub) => {
+            const owed = sub
+              .selectFrom('memory_backlog')
+              .select('turn_id')
+              .where(sql<boolean>`turn_id = ANY(${turnIds}::uuid[])`)
+              .where('embedding_model', '=', embeddingModel)
+              .orderBy('turn_id')
+              .forUpdate();
+            return skipLocked ? owed.skipLocked() : owed;
+          })
+          .returning('turn_id'),
+      )
+      .selectFrom('taken')
+      .innerJoin('turns', 'turns.id', 'taken.turn_id')
       .innerJoin('conversations', 'conversations.id', 'turns.conversation_id')
       .innerJoin('messages as user_message', 'user_message.id', 'turns.user_message_id')
       .innerJoin('messages as reply', 'reply.id', 'turns.assistant_message_id')
@@ -107,21 +114,9 @@ export class MemoryWritesRepository {
         'reply.content as reply_text',
         'reply.state as reply_state',
       ])
-      .where(sql<boolean>`turns.id = ANY(${turnIds}::uuid[])`)
-      .where('turns.status', '=', 'done')
-      .where('turns.memories_written_at', 'is', null)
-      .where('turns.embedding_model_id', '=', embeddingModel)
-      .orderBy('turns.id')
-      .forUpdate('turns');
+      .orderBy('turns.id');
   }
 
-  private readonly lockPendingWaiting = prebuiltQuery((turnIds: string[], embeddingModel: string) => this.pendingTurns(turnIds, embeddingModel));
-  private readonly lockPendingSkippingLocked = prebuiltQuery((turnIds: string[], embeddingModel: string) => this.pendingTurns(turnIds, embeddingModel).skipLocked());
-
-  private readonly markWritten = prebuiltQuery((turnIds: string[]) =>
-    this.db
-      .updateTable('turns')
-      .set({ memories_written_at: sql<Date>`clock_timestamp()` })
-      .where(sql<boolean>`id = ANY(${turnIds}::uuid[])`),
-  );
+  private readonly takeWaiting = prebuiltQuery((turnIds: string[], embeddingModel: string) => this.takeFromBacklog(turnIds, embeddingModel, false));
+  private readonly takeSkippingLocked = prebuiltQuery((turnIds: string[], embeddingModel: string) => this.takeFromBacklog(turnIds, embeddingModel, true));
 }

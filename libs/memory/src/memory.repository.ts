@@ -208,13 +208,12 @@ export class MemoryRepository {
    */
   async pendingWrites(personaId: string, consumerId: string): Promise<number> {
     const { count } = await this.db
-      .selectFrom('turns')
+      .selectFrom('memory_backlog')
+      .innerJoin('turns', 'turns.id', 'memory_backlog.turn_id')
       .innerJoin('conversations', 'conversations.id', 'turns.conversation_id')
       .select(sql<string>`count(*)::text`.as('count'))
       .where('conversations.persona_id', '=', personaId)
       .where('turns.consumer_id', '=', consumerId)
-      .where('turns.status', '=', 'done')
-      .where('turns.memories_written_at', 'is', null)
       .executeTakeFirstOrThrow();
     return Number(count);
   }

@@ -12,8 +12,7 @@ WHERE turns.id = $2 AND turns.status IN ('queued', 'running')
 RETURNING turns.*,
   user_message.content AS user_text, user_message.position::text AS user_position,
   conversations.persona_id, accounts.display_name AS consumer_name,
-  EXISTS (SELECT 1 FROM turns AS earlier WHERE earlier.conversation_id = turns.conversation_id
-            AND earlier.status = 'done' AND earlier.memories_written_at IS NULL) AS memories_pending,
+  EXISTS (SELECT 1 FROM memory_backlog WHERE memory_backlog.conversation_id = turns.conversation_id) AS memories_pending,
   EXISTS (SELECT 1 FROM knowledge_chunks WHERE knowledge_chunks.persona_id = conversations.persona_id
             AND knowledge_chunks.embedding_model = $3) AS has_knowledge,
   (SELECT coalesce(json_agg(json_build_object('role', recent.role, 'content', recent.content) ORDER BY recent.position), '[]')
@@ -34,8 +33,7 @@ WHERE turns.id = $2 AND turns.status IN ('queued', 'running')
 RETURNING turns.*,
   user_message.content AS user_text, user_message.position::text AS user_position,
   conversations.persona_id, accounts.display_name AS consumer_name,
-  EXISTS (SELECT 1 FROM turns AS earlier WHERE earlier.conversation_id = turns.conversation_id
-            AND earlier.status = 'done' AND earlier.memories_written_at IS NULL) AS memories_pending,
+  EXISTS (SELECT 1 FROM memory_backlog WHERE memory_backlog.conversation_id = turns.conversation_id) AS memories_pending,
   EXISTS (SELECT 1 FROM knowledge_chunks WHERE knowledge_chunks.persona_id = conversations.persona_id
             AND knowledge_chunks.embedding_model = $3) AS has_knowledge,
   (SELECT coalesce(json_agg(json_build_object('role', recent.role, 'content', recent.content) ORDER BY recent.position), '[]')
@@ -68,23 +66,27 @@ WITH owned AS (
   RETURNING id
 ), forgotten AS (
   UPDATE memories SET in_context = false WHERE source_message_id IN (SELECT id FROM outshone)
+), memories_owed AS (
+  -- The memory batch deletes this row when it has written the turn's memories (MemoryWritesRepository).
+  INSERT INTO memory_backlog (turn_id, conversation_id, embedding_model)
+  SELECT owned.id, $9, $10 FROM owned
 ), receipt AS (
   INSERT INTO receipts (id, turn_id, message_id, consumer_id, level, receipt, transcript, reexec_status)
-  SELECT $9::uuid, $10, reply.id, $11, $12,
-         $13::jsonb, $14::jsonb,
-         $15
-  FROM reply WHERE $16
+  SELECT $11::uuid, $12, reply.id, $13, $14,
+         $15::jsonb, $16::jsonb,
+         $17
+  FROM reply WHERE $18
 )
 UPDATE turns SET
   status = 'done', assistant_message_id = (SELECT id FROM reply),
-  model_id = $17, model_hash = $18, embedding_model_id = $19,
-  generation_params = $20::jsonb, prompt = $21::jsonb,
-  retrieved_memory_ids = $22::uuid[], retrieved_knowledge_ids = $23::uuid[],
-  prompt_tokens = $24, completion_tokens = $25,
-  prompt_token_ids = $26::integer[], output_token_ids = $27::integer[],
-  truncated_prompt_tokens = $28, retrieved_at = $29,
-  first_token_at = $30, verification_ms = $31,
-  node_address = $32, finished_at = clock_timestamp()
+  model_id = $19, model_hash = $20, embedding_model_id = $21,
+  generation_params = $22::jsonb, prompt = $23::jsonb,
+  retrieved_memory_ids = $24::uuid[], retrieved_knowledge_ids = $25::uuid[],
+  prompt_tokens = $26, completion_tokens = $27,
+  prompt_token_ids = $28::integer[], output_token_ids = $29::integer[],
+  truncated_prompt_tokens = $30, retrieved_at = $31,
+  first_token_at = $32, verification_ms = $33,
+  node_address = $34, finished_at = clock_timestamp()
 WHERE id = (SELECT id FROM owned)
 RETURNING assistant_message_id, queued_at, started_at, retrieved_at, first_token_at, finished_at;
 

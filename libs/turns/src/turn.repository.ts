@@ -90,8 +90,7 @@ export class TurnRepository {
       RETURNING turns.*,
         user_message.content AS user_text, user_message.position::text AS user_position,
         conversations.persona_id, accounts.display_name AS consumer_name,
-        EXISTS (SELECT 1 FROM turns AS earlier WHERE earlier.conversation_id = turns.conversation_id
-                  AND earlier.status = 'done' AND earlier.memories_written_at IS NULL) AS memories_pending,
+        EXISTS (SELECT 1 FROM memory_backlog WHERE memory_backlog.conversation_id = turns.conversation_id) AS memories_pending,
         EXISTS (SELECT 1 FROM knowledge_chunks WHERE knowledge_chunks.persona_id = conversations.persona_id
                   AND knowledge_chunks.embedding_model = ${embeddingModel}) AS has_knowledge,
         (SELECT coalesce(json_agg(json_build_object('role', recent.role, 'content', recent.content) ORDER BY recent.position), '[]')
@@ -123,7 +122,8 @@ export class TurnRepository {
 
   /**
    * Stores the reply and finishes the turn in one statement: the assistant message, the turn's record, the
-   * conversation's last activity, the receipt, and for a regenerated reply the earlier replies become alternatives
+   * conversation's last activity, the receipt, the memories it owes (memory_backlog), and for a regenerated reply the
+   * earlier replies become alternatives
    * (their memories leave retrieval). The turn row is locked first and everything hangs on it: when another node took
    * the turn over meanwhile, nothing is stored and this returns null (that node's attempt is the one that counts).
    */
@@ -150,6 +150,10 @@ export class TurnRepository {
         RETURNING id
       ), forgotten AS (
         UPDATE memories SET in_context = false WHERE source_message_id IN (SELECT id FROM outshone)
+      ), memories_owed AS (
+        -- The memory batch deletes this row when it has written the turn's memories (MemoryWritesRepository).
+        INSERT INTO memory_backlog (turn_id, conversation_id, embedding_model)
+        SELECT owned.id, ${turn.conversation_id}, ${fields.embeddingModelId} FROM owned
       ), receipt AS (
         INSERT INTO receipts (id, turn_id, message_id, consumer_id, level, receipt, transcript, reexec_status)
         SELECT ${receipt?.id ?? null}::uuid, ${turn.id}, reply.id, ${turn.consumer_id}, ${receipt?.level ?? null},
