@@ -3,8 +3,12 @@
 -- the claim and the record: ~1.8 KB copied, three index entries and ~1.3 KB of WAL a turn, and one more dead row
 -- for vacuum. Now the turn's record inserts its backlog row in the same statement, and the memory batch deletes the
 -- rows it writes in its transaction: `turns` is written three times a turn (intake, claim, record) instead of four.
+--
+-- No foreign key to `turns`: its check would lock the turn's row once more in every record. A row whose turn is
+-- gone (its conversation was deleted) is harmless and goes by itself: the claim and the pending count join or key on
+-- live conversations, and the sweep takes it like any orphan, finds no turn and writes nothing.
 CREATE TABLE memory_backlog (
-  turn_id          uuid PRIMARY KEY REFERENCES turns (id) ON DELETE CASCADE,
+  turn_id          uuid PRIMARY KEY,
   -- The turn's, copied so that the next turn's claim and the sweep find pending rows without reading `turns`.
   conversation_id  uuid NOT NULL,
   embedding_model  text NOT NULL,

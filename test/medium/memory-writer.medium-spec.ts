@@ -88,4 +88,13 @@ describe('MemoryWriter', () => {
     expect(await writer.sweep()).toBe(1);
     expect((await memoriesOf(id)).map((memory) => memory.kind)).toEqual(['assistant_reply', 'user_message']);
   });
+
+  it("drops a backlog row whose turn is gone (its conversation was deleted) when it sweeps it", async () => {
+    const { id } = await m.get(ConversationsService).create(consumerId, personaId);
+    const { turnId } = await finishedTurn(id, 'Forget this conversation.', 'Gone.');
+    await m.db.deleteFrom('conversations').where('id', '=', id).execute();
+    await m.db.updateTable('memory_backlog').set({ finished_at: sql<Date>`now() - interval '1 minute'` }).where('turn_id', '=', turnId).execute();
+    expect(await writer.sweep()).toBe(0);
+    expect(await m.db.selectFrom('memory_backlog').select('turn_id').where('turn_id', '=', turnId).execute()).toEqual([]);
+  });
 });
