@@ -120,6 +120,7 @@ export const HOT_QUERIES: { repository: string; name: string; run: (r: Repositor
       ),
   },
   { repository: 'libs/turns/src/turn.repository.ts', name: 'complete (reply, turn, receipt)', run: (r) => r.turns.complete(TURN, 'node', COMPLETED, { id: ID, level: 'signed', receipt: {}, transcript: {}, reexecStatus: null }) },
+  { repository: 'libs/turns/src/turn.repository.ts', name: 'complete (a regenerated reply, no receipt)', run: (r) => r.turns.complete({ ...TURN, kind: 'regenerate' }, 'node', COMPLETED, null) },
   {
     repository: 'libs/conversations/src/conversations.repository.ts',
     name: "replyCount (a regenerate's turn:done alternatives)",

@@ -58,35 +58,61 @@ WITH owned AS (
   RETURNING id
 ), touched AS (
   UPDATE conversations SET last_message_at = now() WHERE id = $6 AND EXISTS (SELECT 1 FROM owned)
-), outshone AS (
-  -- Only a regenerated reply finds another shown reply to the same message (edits supersede them at intake);
-  -- the new reply is not among them (a statement does not see its own inserts).
-  UPDATE messages SET state = 'alternative'
-  WHERE $7 AND reply_to = $8 AND state = 'shown' AND EXISTS (SELECT 1 FROM owned)
-  RETURNING id
-), forgotten AS (
-  UPDATE memories SET in_context = false WHERE source_message_id IN (SELECT id FROM outshone)
 ), memories_owed AS (
   -- The memory batch deletes this row when it has written the turn's memories (MemoryWritesRepository).
   INSERT INTO memory_backlog (turn_id, conversation_id, embedding_model)
-  SELECT owned.id, $9, $10 FROM owned
+  SELECT owned.id, $7, $8 FROM owned
 ), receipt AS (
-  INSERT INTO receipts (id, turn_id, message_id, consumer_id, level, receipt, transcript, reexec_status)
-  SELECT $11::uuid, $12, reply.id, $13, $14,
-         $15::jsonb, $16::jsonb,
-         $17
-  FROM reply WHERE $18
-)
+    INSERT INTO receipts (id, turn_id, message_id, consumer_id, level, receipt, transcript, reexec_status)
+    SELECT $9::uuid, $10, reply.id, $11, $12,
+           $13::jsonb, $14::jsonb, $15
+    FROM reply
+  )
 UPDATE turns SET
   status = 'done', assistant_message_id = (SELECT id FROM reply),
-  model_id = $19, model_hash = $20, embedding_model_id = $21,
-  generation_params = $22::jsonb, prompt = $23::jsonb,
-  retrieved_memory_ids = $24::uuid[], retrieved_knowledge_ids = $25::uuid[],
-  prompt_tokens = $26, completion_tokens = $27,
-  prompt_token_ids = $28::integer[], output_token_ids = $29::integer[],
-  truncated_prompt_tokens = $30, retrieved_at = $31,
-  first_token_at = $32, verification_ms = $33,
-  node_address = $34, finished_at = clock_timestamp()
+  model_id = $16, model_hash = $17, embedding_model_id = $18,
+  generation_params = $19::jsonb, prompt = $20::jsonb,
+  retrieved_memory_ids = $21::uuid[], retrieved_knowledge_ids = $22::uuid[],
+  prompt_tokens = $23, completion_tokens = $24,
+  prompt_token_ids = $25::integer[], output_token_ids = $26::integer[],
+  truncated_prompt_tokens = $27, retrieved_at = $28,
+  first_token_at = $29, verification_ms = $30,
+  node_address = $31, finished_at = clock_timestamp()
+WHERE id = (SELECT id FROM owned)
+RETURNING assistant_message_id, queued_at, started_at, retrieved_at, first_token_at, finished_at;
+
+-- TurnRepository.complete (a regenerated reply, no receipt)
+WITH owned AS (
+  SELECT id FROM turns WHERE id = $1 AND status = 'running' AND worker_id = $2 FOR UPDATE
+), reply AS (
+  INSERT INTO messages (conversation_id, role, content, turn_id, reply_to)
+  SELECT $3, 'assistant', $4, owned.id, $5 FROM owned
+  RETURNING id
+), touched AS (
+  UPDATE conversations SET last_message_at = now() WHERE id = $6 AND EXISTS (SELECT 1 FROM owned)
+), memories_owed AS (
+  -- The memory batch deletes this row when it has written the turn's memories (MemoryWritesRepository).
+  INSERT INTO memory_backlog (turn_id, conversation_id, embedding_model)
+  SELECT owned.id, $7, $8 FROM owned
+), outshone AS (
+      -- Only a regenerated reply finds another shown reply to the same message (edits supersede them at intake);
+      -- the new reply is not among them (a statement does not see its own inserts).
+      UPDATE messages SET state = 'alternative'
+      WHERE reply_to = $9 AND state = 'shown' AND EXISTS (SELECT 1 FROM owned)
+      RETURNING id
+    ), forgotten AS (
+      UPDATE memories SET in_context = false WHERE source_message_id IN (SELECT id FROM outshone)
+    )
+UPDATE turns SET
+  status = 'done', assistant_message_id = (SELECT id FROM reply),
+  model_id = $10, model_hash = $11, embedding_model_id = $12,
+  generation_params = $13::jsonb, prompt = $14::jsonb,
+  retrieved_memory_ids = $15::uuid[], retrieved_knowledge_ids = $16::uuid[],
+  prompt_tokens = $17, completion_tokens = $18,
+  prompt_token_ids = $19::integer[], output_token_ids = $20::integer[],
+  truncated_prompt_tokens = $21, retrieved_at = $22,
+  first_token_at = $23, verification_ms = $24,
+  node_address = $25, finished_at = clock_timestamp()
 WHERE id = (SELECT id FROM owned)
 RETURNING assistant_message_id, queued_at, started_at, retrieved_at, first_token_at, finished_at;
 
