@@ -15,6 +15,8 @@
 # SYNTHETIC_TTFT_MS (150), SYNTHETIC_TOKENS_PER_SECOND (50), STREAM_CHUNK_INTERVAL_MS (40),
 # LOADTEST_PG_PORT (5433), LOADTEST_REDIS_PORT (6380), LOADTEST_PG_DIR (/tmp/doppel-loadtest-pg),
 # LOADTEST_NODE_FLAGS (extra node flags for the gateway and workers, e.g. --trace-gc; their logs are in $STACK/logs),
+# LOADTEST_PG_TRACK_PLANNING=1 (the private PostgreSQL also times planning: a prepared statement planned on most
+# calls shows in `pg-stats` and in the harness's per-statement figures),
 # LOADTEST_PROFILE=1 (V8 CPU profiles of the gateway and workers, written to loadtest/.stack/profiles on stop;
 # summarise them with `node loadtest/profile-summary.mjs loadtest/.stack/profiles/*.cpuprofile`).
 set -euo pipefail
@@ -70,7 +72,10 @@ start_private_services() {
       echo "pg_stat_statements.track = all"
     } | as_pg tee -a "$PG_DIR/postgresql.conf" >/dev/null
   fi
-  as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR" -l "$PG_DIR/server.log" -w start >/dev/null
+  local pg_options=""
+  # Planning time per statement in `pg-stats` and the harness's --pg-stats (it costs a little, so only on request).
+  [ "${LOADTEST_PG_TRACK_PLANNING:-0}" = 1 ] && pg_options="-c pg_stat_statements.track_planning=on"
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR" -l "$PG_DIR/server.log" -o "$pg_options" -w start >/dev/null
   head -n 1 "$PG_DIR/postmaster.pid" >"$STACK/postgres.main"
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
     --pidfile "$PWD/$STACK/redis.pidfile" --logfile "$PWD/$STACK/logs/redis.log"
@@ -163,7 +168,8 @@ start() {
 # The statements that cost PostgreSQL the most since the last start (private server only).
 pg_stats() {
   psql "$DATABASE_URL" -P pager=off -c "SELECT calls, round(total_exec_time::numeric, 0) AS total_ms,
-      round((total_exec_time / calls)::numeric, 3) AS mean_ms, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 150) AS query
+      round((total_exec_time / greatest(calls, 1))::numeric, 3) AS mean_ms, rows, plans, round(total_plan_time::numeric, 0) AS plan_ms,
+      left(regexp_replace(query, '\s+', ' ', 'g'), 150) AS query
     FROM pg_stat_statements JOIN pg_database d ON d.oid = dbid WHERE d.datname = '$DB_NAME'
     ORDER BY total_exec_time DESC LIMIT ${1:-25}"
 }

@@ -1,6 +1,6 @@
 // A self-contained HTML report: inline SVG charts drawn here (no scripts, no CDN), so it opens from disk anywhere.
 import type { SeriesPoint, TrendStats } from './metrics';
-import { formatMs } from './report-text';
+import { formatMs, planningNote } from './report-text';
 import type { Summary } from './summary';
 
 const COLORS = ['#2563eb', '#16a34a', '#f59e0b', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#525252'];
@@ -196,7 +196,7 @@ export function renderHtml(summary: Summary): string {
     if (servers.postgres) {
       const pg = servers.postgres;
       rows.push(['PostgreSQL commits', pg.commitsPerTurn, ''], ['PostgreSQL WAL flushes', pg.walSyncsPerTurn, ''], ['PostgreSQL WAL records', pg.walRecordsPerTurn, `${pg.walBytesPerTurn} bytes`]);
-      if (Array.isArray(pg.statements)) for (const statement of pg.statements) rows.push([statement.query, statement.callsPerTurn, `${statement.msPerTurn} ms (mean ${statement.meanMs} ms)`]);
+      if (Array.isArray(pg.statements)) for (const statement of pg.statements) rows.push([statement.query, statement.callsPerTurn, `${statement.msPerTurn} ms (mean ${statement.meanMs} ms)${planningNote(statement)}`]);
       else rows.push(['PostgreSQL statements', '-', pg.statements]);
     }
     sections.push(table(['what', 'per turn', 'server time per turn'], rows));

@@ -1,6 +1,7 @@
 // The end-of-test summary on the terminal, laid out like k6's.
 import type { TrendStats } from './metrics';
 import type { Summary } from './summary';
+import type { PostgresStatementCost } from './server-stats';
 
 const DESCRIPTIONS: Record<string, string> = {
   connect_time: 'socket.io handshake incl. API-key auth',
@@ -110,8 +111,13 @@ function serverStatsLines(summary: Summary): string[] {
     const pg = stats.postgres;
     lines.push(`     ${dots('postgres per ok turn')} ${pg.commitsPerTurn} commits, ${pg.walSyncsPerTurn} WAL flushes, ${pg.walRecordsPerTurn} WAL records (${pg.walBytesPerTurn} bytes)`);
     if (Array.isArray(pg.statements)) {
-      for (const statement of pg.statements.slice(0, 3)) lines.push(`       ${statement.msPerTurn} ms/turn, ${statement.callsPerTurn}×: ${statement.query.slice(0, 90)}`);
+      for (const statement of pg.statements.slice(0, 3)) lines.push(`       ${statement.msPerTurn} ms/turn${planningNote(statement)}, ${statement.callsPerTurn}×: ${statement.query.slice(0, 90)}`);
     }
   }
   return lines;
+}
+
+/** ` +0.12 ms planning (0.56 plans a call)` where the server tracked planning, else empty. */
+export function planningNote(statement: PostgresStatementCost): string {
+  return statement.plansPerCall === undefined ? '' : ` +${statement.planMsPerTurn} ms planning (${statement.plansPerCall} plans a call)`;
 }

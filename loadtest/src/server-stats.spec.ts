@@ -39,7 +39,7 @@ describe('server statistics per ok turn', () => {
   });
 
   it("gives PostgreSQL's commits, WAL and statements per turn, costliest statement first", () => {
-    const before = snapshot({ commits: 1000, walSyncs: 50, walRecords: 10, walBytes: 100, statements: new Map([['1', { query: 'UPDATE turns', calls: 5, totalMs: 2 }]]) });
+    const before = snapshot({ commits: 1000, walSyncs: 50, walRecords: 10, walBytes: 100, statements: new Map([['1', { query: 'UPDATE turns', calls: 5, totalMs: 2, plans: 0, planMs: 0 }]]) });
     const after = snapshot({
       commits: 1400,
       walSyncs: 350,
@@ -47,9 +47,9 @@ describe('server statistics per ok turn', () => {
       walRecords: 7810,
       walBytes: 800_100,
       statements: new Map([
-        ['1', { query: 'UPDATE turns', calls: 105, totalMs: 32 }],
-        ['2', { query: 'INSERT INTO messages', calls: 100, totalMs: 50 }],
-        ['3', { query: 'SELECT 1', calls: 0, totalMs: 0 }],
+        ['1', { query: 'UPDATE turns', calls: 105, totalMs: 32, plans: 0, planMs: 0 }],
+        ['2', { query: 'INSERT INTO messages', calls: 100, totalMs: 50, plans: 0, planMs: 0 }],
+        ['3', { query: 'SELECT 1', calls: 0, totalMs: 0, plans: 0, planMs: 0 }],
       ]),
     });
     const cost = postgresCost(before, after, 100);
@@ -57,6 +57,20 @@ describe('server statistics per ok turn', () => {
     expect(cost.statements).toEqual([
       { query: 'INSERT INTO messages', calls: 100, callsPerTurn: 1, msPerTurn: 0.5, meanMs: 0.5 },
       { query: 'UPDATE turns', calls: 100, callsPerTurn: 1, msPerTurn: 0.3, meanMs: 0.3 },
+    ]);
+  });
+
+  it('adds the share of calls that made a plan and the planning time where the server tracks planning', () => {
+    const before = snapshot({ statements: new Map([['1', { query: 'WITH owned AS', calls: 10, totalMs: 5, plans: 5, planMs: 2 }]]) });
+    const after = snapshot({
+      statements: new Map([
+        ['1', { query: 'WITH owned AS', calls: 210, totalMs: 105, plans: 117, planMs: 52.4 }],
+        ['2', { query: 'UPDATE turns', calls: 200, totalMs: 60, plans: 0, planMs: 0 }],
+      ]),
+    });
+    expect(postgresCost(before, after, 200).statements).toEqual([
+      { query: 'WITH owned AS', calls: 200, callsPerTurn: 1, msPerTurn: 0.5, meanMs: 0.5, plansPerCall: 0.56, planMsPerTurn: 0.252 },
+      { query: 'UPDATE turns', calls: 200, callsPerTurn: 1, msPerTurn: 0.3, meanMs: 0.3 },
     ]);
   });
 

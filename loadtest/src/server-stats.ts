@@ -17,7 +17,16 @@ export interface PostgresSnapshot {
   walWrites: number;
   walSyncs: number;
   /** By queryid; or why there are none (pg_stat_statements not installed, or not preloaded). */
-  statements: Map<string, { query: string; calls: number; totalMs: number }> | string;
+  statements: Map<string, StatementCounts> | string;
+}
+
+export interface StatementCounts {
+  query: string;
+  calls: number;
+  totalMs: number;
+  /** Plans made and their time: 0 unless the server tracks planning (pg_stat_statements.track_planning). */
+  plans: number;
+  planMs: number;
 }
 
 export interface RedisCommandCost {
@@ -38,6 +47,12 @@ export interface PostgresStatementCost {
   callsPerTurn: number;
   msPerTurn: number;
   meanMs: number;
+  /**
+   * Where the server tracks planning: the share of calls that made a plan (a prepared statement should plan a few
+   * times per connection, then reuse its plan) and the planning time per ok turn, on top of msPerTurn.
+   */
+  plansPerCall?: number;
+  planMsPerTurn?: number;
 }
 
 export interface ServerStats {
@@ -94,11 +109,14 @@ export function postgresCost(before: PostgresSnapshot, after: PostgresSnapshot, 
   if (typeof before.statements !== 'string' && typeof after.statements !== 'string') {
     const costs: PostgresStatementCost[] = [];
     for (const [id, now] of after.statements) {
-      const then = before.statements.get(id) ?? { calls: 0, totalMs: 0 };
+      const then = before.statements.get(id) ?? { calls: 0, totalMs: 0, plans: 0, planMs: 0 };
       const calls = now.calls - then.calls;
       if (calls <= 0) continue;
       const totalMs = now.totalMs - then.totalMs;
-      costs.push({ query: now.query, calls, callsPerTurn: round(calls / turns), msPerTurn: round(totalMs / turns, 3), meanMs: round(totalMs / calls, 3) });
+      const cost: PostgresStatementCost = { query: now.query, calls, callsPerTurn: round(calls / turns), msPerTurn: round(totalMs / turns, 3), meanMs: round(totalMs / calls, 3) };
+      const plans = now.plans - then.plans;
+      if (plans > 0) Object.assign(cost, { plansPerCall: round(plans / calls), planMsPerTurn: round((now.planMs - then.planMs) / turns, 3) });
+      costs.push(cost);
     }
     statements = costs.sort((a, b) => b.msPerTurn - a.msPerTurn).slice(0, TOP_STATEMENTS);
   }
@@ -189,11 +207,14 @@ async function readStatements(client: pg.Client): Promise<PostgresSnapshot['stat
   const installed = await client.query("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'");
   if (!installed.rowCount) return 'pg_stat_statements is not installed in this database (the private PostgreSQL of loadtest/stack.sh has it)';
   try {
-    const rows = await client.query<{ queryid: string; query: string; calls: string; total_ms: number }>(
-      `SELECT queryid::text, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query, calls, total_exec_time AS total_ms
+    const rows = await client.query<{ queryid: string; query: string; calls: string; total_ms: number; plans: string; plan_ms: number }>(
+      `SELECT queryid::text, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query, calls, total_exec_time AS total_ms,
+              plans, total_plan_time AS plan_ms
          FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
     );
-    return new Map(rows.rows.map((row) => [row.queryid, { query: row.query, calls: Number(row.calls), totalMs: Number(row.total_ms) }]));
+    return new Map(
+      rows.rows.map((row) => [row.queryid, { query: row.query, calls: Number(row.calls), totalMs: Number(row.total_ms), plans: Number(row.plans), planMs: Number(row.plan_ms) }]),
+    );
   } catch (error) {
     // Installed but not in shared_preload_libraries: the view exists and refuses to be read.
     return `pg_stat_statements could not be read: ${(error as Error).message}`;
