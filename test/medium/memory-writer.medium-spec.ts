@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationsModule, ConversationsService } from '@doppel/conversations';
 import { HashingEmbedder } from '@doppel/inference';
-import { MemoryModule, MemoryWriter } from '@doppel/memory';
+import { MemoryModule, MemoryRepository, MemoryWriter } from '@doppel/memory';
 import { PersonasService } from '@doppel/personas';
 import { mediumTest, seedAccount, seedFinishedTurn, type Medium } from '../support/medium';
 
@@ -39,6 +39,7 @@ describe('MemoryWriter', () => {
     const { turnId } = await finishedTurn(id, 'My name is Zed and I live in Lisbon.', 'Lovely to meet you.');
     const owed = () => m.db.selectFrom('memory_backlog').select('turn_id').where('turn_id', '=', turnId).execute();
     expect(await owed()).toEqual([{ turn_id: turnId }]);
+    expect(await m.get(MemoryRepository).pendingWrites(personaId, consumerId)).toBe(1);
     await writer.writePendingOf(id);
     await writer.writePendingOf(id);
     const memories = await memoriesOf(id);
@@ -49,6 +50,7 @@ describe('MemoryWriter', () => {
       ['user_message', 'My name is Zed and I live in Lisbon.'],
     ]);
     expect(await owed()).toEqual([]);
+    expect(await m.get(MemoryRepository).pendingWrites(personaId, consumerId)).toBe(0);
   });
 
   it('replaces a contradicted one-value fact, keeping its pin, and skips a superseded reply', async () => {

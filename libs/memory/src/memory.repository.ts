@@ -209,11 +209,10 @@ export class MemoryRepository {
   async pendingWrites(personaId: string, consumerId: string): Promise<number> {
     const { count } = await this.db
       .selectFrom('memory_backlog')
-      .innerJoin('turns', 'turns.id', 'memory_backlog.turn_id')
-      .innerJoin('conversations', 'conversations.id', 'turns.conversation_id')
+      .innerJoin('conversations', 'conversations.id', 'memory_backlog.conversation_id')
       .select(sql<string>`count(*)::text`.as('count'))
       .where('conversations.persona_id', '=', personaId)
-      .where('turns.consumer_id', '=', consumerId)
+      .where('conversations.consumer_id', '=', consumerId)
       .executeTakeFirstOrThrow();
     return Number(count);
   }

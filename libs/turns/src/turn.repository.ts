@@ -123,8 +123,9 @@ export class TurnRepository {
   /**
    * Stores the reply and finishes the turn in one statement: the assistant message, the turn's record, the
    * conversation's last activity, the receipt, the memories it owes (memory_backlog), and for a regenerated reply the
-   * earlier replies become alternatives (their memories leave retrieval). The turn row is locked first and everything hangs on it: when another node took
-   * the turn over meanwhile, nothing is stored and this returns null (that node's attempt is the one that counts).
+   * earlier replies become alternatives (their memories leave retrieval). The turn row is locked first and everything
+   * hangs on it: when another node took the turn over meanwhile, nothing is stored and this returns null (that node's
+   * attempt is the one that counts).
    */
   async complete(
     turn: Pick<TurnRow, 'id' | 'conversation_id' | 'consumer_id' | 'user_message_id' | 'kind'>,
