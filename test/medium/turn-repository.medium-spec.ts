@@ -85,6 +85,31 @@ describe('TurnRepository', () => {
     expect(again.claimed.turn.started_at).toEqual(claimed.turn.started_at);
   });
 
+  it('claims in place: a HOT update of the row, no index entry written (only the record sets finished_at)', async () => {
+    const { turn } = await queuedTurn('Quick question');
+    // The backend's own not-yet-reported counts (the cumulative views lag by up to a second), before and after.
+    const counts = await m.db.transaction().execute(async (trx) => {
+      const read = async () => {
+        const { rows } = await sql<{ updated: number; hot: number }>`
+          SELECT pg_stat_get_xact_tuples_updated('turns'::regclass)::int AS updated,
+                 pg_stat_get_xact_tuples_hot_updated('turns'::regclass)::int AS hot`.execute(trx);
+        return rows[0]!;
+      };
+      const before = await read();
+      const result = await new TurnRepository(trx).claim(turn.id, WORKER, 'doppel-embed-small', 20);
+      if (!('claimed' in result)) throw new Error('expected a claim');
+      const after = await read();
+      return { updated: after.updated - before.updated, hot: after.hot - before.hot };
+    });
+    expect(counts).toEqual({ updated: 1, hot: 1 });
+  });
+
+  it('refuses a turn that ends without a finish time, or one unfinished with it', async () => {
+    const { turn } = await queuedTurn();
+    await expect(m.db.updateTable('turns').set({ status: 'failed' }).where('id', '=', turn.id).execute()).rejects.toThrow(/turns_unfinished_until_final/);
+    await expect(m.db.updateTable('turns').set({ finished_at: new Date() }).where('id', '=', turn.id).execute()).rejects.toThrow(/turns_unfinished_until_final/);
+  });
+
   it('recalls in the claim statement exactly what a separate recall finds (pinned first, then nearest)', async () => {
     const memories = m.get(MemoryRepository);
     const { conversationId, turn } = await queuedTurn('Where do I live?');

@@ -125,6 +125,6 @@ where "id" = $4
 -- TurnRepository.failOverdue
 update "turns"
 set "status" = $1, "error_code" = $2, "error_message" = $3, "finished_at" = clock_timestamp()
-where "status" in ($4, $5)
-  and "queued_at" < now() - make_interval(secs => $6)
+where "finished_at" is null
+  and "queued_at" < now() - make_interval(secs => $4)
 returning "id";

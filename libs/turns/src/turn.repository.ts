@@ -204,7 +204,7 @@ export class TurnRepository {
     const overdue = await this.db
       .updateTable('turns')
       .set({ status: 'failed', error_code: code, error_message: message, finished_at: sql<Date>`clock_timestamp()` })
-      .where('status', 'in', ['queued', 'running'])
+      .where('finished_at', 'is', null) // queued or running, through turns_unfinished_idx
       .where('queued_at', '<', sql<Date>`now() - make_interval(secs => ${deadlineMs / 1000})`)
       .returning('id')
       .execute();

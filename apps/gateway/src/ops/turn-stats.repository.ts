@@ -28,8 +28,8 @@ export class TurnStatsRepository {
   /** Turns queued and running now, and the queue wait of turns finished in the last minute. */
   async queue(): Promise<{ queued: number; running: number; waitMs: Percentiles }> {
     const { rows } = await sql<{ queued: string; running: string; p50: number | null; p95: number | null; p99: number | null }>`
-      SELECT (SELECT count(*) FROM turns WHERE status = 'queued')::text AS queued,
-             (SELECT count(*) FROM turns WHERE status = 'running')::text AS running,
+      SELECT (SELECT count(*) FROM turns WHERE finished_at IS NULL AND status = 'queued')::text AS queued,
+             (SELECT count(*) FROM turns WHERE finished_at IS NULL AND status = 'running')::text AS running,
              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - queued_at) * 1000) AS p50,
              percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - queued_at) * 1000) AS p95,
              percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - queued_at) * 1000) AS p99
