@@ -1,8 +1,9 @@
 // TurnRepository against the real database: claim, complete, fail, failOverdue, without a worker process.
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationsModule, ConversationsService } from '@doppel/conversations';
+import type { Database } from '@doppel/db';
 import { MemoryModule, MemoryRepository } from '@doppel/memory';
 import { PersonasService } from '@doppel/personas';
 import { ErrorCode } from '@doppel/protocol';
@@ -102,6 +103,27 @@ describe('TurnRepository', () => {
       return { updated: after.updated - before.updated, hot: after.hot - before.hot };
     });
     expect(counts).toEqual({ updated: 1, hot: 1 });
+  });
+
+  it('claims without waiting for the WAL flush: synchronous_commit is off in the claim transaction, and only there', async () => {
+    const { turn } = await queuedTurn('Anyone there?');
+    const setting = async (db: Kysely<Database>) =>
+      (await sql<{ setting: string }>`SELECT current_setting('synchronous_commit') AS setting`.execute(db)).rows[0]!.setting;
+    const server = await setting(m.db);
+    expect(server).not.toBe('off');
+    const inClaim = await m.db.transaction().execute(async (trx) => {
+      await new TurnRepository(trx).claim(turn.id, WORKER, 'doppel-embed-small', 20);
+      return setting(trx);
+    });
+    expect(inClaim).toBe('off');
+    expect(await setting(m.db)).toBe(server);
+  });
+
+  it('tells a queued turn from one a node holds (a lost claim from a takeover)', async () => {
+    const { turn } = await queuedTurn();
+    expect(await turns.isQueued(turn.id)).toBe(true);
+    await turns.claim(turn.id, WORKER, 'doppel-embed-small', 20);
+    expect(await turns.isQueued(turn.id)).toBe(false);
   });
 
   it('refuses a turn that ends without a finish time, or one unfinished with it', async () => {

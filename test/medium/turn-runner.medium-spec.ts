@@ -12,7 +12,7 @@ import { ModelHost } from '@doppel/models';
 import { PersonasService } from '@doppel/personas';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { turnStreamKey, type TurnStreamEvent } from '@doppel/streaming';
-import { NodeIdentity, PersonaVersionCache, TurnContextLoader, TurnLookup, TurnLookupModule, TurnRepository, TurnRunner, TurnsModule } from '@doppel/turns';
+import { ClaimLost, NodeIdentity, PersonaVersionCache, TurnContextLoader, TurnLookup, TurnLookupModule, TurnRepository, TurnRunner, TurnsModule } from '@doppel/turns';
 import { mediumTest, seedAccount, type Medium } from '../support/medium';
 
 const WORKER = 'node-a';
@@ -244,6 +244,26 @@ describe('turn steps', () => {
       expect(await m.db.selectFrom('messages').select('id').where('turn_id', '=', turn.id).where('role', '=', 'assistant').execute()).toEqual([]);
       expect(await m.db.selectFrom('turns').select(['status', 'worker_id']).where('id', '=', turn.id).executeTakeFirstOrThrow()).toEqual({ status: 'running', worker_id: 'node-b' });
       expect((await streamOf(turn.id)).some((event) => event.type === 'done')).toBe(false);
+    });
+
+    it('retries an attempt whose claim a database crash lost (the turn queued again), where a takeover is final', async () => {
+      const { id: conversationId } = await conversation();
+      const { turn } = await queuedTurn(conversationId, 'Hello once more');
+      const running = runner.run(turn.id, new AbortController().signal, 'Hello once more').then(
+        () => null,
+        (error: unknown) => error,
+      );
+      await waitUntil(async () => (await streamOf(turn.id)).some((event) => event.type === 'started'));
+      // What a crash leaves when the claim's commit had not reached the disk: the row as the intake wrote it.
+      await m.db.updateTable('turns').set({ status: 'queued', worker_id: null }).where('id', '=', turn.id).execute();
+
+      const error = await running;
+      expect(error).toBeInstanceOf(ClaimLost);
+      expect(error).not.toBeInstanceOf(DoppelError);
+      expect(await m.db.selectFrom('messages').select('id').where('turn_id', '=', turn.id).where('role', '=', 'assistant').execute()).toEqual([]);
+      // The job's next attempt claims it again and records it.
+      expect(await runner.run(turn.id, new AbortController().signal, 'Hello once more')).toBe('done');
+      expect(await m.db.selectFrom('turns').select(['status', 'worker_id']).where('id', '=', turn.id).executeTakeFirstOrThrow()).toEqual({ status: 'done', worker_id: WORKER });
     });
 
     it('fails a turn once with an error event; a finished turn gets no error after its done', async () => {

@@ -1,5 +1,5 @@
 export { TurnsModule } from './turns.module';
-export { TurnRunner, ModelFailure, seedForTurn, type TurnOutcome } from './turn-runner.service';
+export { TurnRunner, ModelFailure, ClaimLost, seedForTurn, type TurnOutcome } from './turn-runner.service';
 export { assemblePrompt, MEMORY_HEADER, LORE_HEADER, KNOWLEDGE_HEADER, type AssembledPrompt, type PromptInputs, type PromptMemory, type LeftOut } from './prompt-assembler';
 export { triggeredLoreEntries } from './lorebook';
 export { PersonaVersionCache } from './persona-version-cache';

@@ -54,6 +54,14 @@ export class ModelFailure extends Error {
   }
 }
 
+/** The turn is queued again when this node went to record it: its claim was lost. Retryable, unlike a takeover. */
+export class ClaimLost extends Error {
+  constructor(turnId: string) {
+    super(`turn ${turnId}: its claim was lost (a database crash?); the turn is queued again`);
+    this.name = 'ClaimLost';
+  }
+}
+
 /** Same turn → same seed on every node and every attempt, which re-execution relies on. */
 export function seedForTurn(turnId: string): number {
   return createHash('sha256').update(turnId).digest().readUInt32BE(0);
@@ -184,8 +192,13 @@ export class TurnRunner {
       },
       proof ? { id: proof.receipt.id, level, receipt: proof.receipt, transcript: proof.transcript, reexecStatus: proof.reexec } : null,
     );
-    // Another node took the turn over (this one was presumed dead): let its attempt be the one that counts.
-    if (!stored) throw new DoppelError(ErrorCode.TurnFailed, `turn ${turnId} is no longer owned by ${workerId}`);
+    if (!stored) {
+      // The claim did not survive a database crash (it commits without waiting for its flush): this attempt failed
+      // and the job's next one claims the turn again.
+      if (await this.turns.isQueued(turnId)) throw new ClaimLost(turnId);
+      // Another node took the turn over (this one was presumed dead): let its attempt be the one that counts.
+      throw new DoppelError(ErrorCode.TurnFailed, `turn ${turnId} is no longer owned by ${workerId}`);
+    }
 
     await publisher.finish({
       type: 'done',

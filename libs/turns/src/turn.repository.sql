@@ -4,7 +4,7 @@
 UPDATE turns SET
   status = 'running', worker_id = $1, attempts = turns.attempts + 1,
   started_at = coalesce(turns.started_at, clock_timestamp())
-FROM messages AS user_message, conversations, accounts
+FROM messages AS user_message, conversations, accounts, set_config('synchronous_commit', 'off', true) AS async_commit
 WHERE turns.id = $2 AND turns.status IN ('queued', 'running')
   AND user_message.id = turns.user_message_id
   AND conversations.id = turns.conversation_id
@@ -25,7 +25,7 @@ RETURNING turns.*,
 UPDATE turns SET
   status = 'running', worker_id = $1, attempts = turns.attempts + 1,
   started_at = coalesce(turns.started_at, clock_timestamp())
-FROM messages AS user_message, conversations, accounts
+FROM messages AS user_message, conversations, accounts, set_config('synchronous_commit', 'off', true) AS async_commit
 WHERE turns.id = $2 AND turns.status IN ('queued', 'running')
   AND user_message.id = turns.user_message_id
   AND conversations.id = turns.conversation_id

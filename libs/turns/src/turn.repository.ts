@@ -65,6 +65,10 @@ export class TurnRepository {
    * one round trip fewer per turn), and with `recall` (MemoryRepository.recallAsJson over this statement's
    * `conversations.persona_id` and `turns.consumer_id`) the remembered memories too; or the stored turn when it
    * already finished.
+   *
+   * The claim commits without waiting for its WAL flush (`synchronous_commit` off for its own transaction): a
+   * database crash in the next fraction of a second may lose it, and then the turn is simply queued again (see
+   * isQueued); nothing a consumer saw depends on it. The intake and the record, which they do, wait for theirs.
    */
   async claim(turnId: string, workerId: string, embeddingModel: string, historyMaxMessages: number, recall?: RawBuilder<unknown>): Promise<ClaimResult> {
     const { rows } = await sql<
@@ -82,7 +86,7 @@ export class TurnRepository {
       UPDATE turns SET
         status = 'running', worker_id = ${workerId}, attempts = turns.attempts + 1,
         started_at = coalesce(turns.started_at, clock_timestamp())
-      FROM messages AS user_message, conversations, accounts
+      FROM messages AS user_message, conversations, accounts, set_config('synchronous_commit', 'off', true) AS async_commit
       WHERE turns.id = ${turnId} AND turns.status IN ('queued', 'running')
         AND user_message.id = turns.user_message_id
         AND conversations.id = turns.conversation_id
@@ -189,6 +193,12 @@ export class TurnRepository {
   }
 
   /** Marks the turn failed unless it already finished; false when it had. */
+  /** The turn waits for a node: this node's claim of it was lost (a database crash after the claim) or never made. */
+  async isQueued(turnId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('turns').select('status').where('id', '=', turnId).executeTakeFirst();
+    return row?.status === 'queued';
+  }
+
   async fail(turnId: string, code: ErrorCode, message: string): Promise<boolean> {
     const result = await this.db
       .updateTable('turns')
