@@ -192,13 +192,13 @@ export class TurnRepository {
     return { messageId, timestamps };
   }
 
-  /** Marks the turn failed unless it already finished; false when it had. */
   /** The turn waits for a node: this node's claim of it was lost (a database crash after the claim) or never made. */
   async isQueued(turnId: string): Promise<boolean> {
     const row = await this.db.selectFrom('turns').select('status').where('id', '=', turnId).executeTakeFirst();
     return row?.status === 'queued';
   }
 
+  /** Marks the turn failed unless it already finished; false when it had. */
   async fail(turnId: string, code: ErrorCode, message: string): Promise<boolean> {
     const result = await this.db
       .updateTable('turns')
