@@ -88,6 +88,21 @@ describe('turn steps', () => {
     return id!;
   }
 
+  /** A queued turn the runner has claimed and is generating (its `started` is out); `outcome` is its error, or null. */
+  async function turnBeingRun(text: string) {
+    const { id: conversationId } = await conversation();
+    const { turn } = await queuedTurn(conversationId, text);
+    const outcome = runner.run(turn.id, new AbortController().signal, text).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    await waitUntil(async () => (await streamOf(turn.id)).some((event) => event.type === 'started'));
+    return { turn, outcome };
+  }
+
+  /** The ids of the replies stored for a turn. */
+  const repliesOf = (turnId: string) => m.db.selectFrom('messages').select('id').where('turn_id', '=', turnId).where('role', '=', 'assistant').execute();
+
   /** The entries of a turn's Redis stream, oldest first. */
   async function streamOf(turnId: string): Promise<TurnStreamEvent[]> {
     const entries = await m.redis.xrange(turnStreamKey(m.config.redis.prefix, turnId), '-', '+');
@@ -224,43 +239,31 @@ describe('turn steps', () => {
 
       expect(await runner.run(turn.id, new AbortController().signal, 'Are you there?')).toBe('already-finished');
       expect(await m.db.selectFrom('turns').select(['status', 'worker_id', 'attempts']).where('id', '=', turn.id).executeTakeFirstOrThrow()).toEqual({ status: 'failed', worker_id: null, attempts: 0 });
-      expect(await m.db.selectFrom('messages').select('id').where('turn_id', '=', turn.id).where('role', '=', 'assistant').execute()).toEqual([]);
+      expect(await repliesOf(turn.id)).toEqual([]);
       expect(await streamOf(turn.id)).toEqual([]);
     });
 
     it('stores nothing when another node took the turn over while this one generated', async () => {
-      const { id: conversationId } = await conversation();
-      const { turn } = await queuedTurn(conversationId, 'Hello again');
-      const running = runner.run(turn.id, new AbortController().signal, 'Hello again').then(
-        () => null,
-        (error: unknown) => error,
-      );
-      await waitUntil(async () => (await streamOf(turn.id)).some((event) => event.type === 'started'));
+      const { turn, outcome } = await turnBeingRun('Hello again');
       await turns.claim(turn.id, 'node-b', embedder.modelId, 20);
 
-      const error = await running;
+      const error = await outcome;
       expect(error).toBeInstanceOf(DoppelError);
       expect((error as DoppelError).code).toBe(ErrorCode.TurnFailed);
-      expect(await m.db.selectFrom('messages').select('id').where('turn_id', '=', turn.id).where('role', '=', 'assistant').execute()).toEqual([]);
+      expect(await repliesOf(turn.id)).toEqual([]);
       expect(await m.db.selectFrom('turns').select(['status', 'worker_id']).where('id', '=', turn.id).executeTakeFirstOrThrow()).toEqual({ status: 'running', worker_id: 'node-b' });
       expect((await streamOf(turn.id)).some((event) => event.type === 'done')).toBe(false);
     });
 
     it('retries an attempt whose claim a database crash lost (the turn queued again), where a takeover is final', async () => {
-      const { id: conversationId } = await conversation();
-      const { turn } = await queuedTurn(conversationId, 'Hello once more');
-      const running = runner.run(turn.id, new AbortController().signal, 'Hello once more').then(
-        () => null,
-        (error: unknown) => error,
-      );
-      await waitUntil(async () => (await streamOf(turn.id)).some((event) => event.type === 'started'));
+      const { turn, outcome } = await turnBeingRun('Hello once more');
       // What a crash leaves when the claim's commit had not reached the disk: the row as the intake wrote it.
       await m.db.updateTable('turns').set({ status: 'queued', worker_id: null }).where('id', '=', turn.id).execute();
 
-      const error = await running;
+      const error = await outcome;
       expect(error).toBeInstanceOf(ClaimLost);
       expect(error).not.toBeInstanceOf(DoppelError);
-      expect(await m.db.selectFrom('messages').select('id').where('turn_id', '=', turn.id).where('role', '=', 'assistant').execute()).toEqual([]);
+      expect(await repliesOf(turn.id)).toEqual([]);
       // The job's next attempt claims it again and records it.
       expect(await runner.run(turn.id, new AbortController().signal, 'Hello once more')).toBe('done');
       expect(await m.db.selectFrom('turns').select(['status', 'worker_id']).where('id', '=', turn.id).executeTakeFirstOrThrow()).toEqual({ status: 'done', worker_id: WORKER });
