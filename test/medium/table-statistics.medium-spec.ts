@@ -36,16 +36,27 @@ describe('table statistics', () => {
     const personaId = (await m.get(PersonasService).create(consumerId, { name: 'Ada', greeting: 'Hello {{user}}.' })).id;
     const conversation = await m.get(ConversationsService).create(consumerId, personaId);
     for (let index = 0; index < 3; index++) {
-      await seedFinishedTurn(m.db, { conversationId: conversation.id, consumerId, userText: `question ${index}`, replyText: `answer ${index}`, done: { prompt: JSON.stringify({ messages: [] }) } });
+      const { replyId } = await seedFinishedTurn(m.db, {
+        conversationId: conversation.id,
+        consumerId,
+        userText: `question ${index}`,
+        replyText: `answer ${index}`,
+        done: { prompt: JSON.stringify({ messages: [] }) },
+      });
+      await sql`
+        INSERT INTO memories (persona_id, consumer_id, conversation_id, source_message_id, kind, content, content_hash, embedding_model, embedding, embedding_dims)
+        VALUES (${personaId}, ${consumerId}, ${conversation.id}, ${replyId}, 'assistant_reply', ${`answer ${index}`}, ${String(index).repeat(64)},
+                'test-embed', ${`[${index}, 1, 0]`}::vector, 3)`.execute(m.db);
     }
-    await sql`ANALYZE turns, messages`.execute(m.db);
+    await sql`ANALYZE turns, messages, memories`.execute(m.db);
 
     const { rows } = await sql<{ tablename: string; attname: string }>`
-      SELECT tablename, attname FROM pg_stats WHERE schemaname = 'public' AND tablename IN ('turns', 'messages')`.execute(m.db);
+      SELECT tablename, attname FROM pg_stats WHERE schemaname = 'public' AND tablename = ANY(${SAMPLED_TABLES})`.execute(m.db);
     const analyzed = (table: string) => rows.filter((row) => row.tablename === table).map((row) => row.attname);
     expect(analyzed('messages')).toEqual(expect.arrayContaining(['conversation_id', 'role', 'turn_id']));
     expect(analyzed('turns')).toEqual(expect.arrayContaining(['conversation_id', 'status', 'user_message_id']));
-    for (const table of ['turns', 'messages']) {
+    expect(analyzed('memories')).toEqual(expect.arrayContaining(['persona_id', 'consumer_id', 'kind']));
+    for (const table of SAMPLED_TABLES) {
       expect(analyzed(table).filter((column) => PAYLOAD_COLUMNS[table]!.includes(column))).toEqual([]);
     }
   });
