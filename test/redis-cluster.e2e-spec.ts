@@ -245,8 +245,12 @@ describe.skipIf(!hasRedisServer)('Redis Cluster: key layout and stream reader', 
       const promotedPort = Number(await lost);
       // The failover lost the ended turn's whole stream: nothing written before it is on the promoted replica. By the
       // time this read gets through, the node's watcher may already have written the done again (its check runs each
-      // second); that repair is what the end of this test looks at.
-      const endedAfterFailover = (await commands.xrange(turnStreamKey(config.prefix, endedTurnId!), '-', '+')).map(([, fields]) => (JSON.parse(fields[1]!) as TurnStreamEvent).type);
+      // second); that repair is what the end of this test looks at. The client may still be learning the new slot
+      // owner (MOVED until its slot map refreshes), so the read is retried as the probe below is.
+      let endedAfterFailover: TurnStreamEvent['type'][] = [];
+      await retry(async () => {
+        endedAfterFailover = (await commands.xrange(turnStreamKey(config.prefix, endedTurnId!), '-', '+')).map(([, fields]) => (JSON.parse(fields[1]!) as TurnStreamEvent).type);
+      });
       expect(endedAfterFailover.filter((type) => type !== 'done')).toEqual([]);
       expect(endedAfterFailover.length).toBeLessThanOrEqual(1);
 
