@@ -5,13 +5,14 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { capacityTargets, NotACapacityRecord, renderTargets } from './capacity-targets';
 import type { FromGenerator, GeneratorConfig, ToGenerator } from './generator';
 import { Aggregate } from './metrics';
 import { OUTSIDE_WARN_PERCENT, outsideCpu } from './outside-cpu';
 import { parseDuration, scenarioMaxVus, testDurationMs, validateOptions, formatDuration, type Options } from './options';
 import { CpuSampler, parseWatch, type Watch } from './proc-stats';
 import { renderHtml } from './report-html';
-import { referenceSummary } from './reference-summary';
+import { referenceSummary, type ReferenceSummary } from './reference-summary';
 import { renderText } from './report-text';
 import { ServerStatsReader } from './server-stats';
 import { loadOptions, resolveScenarioFile, serialisableOptions, type OptionOverrides, type ScenarioSource } from './scenario-source';
@@ -53,7 +54,9 @@ const USAGE = `usage: npm run loadtest -- [preset] [flags]
   --render FILE.json       re-draw FILE.html and the text summary from a JSON summary (fills in derived
                            fields added since it was recorded; with --compare, recomputes the ratios)
   --reference FILE.json    write the committed record of a reference run, loadtest/reference/<name>.json: the
-                           summary without its per-second series plus 10-s windows (with --compare, the baseline's too)`;
+                           summary without its per-second series plus 10-s windows (with --compare, the baseline's too)
+  --targets FILE.json…     issue 12's capacity targets, met or not, from records of load, stress and open runs made
+                           with --with-baseline (a Markdown table; exit 99 when any is missed)`;
 
 interface RunPlan {
   name: string;
@@ -380,6 +383,7 @@ export async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', default: false },
       render: { type: 'string' },
       reference: { type: 'string' },
+      targets: { type: 'boolean', default: false },
     },
   });
   if (flags.help) {
@@ -403,6 +407,17 @@ export async function main(argv: string[]): Promise<number> {
     writeFileSync(file, `${JSON.stringify(referenceSummary(run, baseline), null, 2)}\n`);
     log(`wrote ${file}`);
     return 0;
+  }
+  if (flags.targets) {
+    if (positionals.length === 0) throw new UsageError('--targets needs the records of load, stress and/or open runs (loadtest/reference/*.json)');
+    try {
+      const results = capacityTargets(positionals.map((file) => JSON.parse(readFileSync(file, 'utf8')) as ReferenceSummary));
+      process.stdout.write(renderTargets(results));
+      return results.every((result) => result.met) ? 0 : EXIT_THRESHOLDS_FAILED;
+    } catch (error) {
+      if (error instanceof NotACapacityRecord) throw new UsageError(error.message);
+      throw error;
+    }
   }
   const presetName = flags.preset ?? positionals[0] ?? (flags.scenario ? undefined : 'smoke');
   const source: ScenarioSource = flags.scenario ? { file: resolveScenarioFile(flags.scenario) } : { preset: presetName };

@@ -11,7 +11,7 @@ import { applyOverrides } from './scenario-source';
 import { ArrivalSchedule, localShare, targetVus } from './schedule';
 import { evaluateThresholds, metricValues } from './summary';
 import { evaluateThreshold, parseThreshold, splitThresholdFlag } from './thresholds';
-import { createAccount, VirtualUser } from './vu';
+import { createAccount, refusalCode, VirtualUser } from './vu';
 
 const HEALTH: GeneratorHealth = { eventLoopP99Ms: 1, eventLoopMaxMs: 2, eventLoopMeanMs: 0.5, cpuPercent: 10, rssMb: 80 };
 
@@ -204,6 +204,16 @@ describe('stream integrity', () => {
     stream.token(1, ' reply.');
     expect(stream.done('Full reply.')).toBeNull();
     expect(stream.intact).toBe(true);
+  });
+});
+
+describe('refusals', () => {
+  it('counts OVERLOADED as an explicit refusal only with a retry time', () => {
+    expect(refusalCode('OVERLOADED', 1)).toBe('OVERLOADED');
+    expect(refusalCode('OVERLOADED', undefined)).toBe('OVERLOADED_WITHOUT_RETRY');
+    expect(refusalCode('OVERLOADED', 0)).toBe('OVERLOADED_WITHOUT_RETRY');
+    expect(refusalCode('OVERLOADED', '2')).toBe('OVERLOADED_WITHOUT_RETRY');
+    expect(refusalCode('RATE_LIMITED', undefined)).toBe('RATE_LIMITED');
   });
 });
 

@@ -63,6 +63,15 @@ interface Outcome {
   at?: number;
 }
 
+/**
+ * The error code a refusal counts under. `OVERLOADED` promises a retry time (`retryAfterSeconds`); one without it is
+ * not the explicit refusal the capacity targets allow, so it is counted apart (and not as shed).
+ */
+export function refusalCode(code: string, retryAfterSeconds: unknown): string {
+  const hasRetryTime = typeof retryAfterSeconds === 'number' && retryAfterSeconds > 0;
+  return code === 'OVERLOADED' && !hasRetryTime ? 'OVERLOADED_WITHOUT_RETRY' : code;
+}
+
 type TurnEvent = ['token', TurnTokenEvent, number] | ['restarted', null, number] | ['done', TurnDoneEvent, number] | ['error', TurnErrorEvent, number];
 
 export class VirtualUser {
@@ -111,9 +120,9 @@ export class VirtualUser {
         });
         resolve(true);
       });
-      socket.once('connect_error', (error: Error & { data?: { code?: string } }) => {
+      socket.once('connect_error', (error: Error & { data?: { code?: string; retryAfterSeconds?: unknown } }) => {
         recorder.add('connect_errors');
-        recorder.error(`CONNECT_${error.data?.code ?? 'FAILED'}`);
+        recorder.error(`CONNECT_${refusalCode(error.data?.code ?? 'FAILED', error.data?.retryAfterSeconds)}`);
         socket.removeAllListeners();
         socket.close();
         this.socket = null;
@@ -160,7 +169,8 @@ export class VirtualUser {
         recorder.trend('ack_latency', performance.now() - due);
         if (!ack.ok) {
           settled = true;
-          this.finish(due, null, { errorCode: ack.error.code }, false, false);
+          const details = ack.error.details as { retryAfterSeconds?: unknown } | undefined;
+          this.finish(due, null, { errorCode: refusalCode(ack.error.code, details?.retryAfterSeconds) }, false, false);
           return resolve();
         }
         if (ack.duplicate) recorder.integrity('duplicate_turn');
