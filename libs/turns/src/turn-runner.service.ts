@@ -8,10 +8,10 @@ import { APP_CONFIG, type AppConfig } from '@doppel/config';
 import { ConversationsRepository } from '@doppel/conversations';
 import type { TurnRow } from '@doppel/db';
 import { KnowledgeRepository } from '@doppel/knowledge';
-import type { GenerationTrace, SamplingParams } from '@doppel/inference';
+import type { ChatModelBackend, EmbeddingBackend, GenerationTrace, SamplingParams } from '@doppel/inference';
 import { MemoryRepository, MemoryWriter } from '@doppel/memory';
 import { ModelHost } from '@doppel/models';
-import { PersonasService } from '@doppel/personas';
+import { PersonasService, type PersonaDefinition } from '@doppel/personas';
 import { DoppelError, ErrorCode } from '@doppel/protocol';
 import { TurnStreamPublishers, type TurnStreamPublisher } from '@doppel/streaming';
 import {
@@ -31,12 +31,12 @@ import { modelInputOf, modelOutputOf } from './reexecution';
 import { TurnVerifier, type PendingReexecution } from './turn-verifier.service';
 import { NodesRepository } from '@doppel/nodes';
 import { PersonaVersionCache } from './persona-version-cache';
-import { TurnContextLoader } from './turn-context';
-import { assemblePrompt } from './prompt-assembler';
+import { TurnContextLoader, type TurnContext } from './turn-context';
+import { assemblePrompt, type AssembledPrompt } from './prompt-assembler';
 import { turnVerificationOf } from './turn-done-event';
 import { TurnLookup } from './turn-lookup.service';
 import { turnTimings } from './turn-timings';
-import { TurnRepository } from './turn.repository';
+import { TurnRepository, type ClaimedTurn } from './turn.repository';
 
 /** The abort reason when a turn's deadline passes (one instance: a DOMException per abort would capture a stack). */
 const DEADLINE_PASSED = new Error('the turn deadline passed');
@@ -60,6 +60,52 @@ export class ClaimLost extends Error {
     super(`turn ${turnId}: its claim was lost (a database crash?); the turn is queued again`);
     this.name = 'ClaimLost';
   }
+}
+
+/** A turn this node claimed, with the job's text embedded before the claim (undefined: the job carried none). */
+interface Claim {
+  turnId: string;
+  claimed: ClaimedTurn;
+  early: { text: string; embedding: Float32Array } | undefined;
+}
+
+/** What the steps after the claim share: the turn, its context and prompt, and how it is to be proven. */
+interface PreparedTurn {
+  turnId: string;
+  turn: TurnRow;
+  context: TurnContext;
+  embedder: EmbeddingBackend;
+  chatModel: ChatModelBackend;
+  params: SamplingParams;
+  assembled: AssembledPrompt;
+  retrievedAt: Date;
+  level: VerificationLevel;
+  attachedModels: PersonaDefinition['attachedModels'];
+  /** The checking node's run, started before this node generates (level reexec), else null. */
+  reexecution: PendingReexecution | null;
+}
+
+interface Generated {
+  text: string;
+  tokens: number;
+  firstTokenAt: Date | null;
+  trace: GenerationTrace | null;
+}
+
+interface Proof {
+  receipt: Receipt;
+  transcript: ReceiptTranscript;
+  reexec: 'matched' | 'mismatch' | null;
+}
+
+type StoredReply = NonNullable<Awaited<ReturnType<TurnRepository['complete']>>>;
+
+/** Tokens in and out, as the model counted them when it reports a trace, else as the prompt was budgeted. */
+function usageOf({ assembled }: PreparedTurn, generated: Generated): { promptTokens: number; completionTokens: number } {
+  return {
+    promptTokens: generated.trace?.promptTokenIds.length ?? assembled.promptTokens,
+    completionTokens: generated.trace?.outputTokenIds.length ?? generated.tokens,
+  };
 }
 
 /** Same turn → same seed on every node and every attempt, which re-execution relies on. */
@@ -97,26 +143,46 @@ export class TurnRunner {
    * `userText`: the message as the job carried it; embedded first, so the claim can recall the memories with it.
    */
   async run(turnId: string, signal: AbortSignal, userText?: string): Promise<TurnOutcome> {
-    const workerId = this.config.worker.id;
     const publisher = this.publisherFor(turnId, this.config.turns.chunkIntervalMs);
-    const embedder = this.models.embedder;
-
-    const early = userText === undefined ? undefined : { text: userText, embedding: (await embedder.embed([userText]))[0]! };
-    const recall = early && this.context.recallInClaim(early.embedding, embedder.modelId);
-    const claim = await this.turns.claim(turnId, workerId, embedder.modelId, this.config.turns.historyMaxMessages, recall);
+    const claim = await this.claim(turnId, userText);
     if ('finished' in claim) {
       // Stored, but the done event may not have reached Redis before a crash: publish it again.
       if (claim.finished.status === 'done') await this.publishStoredDone(publisher, claim.finished);
       return 'already-finished';
     }
-    const { turn } = claim.claimed;
-    publisher.started(workerId, turn.attempts);
-    // What the conversation's previous turn remembered belongs in this prompt: write it first if it is still pending.
-    if (claim.claimed.memoriesPending) await this.memoryWriter.writePendingOf(turn.conversation_id);
+    publisher.started(this.config.worker.id, claim.claimed.turn.attempts);
+    const prepared = await this.prepare(claim);
+    const generated = await this.withDeadline(prepared.turn, signal, (bounded) =>
+      this.generate(prepared.chatModel, prepared.assembled.prompt, prepared.params, bounded, publisher),
+    );
+    if (generated.trace?.truncatedTokens) this.logger.warn(`turn ${turnId}: ${generated.trace.truncatedTokens} prompt tokens dropped to fit the context window`);
+    const attachedRuns = await this.attached.run(prepared.attachedModels, generated.text, prepared.embedder);
+    const proven = await this.proveTurn(prepared, generated, attachedRuns);
+    const stored = await this.record(prepared, generated, proven);
+    await this.publishDone(publisher, prepared, generated, stored, proven.proof, attachedRuns);
+    this.memoryWriter.remember(turnId, prepared.context.userEmbedding);
+    this.spotCheckLater(prepared, proven.proof);
+    return 'done';
+  }
 
+  /** Embeds the job's text first, so the claim's statement can recall the memories with it. */
+  private async claim(turnId: string, userText: string | undefined): Promise<Claim | { finished: TurnRow }> {
+    const embedder = this.models.embedder;
+    const early = userText === undefined ? undefined : { text: userText, embedding: (await embedder.embed([userText]))[0]! };
+    const recall = early && this.context.recallInClaim(early.embedding, embedder.modelId);
+    const claim = await this.turns.claim(turnId, this.config.worker.id, embedder.modelId, this.config.turns.historyMaxMessages, recall);
+    return 'finished' in claim ? claim : { turnId, claimed: claim.claimed, early };
+  }
+
+  /** The claimed turn's context and prompt, checked against what this node can prove; a re-execution starts here. */
+  private async prepare({ turnId, claimed, early }: Claim): Promise<PreparedTurn> {
+    const { turn } = claimed;
+    // What the conversation's previous turn remembered belongs in this prompt: write it first if it is still pending.
+    if (claimed.memoriesPending) await this.memoryWriter.writePendingOf(turn.conversation_id);
+    const embedder = this.models.embedder;
     const chatModel = this.models.chat(turn.model_id ?? '');
     // The claim's recall missed what is written only now.
-    const context = await this.context.load(claim.claimed, embedder, early && { ...early, fresh: !claim.claimed.memoriesPending });
+    const context = await this.context.load(claimed, embedder, early && { ...early, fresh: !claimed.memoriesPending });
     const params: SamplingParams = { ...context.personaVersion.definition.generation, seed: seedForTurn(turnId) };
     const assembled = assemblePrompt({
       persona: context.personaVersion.definition,
@@ -137,38 +203,38 @@ export class TurnRunner {
     const reexecution: PendingReexecution | null = requirementsOf(level).reexec
       ? await this.verifier.dispatch({ turnId, modelId: chatModel.modelId, modelHash: chatModel.modelHash, prompt: assembled.prompt, params, kind: 'requested' })
       : null;
+    return { turnId, turn, context, embedder, chatModel, params, assembled, retrievedAt, level, attachedModels, reexecution };
+  }
 
-    const generated = await this.withDeadline(turn, signal, (bounded) => this.generate(chatModel, assembled.prompt, params, bounded, publisher));
-    if (generated.trace?.truncatedTokens) this.logger.warn(`turn ${turnId}: ${generated.trace.truncatedTokens} prompt tokens dropped to fit the context window`);
-    const attachedRuns = await this.attached.run(attachedModels, generated.text, embedder);
-
-    const verificationStarted = performance.now();
+  /** The receipt the turn's level asks for (none at level none), and how long proving took. */
+  private async proveTurn(prepared: PreparedTurn, generated: Generated, attachedRuns: AttachedRun[] | null): Promise<{ proof: Proof | null; verificationMs: number | null }> {
+    const { turnId, turn, context, chatModel, assembled, level } = prepared;
+    if (level === 'none') return { proof: null, verificationMs: null };
+    const started = performance.now();
     const memoryHashes = new Map(context.memories.map((memory) => [memory.id, memory.contentHash]));
-    const proof =
-      level === 'none'
-        ? null
-        : await this.prove({
-            turnId,
-            conversationId: turn.conversation_id,
-            level,
-            personaVersionHash: context.personaVersion.contentHash,
-            modelHash: chatModel.modelHash,
-            startedAt: turn.started_at!,
-            transcript: {
-              input: modelInputOf(assembled.prompt, generated.trace),
-              output: modelOutputOf(generated.text, generated.trace),
-              params: { ...params },
-              memories: assembled.memoryIds.map((id) => ({ id, contentHash: memoryHashes.get(id)! })),
-            },
-            reexecution,
-            attachedRuns,
-          });
-    const verificationMs = level === 'none' ? null : performance.now() - verificationStarted;
+    const proof = await this.prove({
+      turnId,
+      conversationId: turn.conversation_id,
+      level,
+      personaVersionHash: context.personaVersion.contentHash,
+      modelHash: chatModel.modelHash,
+      startedAt: turn.started_at!,
+      transcript: {
+        input: modelInputOf(assembled.prompt, generated.trace),
+        output: modelOutputOf(generated.text, generated.trace),
+        params: { ...prepared.params },
+        memories: assembled.memoryIds.map((id) => ({ id, contentHash: memoryHashes.get(id)! })),
+      },
+      reexecution: prepared.reexecution,
+      attachedRuns,
+    });
+    return { proof, verificationMs: performance.now() - started };
+  }
 
-    const usage = {
-      promptTokens: generated.trace?.promptTokenIds.length ?? assembled.promptTokens,
-      completionTokens: generated.trace?.outputTokenIds.length ?? generated.tokens,
-    };
+  /** Stores the reply, the turn's record and its receipt in one statement, if this node still owns the turn. */
+  private async record(prepared: PreparedTurn, generated: Generated, { proof, verificationMs }: { proof: Proof | null; verificationMs: number | null }): Promise<StoredReply> {
+    const { turnId, turn, chatModel, embedder, assembled, level } = prepared;
+    const workerId = this.config.worker.id;
     const stored = await this.turns.complete(
       turn,
       workerId,
@@ -177,29 +243,38 @@ export class TurnRunner {
         modelId: chatModel.modelId,
         modelHash: chatModel.modelHash,
         embeddingModelId: embedder.modelId,
-        params,
+        params: prepared.params,
         prompt: assembled.prompt,
         memoryIds: assembled.memoryIds,
         knowledgeIds: assembled.knowledgeIds,
-        ...usage,
+        ...usageOf(prepared, generated),
         promptTokenIds: generated.trace?.promptTokenIds ?? null,
         outputTokenIds: generated.trace?.outputTokenIds ?? null,
         truncatedPromptTokens: generated.trace?.truncatedTokens ?? null,
-        retrievedAt,
+        retrievedAt: prepared.retrievedAt,
         firstTokenAt: generated.firstTokenAt ?? new Date(),
         verificationMs,
         nodeAddress: this.identity.address,
       },
       proof ? { id: proof.receipt.id, level, receipt: proof.receipt, transcript: proof.transcript, reexecStatus: proof.reexec } : null,
     );
-    if (!stored) {
-      // The claim did not survive a database crash (it commits without waiting for its flush): this attempt failed
-      // and the job's next one claims the turn again.
-      if (await this.turns.isQueued(turnId)) throw new ClaimLost(turnId);
-      // Another node took the turn over (this one was presumed dead): let its attempt be the one that counts.
-      throw new DoppelError(ErrorCode.TurnFailed, `turn ${turnId} is no longer owned by ${workerId}`);
-    }
+    if (stored) return stored;
+    // The claim did not survive a database crash (it commits without waiting for its flush): this attempt failed
+    // and the job's next one claims the turn again.
+    if (await this.turns.isQueued(turnId)) throw new ClaimLost(turnId);
+    // Another node took the turn over (this one was presumed dead): let its attempt be the one that counts.
+    throw new DoppelError(ErrorCode.TurnFailed, `turn ${turnId} is no longer owned by ${workerId}`);
+  }
 
+  private async publishDone(
+    publisher: TurnStreamPublisher,
+    prepared: PreparedTurn,
+    generated: Generated,
+    stored: StoredReply,
+    proof: Proof | null,
+    attachedRuns: AttachedRun[] | null,
+  ): Promise<void> {
+    const { turn, level } = prepared;
     await publisher.finish({
       type: 'done',
       messageId: stored.messageId,
@@ -207,27 +282,27 @@ export class TurnRunner {
       // A send or an edit leaves its message exactly this reply; only a regenerate adds one beside earlier ones.
       alternatives: turn.kind === 'regenerate' ? await this.conversations.replyCount(turn.user_message_id) : 1,
       text: generated.text,
-      usage,
+      usage: usageOf(prepared, generated),
       timings: turnTimings(stored.timestamps),
       ...(attachedRuns ? { attachments: attachedRuns.map((run) => run.record) } : {}),
       verification: proof ? turnVerificationOf({ level, reexec: proof.reexec, receiptId: proof.receipt.id, receipt: proof.receipt, transcript: proof.transcript }) : null,
     });
-    this.memoryWriter.remember(turnId, context.userEmbedding);
-    if (proof && requirementsOf(level).signed && !reexecution && Math.random() < this.config.verification.spotCheckRate) {
-      // Background spot check: another node re-runs it later and records the outcome against this node.
-      void this.verifier
-        .dispatch({
-          turnId,
-          modelId: chatModel.modelId,
-          modelHash: chatModel.modelHash,
-          prompt: assembled.prompt,
-          params,
-          kind: 'spot_check',
-          expected: { inputHash: proof.receipt.message.inputHash, outputHash: proof.receipt.message.outputHash },
-        })
-        .catch((error: Error) => this.logger.warn(`spot check of turn ${turnId} not dispatched: ${error.message}`));
-    }
-    return 'done';
+  }
+
+  /** Now and then (VERIFICATION_SPOT_CHECK_RATE), another node re-runs a signed turn later; the outcome is recorded against this node. */
+  private spotCheckLater({ turnId, chatModel, assembled, params, level, reexecution }: PreparedTurn, proof: Proof | null): void {
+    if (!proof || !requirementsOf(level).signed || reexecution || Math.random() >= this.config.verification.spotCheckRate) return;
+    void this.verifier
+      .dispatch({
+        turnId,
+        modelId: chatModel.modelId,
+        modelHash: chatModel.modelHash,
+        prompt: assembled.prompt,
+        params,
+        kind: 'spot_check',
+        expected: { inputHash: proof.receipt.message.inputHash, outputHash: proof.receipt.message.outputHash },
+      })
+      .catch((error: Error) => this.logger.warn(`spot check of turn ${turnId} not dispatched: ${error.message}`));
   }
 
   /**
@@ -267,7 +342,7 @@ export class TurnRunner {
     params: SamplingParams,
     signal: AbortSignal,
     publisher: TurnStreamPublisher,
-  ): Promise<{ text: string; tokens: number; firstTokenAt: Date | null; trace: GenerationTrace | null }> {
+  ): Promise<Generated> {
     let text = '';
     let tokens = 0;
     let firstTokenAt: Date | null = null;
@@ -298,7 +373,7 @@ export class TurnRunner {
     transcript: ReceiptTranscript;
     reexecution: PendingReexecution | null;
     attachedRuns: AttachedRun[] | null;
-  }): Promise<{ receipt: Receipt; transcript: ReceiptTranscript; reexec: 'matched' | 'mismatch' | null }> {
+  }): Promise<Proof> {
     const message: ReceiptMessage = {
       turnId: input.turnId,
       conversationId: input.conversationId,
