@@ -1,11 +1,13 @@
 // Owns conversations, their messages outside the turn path (greetings, a client's history, alternatives chosen, the
 // reads of a stored reply and its count) and message_ratings. The turn path's writes are TurnIntakeRepository's (user
-// message, turn) and TurnRepository's (reply), each in its turn's one statement.
+// message, turn) and TurnRepository's (reply), each in its turn's one statement; every change of a message's state,
+// wherever it is made, is written in message-states.ts.
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { beforeTimeAndId, DATABASE, keysetPage, positionBefore, type Database, type MessageState, type Page } from '@doppel/db';
 import { personaText } from '@doppel/personas';
 import type { AlternativeView, ConversationView, MessageView } from '@doppel/protocol';
+import { showReply } from './message-states';
 
 export interface NewConversation {
   personaId: string;
@@ -163,16 +165,7 @@ export class ConversationsRepository {
 
   /** Shows `messageId` and hides its siblings, moving their memories out of the context and its own in, in one transaction. */
   async chooseAlternative(replyTo: string, messageId: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const siblings = await trx.selectFrom('messages').select('id').where('reply_to', '=', replyTo).where('state', '<>', 'superseded').forUpdate().execute();
-      const others = siblings.map((row) => row.id).filter((id) => id !== messageId);
-      if (others.length > 0) {
-        await trx.updateTable('messages').set({ state: 'alternative' }).where('id', 'in', others).execute();
-        await trx.updateTable('memories').set({ in_context: false }).where('source_message_id', 'in', others).execute();
-      }
-      await trx.updateTable('messages').set({ state: 'shown' }).where('id', '=', messageId).execute();
-      await trx.updateTable('memories').set({ in_context: true }).where('source_message_id', '=', messageId).execute();
-    });
+    await this.db.transaction().execute((trx) => showReply(trx, replyTo, messageId));
   }
 
   /** Rating again replaces the earlier score. */

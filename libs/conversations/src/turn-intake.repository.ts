@@ -5,6 +5,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { DATABASE, prebuiltQuery, type Database } from '@doppel/db';
 import { personaJson, personaText, type SharesGate } from '@doppel/personas';
 import type { VerificationLevel } from '@doppel/verification';
+import { supersedeExchange } from './message-states';
 
 export interface ConversationForTurn {
   persona_id: string;
@@ -128,20 +129,10 @@ export class TurnIntakeRepository {
     });
   }
 
-  /** The message's new text; replies to the old one no longer answer anything: hidden, and their memories go too. */
+  /** The message's new text; replies to the old one no longer answer anything (message-states.ts). */
   private async replaceText(trx: Transaction<Database>, messageId: string, text: string): Promise<void> {
     await trx.updateTable('messages').set({ content: text, edited_at: sql<Date>`now()` }).where('id', '=', messageId).execute();
-    const superseded = await trx
-      .updateTable('messages')
-      .set({ state: 'superseded' })
-      .where('reply_to', '=', messageId)
-      .where('state', '<>', 'superseded')
-      .returning('id')
-      .execute();
-    await trx
-      .deleteFrom('memories')
-      .where('source_message_id', 'in', [messageId, ...superseded.map((row) => row.id)])
-      .execute();
+    await supersedeExchange(trx, messageId);
   }
 
   private async insertTurn(trx: Transaction<Database>, turn: NewTurn, userMessageId: string): Promise<void> {

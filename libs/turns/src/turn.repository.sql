@@ -95,14 +95,12 @@ WITH owned AS (
   INSERT INTO memory_backlog (turn_id, conversation_id, embedding_model)
   SELECT owned.id, $7, $8 FROM owned
 ), outshone AS (
-      -- Only a regenerated reply finds another shown reply to the same message (edits supersede them at intake);
-      -- the new reply is not among them (a statement does not see its own inserts).
-      UPDATE messages SET state = 'alternative'
-      WHERE reply_to = $9 AND state = 'shown' AND EXISTS (SELECT 1 FROM owned)
-      RETURNING id
-    ), forgotten AS (
-      UPDATE memories SET in_context = false WHERE source_message_id IN (SELECT id FROM outshone)
-    )
+  UPDATE messages SET state = 'alternative'
+  WHERE reply_to = $9 AND state = 'shown' AND EXISTS (SELECT 1 FROM owned)
+  RETURNING id
+), forgotten AS (
+  UPDATE memories SET in_context = false WHERE source_message_id IN (SELECT id FROM outshone)
+)
 UPDATE turns SET
   status = 'done', assistant_message_id = (SELECT id FROM reply),
   model_id = $10, model_hash = $11, embedding_model_id = $12,

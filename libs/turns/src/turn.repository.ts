@@ -2,6 +2,7 @@
 // statement where the turn path used several, since every round trip costs both ends CPU at thousands of turns.
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { outshineShownReply } from '@doppel/conversations';
 import { memoryHitsFromJson, type MemoryHit } from '@doppel/memory';
 import { DATABASE, type Database, type TurnRow } from '@doppel/db';
 import type { ErrorCode } from '@doppel/protocol';
@@ -127,7 +128,7 @@ export class TurnRepository {
   /**
    * Stores the reply and finishes the turn in one statement: the assistant message, the turn's record, the
    * conversation's last activity, the receipt, the memories it owes (memory_backlog), and for a regenerated reply the
-   * earlier replies become alternatives (their memories leave retrieval). The turn row is locked first and everything
+   * earlier replies become alternatives (message-states.ts). The turn row is locked first and everything
    * hangs on it: when another node took the turn over meanwhile, nothing is stored and this returns null (that node's
    * attempt is the one that counts).
    */
@@ -140,18 +141,7 @@ export class TurnRepository {
     // The parts only some turns need are left out of the statement rather than switched off by a parameter: with a
     // parameter that decides whether a part runs, a plan made for the values at hand looks cheaper than the prepared
     // one, so PostgreSQL planned the statement afresh on most calls (~0.45 ms of its CPU each time).
-    const outshone =
-      turn.kind === 'regenerate'
-        ? sql`, outshone AS (
-            -- Only a regenerated reply finds another shown reply to the same message (edits supersede them at intake);
-            -- the new reply is not among them (a statement does not see its own inserts).
-            UPDATE messages SET state = 'alternative'
-            WHERE reply_to = ${turn.user_message_id} AND state = 'shown' AND EXISTS (SELECT 1 FROM owned)
-            RETURNING id
-          ), forgotten AS (
-            UPDATE memories SET in_context = false WHERE source_message_id IN (SELECT id FROM outshone)
-          )`
-        : sql``;
+    const outshone = turn.kind === 'regenerate' ? sql`, ${outshineShownReply(turn.user_message_id, sql`EXISTS (SELECT 1 FROM owned)`)}` : sql``;
     const stored = receipt
       ? sql`, receipt AS (
           INSERT INTO receipts (id, turn_id, message_id, consumer_id, level, receipt, transcript, reexec_status)
