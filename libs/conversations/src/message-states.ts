@@ -1,4 +1,5 @@
-// A message's `state` (MessageState in @doppel/db) and every change of it, in one place. A user message is always `shown`; its replies are:
+// A message's `state` (MessageState in @doppel/db) and every change of it, in one place. A user message is always
+// `shown`; its replies are:
 //   shown        the reply the conversation shows (at most one per user message)
 //   alternative  another reply to the same message, kept for the consumer to choose (a regenerate, a choice)
 //   superseded   a reply to a message edited afterwards: it answers a text that no longer exists, and is never shown
