@@ -15,6 +15,20 @@ describe('AdmissionControl', () => {
   const fill = (count: number, from = 0, modelId = 'model-a') => {
     for (let index = from; index < from + count; index++) admit(`turn-${index}`, modelId);
   };
+  /**
+   * A controller that has seen 20 turns finish (first token after 5 ms, done after 400), so that it knows a
+   * throughput: it cuts only then.
+   */
+  const makeMeasured = () => {
+    make();
+    const ids = Array.from({ length: 20 }, (_, index) => `seen-${index}`);
+    for (const id of ids) admit(id);
+    clock += 5;
+    for (const id of ids) control.firstOutput(id);
+    clock += 395;
+    for (const id of ids) control.finished(id);
+    control.adjust();
+  };
 
   /**
    * A controller with 500-ms windows that has served four of them steadily: `perWindow` turns each, first token after
@@ -60,7 +74,7 @@ describe('AdmissionControl', () => {
   });
 
   it('times a turn from its admission, so a slow intake (a saturated database) is a slow start', () => {
-    make();
+    makeMeasured();
     // Ten turns with an instant intake and a 5-ms first token set the floor.
     fill(10);
     clock += 5;
@@ -81,7 +95,7 @@ describe('AdmissionControl', () => {
   });
 
   it('cuts the limit below what is in flight when turns wait longer than the target for their first token', () => {
-    make();
+    makeMeasured();
     fill(100);
     for (let index = 0; index < 100; index++) {
       clock += 5;
@@ -94,12 +108,12 @@ describe('AdmissionControl', () => {
   });
 
   it('counts a turn still waiting for its first token past the target as slow, before its token comes', () => {
-    make();
+    makeMeasured();
     fill(100);
-    clock = 5;
+    clock += 5;
     for (let index = 0; index < 85; index++) control.firstOutput(`turn-${index}`);
     // 85 turns started at once (floor 5 ms); 15 are still waiting 495 ms over it, past the 100-ms target.
-    clock = 500;
+    clock += 495;
     control.adjust();
     expect(control.state.limit).toBe(80);
   });
@@ -132,8 +146,77 @@ describe('AdmissionControl', () => {
     expect(control.state.limit).toBe(36);
   });
 
-  it('cuts once per round: turns accepted before a cut do not cut again, turns accepted after it may', () => {
+  it('does not cut on the first turns after a start, before any turn has finished: that wait is a cold start', () => {
     make();
+    const initial = control.state.limit;
+    fill(25);
+    for (let index = 0; index < 25; index++) {
+      clock += 20;
+      control.firstOutput(`turn-${index}`);
+    }
+    // 25 first tokens up to 480 ms over the first one's, target 100 ms; but no turn has finished, so there is no
+    // throughput to cut to (cutting here took a gateway from 256 to 8 at the start of a load run).
+    control.adjust();
+    expect(control.state.servedUnqueued).toBeNull();
+    expect(control.state.limit).toBe(initial);
+  });
+
+  it('measures a slow throughput over up to a minute, so that a gateway serving two turns a second still cuts', () => {
+    control = new AdmissionControl({ targetStartMs: 100, maxTurnsInFlight: 10_000, maxLoopDelayMs: 10_000, windowMs: 500 }, () => clock);
+    // 40 windows of 500 ms, one turn each: first token after 100 ms, done after 400. Fewer than 20 turns finish in
+    // any 2 s.
+    for (let window = 0; window < 40; window++) {
+      admit(`slow-${window}`);
+      clock += 100;
+      control.firstOutput(`slow-${window}`);
+      clock += 300;
+      control.finished(`slow-${window}`);
+      clock += 100;
+      control.adjust();
+    }
+    // The last 20 turns took the last 10 s: 2/s × 400 ms = 1 turn busy.
+    expect(control.state.servedUnqueued).toBe(1);
+    fill(20);
+    clock += 500;
+    for (let index = 0; index < 20; index++) control.firstOutput(`turn-${index}`);
+    control.adjust();
+    expect(control.state.limit).toBe(16);
+  });
+
+  it("grows by a step right after a cut, then straight to what Little's law serves once the cut is 2 s old", () => {
+    // 120 turns/s, then a round of late first tokens cuts the limit to 36 (see the test above).
+    serveSteadily(60);
+    fill(40);
+    clock += 500;
+    for (let index = 0; index < 40; index++) control.firstOutput(`turn-${index}`);
+    control.adjust();
+    expect(control.state.limit).toBe(36);
+    // Those 40 finish; 36 new turns take the whole limit and start on time, 900 ms after the cut.
+    clock += 300;
+    for (let index = 0; index < 40; index++) control.finished(`turn-${index}`);
+    fill(36, 100);
+    clock += 100;
+    for (let index = 100; index < 136; index++) control.firstOutput(`turn-${index}`);
+    control.adjust();
+    // The last 2 s: 160 turns, 80/s, 400 ms each unloaded; with the 100-ms target that serves 40 in flight. But that
+    // throughput is partly from before the cut: a step of 5 %, not the jump.
+    expect(control.state.served).toBe(40);
+    expect(control.state.limit).toBe(38);
+    // 2.5 s after the cut those 36 finish (1.7 s each, on time), and 38 more fill the limit and start on time.
+    clock += 1600;
+    for (let index = 100; index < 136; index++) control.finished(`turn-${index}`);
+    fill(38, 200);
+    clock += 100;
+    for (let index = 200; index < 238; index++) control.firstOutput(`turn-${index}`);
+    control.adjust();
+    // The last 4 windows: 60 + 0 + 40 + 36 = 136 turns in 2 s (68/s), 744 ms each unloaded on average:
+    // 68/s × (744 + 100) ms = 58 in flight, where the limit now goes at once.
+    expect(control.state.served).toBe(58);
+    expect(control.state.limit).toBe(58);
+  });
+
+  it('cuts once per round: turns accepted before a cut do not cut again, turns accepted after it may', () => {
+    makeMeasured();
     fill(200);
     for (let index = 0; index < 100; index++) {
       clock += 5;

@@ -17,10 +17,16 @@
 // Little's law allows: the turns this gateway has been completing per second times their unloaded turn time plus the
 // target wait. Past that, more in flight adds only queueing.
 //
-// And one guard against undershoot, the saw seen under an open-loop ramp (the limit swinging between ~45 and ~100 as
+// And guards against undershoot. The saw seen under an open-loop ramp (the limit swinging between ~45 and ~100 as
 // each round of late first tokens cut it by a fifth): a cut on slow first tokens goes no lower than what the recent
 // throughput keeps busy with no wait at all (turns finished per second × their unloaded time). Below that, the nodes
 // idle while turns are refused; only a saturated gateway loop, or a throughput that itself falls, cuts deeper.
+// A cut needs that throughput measured (twenty turns finished, within a minute at most): the first turns after a
+// start wait on cold caches and connections, and cutting on them took the limit from 256 to 8 while the machine
+// idled. And once the throughput is measured, growth is not a fixed step: while first tokens are on time the limit
+// goes straight to what Little's law serves within the target wait (at a 1.2-s turn and a 300-ms target, a quarter
+// more than is in flight), so that it follows a rising load instead of refusing turns the nodes had room for (5 % a
+// round took 25 s to go from 8 to 26).
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 
 export interface AdmissionOptions {
@@ -47,8 +53,12 @@ const DECREASE = 0.8;
 const FORGET_AFTER_MS = 120_000;
 /** A model's floor is the fastest first token within this many windows (5 minutes at 500 ms). */
 const FLOOR_WINDOWS = 600;
-/** The service rate is measured over this many windows (2 s at 500 ms). */
+/**
+ * The service rate is measured over this many windows (2 s at 500 ms), or over as many more as it takes to hold
+ * MIN_SAMPLES departures, up to RATE_WINDOWS_MAX (60 s): a gateway serving a turn a second measures it too.
+ */
 const RATE_WINDOWS = 4;
+const RATE_WINDOWS_MAX = 120;
 
 interface InFlight {
   at: number;
@@ -104,22 +114,28 @@ class ServiceRate {
 
   roll(): void {
     this.windows.push(this.current);
-    if (this.windows.length > RATE_WINDOWS) this.windows.shift();
+    if (this.windows.length > RATE_WINDOWS_MAX) this.windows.shift();
     this.current = { departures: 0, unloadedMsSum: 0, unloadedCount: 0 };
   }
 
-  /** Turns in flight that the recent throughput serves with `waitMs` of waiting each; null until enough turns left. */
+  /**
+   * Turns in flight that the recent throughput serves with `waitMs` of waiting each; null until enough turns left
+   * within the last RATE_WINDOWS_MAX windows.
+   */
   turnsServed(windowMs: number, waitMs: number): number | null {
     let departures = 0;
     let unloadedMsSum = 0;
     let unloadedCount = 0;
-    for (const window of this.windows) {
+    let counted = 0;
+    for (let index = this.windows.length - 1; index >= 0 && (counted < RATE_WINDOWS || departures < MIN_SAMPLES); index--) {
+      const window = this.windows[index]!;
       departures += window.departures;
       unloadedMsSum += window.unloadedMsSum;
       unloadedCount += window.unloadedCount;
+      counted++;
     }
     if (departures < MIN_SAMPLES || unloadedCount === 0) return null;
-    const perMs = departures / (this.windows.length * windowMs);
+    const perMs = departures / (counted * windowMs);
     return Math.ceil(perMs * (unloadedMsSum / unloadedCount + waitMs));
   }
 }
@@ -255,13 +271,26 @@ export class AdmissionControl {
     if (waits.length < MIN_SAMPLES && !this.overloadedLoop) return;
     this.excessWaits = [];
     const p90 = waits.length > 0 ? waits[Math.min(waits.length - 1, Math.floor(waits.length * 0.9))]! : 0;
-    if (p90 > this.options.targetStartMs || this.overloadedLoop) {
+    if (this.overloadedLoop || (p90 > this.options.targetStartMs && this.servedUnqueued !== null)) {
       const cut = Math.floor(Math.min(this.limit, this.inFlight.size) * DECREASE);
       const keptBusy = this.overloadedLoop ? 0 : Math.min(this.limit, this.servedUnqueued ?? 0);
       this.limit = Math.max(MIN_LIMIT, cut, keptBusy);
       this.lastCutAt = now;
-    } else if (this.inFlight.size >= this.limit * 0.75 && (this.served === null || this.limit < this.served)) {
-      this.limit = Math.min(this.options.maxTurnsInFlight, this.served ?? Infinity, this.limit + Math.max(1, Math.round(this.limit * 0.05)));
+    } else if (p90 <= this.options.targetStartMs && this.inFlight.size >= this.limit * 0.75) {
+      this.limit = Math.min(this.options.maxTurnsInFlight, this.grown(now));
     }
+  }
+
+  /**
+   * The limit's next value while first tokens are on time: straight to what the recent throughput serves within the
+   * target wait, once the last cut is a rate window (2 s) old; a step of 5 % before that, and never past it. The
+   * throughput measured across a cut is the one that made first tokens late: jumping back to it at the first on-time
+   * round after a cut swung the limit by a third every second.
+   */
+  private grown(now: number): number {
+    const step = this.limit + Math.max(1, Math.round(this.limit * 0.05));
+    if (this.served === null) return step;
+    if (this.served <= this.limit) return this.limit;
+    return now - this.lastCutAt >= RATE_WINDOWS * this.windowMs ? this.served : Math.min(this.served, step);
   }
 }

@@ -76,7 +76,7 @@ function admissionGauges(state: TurnAdmission['control']['state']): string[] {
     '# HELP doppel_admission_limit Turns this gateway lets in flight before it refuses new ones with OVERLOADED.',
     '# TYPE doppel_admission_limit gauge',
     `doppel_admission_limit ${state.limit}`,
-    "# HELP doppel_admission_served Turns in flight the recent throughput serves within the target wait (Little's law); the limit grows no further.",
+    "# HELP doppel_admission_served Turns in flight the recent throughput serves within the target wait (Little's law); while first tokens are on time the limit grows to it, and no further.",
     '# TYPE doppel_admission_served gauge',
     `doppel_admission_served ${state.served ?? 'NaN'}`,
     '# HELP doppel_admission_served_unqueued Turns in flight the recent throughput keeps busy with no wait; a cut on slow first tokens stops there.',
