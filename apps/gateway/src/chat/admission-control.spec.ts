@@ -15,6 +15,12 @@ describe('AdmissionControl', () => {
   const fill = (count: number, from = 0, modelId = 'model-a') => {
     for (let index = from; index < from + count; index++) admit(`turn-${index}`, modelId);
   };
+  const firstOutputs = (count: number, from = 0) => {
+    for (let index = from; index < from + count; index++) control.firstOutput(`turn-${index}`);
+  };
+  const finish = (count: number, from = 0) => {
+    for (let index = from; index < from + count; index++) control.finished(`turn-${index}`);
+  };
   /**
    * A controller that has seen 20 turns finish (first token after 5 ms, done after 400), so that it knows a
    * throughput: it cuts only then.
@@ -188,15 +194,15 @@ describe('AdmissionControl', () => {
     serveSteadily(60);
     fill(40);
     clock += 500;
-    for (let index = 0; index < 40; index++) control.firstOutput(`turn-${index}`);
+    firstOutputs(40);
     control.adjust();
     expect(control.state.limit).toBe(36);
     // Those 40 finish; 36 new turns take the whole limit and start on time, 900 ms after the cut.
     clock += 300;
-    for (let index = 0; index < 40; index++) control.finished(`turn-${index}`);
+    finish(40);
     fill(36, 100);
     clock += 100;
-    for (let index = 100; index < 136; index++) control.firstOutput(`turn-${index}`);
+    firstOutputs(36, 100);
     control.adjust();
     // The last 2 s: 160 turns, 80/s, 400 ms each unloaded; with the 100-ms target that serves 40 in flight. But that
     // throughput is partly from before the cut: a step of 5 %, not the jump.
@@ -204,10 +210,10 @@ describe('AdmissionControl', () => {
     expect(control.state.limit).toBe(38);
     // 2.5 s after the cut those 36 finish (1.7 s each, on time), and 38 more fill the limit and start on time.
     clock += 1600;
-    for (let index = 100; index < 136; index++) control.finished(`turn-${index}`);
+    finish(36, 100);
     fill(38, 200);
     clock += 100;
-    for (let index = 200; index < 238; index++) control.firstOutput(`turn-${index}`);
+    firstOutputs(38, 200);
     control.adjust();
     // The last 4 windows: 60 + 0 + 40 + 36 = 136 turns in 2 s (68/s), 744 ms each unloaded on average:
     // 68/s × (744 + 100) ms = 58 in flight, where the limit now goes at once.
