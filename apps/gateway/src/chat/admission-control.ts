@@ -25,8 +25,8 @@
 // start wait on cold caches and connections, and cutting on them took the limit from 256 to 8 while the machine
 // idled. And once the throughput is measured, growth is not a fixed step: while first tokens are on time the limit
 // goes straight to what Little's law serves within the target wait (at a 1.2-s turn and a 300-ms target, a quarter
-// more than is in flight), so that it follows a rising load instead of refusing turns the nodes had room for (5 % a
-// round took 25 s to go from 8 to 26).
+// more than is in flight) once the last cut is 2 s old (see `grown`), so that it follows a rising load instead of
+// refusing turns the nodes had room for (5 % a round took 25 s to go from 8 to 26).
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 
 export interface AdmissionOptions {
