@@ -6,6 +6,9 @@ describe('AdmissionControl', () => {
   let control: AdmissionControl;
   const make = (maxTurnsInFlight = 10_000) =>
     (control = new AdmissionControl({ targetStartMs: 100, maxTurnsInFlight, maxLoopDelayMs: 10_000, windowMs: 60_000 }, () => clock));
+  /** Windows of 500 ms, as a gateway runs: the service rate is then measured over 2 s (or longer, at low rates). */
+  const makeWithHalfSecondWindows = () =>
+    (control = new AdmissionControl({ targetStartMs: 100, maxTurnsInFlight: 10_000, maxLoopDelayMs: 10_000, windowMs: 500 }, () => clock));
   /** Admits a turn and stores it at once (an instant intake). */
   const admit = (turnId: string, modelId = 'model-a') => {
     const admitted = control.admitTurn();
@@ -41,7 +44,7 @@ describe('AdmissionControl', () => {
    * 100 ms, done after 400.
    */
   const serveSteadily = (perWindow: number) => {
-    control = new AdmissionControl({ targetStartMs: 100, maxTurnsInFlight: 10_000, maxLoopDelayMs: 10_000, windowMs: 500 }, () => clock);
+    makeWithHalfSecondWindows();
     for (let window = 0; window < 4; window++) {
       const ids = Array.from({ length: perWindow }, (_, index) => `w${window}-${index}`);
       for (const id of ids) admit(id);
@@ -168,7 +171,7 @@ describe('AdmissionControl', () => {
   });
 
   it('measures a slow throughput over up to a minute, so that a gateway serving two turns a second still cuts', () => {
-    control = new AdmissionControl({ targetStartMs: 100, maxTurnsInFlight: 10_000, maxLoopDelayMs: 10_000, windowMs: 500 }, () => clock);
+    makeWithHalfSecondWindows();
     // 40 windows of 500 ms, one turn each: first token after 100 ms, done after 400. Fewer than 20 turns finish in
     // any 2 s.
     for (let window = 0; window < 40; window++) {
@@ -184,7 +187,7 @@ describe('AdmissionControl', () => {
     expect(control.state.servedUnqueued).toBe(1);
     fill(20);
     clock += 500;
-    for (let index = 0; index < 20; index++) control.firstOutput(`turn-${index}`);
+    firstOutputs(20);
     control.adjust();
     expect(control.state.limit).toBe(16);
   });

@@ -119,10 +119,10 @@ class ServiceRate {
   }
 
   /**
-   * Turns in flight that the recent throughput serves with `waitMs` of waiting each; null until enough turns left
-   * within the last RATE_WINDOWS_MAX windows.
+   * Turns finished per ms and their mean unloaded time, over the last RATE_WINDOWS windows or as many more (up to
+   * RATE_WINDOWS_MAX) as it takes to hold MIN_SAMPLES departures; null until that many turns left.
    */
-  turnsServed(windowMs: number, waitMs: number): number | null {
+  measure(windowMs: number): { perMs: number; unloadedMs: number } | null {
     let departures = 0;
     let unloadedMsSum = 0;
     let unloadedCount = 0;
@@ -135,9 +135,13 @@ class ServiceRate {
       counted++;
     }
     if (departures < MIN_SAMPLES || unloadedCount === 0) return null;
-    const perMs = departures / (counted * windowMs);
-    return Math.ceil(perMs * (unloadedMsSum / unloadedCount + waitMs));
+    return { perMs: departures / (counted * windowMs), unloadedMs: unloadedMsSum / unloadedCount };
   }
+}
+
+/** Turns in flight that a measured throughput serves with `waitMs` of waiting each (Little's law). */
+function turnsServed(rate: { perMs: number; unloadedMs: number }, waitMs: number): number {
+  return Math.ceil(rate.perMs * (rate.unloadedMs + waitMs));
 }
 
 export class AdmissionControl {
@@ -256,8 +260,9 @@ export class AdmissionControl {
     this.overloadedLoop = this.slowLoopWindows >= 2;
     for (const floor of this.floors.values()) floor.roll();
     this.service.roll();
-    this.served = this.service.turnsServed(this.windowMs, this.options.targetStartMs);
-    this.servedUnqueued = this.service.turnsServed(this.windowMs, 0);
+    const rate = this.service.measure(this.windowMs);
+    this.served = rate === null ? null : turnsServed(rate, this.options.targetStartMs);
+    this.servedUnqueued = rate === null ? null : turnsServed(rate, 0);
     // Turns still waiting for their first token past the target are slow samples already: waiting for them to
     // report would hear of a queue only after it has formed.
     const stillWaiting: number[] = [];
