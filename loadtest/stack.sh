@@ -15,6 +15,8 @@
 # SYNTHETIC_TTFT_MS (150), SYNTHETIC_TOKENS_PER_SECOND (50), STREAM_CHUNK_INTERVAL_MS (40),
 # LOADTEST_PG_PORT (5433), LOADTEST_REDIS_PORT (6380), LOADTEST_PG_DIR (/tmp/doppel-loadtest-pg),
 # LOADTEST_NODE_FLAGS (extra node flags for the gateway and workers, e.g. --trace-gc; their logs are in $STACK/logs),
+# LOADTEST_SOCKETS=unix (the gateway and workers reach the private PostgreSQL and Redis over Unix sockets instead of
+# loopback TCP; `scripts/up.sh` uses TCP, as does this stack by default),
 # LOADTEST_PG_TRACK_PLANNING=1 (the private PostgreSQL also times planning: a prepared statement planned on most
 # calls shows in `pg-stats` and in the harness's per-statement figures),
 # LOADTEST_PROFILE=1 (V8 CPU profiles of the gateway and workers, written to loadtest/.stack/profiles on stop;
@@ -30,7 +32,13 @@ PG_PORT=${LOADTEST_PG_PORT:-5433}
 REDIS_PORT=${LOADTEST_REDIS_PORT:-6380}
 PG_DIR=${LOADTEST_PG_DIR:-/tmp/doppel-loadtest-pg}
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-if [ "$PRIVATE" = 1 ]; then
+SOCKETS=${LOADTEST_SOCKETS:-tcp}
+REDIS_SOCKET="$PWD/$STACK/redis.sock"
+if [ "$PRIVATE" = 1 ] && [ "$SOCKETS" = unix ]; then
+  ADMIN_URL="postgres://postgres@localhost:${PG_PORT}/postgres?host=${PG_DIR}"
+  export DATABASE_URL="postgres://postgres@localhost:${PG_PORT}/${DB_NAME}?host=${PG_DIR}"
+  export REDIS_URL="unix://${REDIS_SOCKET}"
+elif [ "$PRIVATE" = 1 ]; then
   ADMIN_URL="postgres://postgres@127.0.0.1:${PG_PORT}/postgres"
   export DATABASE_URL="postgres://postgres@127.0.0.1:${PG_PORT}/${DB_NAME}"
   export REDIS_URL="redis://127.0.0.1:${REDIS_PORT}"
@@ -50,6 +58,12 @@ export CHAT_MODELS=${CHAT_MODELS:-synthetic}
 export EMBEDDING_MODEL=${EMBEDDING_MODEL:-hashing-384}
 export DEFAULT_CHAT_MODEL=${DEFAULT_CHAT_MODEL:-synthetic}
 export STREAM_CHUNK_INTERVAL_MS=${STREAM_CHUNK_INTERVAL_MS:-40}
+
+# redis-cli takes a socket path with -s, not a unix:// URL.
+redis_cli_target() {
+  case "$REDIS_URL" in unix://*) echo "-s ${REDIS_URL#unix://}" ;; *) echo "-u $REDIS_URL" ;; esac
+}
+redis_cli() { redis-cli $(redis_cli_target) "$@"; }
 
 # PostgreSQL refuses to run as root: as root, its commands run as the postgres user.
 as_pg() {
@@ -77,7 +91,7 @@ start_private_services() {
   [ "${LOADTEST_PG_TRACK_PLANNING:-0}" = 1 ] && pg_options="-c pg_stat_statements.track_planning=on"
   as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR" -l "$PG_DIR/server.log" -o "$pg_options" -w start >/dev/null
   head -n 1 "$PG_DIR/postmaster.pid" >"$STACK/postgres.main"
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --unixsocket "$REDIS_SOCKET" --unixsocketperm 700 --save '' --appendonly no --daemonize yes \
     --pidfile "$PWD/$STACK/redis.pidfile" --logfile "$PWD/$STACK/logs/redis.log"
   for _ in $(seq 1 40); do [ -s "$STACK/redis.pidfile" ] && break; sleep 0.1; done
   cat "$STACK/redis.pidfile" >"$STACK/redis.main"
@@ -123,7 +137,7 @@ start() {
     psql "$DATABASE_URL" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null
   fi
   # Only this stack's Redis keys: queues and streams left by an earlier run would skew the next.
-  redis-cli -u "$REDIS_URL" --scan --pattern "${REDIS_PREFIX}*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null
+  redis_cli --scan --pattern "${REDIS_PREFIX}*" | xargs -r -n 500 redis-cli $(redis_cli_target) del >/dev/null
   profile=()
   [ "${LOADTEST_PROFILE:-0}" = 1 ] && profile=(--cpu-prof --cpu-prof-dir "$STACK/profiles")
   # Flags node refuses in NODE_OPTIONS (--trace-gc, say) reach the gateway and workers this way.
@@ -154,7 +168,7 @@ start() {
         echo "--redis-stats $REDIS_URL"
         echo "--pg-stats $DATABASE_URL"
       } >"$STACK/watch-flags"
-      echo "stack ready at $url (commit $(cat "$STACK/commit"), WORKER_CONCURRENCY=${WORKER_CONCURRENCY:-default}, $([ "$PRIVATE" = 1 ] && echo "private PostgreSQL :$PG_PORT, Redis :$REDIS_PORT" || echo "shared PostgreSQL and Redis"), ttft ${SYNTHETIC_TTFT_MS} ms, ${SYNTHETIC_TOKENS_PER_SECOND} tokens/s)"
+      echo "stack ready at $url (commit $(cat "$STACK/commit"), WORKER_CONCURRENCY=${WORKER_CONCURRENCY:-default}, $([ "$PRIVATE" = 1 ] && echo "private PostgreSQL :$PG_PORT, Redis :$REDIS_PORT over $SOCKETS" || echo "shared PostgreSQL and Redis"), ttft ${SYNTHETIC_TTFT_MS} ms, ${SYNTHETIC_TOKENS_PER_SECOND} tokens/s)"
       echo "watch flags: $(tr '\n' ' ' <"$STACK/watch-flags")"
       return 0
     fi

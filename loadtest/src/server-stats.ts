@@ -167,7 +167,10 @@ export class ServerStatsReader {
 
 async function readRedis(url: string | undefined): Promise<Map<string, CommandCounts> | null> {
   if (!url) return null;
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000 });
+  const options = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000 };
+  // REDIS_URL's forms (libs/config): a unix:///path/to/redis.sock URL is a socket path to ioredis.
+  const parsed = new URL(url);
+  const redis = parsed.protocol === 'unix:' ? new Redis({ ...options, path: decodeURIComponent(parsed.pathname) }) : new Redis(url, options);
   try {
     await redis.connect();
     return parseCommandStats(await redis.info('commandstats'));

@@ -8,9 +8,13 @@
 // floor under the runtime's `cpuMsPerTurn`: what a turn costs before it does any work of its own.
 //   npm run bench:turn-floor     (BENCH_TURNS_PER_SECOND=100, BENCH_PHASE_SECONDS=10, BENCH_ROUNDS=3 by default; the
 //   result is the median of the rounds, each round running every phase once, in turn)
+// BENCH_TRANSPORTS=tcp,unix runs every phase over loopback TCP and over Unix sockets (REDIS_URL unix://…, and
+// PostgreSQL's socket in PG_SOCKET_DIR, /var/run/postgresql by default), alternating within each round.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker } from 'bullmq';
 import { Client, Pool } from 'pg';
@@ -24,6 +28,12 @@ const PHASE_SECONDS = Number(process.env.BENCH_PHASE_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** BENCH_ONLY=relay (or bullmq, postgres) runs one phase (the relay with its control), e.g. under a profiler; no result file then. */
 const ONLY = process.env.BENCH_ONLY;
+type Transport = 'tcp' | 'unix';
+const TRANSPORTS = (process.env.BENCH_TRANSPORTS ?? 'tcp').split(',').map((name) => {
+  if (name !== 'tcp' && name !== 'unix') throw new Error(`BENCH_TRANSPORTS: "${name}" is neither tcp nor unix`);
+  return name as Transport;
+});
+const PG_SOCKET_DIR = process.env.PG_SOCKET_DIR ?? '/var/run/postgresql';
 const WARM_UP_SECONDS = 3;
 /** The `load` preset's turn: ~0.8 s from claim to done, 28 tokens at 50 tokens/s after a 150-ms first token, 40-ms chunks. */
 const TURN = { ttftMs: 150, tokens: 28, tokensPerSecond: 50, chunkIntervalMs: 40, holdMs: 800 };
@@ -91,15 +101,15 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-async function startRedis(): Promise<{ url: string; pid: number; process: ChildProcess }> {
+async function startRedis(): Promise<{ urls: Record<Transport, string>; pid: number; process: ChildProcess }> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const socket = join(tmpdir(), `doppel-bench-redis-${port}.sock`);
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   for (let attempt = 0; !(await accepts(port)); attempt++) {
     if (attempt > 50) throw new Error(`redis-server did not start on port ${port}; is it installed (scripts/provision.sh)?`);
     await sleep(100);
   }
-  const url = `redis://127.0.0.1:${port}`;
-  return { url, pid: child.pid!, process: child };
+  return { urls: { tcp: `redis://127.0.0.1:${port}`, unix: `unix://${socket}` }, pid: child.pid!, process: child };
 }
 
 /** A turn's job: added as the gateway adds it, taken and finished by a Worker set up as a node's, held ~0.8 s. */
@@ -197,8 +207,9 @@ async function relayPhase(redisUrl: string, redisPid: number): Promise<PhaseResu
 }
 
 /** One autocommit INSERT of a narrow row, the least a statement of the turn path costs (parse once, bind, execute, commit). */
-async function postgresPhase(): Promise<PhaseResult> {
-  const adminUrl = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+async function postgresPhase(transport: Transport): Promise<PhaseResult> {
+  const tcpAdminUrl = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const adminUrl = transport === 'unix' ? `${tcpAdminUrl}?host=${encodeURIComponent(PG_SOCKET_DIR)}` : tcpAdminUrl;
   const name = 'doppel_bench_turn_floor';
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
@@ -247,43 +258,54 @@ function medianOf(results: PhaseResult[]): PhaseResult {
 }
 
 async function main(): Promise<void> {
-  console.log(`turn floor: ${TURNS_PER_SECOND} turns/s, ${PHASE_SECONDS} s per phase, ${ROUNDS} rounds; starting a Redis of its own…`);
+  console.log(`turn floor: ${TURNS_PER_SECOND} turns/s, ${PHASE_SECONDS} s per phase, ${ROUNDS} rounds, over ${TRANSPORTS.join(' and ')}; starting a Redis of its own…`);
   const redis = await startRedis();
-  const phases: { name: PhaseName; label: string; run: () => Promise<PhaseResult> }[] = [
-    { name: 'bullmq', label: 'a BullMQ job per turn', run: () => bullmqPhase(redis.url, redis.pid) },
-    { name: 'relay', label: 'the Redis relay (TurnStreamPublisher → TurnStreamReader)', run: () => relayPhase(redis.url, redis.pid) },
+  const phasesOver = (transport: Transport): { name: PhaseName; label: string; run: () => Promise<PhaseResult> }[] => [
+    { name: 'bullmq', label: 'a BullMQ job per turn', run: () => bullmqPhase(redis.urls[transport], redis.pid) },
+    { name: 'relay', label: 'the Redis relay (TurnStreamPublisher → TurnStreamReader)', run: () => relayPhase(redis.urls[transport], redis.pid) },
     { name: 'modelPace', label: "the model's pace alone (timers the relay phase also ran)", run: modelPacePhase },
-    { name: 'postgres', label: `${STATEMENTS_PER_TURN} PostgreSQL autocommit statements`, run: postgresPhase },
+    { name: 'postgres', label: `${STATEMENTS_PER_TURN} PostgreSQL autocommit statements`, run: () => postgresPhase(transport) },
   ];
-  const chosen = phases.filter((phase) => !ONLY || phase.name === ONLY || (ONLY === 'relay' && phase.name === 'modelPace'));
-  const rounds = new Map<PhaseName, PhaseResult[]>();
+  const chosen = (transport: Transport) =>
+    phasesOver(transport).filter((phase) => !ONLY || phase.name === ONLY || (ONLY === 'relay' && phase.name === 'modelPace'));
+  const rounds = new Map<string, PhaseResult[]>();
   try {
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const phase of chosen) {
-        const result = await phase.run();
-        rounds.set(phase.name, [...(rounds.get(phase.name) ?? []), result]);
-        const { turns: _turns, cpuMsPerTurn, ...counts } = result;
-        console.log(`  round ${round}, ${phase.label}: ${JSON.stringify(cpuMsPerTurn)} ms per turn ${Object.keys(counts).length ? JSON.stringify(counts) : ''}`);
+      for (const transport of TRANSPORTS) {
+        for (const phase of chosen(transport)) {
+          const result = await phase.run();
+          const key = `${transport}:${phase.name}`;
+          rounds.set(key, [...(rounds.get(key) ?? []), result]);
+          const { turns: _turns, cpuMsPerTurn, ...counts } = result;
+          console.log(`  round ${round}, ${transport}, ${phase.label}: ${JSON.stringify(cpuMsPerTurn)} ms per turn ${Object.keys(counts).length ? JSON.stringify(counts) : ''}`);
+        }
       }
     }
-    if (chosen.length < phases.length) return;
-    const [bullmq, relay, modelPace, postgres] = (['bullmq', 'relay', 'modelPace', 'postgres'] as const).map((name) => medianOf(rounds.get(name)!));
-    const relayAlone = round(relay!.cpuMsPerTurn.total - modelPace!.cpuMsPerTurn.total);
-    const sum = round(bullmq!.cpuMsPerTurn.total + relayAlone + postgres!.cpuMsPerTurn.total);
-    console.log(
-      `turn floor (medians of ${ROUNDS} rounds): ${sum} ms of CPU per turn in these parts alone (BullMQ ${bullmq!.cpuMsPerTurn.total} + relay ${relayAlone} without the model's timers + PostgreSQL ${postgres!.cpuMsPerTurn.total}), before the socket.io transport (the harness's baseline server) and any turn logic`,
-    );
+    if (ONLY) return;
+    const floors = Object.fromEntries(TRANSPORTS.map((transport) => [transport, floorOver(transport, rounds)]));
     const path = await writeResult('turn-floor', {
       machine: machine(),
       pace: { turnsPerSecond: TURNS_PER_SECOND, phaseSeconds: PHASE_SECONDS, rounds: ROUNDS, turn: TURN },
-      medians: { bullmq, relay, modelPace, postgres, relayAloneCpuMsPerTurn: relayAlone },
+      // The first transport's figures at the top level, as before transports were a choice.
+      ...floors[TRANSPORTS[0]!]!,
+      transports: floors,
       rounds: Object.fromEntries(rounds),
-      cpuMsPerTurn: sum,
     });
     console.log(`wrote ${path}`);
   } finally {
     redis.process.kill('SIGTERM');
   }
+}
+
+/** The medians of one transport's rounds, printed, and the floor they add up to. */
+function floorOver(transport: Transport, rounds: Map<string, PhaseResult[]>) {
+  const [bullmq, relay, modelPace, postgres] = (['bullmq', 'relay', 'modelPace', 'postgres'] as const).map((name) => medianOf(rounds.get(`${transport}:${name}`)!));
+  const relayAlone = round(relay!.cpuMsPerTurn.total - modelPace!.cpuMsPerTurn.total);
+  const sum = round(bullmq!.cpuMsPerTurn.total + relayAlone + postgres!.cpuMsPerTurn.total);
+  console.log(
+    `turn floor over ${transport} (medians of ${ROUNDS} rounds): ${sum} ms of CPU per turn in these parts alone (BullMQ ${bullmq!.cpuMsPerTurn.total} + relay ${relayAlone} without the model's timers + PostgreSQL ${postgres!.cpuMsPerTurn.total}), before the socket.io transport (the harness's baseline server) and any turn logic`,
+  );
+  return { medians: { bullmq, relay, modelPace, postgres, relayAloneCpuMsPerTurn: relayAlone }, cpuMsPerTurn: sum };
 }
 
 main().catch((error: unknown) => {

@@ -24,6 +24,12 @@ describe('loadConfig', () => {
     expect(problems).toContain('DATABASE_URL');
   });
 
+  it('takes a Redis URL over TCP, TLS or a Unix socket, and refuses any other scheme', () => {
+    expect(loadConfig({ REDIS_URL: 'unix:///run/redis/redis.sock?db=2' }).redis.url).toBe('unix:///run/redis/redis.sock?db=2');
+    expect(loadConfig({ REDIS_URL: 'rediss://cache.example:6380' }).redis.url).toBe('rediss://cache.example:6380');
+    expect(() => loadConfig({ REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(/REDIS_URL/);
+  });
+
   it('splits CHAT_MODELS into ids and rejects a bad id', () => {
     expect(loadConfig({ CHAT_MODELS: 'doppel-nano-chat, synthetic' }).models.chatModels).toEqual(['doppel-nano-chat', 'synthetic']);
     expect(() => loadConfig({ CHAT_MODELS: 'Bad Model' })).toThrow(/CHAT_MODELS/);

@@ -11,7 +11,12 @@ export const envSchema = z.object({
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/doppel'),
   /** PostgreSQL connections per process. */
   DATABASE_POOL_SIZE: positiveInt.max(200).default(20),
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** redis://[user:password@]host:port[/db], rediss://… (TLS), or unix:///path/to/redis.sock[?db=N] (a Redis on this machine). */
+  REDIS_URL: z
+    .string()
+    .url()
+    .refine((url) => ['redis:', 'rediss:', 'unix:'].includes(new URL(url).protocol), 'redis://host:port, rediss://host:port or unix:///path/to/redis.sock')
+    .default('redis://127.0.0.1:6379'),
   /** Prefix of every Redis key and BullMQ queue, so several deployments (or test runs) can share one Redis. */
   REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]{1,32}$/i).default('doppel'),
   /**

@@ -25,12 +25,28 @@ export function createRedis(config: RedisConfig, options: RedisConnectOptions = 
     enableReadyCheck: true,
     lazyConnect: options.lazy ?? false,
   };
-  if (!config.clusterNodes) return new Redis(config.url, { ...redisOptions, enableAutoPipelining: !options.blocking });
+  if (!config.clusterNodes) return standaloneRedis(config.url, { ...redisOptions, enableAutoPipelining: !options.blocking });
   // No auto-pipelining on a cluster: ioredis groups a tick's commands per node, and when a failover moves that node's
   // slots the batch's commands fail with MOVED for different slots, which it does not retry (only a batch whose
   // errors are all the same is); the caller got a raw MOVED (a refused resume, a failed turn attempt). Sent one by
   // one, each command follows the redirection and rides out the failover below.
   return createCluster(config, redisOptions, { enableAutoPipelining: false, lazyConnect: options.lazy ?? false }) as unknown as Redis;
+}
+
+/**
+ * A Redis on this machine can be reached over its Unix socket, `unix:///run/redis/redis.sock` (optionally `?db=N`):
+ * no TCP stack on either side, which on a loopback connection is most of what a small command costs both ends.
+ * Null for a `redis://` or `rediss://` URL.
+ */
+export function unixSocketOf(url: string): { path: string; db: number } | null {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'unix:') return null;
+  return { path: decodeURIComponent(parsed.pathname), db: Number(parsed.searchParams.get('db') ?? 0) };
+}
+
+function standaloneRedis(url: string, options: RedisOptions): Redis {
+  const socket = unixSocketOf(url);
+  return socket ? new Redis({ ...options, ...socket }) : new Redis(url, options);
 }
 
 export function isCluster(redis: Redis): boolean {
@@ -73,7 +89,9 @@ export function bullConnection(config: RedisConfig): BullConnection {
 }
 
 /** BullMQ takes ioredis options rather than a URL. */
-export function bullConnectionOptions(url: string): { host: string; port: number; username?: string; password?: string; db: number } {
+export function bullConnectionOptions(url: string): { host: string; port: number; username?: string; password?: string; db: number } | { path: string; db: number } {
+  const socket = unixSocketOf(url);
+  if (socket) return socket;
   const parsed = new URL(url);
   return {
     host: parsed.hostname,

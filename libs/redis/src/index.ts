@@ -1,4 +1,4 @@
-export { createRedis, isCluster, bullConnection, bullConnectionOptions, type BullConnection, type RedisConnectOptions } from './create-redis';
+export { createRedis, isCluster, bullConnection, bullConnectionOptions, unixSocketOf, type BullConnection, type RedisConnectOptions } from './create-redis';
 export { FAILOVER_RETRY, isClusterRefusal, retryClusterRefusals, type RefusalRetry } from './cluster-refusal';
 export { RedisModule, REDIS } from './redis.module';
 export {
