@@ -133,6 +133,9 @@ start() {
   fi
   node "$STACK/dist/apps/cli/main.js" migrate >"$STACK/logs/migrate.log" 2>&1
   node "$STACK/dist/apps/cli/main.js" models sync >>"$STACK/logs/migrate.log" 2>&1
+  # An operator key for the harness's --admission (the gateway's admission state once a second); a file, never a flag.
+  (umask 077; node "$STACK/dist/apps/cli/main.js" accounts create "load stack operator" --operator | sed -n 's/^API key[^:]*: //p' >"$STACK/operator-key")
+  [ -s "$STACK/operator-key" ] || { echo "could not create the load stack's operator key; see $STACK/logs/" >&2; exit 1; }
   if [ "$PRIVATE" = 1 ]; then
     psql "$DATABASE_URL" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null
   fi
@@ -167,6 +170,7 @@ start() {
         # Redis's commands and PostgreSQL's commits, WAL flushes and statements per ok turn, in the run's summary.
         echo "--redis-stats $REDIS_URL"
         echo "--pg-stats $DATABASE_URL"
+        echo "--admission $url/operator/admission --operator-key-file $PWD/$STACK/operator-key"
       } >"$STACK/watch-flags"
       echo "stack ready at $url (commit $(cat "$STACK/commit"), WORKER_CONCURRENCY=${WORKER_CONCURRENCY:-default}, $([ "$PRIVATE" = 1 ] && echo "private PostgreSQL :$PG_PORT, Redis :$REDIS_PORT over $SOCKETS" || echo "shared PostgreSQL and Redis"), ttft ${SYNTHETIC_TTFT_MS} ms, ${SYNTHETIC_TOKENS_PER_SECOND} tokens/s)"
       echo "watch flags: $(tr '\n' ' ' <"$STACK/watch-flags")"

@@ -149,6 +149,7 @@ const ROUTES: Record<string, { path: (f: Fixture) => string; body?: (f: Fixture)
   },
   'GET /nodes': { path: () => '/nodes', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
   'POST /nodes/{address}/revoke': { path: (f) => `/nodes/${f.nodeAddress}/revoke`, body: () => ({ reason: 'x' }), stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
+  'GET /operator/admission': { path: () => '/operator/admission', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
   'GET /operator/verification': { path: () => '/operator/verification', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
   'GET /operator/economics': { path: () => '/operator/economics', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },
   'GET /tee/measurements': { path: () => '/tee/measurements', stranger: { status: 403, code: ErrorCode.Forbidden }, needsKey: true },

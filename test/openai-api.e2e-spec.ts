@@ -331,6 +331,12 @@ describe('OpenAI-compatible API under limits', () => {
 
   it('answers 503 OVERLOADED with Retry-After at capacity, and 429 past the rate limit', async () => {
     await withinOneRateWindow();
+    const db = testDatabase();
+    const operatorKey = (await new AccountsService(new AccountsRepository(db)).create('Admission watcher', ['consumer', 'creator', 'operator'])).apiKey;
+    await db.destroy();
+    const admission = async () => (await api(stack.url, operatorKey)('GET', '/operator/admission')).body as { limit: number; inFlight: number; turnsRefused: number };
+    const before = await admission();
+    expect(before.limit).toBe(2);
     const user = await newUser('Crowd');
     const holders = await Promise.all(
       [0, 1].map(async (index) => {
@@ -344,6 +350,8 @@ describe('OpenAI-compatible API under limits', () => {
     expect(overloaded.status).toBe(503);
     expect(overloaded.error).toMatchObject({ type: 'server_error', code: 'OVERLOADED' });
     expect(Number(overloaded.headers?.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // The operator's view of the same moment: both places taken, the refusal counted.
+    expect(await admission()).toMatchObject({ limit: 2, inFlight: 2, turnsRefused: before.turnsRefused + 1 });
     for (const iterator of holders) while (!(await iterator.next()).done);
 
     // Two turns a minute on this key: both holders counted; the next is 429 with Retry-After.

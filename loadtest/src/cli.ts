@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { AdmissionSampler, type AdmissionSample } from './admission-sampler';
 import { capacityTargets, NotACapacityRecord, renderTargets } from './capacity-targets';
 import type { FromGenerator, GeneratorConfig, ToGenerator } from './generator';
 import { Aggregate } from './metrics';
@@ -49,6 +50,9 @@ const USAGE = `usage: npm run loadtest -- [preset] [flags]
   --redis-stats URL        Redis behind the runtime: its commands per ok turn (INFO commandstats, before and after)
   --pg-stats URL           PostgreSQL behind the runtime: commits, WAL flushes and (with pg_stat_statements) the
                            costliest statements per ok turn; loadtest/stack.sh puts both flags in its watch-flags
+  --admission URL          the gateway's admission control once a second (its /operator/admission: limit, turns in
+                           flight, refusals) in the per-second series; the operator key is read from
+                           --operator-key-file FILE or LOADTEST_OPERATOR_KEY (loadtest/stack.sh sets both flags)
   --setup-concurrency N    REST calls in flight per generator while creating accounts (default 16)
   --note TEXT              recorded in the summary
   --render FILE.json       re-draw FILE.html and the text summary from a JSON summary (fills in derived
@@ -71,6 +75,8 @@ interface RunPlan {
   watches: Watch[];
   /** The runtime's servers to read statistics from (never for the baseline, which uses neither). */
   serverStats?: { redis?: string; postgres?: string };
+  /** The gateway's admission state (never for the baseline, which has none). */
+  admission?: { url: string; operatorKey: string };
   note?: string;
   quiet: boolean;
 }
@@ -253,6 +259,8 @@ async function runOnce(plan: RunPlan): Promise<Summary> {
   for (const child of children) child.send({ type: 'start', startEpochMs: startedAt.getTime() } satisfies ToGenerator);
   const sampler = new CpuSampler(plan.watches);
   const cpuSeries: { t: number; cpu: Record<string, number> }[] = [];
+  const admission = plan.admission ? new AdmissionSampler(plan.admission.url, plan.admission.operatorKey) : null;
+  const admissionSeries: { t: number; admission: AdmissionSample }[] = [];
   const tty = process.stderr.isTTY;
   let lastLine = 0;
   let lastAbortCheck = 0;
@@ -261,6 +269,9 @@ async function runOnce(plan: RunPlan): Promise<Summary> {
     const elapsedMs = Date.now() - startedAt.getTime();
     if (elapsedMs < 0) return;
     cpuSeries.push({ t: Math.round(elapsedMs / 1000), cpu: sampler.sample() });
+    const admitted = admission?.sample();
+    // Read during the second before this tick, like the CPU sample.
+    if (admitted) admissionSeries.push({ t: Math.round(elapsedMs / 1000), admission: admitted });
     const last = aggregate.series[aggregate.series.length - 1];
     if (last && last.generatorLoopP99Ms > LOOP_WARN_MS * 2 && Date.now() - lastLoopWarning > 10_000) {
       lastLoopWarning = Date.now();
@@ -332,6 +343,8 @@ async function runOnce(plan: RunPlan): Promise<Summary> {
     abortedBy,
     warnings,
     cpuSeries,
+    admissionSeries,
+    admission: admission?.summary(),
   });
   const stats = await serverStats.finish(summary.counters.turns_ok ?? 0);
   if (stats) summary.serverStats = stats;
@@ -377,6 +390,8 @@ export async function main(argv: string[]): Promise<number> {
       watch: { type: 'string', multiple: true },
       'redis-stats': { type: 'string' },
       'pg-stats': { type: 'string' },
+      admission: { type: 'string' },
+      'operator-key-file': { type: 'string' },
       'setup-concurrency': { type: 'string', default: '16' },
       note: { type: 'string' },
       quiet: { type: 'boolean', default: false },
@@ -510,13 +525,21 @@ export async function main(argv: string[]): Promise<number> {
     baselineFile = flags.compare;
   }
   const serverStats = { redis: flags['redis-stats'], postgres: flags['pg-stats'] };
-  const summary = await runOnce({ ...basePlan, serverStats, name, kind: 'runtime', url });
+  const admission = flags.admission ? { url: flags.admission, operatorKey: operatorKey(flags['operator-key-file']) } : undefined;
+  const summary = await runOnce({ ...basePlan, serverStats, admission, name, kind: 'runtime', url });
   if (baselineSummary) summary.comparison = compareWithBaseline(summary, baselineSummary, baselineFile);
   writeOutputs(prefix, summary, flags.quiet!);
   return summary.thresholdsOk ? 0 : EXIT_THRESHOLDS_FAILED;
 }
 
 class UsageError extends Error {}
+
+/** --admission's key: a file (loadtest/stack.sh writes one, mode 0600) or the environment, never a flag's value. */
+function operatorKey(file: string | undefined): string {
+  const key = file ? readFileSync(file, 'utf8').trim() : process.env.LOADTEST_OPERATOR_KEY;
+  if (!key) throw new UsageError('--admission needs an operator API key: --operator-key-file FILE or LOADTEST_OPERATOR_KEY (node dist/apps/cli/main.js accounts create NAME --operator prints one)');
+  return key;
+}
 
 if (require.main === module) {
   main(process.argv.slice(2))

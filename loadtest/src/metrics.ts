@@ -2,6 +2,7 @@
 // interval histograms and ships them every second in HDR's compressed base64 form; the coordinator merges them into
 // the run's totals (exact percentiles over every generator) and into one point per second for the report's charts.
 import * as hdr from 'hdr-histogram-js';
+import type { AdmissionSample } from './admission-sampler';
 
 /** Latency trends, all in milliseconds. Definitions: loadtest/README.md. */
 export const TRENDS = [
@@ -202,6 +203,8 @@ export interface SeriesPoint {
   generatorCpuPercent: number;
   /** CPU % of watched processes (gateway, workers, postgres, redis), filled in by the coordinator. */
   cpu?: Record<string, number>;
+  /** The gateway's admission control read in this second (--admission), filled in by the coordinator. */
+  admission?: AdmissionSample;
 }
 
 interface PendingTick {

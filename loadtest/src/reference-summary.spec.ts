@@ -31,6 +31,16 @@ describe('reference summaries', () => {
     expect(windows[2].vus).toBe(35);
   });
 
+  it("averages the gateway's admission limit where the run read it, and leaves it out where it did not", () => {
+    const series = Array.from({ length: 20 }, (_, index) => ({
+      ...point(index + 1, 10, 0),
+      ...(index < 10 ? { admission: { limit: index < 5 ? 100 : 50, inFlight: 40, served: 60, refused: 0 } } : {}),
+    }));
+    const windows = windowsOf(series);
+    expect(windows[0]!.admissionLimit).toBe(75);
+    expect(windows[1]).not.toHaveProperty('admissionLimit');
+  });
+
   it('drops the series and keeps the rest of the summary', () => {
     const series = [point(1, 3, 0)];
     const run = { harness: 'doppel-loadtest/1', name: 'load', series, thresholdsOk: true } as unknown as Summary;

@@ -20,6 +20,8 @@ export interface SeriesWindow {
   goodPerS: number;
   ttftP50Ms: number | null;
   ttftP95Ms: number | null;
+  /** The gateway's admission limit (mean of the window's seconds), in runs made with --admission. */
+  admissionLimit?: number;
 }
 
 export type ReferenceSummary = Omit<Summary, 'series'> & {
@@ -38,6 +40,7 @@ export function windowsOf(series: SeriesPoint[], windowS = WINDOW_S): SeriesWind
   const windows: SeriesWindow[] = [];
   for (let start = 0; start < series.length; start += windowS) {
     const points = series.slice(start, start + windowS);
+    const admissionLimit = meanOf(points, (point) => point.admission?.limit);
     windows.push({
       fromS: start,
       vus: Math.max(...points.map((point) => point.vus)),
@@ -50,6 +53,7 @@ export function windowsOf(series: SeriesPoint[], windowS = WINDOW_S): SeriesWind
       goodPerS: round1(mean(points.map((point) => point.goodPerS))),
       ttftP50Ms: meanOf(points, (point) => point.latency.ttft?.p50),
       ttftP95Ms: meanOf(points, (point) => point.latency.ttft?.p95),
+      ...(admissionLimit === null ? {} : { admissionLimit }),
     });
   }
   return windows;

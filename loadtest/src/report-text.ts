@@ -82,6 +82,7 @@ export function renderText(summary: Summary): string {
   const perTurn = Object.entries(summary.cpuMsPerTurn ?? {});
   if (perTurn.length > 0) lines.push(`     ${dots('cpu ms per ok turn')} ${perTurn.map(([label, ms]) => `${label}=${ms}`).join(' ')}`);
   lines.push(...serverStatsLines(summary));
+  lines.push(...admissionLines(summary));
   lines.push(`     ${dots('generator')} event-loop p99 worst ${summary.generatorHealth.worstLoopP99Ms} ms, CPU max ${summary.generatorHealth.maxCpuPercent}% (sum over generators)`);
   for (const warning of summary.generatorHealth.warnings) lines.push(`     ⚠ ${warning}`);
   if (summary.comparison) {
@@ -95,6 +96,18 @@ export function renderText(summary: Summary): string {
   if (summary.abortedBy) lines.push(`\n     ✗ aborted: ${summary.abortedBy}`);
   lines.push('');
   return lines.join('\n');
+}
+
+function admissionLines(summary: Summary): string[] {
+  const admission = summary.admission;
+  if (!admission) return [];
+  const { limit, inFlight } = admission;
+  const lines = [
+    `     ${dots('admission (gateway)')} limit min/median/max ${limit.min}/${limit.median}/${limit.max}, in flight median ${inFlight.median} max ${inFlight.max}, ` +
+      `${admission.refused} turns refused in ${admission.refusingSeconds} of ${admission.samples} seconds`,
+  ];
+  for (const error of admission.errors) lines.push(`     ⚠ admission state not read: ${error}`);
+  return lines;
 }
 
 const TOP_REDIS_COMMANDS = 6;

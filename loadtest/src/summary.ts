@@ -2,6 +2,7 @@
 // and runtime ÷ baseline ratios.
 import { arch, cpus, release, totalmem, type as osType } from 'node:os';
 import { execSync } from 'node:child_process';
+import type { AdmissionSample, AdmissionSummary } from './admission-sampler';
 import { trendStats, TRENDS, type Aggregate, type SeriesPoint, type TrendName, type TrendStats } from './metrics';
 import type { Options } from './options';
 import type { ServerStats } from './server-stats';
@@ -59,6 +60,8 @@ export interface Summary {
   cpuMsPerTurn: Record<string, number>;
   /** What Redis and PostgreSQL did per ok turn, when the run was given --redis-stats / --pg-stats. */
   serverStats?: ServerStats;
+  /** The gateway's admission control over the run, when it was given --admission (per second in `series`). */
+  admission?: AdmissionSummary;
   series: SeriesPoint[];
   comparison?: Comparison;
 }
@@ -141,12 +144,18 @@ export function buildSummary(input: {
   abortedBy?: string;
   warnings: string[];
   cpuSeries: { t: number; cpu: Record<string, number> }[];
+  admissionSeries?: { t: number; admission: AdmissionSample }[];
+  admission?: AdmissionSummary | null;
 }): Summary {
   const { aggregate } = input;
   const series = aggregate.series;
   for (const sample of input.cpuSeries) {
     const point = series.find((candidate) => candidate.t === sample.t);
     if (point) point.cpu = sample.cpu;
+  }
+  for (const sample of input.admissionSeries ?? []) {
+    const point = series.find((candidate) => candidate.t === sample.t);
+    if (point) point.admission = sample.admission;
   }
   const cpu: Summary['cpu'] = {};
   for (const sample of input.cpuSeries) {
@@ -208,6 +217,7 @@ export function buildSummary(input: {
     },
     cpu,
     cpuMsPerTurn,
+    ...(input.admission ? { admission: input.admission } : {}),
     series,
   };
 }

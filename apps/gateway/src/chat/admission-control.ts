@@ -144,6 +144,23 @@ function turnsServed(rate: { perMs: number; unloadedMs: number }, waitMs: number
   return Math.ceil(rate.perMs * (rate.unloadedMs + waitMs));
 }
 
+/** What admission control holds now; GET /metrics and GET /operator/admission show it. */
+export interface AdmissionState {
+  /** Turns in flight (admitted, stored, not finished) beyond which new ones are refused. */
+  limit: number;
+  inFlight: number;
+  /** Admitted turns still in their intake (not yet stored). */
+  inIntake: number;
+  /** Turns in flight the recent throughput serves within the target wait (null until measured). */
+  served: number | null;
+  /** Turns in flight the recent throughput keeps busy with no wait (null until measured). */
+  servedUnqueued: number | null;
+  overloadedLoop: boolean;
+  /** Turns and connections refused with OVERLOADED since this gateway started. */
+  turnsRefused: number;
+  connectionsRefused: number;
+}
+
 export class AdmissionControl {
   private readonly inFlight = new Map<string, InFlight>();
   /** Turns admitted whose intake (rate limit, access, insert) has not finished: they count against the limit. */
@@ -159,6 +176,8 @@ export class AdmissionControl {
   private lastCutAt = -Infinity;
   private limit: number;
   private overloadedLoop = false;
+  private turnsRefused = 0;
+  private connectionsRefused = 0;
   private slowLoopWindows = 0;
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   private readonly timer: NodeJS.Timeout;
@@ -178,16 +197,24 @@ export class AdmissionControl {
    * database) counts as the slow start it is.
    */
   admitTurn(): AdmittedTurn | Refusal {
-    if (this.overloadedLoop) return { admitted: false, retryAfterSeconds: jittered(2), reason: 'this gateway is saturated' };
+    if (this.overloadedLoop) {
+      this.turnsRefused++;
+      return { admitted: false, retryAfterSeconds: jittered(2), reason: 'this gateway is saturated' };
+    }
     const holding = this.inFlight.size + this.inIntake;
-    if (holding >= this.limit) return { admitted: false, retryAfterSeconds: jittered(1), reason: `${holding} turns are in flight` };
+    if (holding >= this.limit) {
+      this.turnsRefused++;
+      return { admitted: false, retryAfterSeconds: jittered(1), reason: `${holding} turns are in flight` };
+    }
     this.inIntake++;
     return { admitted: true, at: this.now() };
   }
 
   /** Whether a new connection may be accepted now (only the gateway's own saturation refuses one). */
   admitConnection(): Admission {
-    return this.overloadedLoop ? { admitted: false, retryAfterSeconds: jittered(2), reason: 'this gateway is saturated' } : { admitted: true };
+    if (!this.overloadedLoop) return { admitted: true };
+    this.connectionsRefused++;
+    return { admitted: false, retryAfterSeconds: jittered(2), reason: 'this gateway is saturated' };
   }
 
   private get windowMs(): number {
@@ -228,9 +255,9 @@ export class AdmissionControl {
     this.service.depart(turn.excessMs === null ? null : this.now() - turn.at - turn.excessMs);
   }
 
-  get state(): { limit: number; inFlight: number; inIntake: number; served: number | null; servedUnqueued: number | null; overloadedLoop: boolean } {
-    const { limit, inIntake, served, servedUnqueued, overloadedLoop } = this;
-    return { limit, inFlight: this.inFlight.size, inIntake, served, servedUnqueued, overloadedLoop };
+  get state(): AdmissionState {
+    const { limit, inIntake, served, servedUnqueued, overloadedLoop, turnsRefused, connectionsRefused } = this;
+    return { limit, inFlight: this.inFlight.size, inIntake, served, servedUnqueued, overloadedLoop, turnsRefused, connectionsRefused };
   }
 
   private floorOf(modelId: string): ModelFloor {

@@ -2,6 +2,7 @@ import { Controller, Get, Header, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { RequireRole } from '../auth/api-key.guard';
+import type { AdmissionState } from '../chat/admission-control';
 import { TurnAdmission } from '../chat/turn-admission.service';
 import { TurnRelayService } from '../chat/turn-relay.service';
 import { TurnStatsRepository, type LevelStats } from '../ops/turn-stats.repository';
@@ -32,6 +33,14 @@ export class MetricsController {
   async verification(@Query(new ZodValidationPipe(windowQuerySchema, 'query')) query: z.infer<typeof windowQuerySchema>): Promise<{ windowMinutes: number; levels: LevelSummary[] }> {
     const levels = await this.stats.byLevel(query.minutes);
     return { windowMinutes: query.minutes, levels: levels.map(({ addedMs, totalMs, ...counts }) => ({ ...counts, addedMs: p50p95(addedMs), totalMs: p50p95(totalMs) })) };
+  }
+
+  @Get('operator/admission')
+  @ApiOperation({
+    summary: "Operators: this gateway's admission control now (turns in flight, the limit, what the recent throughput serves, refusals since start). No database read: cheap enough to poll every second (the load harness's --admission does).",
+  })
+  admissionState(): AdmissionState {
+    return this.admission.control.state;
   }
 
   @Get('metrics')
@@ -68,7 +77,7 @@ export class MetricsController {
 }
 
 /** This gateway's admission control now (see admission-control.ts). */
-function admissionGauges(state: TurnAdmission['control']['state']): string[] {
+function admissionGauges(state: AdmissionState): string[] {
   return [
     '# HELP doppel_admission_turns_in_flight Turns this gateway admitted that have not finished.',
     '# TYPE doppel_admission_turns_in_flight gauge',
@@ -85,6 +94,10 @@ function admissionGauges(state: TurnAdmission['control']['state']): string[] {
     '# HELP doppel_admission_loop_saturated 1 while this gateway refuses new turns and connections because its event loop lags.',
     '# TYPE doppel_admission_loop_saturated gauge',
     `doppel_admission_loop_saturated ${state.overloadedLoop ? 1 : 0}`,
+    '# HELP doppel_admission_refused_total Turns and connections this gateway refused with OVERLOADED since it started.',
+    '# TYPE doppel_admission_refused_total counter',
+    `doppel_admission_refused_total{what="turn"} ${state.turnsRefused}`,
+    `doppel_admission_refused_total{what="connection"} ${state.connectionsRefused}`,
   ];
 }
 
