@@ -45,8 +45,12 @@ describe('AdmissionControl', () => {
    */
   const serveSteadily = (perWindow: number) => {
     makeWithHalfSecondWindows();
-    for (let window = 0; window < 4; window++) {
-      const ids = Array.from({ length: perWindow }, (_, index) => `w${window}-${index}`);
+    serveWindows(4, perWindow, 'w');
+  };
+  /** `windows` windows of 500 ms with `perWindow` turns each: first token after 100 ms, done after 400. */
+  const serveWindows = (windows: number, perWindow: number, prefix: string) => {
+    for (let window = 0; window < windows; window++) {
+      const ids = Array.from({ length: perWindow }, (_, index) => `${prefix}${window}-${index}`);
       for (const id of ids) admit(id);
       clock += 100;
       for (const id of ids) control.firstOutput(id);
@@ -158,16 +162,7 @@ describe('AdmissionControl', () => {
     // 10 s old, the floor is what 30/s keeps busy (12), and a late round cuts a fifth off what is in flight.
     clock += 100;
     finish(40);
-    for (let window = 0; window < 24; window++) {
-      const ids = Array.from({ length: 15 }, (_, index) => `later-${window}-${index}`);
-      for (const id of ids) admit(id);
-      clock += 100;
-      for (const id of ids) control.firstOutput(id);
-      clock += 300;
-      for (const id of ids) control.finished(id);
-      clock += 100;
-      control.adjust();
-    }
+    serveWindows(24, 15, 'later-');
     expect(control.state.servedUnqueued).toBe(12);
     fill(40, 1000);
     clock += 500;
