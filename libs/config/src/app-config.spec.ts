@@ -28,6 +28,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ REDIS_URL: 'unix:///run/redis/redis.sock?db=2' }).redis.url).toBe('unix:///run/redis/redis.sock?db=2');
     expect(loadConfig({ REDIS_URL: 'rediss://cache.example:6380' }).redis.url).toBe('rediss://cache.example:6380');
     expect(() => loadConfig({ REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(/REDIS_URL/);
+    expect(() => loadConfig({ REDIS_URL: 'not a url' })).toThrow(/REDIS_URL/);
   });
 
   it('splits CHAT_MODELS into ids and rejects a bad id', () => {

@@ -15,7 +15,7 @@ export const envSchema = z.object({
   REDIS_URL: z
     .string()
     .url()
-    .refine((url) => ['redis:', 'rediss:', 'unix:'].includes(new URL(url).protocol), 'redis://host:port, rediss://host:port or unix:///path/to/redis.sock')
+    .refine((url) => /^(rediss?|unix):\/\//i.test(url), 'redis://host:port, rediss://host:port or unix:///path/to/redis.sock')
     .default('redis://127.0.0.1:6379'),
   /** Prefix of every Redis key and BullMQ queue, so several deployments (or test runs) can share one Redis. */
   REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]{1,32}$/i).default('doppel'),

@@ -191,7 +191,7 @@ export class AdmissionControl {
   private readonly peakRate = new PeakRate();
   /** What Little's law allows in flight (see ServiceRate); the limit does not grow past it. Null: not measured yet. */
   private served: number | null = null;
-  /** What the recent throughput keeps in flight with no wait; a cut on slow first tokens stops there. */
+  /** What the best throughput of the last 10 s keeps in flight with no wait; a cut on slow first tokens stops there. */
   private servedUnqueued: number | null = null;
   /** Excess waits (first-token wait minus the model's floor) of turns accepted since the last cut. */
   private excessWaits: number[] = [];
