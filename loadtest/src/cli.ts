@@ -536,7 +536,14 @@ class UsageError extends Error {}
 
 /** --admission's key: a file (loadtest/stack.sh writes one, mode 0600) or the environment, never a flag's value. */
 function operatorKey(file: string | undefined): string {
-  const key = file ? readFileSync(file, 'utf8').trim() : process.env.LOADTEST_OPERATOR_KEY;
+  let key = process.env.LOADTEST_OPERATOR_KEY;
+  if (file) {
+    try {
+      key = readFileSync(file, 'utf8').trim();
+    } catch (error) {
+      throw new UsageError(`cannot read --operator-key-file ${file} (${(error as Error).message}); start the stack with loadtest/stack.sh start, which writes it`);
+    }
+  }
   if (!key) throw new UsageError('--admission needs an operator API key: --operator-key-file FILE or LOADTEST_OPERATOR_KEY (node dist/apps/cli/main.js accounts create NAME --operator prints one)');
   return key;
 }
