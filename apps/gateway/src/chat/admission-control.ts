@@ -20,10 +20,7 @@
 // And guards against undershoot. The saw seen under an open-loop ramp (the limit swinging between ~45 and ~100 as
 // each round of late first tokens cut it by a fifth): a cut on slow first tokens goes no lower than what the recent
 // throughput keeps busy with no wait at all (turns finished per second × their unloaded time). Below that, the nodes
-// idle while turns are refused; only a saturated gateway loop, or a throughput that stays lower for 10 s, cuts
-// deeper. The throughput is the best of the last 10 s, not the latest: on a saturated machine a turn costs more CPU
-// the fewer are in flight (commits share WAL flushes, writes batch), so each cut lowered the throughput measured next
-// and, with it, the floor of the next cut (limits sliding from ~115 to ~75 under `open` while the cores stayed busy).
+// idle while turns are refused; only a saturated gateway loop, or a throughput that itself falls, cuts deeper.
 // A cut needs that throughput measured (twenty turns finished, within a minute at most): the first turns after a
 // start wait on cold caches and connections, and cutting on them took the limit from 256 to 8 while the machine
 // idled. And once the throughput is measured, growth is not a fixed step: while first tokens are on time the limit
@@ -62,12 +59,6 @@ const FLOOR_WINDOWS = 600;
  */
 const RATE_WINDOWS = 4;
 const RATE_WINDOWS_MAX = 120;
-/**
- * A cut stops at what the best throughput of this many windows (10 s at 500 ms, ~10 turn times) keeps busy, not the
- * latest: a cut itself lowers the throughput measured next (fewer turns in flight, each dearer), and a floor that
- * followed it let each cut license the next (see the header).
- */
-const PEAK_RATE_WINDOWS = 20;
 
 interface InFlight {
   at: number;
@@ -105,18 +96,6 @@ class ModelFloor {
 
   get ms(): number {
     return Math.min(this.current, this.kept);
-  }
-}
-
-/** The highest of the last PEAK_RATE_WINDOWS service rates (turns per ms): a windowed maximum, as BBR keeps its bandwidth. */
-class PeakRate {
-  private readonly rates: number[] = [];
-
-  /** Adds this round's rate and returns the highest kept. */
-  hold(perMs: number): number {
-    this.rates.push(perMs);
-    if (this.rates.length > PEAK_RATE_WINDOWS) this.rates.shift();
-    return Math.max(...this.rates);
   }
 }
 
@@ -174,7 +153,7 @@ export interface AdmissionState {
   inIntake: number;
   /** Turns in flight the recent throughput serves within the target wait (null until measured). */
   served: number | null;
-  /** Turns in flight the best throughput of the last 10 s keeps busy with no wait: where a cut stops (null until measured). */
+  /** Turns in flight the recent throughput keeps busy with no wait (null until measured). */
   servedUnqueued: number | null;
   overloadedLoop: boolean;
   /** Turns and connections refused with OVERLOADED since this gateway started. */
@@ -188,10 +167,9 @@ export class AdmissionControl {
   private inIntake = 0;
   private readonly floors = new Map<string, ModelFloor>();
   private readonly service = new ServiceRate();
-  private readonly peakRate = new PeakRate();
   /** What Little's law allows in flight (see ServiceRate); the limit does not grow past it. Null: not measured yet. */
   private served: number | null = null;
-  /** What the best throughput of the last 10 s keeps in flight with no wait; a cut on slow first tokens stops there. */
+  /** What the recent throughput keeps in flight with no wait; a cut on slow first tokens stops there. */
   private servedUnqueued: number | null = null;
   /** Excess waits (first-token wait minus the model's floor) of turns accepted since the last cut. */
   private excessWaits: number[] = [];
@@ -311,7 +289,7 @@ export class AdmissionControl {
     this.service.roll();
     const rate = this.service.measure(this.windowMs);
     this.served = rate === null ? null : turnsServed(rate, this.options.targetStartMs);
-    this.servedUnqueued = rate === null ? null : turnsServed({ ...rate, perMs: this.peakRate.hold(rate.perMs) }, 0);
+    this.servedUnqueued = rate === null ? null : turnsServed(rate, 0);
     // Turns still waiting for their first token past the target are slow samples already: waiting for them to
     // report would hear of a queue only after it has formed.
     const stillWaiting: number[] = [];

@@ -88,7 +88,7 @@ function admissionGauges(state: AdmissionState): string[] {
     "# HELP doppel_admission_served Turns in flight the recent throughput serves within the target wait (Little's law); while first tokens are on time the limit grows to it, and no further.",
     '# TYPE doppel_admission_served gauge',
     `doppel_admission_served ${state.served ?? 'NaN'}`,
-    '# HELP doppel_admission_served_unqueued Turns in flight the best throughput of the last 10 s keeps busy with no wait; a cut on slow first tokens stops there.',
+    '# HELP doppel_admission_served_unqueued Turns in flight the recent throughput keeps busy with no wait; a cut on slow first tokens stops there.',
     '# TYPE doppel_admission_served_unqueued gauge',
     `doppel_admission_served_unqueued ${state.servedUnqueued ?? 'NaN'}`,
     '# HELP doppel_admission_loop_saturated 1 while this gateway refuses new turns and connections because its event loop lags.',
