@@ -44,7 +44,6 @@ export class AdmissionSampler {
   constructor(
     private readonly url: string,
     private readonly operatorKey: string,
-    private readonly fetchState: typeof fetch = fetch,
   ) {}
 
   /**
@@ -82,7 +81,7 @@ export class AdmissionSampler {
 
   private async read(): Promise<void> {
     try {
-      const response = await this.fetchState(this.url, {
+      const response = await fetch(this.url, {
         headers: { authorization: `Bearer ${this.operatorKey}` },
         signal: AbortSignal.timeout(READ_TIMEOUT_MS),
       });

@@ -268,10 +268,11 @@ async function runOnce(plan: RunPlan): Promise<Summary> {
   const ticker = setInterval(() => {
     const elapsedMs = Date.now() - startedAt.getTime();
     if (elapsedMs < 0) return;
-    cpuSeries.push({ t: Math.round(elapsedMs / 1000), cpu: sampler.sample() });
+    const t = Math.round(elapsedMs / 1000);
+    cpuSeries.push({ t, cpu: sampler.sample() });
     const admitted = admission?.sample();
     // Read during the second before this tick, like the CPU sample.
-    if (admitted) admissionSeries.push({ t: Math.round(elapsedMs / 1000), admission: admitted });
+    if (admitted) admissionSeries.push({ t, admission: admitted });
     const last = aggregate.series[aggregate.series.length - 1];
     if (last && last.generatorLoopP99Ms > LOOP_WARN_MS * 2 && Date.now() - lastLoopWarning > 10_000) {
       lastLoopWarning = Date.now();
