@@ -40,7 +40,8 @@ describe('a chat turn, end to end', () => {
   };
 
   beforeAll(async () => {
-    stack = await startStack(['node-a', 'node-b'], { WORKER_CONCURRENCY: '2' });
+    // A short silence check, so the test of a stream that lost its end does not wait the default 10 s.
+    stack = await startStack(['node-a', 'node-b'], { WORKER_CONCURRENCY: '2', TURN_STREAM_SILENCE_CHECK_MS: '1000' });
     db = testDatabase();
     alice = await signUp(stack.url, 'Alice');
     bob = await signUp(stack.url, 'Bob');
@@ -248,6 +249,43 @@ describe('a chat turn, end to end', () => {
     } finally {
       aliceSocket.off('turn:restarted', onRestarted);
       aliceSocket.off('turn:token', onToken);
+    }
+  });
+
+  it('ends a follow from the database when the stream lost its last chunk and its done (a primary that died before replicating them)', async () => {
+    const conversationId = await newConversation(alice.apiKey);
+    const live = await sendTurn(aliceSocket, { conversationId, text: 'Lose the end of this one.' });
+    const turnId = (live.ack as { turnId: string }).turnId;
+    expect(live.tokens.length).toBeGreaterThanOrEqual(2);
+    const redis = stackRedis();
+    try {
+      const key = turnStreamKey(inject('redisPrefix'), turnId);
+      const lastTwo = await redis.xrevrange(key, '+', '-', 'COUNT', 2);
+      expect(await redis.xdel(key, ...lastTwo.map(([id]) => id))).toBe(2);
+    } finally {
+      redis.disconnect();
+    }
+    const tokens: { seq: number; text: string }[] = [];
+    const onToken = (event: { turnId: string; seq: number; text: string }) => event.turnId === turnId && tokens.push(event);
+    let onDone: (event: TurnDoneEvent) => void = () => undefined;
+    const done = new Promise<TurnDoneEvent>((resolve) => (onDone = (event) => event.turnId === turnId && resolve(event)));
+    aliceSocket.on('turn:token', onToken);
+    aliceSocket.on('turn:done', onDone);
+    try {
+      const ack = await new Promise<TurnResumeAck>((resolve) => aliceSocket.emit('turn:resume', { turnId, afterSeq: -1 }, resolve));
+      // The stream still exists (it has the other chunks), so the gateway follows it; the end comes from PostgreSQL.
+      expect(ack).toEqual({ ok: true, status: 'done' });
+      const ended = await done;
+      const { timings: _liveTimings, ...liveRest } = live.done!;
+      const { timings: _storedTimings, ...storedRest } = ended;
+      expect(storedRest).toEqual(liveRest);
+      // The chunks the stream kept, then the rest of the stored reply as one chunk: no hole, no repeat.
+      expect(tokens.map((token) => token.seq)).toEqual(tokens.map((_, index) => index));
+      expect(tokens.length).toBe(live.tokens.length);
+      expect(tokens.map((token) => token.text).join('')).toBe(live.done!.text);
+    } finally {
+      aliceSocket.off('turn:token', onToken);
+      aliceSocket.off('turn:done', onDone);
     }
   });
 

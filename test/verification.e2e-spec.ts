@@ -303,6 +303,7 @@ describe('verified inference', () => {
     // The relay's failure counters: a healthy single Redis has neither holes nor dead reads.
     expect(text).toMatch(/^doppel_turn_stream_gaps_total 0$/m);
     expect(text).toMatch(/^doppel_turn_reader_stalls_total 0$/m);
+    expect(text).toMatch(/^doppel_turn_streams_ended_from_store_total 0$/m);
     // This gateway's admission control: nothing in flight between tests, a limit, and (after these turns) a bound.
     expect(text).toMatch(/^doppel_admission_turns_in_flight 0$/m);
     expect(text).toMatch(/^doppel_admission_limit [1-9]\d*$/m);

@@ -329,6 +329,7 @@ async function main(): Promise<void> {
   // The hosts' logs are appended to across runs: count what this phase adds.
   const gapsBefore = gatewayLogCount('stream gap');
   const rewrittenBefore = workerLogCount('the terminal entry was lost');
+  const endedFromStoreBefore = gatewayLogCount('is sent from PostgreSQL');
   const gatewayKilledAt = Date.now();
   topology('kill-host', 'gw1');
   log('gw1 killed');
@@ -344,6 +345,7 @@ async function main(): Promise<void> {
     streamGapsRepairedByGateways: gatewayLogCount('stream gap') - gapsBefore,
     gatewayKill: recoveriesSince(clients, gatewayKilledAt, Date.now()),
     doneEntriesWrittenAgainByWorkers: workerLogCount('the terminal entry was lost') - rewrittenBefore,
+    silentStreamsEndedFromPostgresByGateways: gatewayLogCount('is sent from PostgreSQL') - endedFromStoreBefore,
     firstTurnAcceptedAfterKillDoneMs: firstNewDone ? firstNewDone - at : null,
     longestPauseBetweenCompletionsMs: gaps.length ? Math.max(...gaps) : null,
     turns: turnsIn(at, Date.now()),

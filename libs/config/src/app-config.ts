@@ -53,6 +53,7 @@ export interface AppConfig {
     readonly historyMaxMessages: number;
     readonly chunkIntervalMs: number;
     readonly streamTtlSeconds: number;
+    readonly streamSilenceCheckMs: number;
     readonly jobAttempts: number;
     readonly lockMs: number;
     readonly deadlineMs: number;
@@ -199,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       historyMaxMessages: e.HISTORY_MAX_MESSAGES,
       chunkIntervalMs: e.STREAM_CHUNK_INTERVAL_MS,
       streamTtlSeconds: e.TURN_STREAM_TTL_SECONDS,
+      streamSilenceCheckMs: e.TURN_STREAM_SILENCE_CHECK_MS,
       jobAttempts: e.TURN_JOB_ATTEMPTS,
       lockMs: e.TURN_LOCK_MS,
       deadlineMs: e.TURN_DEADLINE_MS,

@@ -120,6 +120,11 @@ export const envSchema = z.object({
 
   STREAM_CHUNK_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(40),
   TURN_STREAM_TTL_SECONDS: positiveInt.default(3600),
+  /**
+   * A gateway following a turn whose stream has been silent this long checks the turn in PostgreSQL; a finished one
+   * is sent from there (its terminal entry was lost, say with a Redis primary that died before replicating it).
+   */
+  TURN_STREAM_SILENCE_CHECK_MS: positiveInt.min(200).default(10_000),
   TURN_JOB_ATTEMPTS: positiveInt.max(10).default(3),
   /** A node holding a turn renews its lock; a node silent this long is presumed dead and another node takes over. */
   TURN_LOCK_MS: positiveInt.min(500).default(10_000),

@@ -19,6 +19,12 @@ export class TurnLookupRepository {
     return this.db.selectFrom('turns').selectAll().where('id', '=', turnId).executeTakeFirstOrThrow();
   }
 
+  /** Those of `turnIds` that are finished (done or failed). */
+  async finishedAmong(turnIds: readonly string[]): Promise<string[]> {
+    const rows = await this.db.selectFrom('turns').select('id').where('id', 'in', turnIds).where('status', 'in', ['done', 'failed']).execute();
+    return rows.map((row) => row.id);
+  }
+
   /** The receipt of a turn, if it has one. */
   async receiptOf(turnId: string): Promise<ReceiptRow | undefined> {
     return this.db.selectFrom('receipts').selectAll().where('turn_id', '=', turnId).executeTakeFirst();

@@ -19,6 +19,12 @@ export class TurnLookup {
     return (await this.repository.findOwned(turnId, consumerId)) ?? null;
   }
 
+  /** Those of `turnIds` that are finished (done or failed); ids that are not UUIDs are none of them. */
+  async finishedAmong(turnIds: readonly string[]): Promise<string[]> {
+    const valid = turnIds.filter(isUuid);
+    return valid.length === 0 ? [] : this.repository.finishedAmong(valid);
+  }
+
   /** A receipt of the consumer's own turns, or null (unknown and not theirs look the same). */
   async ownedReceipt(receiptId: string, consumerId: string): Promise<ReceiptRow | null> {
     if (!isUuid(receiptId)) return null;

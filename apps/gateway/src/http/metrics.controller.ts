@@ -70,6 +70,9 @@ export class MetricsController {
       '# HELP doppel_turn_reader_stalls_total Blocked stream reads of this gateway that never answered, whose Redis connection was dropped and opened again.',
       '# TYPE doppel_turn_reader_stalls_total counter',
       `doppel_turn_reader_stalls_total ${this.relay.readerStalls}`,
+      '# HELP doppel_turn_streams_ended_from_store_total Followed turns of this gateway that finished in PostgreSQL while their stream stayed silent (a terminal entry lost in a Redis failover), ended from the stored outcome.',
+      '# TYPE doppel_turn_streams_ended_from_store_total counter',
+      `doppel_turn_streams_ended_from_store_total ${this.relay.endedFromStore}`,
       ...admissionGauges(this.admission.control.state),
     ];
     return `${lines.join('\n')}\n`;
