@@ -67,6 +67,16 @@ describe('issue 12 capacity targets from committed records', () => {
     expect(holdAfterPeak([...windows.slice(0, 4), window(40, 300, 80)])!.hold).toBeCloseTo(80 / 120);
   });
 
+  it('counts a fall between reaching the peak and a best window at the very end', () => {
+    const sawtooth = [window(0, 50, 50), window(10, 300, 270), window(20, 300, 200), window(30, 300, 276), window(40, 0, 30)];
+    expect(holdAfterPeak(sawtooth)).toMatchObject({ peak: { fromS: 30 }, reached: { fromS: 10 }, worst: { fromS: 20 } });
+    expect(holdAfterPeak(sawtooth)!.hold).toBeCloseTo(200 / 276);
+    // Still rising at the end, with no fall: held.
+    const rising = [window(0, 50, 50), window(10, 300, 250), window(20, 300, 262), window(30, 300, 276)];
+    expect(holdAfterPeak(rising)).toMatchObject({ reached: { fromS: 10 }, worst: { fromS: 10 } });
+    expect(holdAfterPeak(rising)!.hold).toBeCloseTo(250 / 276);
+  });
+
   it('refuses a record that is not a runtime run of load, stress or open', () => {
     expect(() => capacityTargets([{ ...record('issue12-r10-load'), kind: 'baseline' }])).toThrow(NotACapacityRecord);
     expect(() => capacityTargets([{ ...record('issue12-r10-load'), name: 'smoke' }])).toThrow(/not a runtime run of load, stress or open/);
