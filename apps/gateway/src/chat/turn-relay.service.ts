@@ -35,6 +35,8 @@ export class TurnRelayService implements OnApplicationShutdown {
   private readonly followsBySocket = new Map<string, Map<string, () => void>>();
   private readonly liveFollows = new Set<LiveFollow>();
   private readonly silenceCheckMs: number;
+  /** How often silent follows are looked for: twice per silence bound, so one is found at most 1.5 bounds in. */
+  private readonly silenceCheckEveryMs: number;
   private readonly silenceTimer: NodeJS.Timeout;
   private checkingSilence = false;
 
@@ -54,7 +56,8 @@ export class TurnRelayService implements OnApplicationShutdown {
       cluster: isCluster(commandRedis),
     });
     this.silenceCheckMs = config.turns.streamSilenceCheckMs;
-    this.silenceTimer = setInterval(() => void this.endSilentFollows(), Math.max(100, this.silenceCheckMs / 2));
+    this.silenceCheckEveryMs = Math.max(100, this.silenceCheckMs / 2);
+    this.silenceTimer = setInterval(() => void this.endSilentFollows(), this.silenceCheckEveryMs);
     this.silenceTimer.unref();
   }
 
@@ -157,7 +160,7 @@ export class TurnRelayService implements OnApplicationShutdown {
         }
       }
     } catch (error) {
-      this.logger.warn(`could not check silent turn streams against PostgreSQL (checked again in ${Math.max(100, this.silenceCheckMs / 2)} ms): ${(error as Error).message}`);
+      this.logger.warn(`could not check silent turn streams against PostgreSQL (checked again in ${this.silenceCheckEveryMs} ms): ${(error as Error).message}`);
     } finally {
       this.checkingSilence = false;
     }
